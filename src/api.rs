@@ -1,0 +1,4 @@
+//! Server functions, one module per domain. Each is thin: check the input,
+//! call `server::db` or `server::hub`, return a `model` type.
+
+pub mod system;

@@ -1,0 +1,3 @@
+//! Pieces of UI that several pages use.
+
+pub mod server_status;

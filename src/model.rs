@@ -1,0 +1,239 @@
+//! Types both builds share: ids, users, rooms, messages, the validated
+//! newtypes that carry the input rules, and the websocket protocol.
+//!
+//! Everything here compiles for the server and for the browser, so the rules
+//! a person sees in the form are the same rules the server enforces.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Milliseconds since the Unix epoch, UTC. The browser formats it in the
+/// reader's local time.
+pub type Millis = i64;
+
+/// A user's row id.
+pub type UserId = i64;
+
+/// A person as every page shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    pub name: String,
+    /// Absolute or root-relative URL of the avatar image, or `None` when the
+    /// person has not uploaded one (the UI then draws initials).
+    pub avatar_url: Option<String>,
+}
+
+/// Why a piece of input was refused, worded so the person knows what to fix.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+fn invalid<T>(msg: impl Into<String>) -> Result<T, Invalid> {
+    Err(Invalid(msg.into()))
+}
+
+/// A username: 3–32 letters, digits, `_`, `-` or `.`, trailing whitespace
+/// removed. Uniqueness (regardless of case) is the database's job.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub const MIN: usize = 3;
+    pub const MAX: usize = 32;
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let name = raw.trim_end();
+        let len = name.chars().count();
+        if len < Self::MIN || len > Self::MAX {
+            return invalid(format!(
+                "Username must be {}–{} characters long.",
+                Self::MIN,
+                Self::MAX
+            ));
+        }
+        if let Some(bad) = name
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+        {
+            return invalid(format!(
+                "Username may only use letters, digits, '_', '-' and '.'; {bad:?} is not allowed."
+            ));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Username {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A password as typed: 8–128 characters, never trimmed, never logged.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    pub const MIN: usize = 8;
+    pub const MAX: usize = 128;
+
+    pub fn parse(raw: String) -> Result<Self, Invalid> {
+        let len = raw.chars().count();
+        if len < Self::MIN || len > Self::MAX {
+            return invalid(format!(
+                "Password must be {}–{} characters long.",
+                Self::MIN,
+                Self::MAX
+            ));
+        }
+        Ok(Self(raw))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(..)")
+    }
+}
+
+/// A room name: 1–64 characters after trimming, no control characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoomName(String);
+
+impl RoomName {
+    pub const MAX: usize = 64;
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let name = raw.trim();
+        let len = name.chars().count();
+        if len == 0 {
+            return invalid("Room name can't be empty.");
+        }
+        if len > Self::MAX {
+            return invalid(format!(
+                "Room name must be at most {} characters (it has {len}).",
+                Self::MAX
+            ));
+        }
+        if name.chars().any(char::is_control) {
+            return invalid("Room name can't contain control characters.");
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A message body: 1–4000 characters after trimming; newline and tab are the
+/// only control characters allowed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageBody(String);
+
+impl MessageBody {
+    pub const MAX: usize = 4000;
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let body = raw.trim();
+        let len = body.chars().count();
+        if len == 0 {
+            return invalid("Message can't be empty.");
+        }
+        if len > Self::MAX {
+            return invalid(format!(
+                "Message is too long: {len} characters, the limit is {}.",
+                Self::MAX
+            ));
+        }
+        if body
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
+            return invalid("Message can't contain control characters other than newline and tab.");
+        }
+        Ok(Self(body.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// Server version and uptime, the foundation's first server-function round trip.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerInfo {
+    pub version: String,
+    pub uptime_secs: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_follow_the_rules() {
+        assert_eq!(Username::parse("alice").unwrap().as_str(), "alice");
+        assert_eq!(Username::parse("Al.ce_-9  ").unwrap().as_str(), "Al.ce_-9");
+        assert!(Username::parse("ab").is_err());
+        assert!(Username::parse(&"a".repeat(33)).is_err());
+        assert!(Username::parse(&"a".repeat(32)).is_ok());
+        assert!(
+            Username::parse("  alice").is_err(),
+            "leading space is not trimmed"
+        );
+        assert!(Username::parse("al ice").is_err());
+        assert!(Username::parse("<script>").is_err());
+        assert!(Username::parse("ålice").is_err());
+    }
+
+    #[test]
+    fn passwords_are_never_trimmed() {
+        assert_eq!(
+            Password::parse(" secret1 ".into()).unwrap().expose(),
+            " secret1 "
+        );
+        assert!(Password::parse("short".into()).is_err());
+        assert!(Password::parse("x".repeat(129)).is_err());
+        assert!(Password::parse("x".repeat(128)).is_ok());
+        assert_eq!(
+            format!("{:?}", Password::parse("hunter2hunter2".into()).unwrap()),
+            "Password(..)"
+        );
+    }
+
+    #[test]
+    fn room_names_are_trimmed_and_bounded() {
+        assert_eq!(RoomName::parse("  general ").unwrap().as_str(), "general");
+        assert!(RoomName::parse("   ").is_err());
+        assert!(RoomName::parse(&"é".repeat(64)).is_ok());
+        assert!(RoomName::parse(&"é".repeat(65)).is_err());
+        assert!(RoomName::parse("a\u{7}b").is_err());
+    }
+
+    #[test]
+    fn message_bodies_allow_newline_and_tab_only() {
+        assert_eq!(
+            MessageBody::parse(" hi\n\tthere ").unwrap().as_str(),
+            "hi\n\tthere"
+        );
+        assert!(MessageBody::parse(" \n ").is_err());
+        assert!(MessageBody::parse("a\u{0}b").is_err());
+        assert!(MessageBody::parse("a\rb").is_err());
+        assert!(MessageBody::parse(&"x".repeat(4000)).is_ok());
+        assert!(MessageBody::parse(&"x".repeat(4001)).is_err());
+    }
+}

@@ -1,0 +1,389 @@
+//! The running server's configuration: `Leptos.toml`, read at start-up, each
+//! key overridable by an environment variable.
+//!
+//! Every key has a default, so the release binary started from the repository
+//! root with nothing set serves the app from `target/site`. A value that does
+//! not parse stops start-up with a message naming the key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Where the configuration file is looked for, unless `HEARTH_CONFIG` says.
+pub const DEFAULT_CONFIG_FILE: &str = "Leptos.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("{path}: `{key}` {message}")]
+    Value {
+        path: String,
+        key: &'static str,
+        message: String,
+    },
+}
+
+/// The whole configuration, as the rest of the server uses it.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub site_addr: SocketAddr,
+    pub site_root: String,
+    pub site_pkg_dir: String,
+    pub output_name: String,
+    pub data_dir: PathBuf,
+    /// Base URL avatars are addressed through (`/media` by default).
+    pub media_base_url: String,
+    /// Whether cookies carry `Secure` (the site is served over HTTPS).
+    pub secure_cookies: bool,
+    pub limits: Limits,
+    pub session_idle: Duration,
+    pub session_absolute: Duration,
+}
+
+/// Size and rate limits.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_avatar_bytes: usize,
+    pub max_avatar_pixels: u32,
+    pub max_request_bytes: usize,
+    pub max_ws_frame_bytes: usize,
+    pub messages_per_second: u32,
+    pub message_burst: u32,
+    pub logins_per_minute: u32,
+    pub rooms_per_hour: u32,
+    pub connections_per_user: u32,
+}
+
+/// The file's shape: kebab-case keys in three tables, every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    server: ServerSection,
+    #[serde(default)]
+    limits: LimitsSection,
+    #[serde(default)]
+    sessions: SessionsSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct ServerSection {
+    site_addr: Option<String>,
+    site_root: Option<String>,
+    site_pkg_dir: Option<String>,
+    output_name: Option<String>,
+    data_dir: Option<String>,
+    media_base_url: Option<String>,
+    secure_cookies: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct LimitsSection {
+    max_avatar_bytes: Option<u64>,
+    max_avatar_pixels: Option<u64>,
+    max_request_bytes: Option<u64>,
+    max_ws_frame_bytes: Option<u64>,
+    messages_per_second: Option<u64>,
+    message_burst: Option<u64>,
+    logins_per_minute: Option<u64>,
+    rooms_per_hour: Option<u64>,
+    connections_per_user: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct SessionsSection {
+    idle_days: Option<u64>,
+    absolute_days: Option<u64>,
+}
+
+/// Each key, its table, and the environment variable that overrides it.
+const KEYS: &[(&str, &str, &str)] = &[
+    ("server", "site-addr", "LEPTOS_SITE_ADDR"),
+    ("server", "site-root", "LEPTOS_SITE_ROOT"),
+    ("server", "site-pkg-dir", "LEPTOS_SITE_PKG_DIR"),
+    ("server", "output-name", "LEPTOS_OUTPUT_NAME"),
+    ("server", "data-dir", "HEARTH_DATA_DIR"),
+    ("server", "media-base-url", "HEARTH_MEDIA_BASE_URL"),
+    ("server", "secure-cookies", "HEARTH_SECURE_COOKIES"),
+    ("limits", "max-avatar-bytes", "HEARTH_MAX_AVATAR_BYTES"),
+    ("limits", "max-avatar-pixels", "HEARTH_MAX_AVATAR_PIXELS"),
+    ("limits", "max-request-bytes", "HEARTH_MAX_REQUEST_BYTES"),
+    ("limits", "max-ws-frame-bytes", "HEARTH_MAX_WS_FRAME_BYTES"),
+    (
+        "limits",
+        "messages-per-second",
+        "HEARTH_MESSAGES_PER_SECOND",
+    ),
+    ("limits", "message-burst", "HEARTH_MESSAGE_BURST"),
+    ("limits", "logins-per-minute", "HEARTH_LOGINS_PER_MINUTE"),
+    ("limits", "rooms-per-hour", "HEARTH_ROOMS_PER_HOUR"),
+    (
+        "limits",
+        "connections-per-user",
+        "HEARTH_CONNECTIONS_PER_USER",
+    ),
+    ("sessions", "idle-days", "HEARTH_SESSION_IDLE_DAYS"),
+    ("sessions", "absolute-days", "HEARTH_SESSION_ABSOLUTE_DAYS"),
+];
+
+impl Config {
+    /// Reads `HEARTH_CONFIG` (default `Leptos.toml`; a missing default file is
+    /// fine) and applies environment overrides.
+    pub fn load() -> Result<Self, ConfigError> {
+        let explicit = std::env::var("HEARTH_CONFIG").ok();
+        let path = explicit
+            .clone()
+            .unwrap_or_else(|| DEFAULT_CONFIG_FILE.into());
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => {
+                String::new()
+            }
+            Err(source) => return Err(ConfigError::Read { path, source }),
+        };
+        Self::from_toml(&path, &text, |name| std::env::var(name).ok())
+    }
+
+    /// Parses `text` (from `path`, used in messages) with overrides from `env`.
+    pub fn from_toml(
+        path: &str,
+        text: &str,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let parse_err = |message: String| ConfigError::Parse {
+            path: path.to_owned(),
+            message,
+        };
+        let mut table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| parse_err(e.to_string()))?;
+        for (section, key, var) in KEYS {
+            if let Some(raw) = env(var) {
+                let value = env_value(&raw);
+                let entry = table
+                    .entry(section.to_string())
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                match entry {
+                    toml::Value::Table(t) => {
+                        t.insert(key.to_string(), value);
+                    }
+                    _ => return Err(parse_err(format!("`{section}` must be a table"))),
+                }
+            }
+        }
+        let file: File = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| parse_err(e.to_string()))?;
+        Self::from_file(path, file)
+    }
+
+    fn from_file(path: &str, f: File) -> Result<Self, ConfigError> {
+        let bad = |key: &'static str, message: String| ConfigError::Value {
+            path: path.to_owned(),
+            key,
+            message,
+        };
+        let site_addr_raw = f
+            .server
+            .site_addr
+            .unwrap_or_else(|| "127.0.0.1:3000".into());
+        let site_addr: SocketAddr = site_addr_raw.parse().map_err(|_| {
+            bad(
+                "server.site-addr",
+                format!("must be an address like 127.0.0.1:3000, not {site_addr_raw:?}"),
+            )
+        })?;
+        let non_empty = |key: &'static str, v: Option<String>, default: &str| {
+            let v = v.unwrap_or_else(|| default.to_owned());
+            if v.trim().is_empty() {
+                Err(bad(key, "must not be empty".into()))
+            } else {
+                Ok(v)
+            }
+        };
+        let media_base_url = non_empty("server.media-base-url", f.server.media_base_url, "/media")?
+            .trim_end_matches('/')
+            .to_owned();
+        let l = f.limits;
+        let positive = |key: &'static str, v: Option<u64>, default: u64, max: u64| {
+            let v = v.unwrap_or(default);
+            if v == 0 || v > max {
+                Err(bad(key, format!("must be between 1 and {max}, not {v}")))
+            } else {
+                Ok(v)
+            }
+        };
+        const GIB: u64 = 1 << 30;
+        let limits = Limits {
+            max_avatar_bytes: positive("limits.max-avatar-bytes", l.max_avatar_bytes, 5 << 20, GIB)?
+                as usize,
+            max_avatar_pixels: positive(
+                "limits.max-avatar-pixels",
+                l.max_avatar_pixels,
+                8192,
+                65535,
+            )? as u32,
+            max_request_bytes: positive(
+                "limits.max-request-bytes",
+                l.max_request_bytes,
+                64 << 10,
+                GIB,
+            )? as usize,
+            max_ws_frame_bytes: positive(
+                "limits.max-ws-frame-bytes",
+                l.max_ws_frame_bytes,
+                64 << 10,
+                GIB,
+            )? as usize,
+            messages_per_second: positive(
+                "limits.messages-per-second",
+                l.messages_per_second,
+                10,
+                1_000_000,
+            )? as u32,
+            message_burst: positive("limits.message-burst", l.message_burst, 20, 1_000_000)? as u32,
+            logins_per_minute: positive(
+                "limits.logins-per-minute",
+                l.logins_per_minute,
+                10,
+                1_000_000,
+            )? as u32,
+            rooms_per_hour: positive("limits.rooms-per-hour", l.rooms_per_hour, 30, 1_000_000)?
+                as u32,
+            connections_per_user: positive(
+                "limits.connections-per-user",
+                l.connections_per_user,
+                20,
+                100_000,
+            )? as u32,
+        };
+        const DAY: u64 = 24 * 60 * 60;
+        let idle = positive("sessions.idle-days", f.sessions.idle_days, 14, 3650)?;
+        let absolute = positive("sessions.absolute-days", f.sessions.absolute_days, 30, 3650)?;
+        if idle > absolute {
+            return Err(bad(
+                "sessions.idle-days",
+                format!("({idle}) must not be longer than sessions.absolute-days ({absolute})"),
+            ));
+        }
+        Ok(Config {
+            secure_cookies: f
+                .server
+                .secure_cookies
+                .unwrap_or(!site_addr.ip().is_loopback()),
+            site_addr,
+            site_root: non_empty("server.site-root", f.server.site_root, "target/site")?,
+            site_pkg_dir: non_empty("server.site-pkg-dir", f.server.site_pkg_dir, "pkg")?,
+            output_name: non_empty("server.output-name", f.server.output_name, "hearth")?,
+            data_dir: PathBuf::from(non_empty("server.data-dir", f.server.data_dir, "./data")?),
+            media_base_url,
+            limits,
+            session_idle: Duration::from_secs(idle * DAY),
+            session_absolute: Duration::from_secs(absolute * DAY),
+        })
+    }
+
+    /// The SQLite file.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("hearth.db")
+    }
+
+    /// Where uploaded avatars are stored.
+    pub fn avatar_dir(&self) -> PathBuf {
+        self.data_dir.join("avatars")
+    }
+
+    /// Leptos's own options, built from ours so that one file configures both.
+    pub fn leptos_options(&self) -> leptos::config::LeptosOptions {
+        leptos::config::LeptosOptions::builder()
+            .output_name(self.output_name.as_str())
+            .site_root(self.site_root.as_str())
+            .site_pkg_dir(self.site_pkg_dir.as_str())
+            .site_addr(self.site_addr)
+            .env(leptos::config::Env::PROD)
+            .build()
+    }
+
+    /// A configuration for tests: defaults with the data kept in `dir`.
+    pub fn for_tests(dir: &Path) -> Self {
+        let mut cfg = Self::from_toml("(test)", "", |_| None).expect("defaults are valid");
+        cfg.data_dir = dir.to_path_buf();
+        cfg.site_addr = "127.0.0.1:0".parse().expect("valid");
+        cfg
+    }
+}
+
+/// An environment value as TOML: integers and booleans as such, else a string.
+fn env_value(raw: &str) -> toml::Value {
+    if let Ok(i) = raw.parse::<i64>() {
+        toml::Value::Integer(i)
+    } else if let Ok(b) = raw.parse::<bool>() {
+        toml::Value::Boolean(b)
+    } else {
+        toml::Value::String(raw.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn defaults_serve_from_target_site() {
+        let c = Config::from_toml("t", "", no_env).unwrap();
+        assert_eq!(c.site_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.site_root, "target/site");
+        assert_eq!(c.data_dir, PathBuf::from("./data"));
+        assert!(!c.secure_cookies, "loopback is plain HTTP");
+        assert_eq!(c.session_idle, Duration::from_secs(14 * 86400));
+        assert_eq!(c.media_base_url, "/media");
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let env = |k: &str| match k {
+            "LEPTOS_SITE_ADDR" => Some("0.0.0.0:8080".to_string()),
+            "HEARTH_DATA_DIR" => Some("/tmp/x".to_string()),
+            "HEARTH_MESSAGE_BURST" => Some("5".to_string()),
+            _ => None,
+        };
+        let c = Config::from_toml("t", "[server]\nsite-addr = \"127.0.0.1:1\"\n", env).unwrap();
+        assert_eq!(c.site_addr.to_string(), "0.0.0.0:8080");
+        assert!(c.secure_cookies, "not loopback: HTTPS assumed");
+        assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(c.limits.message_burst, 5);
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let cases = [
+            ("[server]\nsite-addr = \"nowhere\"\n", "site-addr"),
+            ("[limits]\nmessage-burst = 0\n", "message-burst"),
+            ("[limits]\nmessage-burst = \"lots\"\n", "message-burst"),
+            ("[server]\ncolour = \"red\"\n", "colour"),
+            ("[sessions]\nidle-days = 40\n", "idle-days"),
+        ];
+        for (text, key) in cases {
+            let err = Config::from_toml("Leptos.toml", text, no_env)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(key), "{err:?} should name {key}");
+            assert!(err.contains("Leptos.toml"), "{err:?} should name the file");
+        }
+    }
+}

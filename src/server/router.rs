@@ -1,0 +1,35 @@
+//! The axum router: Leptos pages and server functions, the health check, the
+//! static files, and the layers every request passes through.
+
+use axum::Router;
+use axum::routing::get;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+use super::{AppState, health};
+use crate::app::{App, shell};
+
+/// Builds the whole application for `state`.
+pub fn app(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let ctx_state = state.clone();
+    let context = move || provide_context(ctx_state.clone());
+    let options = state.leptos_options.clone();
+
+    let router = Router::new()
+        .route("/healthz", get(health::healthz))
+        .leptos_routes_with_context(&state, routes, context, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state);
+    harden(router)
+}
+
+/// The layers every route sits behind: request tracing, and a panic in one
+/// request becoming a 500 for that request only, never a dead server.
+pub fn harden(router: Router) -> Router {
+    router
+        .layer(CatchPanicLayer::new())
+        .layer(TraceLayer::new_for_http())
+}

@@ -1,0 +1,6 @@
+//! Integration tests: the real app on port 0 with a fresh database, spoken to
+//! over HTTP (and, from the messaging issue on, websockets).
+
+mod helpers;
+
+mod foundation;
