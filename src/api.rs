@@ -1,4 +1,5 @@
 //! Server functions, one module per domain. Each is thin: check the input,
 //! call `server::db` or `server::hub`, return a `model` type.
 
+pub mod auth;
 pub mod system;

@@ -2,15 +2,21 @@
 
 pub mod components;
 pub mod pages;
+pub mod session;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
+    SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
-use pages::{home::HomePage, not_found::NotFound};
+use components::header::Header;
+use pages::{
+    home::HomePage, login::LoginPage, not_found::NotFound, settings::SettingsPage,
+    signup::SignupPage,
+};
+use session::Session;
 
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -35,16 +41,23 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    Session::provide();
     mark_hydrated();
     view! {
         <Stylesheet id="leptos" href="/pkg/hearth.css" />
         <Title text="Hearth" />
         <Router>
-            <main class="app">
-                <Routes fallback=NotFound>
-                    <Route path=StaticSegment("") view=HomePage />
-                </Routes>
-            </main>
+            <div class="app">
+                <Header />
+                <main>
+                    <Routes fallback=NotFound>
+                        <Route path=StaticSegment("") view=HomePage />
+                        <Route path=StaticSegment("login") view=LoginPage />
+                        <Route path=StaticSegment("signup") view=SignupPage />
+                        <Route path=StaticSegment("settings") view=SettingsPage ssr=SsrMode::Async />
+                    </Routes>
+                </main>
+            </div>
         </Router>
     }
 }

@@ -16,6 +16,9 @@ pub enum AppError {
     /// No valid session.
     #[error("Please log in first.")]
     Unauthorized,
+    /// A log-in with an unknown name or a wrong password (never says which).
+    #[error("Wrong username or password.")]
+    BadCredentials,
     /// Logged in, but not allowed to do this.
     #[error("{0}")]
     Forbidden(String),
@@ -32,6 +35,9 @@ pub enum AppError {
         message: String,
         retry_after_secs: u64,
     },
+    /// The server is overloaded for this kind of work right now.
+    #[error("{0}")]
+    Busy(String),
     /// Something failed on the server; details are in the server's log.
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
@@ -45,13 +51,14 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::Invalid(_) => 400,
-            AppError::Unauthorized => 401,
+            AppError::Unauthorized | AppError::BadCredentials => 401,
             AppError::Forbidden(_) => 403,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) => 409,
             AppError::TooLarge(_) => 413,
             AppError::TooManyRequests { .. } => 429,
             AppError::Internal => 500,
+            AppError::Busy(_) => 503,
             AppError::Transport(_) => 502,
         }
     }

@@ -8,6 +8,7 @@ pub mod api;
 pub mod app;
 pub mod error;
 pub mod model;
+pub mod url;
 
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -19,11 +19,13 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let addr = config.site_addr;
     tracing::info!(data = %config.database_path().display(), "database ready");
     let state = AppState::new(pool.clone(), config);
+    server::auth::spawn_purger(state.clone(), std::time::Duration::from_secs(3600));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, server::app(state))
+    let app = server::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     pool.close().await;

@@ -1,12 +1,17 @@
 //! Everything that runs only on the server (the `ssr` build): configuration,
-//! state, the database, authentication, the live hub and the HTTP routes.
+//! state, the database, authentication, media and the HTTP routes.
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod health;
+pub mod media;
+pub mod passwords;
+pub mod rate_limit;
 pub mod router;
 pub mod state;
 pub mod telemetry;
+pub mod web;
 
 pub use router::app;
 pub use state::AppState;

@@ -1,3 +1,7 @@
 //! Pieces of UI that several pages use.
 
+pub mod avatar;
+pub mod error_alert;
+pub mod header;
+pub mod require_user;
 pub mod server_status;

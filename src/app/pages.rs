@@ -1,4 +1,7 @@
 //! One module per page (route).
 
 pub mod home;
+pub mod login;
 pub mod not_found;
+pub mod settings;
+pub mod signup;

@@ -2,13 +2,14 @@
 //! static files, and the layers every request passes through.
 
 use axum::Router;
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
-use super::{AppState, health};
+use super::{AppState, health, media};
 use crate::app::{App, shell};
 
 /// Builds the whole application for `state`.
@@ -20,6 +21,12 @@ pub fn app(state: AppState) -> Router {
 
     let router = Router::new()
         .route("/healthz", get(health::healthz))
+        .route(
+            "/api/avatar",
+            post(media::upload_avatar)
+                .layer(DefaultBodyLimit::max(media::upload_body_limit(&state))),
+        )
+        .route("/media/avatars/{name}", get(media::serve_avatar))
         .leptos_routes_with_context(&state, routes, context, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state);

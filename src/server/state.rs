@@ -1,29 +1,92 @@
 //! `AppState`: everything a handler or server function needs, cloned cheaply.
 
+use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::SqlitePool;
 
 use super::config::Config;
+use super::db::users::UserRow;
+use super::passwords::Hasher;
+use super::rate_limit::RateLimiter;
+use crate::model::{User, UserId};
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub pool: SqlitePool,
     pub config: Arc<Config>,
     pub leptos_options: LeptosOptions,
+    pub hasher: Hasher,
+    pub limits: Arc<Limiters>,
     pub started: Instant,
+}
+
+/// Every rate limit, keyed by what it limits.
+pub struct Limiters {
+    /// Log-in and sign-up attempts per client address.
+    pub login_by_ip: RateLimiter<IpAddr>,
+    /// Failed log-ins per username (lower-cased); refills a token every
+    /// 60/N seconds, so the real owner is never kept out for long.
+    pub login_by_name: RateLimiter<String>,
+    /// Rooms created per person.
+    pub rooms_by_user: RateLimiter<UserId>,
+    /// Messages sent per person.
+    pub messages_by_user: RateLimiter<UserId>,
+}
+
+impl Limiters {
+    fn new(config: &Config) -> Self {
+        let l = &config.limits;
+        Self {
+            login_by_ip: RateLimiter::per_minute(l.logins_per_minute),
+            login_by_name: RateLimiter::per_minute(l.logins_per_minute),
+            rooms_by_user: RateLimiter::new(
+                l.rooms_per_hour,
+                Duration::from_secs(3600),
+                l.rooms_per_hour,
+            ),
+            messages_by_user: RateLimiter::new(
+                l.message_burst,
+                Duration::from_secs(1),
+                l.messages_per_second,
+            ),
+        }
+    }
+
+    pub fn forget_full_buckets(&self) {
+        self.login_by_ip.forget_full_buckets();
+        self.login_by_name.forget_full_buckets();
+        self.rooms_by_user.forget_full_buckets();
+        self.messages_by_user.forget_full_buckets();
+    }
 }
 
 impl AppState {
     pub fn new(pool: SqlitePool, config: Config) -> Self {
         Self {
             leptos_options: config.leptos_options(),
+            limits: Arc::new(Limiters::new(&config)),
+            hasher: Hasher::default(),
             pool,
             config: Arc::new(config),
             started: Instant::now(),
         }
+    }
+
+    /// The public view of a user row: the avatar file becomes a URL under
+    /// the configured media base.
+    pub fn user(&self, row: UserRow) -> User {
+        User {
+            id: row.id,
+            name: row.name,
+            avatar_url: row.avatar.map(|file| self.avatar_url(&file)),
+        }
+    }
+
+    pub fn avatar_url(&self, file: &str) -> String {
+        format!("{}/avatars/{file}", self.config.media_base_url)
     }
 }

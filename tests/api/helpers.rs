@@ -65,3 +65,63 @@ impl TestApp {
             .expect("client")
     }
 }
+
+/// A logged-in person: their client (with the session cookie) and name.
+pub struct Person {
+    pub client: reqwest::Client,
+    #[allow(dead_code)] // used by the rooms and messaging tests
+    pub name: String,
+}
+
+impl TestApp {
+    /// Calls a server function at `/api/<endpoint>` with form-encoded args.
+    pub async fn call(
+        &self,
+        client: &reqwest::Client,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client
+            .post(self.url(&format!("/api/{endpoint}")))
+            .form(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Signs `name` up (password `password123`) and returns them logged in.
+    pub async fn person(&self, name: &str) -> Person {
+        let client = self.client();
+        let res = self
+            .call(
+                &client,
+                "signup",
+                &[("username", name), ("password", "password123")],
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            200,
+            "signup {name}: {}",
+            res.text().await.unwrap_or_default()
+        );
+        Person {
+            client,
+            name: name.to_owned(),
+        }
+    }
+
+    /// `/api/me` for `client`: the user JSON, or `Null`.
+    pub async fn me(&self, client: &reqwest::Client) -> serde_json::Value {
+        let res = self.call(client, "me", &[]).await;
+        assert_eq!(res.status(), 200);
+        res.json().await.expect("json")
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&self.state.pool)
+            .await
+            .expect("count")
+    }
+}

@@ -1,0 +1,135 @@
+//! Accounts: sign up, log in, log out, who am I.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::User;
+
+/// Creates an account and logs it in; lands on `/`.
+#[server(endpoint = "signup")]
+pub async fn signup(username: String, password: String) -> Result<(), AppError> {
+    use self::ssr::*;
+    answer(
+        async move {
+            let state = app_state();
+            let name = Username::parse(&username)?;
+            let password = Password::parse(password)?;
+            state
+                .limits
+                .login_by_ip
+                .check(&client_ip())
+                .map_err(|wait| {
+                    too_many("Too many sign-ups and log-ins from your address.", wait)
+                })?;
+            let hash = state.hasher.hash(password).await?;
+            let Some(id) = db::users::insert(&state.pool, name.as_str(), hash.as_str()).await?
+            else {
+                return Err(AppError::Conflict(format!(
+                    "The name \"{name}\" is taken. Choose another one."
+                )));
+            };
+            tracing::info!(user = id, "signed up");
+            set_cookie(start_session(&state, id).await?);
+            leptos_axum::redirect("/");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Logs in and returns to `next` (a path on this site), or `/`.
+#[server(endpoint = "login")]
+pub async fn login(
+    username: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    use self::ssr::*;
+    answer(
+        async move {
+            let state = app_state();
+            let limits = &state.limits;
+            limits
+                .login_by_ip
+                .check(&client_ip())
+                .map_err(|wait| too_many("Too many log-in attempts from your address.", wait))?;
+            let name_key = username.trim_end().to_lowercase();
+            limits
+                .login_by_name
+                .peek(&name_key)
+                .map_err(|wait| too_many("Too many failed log-ins for this name.", wait))?;
+            let found = db::users::credentials(&state.pool, username.trim_end()).await?;
+            let (id, hash) = match found {
+                Some((id, hash)) => (Some(id), Some(PasswordHashString::from_db(hash))),
+                None => (None, None),
+            };
+            let ok = state.hasher.verify(password, hash).await?;
+            let Some(id) = id.filter(|_| ok) else {
+                let _ = limits.login_by_name.check(&name_key);
+                return Err(AppError::BadCredentials);
+            };
+            limits.login_by_name.reset(&name_key);
+            set_cookie(start_session(&state, id).await?);
+            leptos_axum::redirect(&safe_next(next.as_deref()));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Ends the session on the server (a copied cookie stops working too).
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use self::ssr::*;
+    answer(
+        async move {
+            let state = app_state();
+            let parts = expect_context::<axum::http::request::Parts>();
+            set_cookie(end_session(&state, &parts.headers).await?);
+            leptos_axum::redirect("/login");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// The logged-in person, or `None`.
+#[server(endpoint = "me")]
+pub async fn get_me() -> Result<Option<User>, AppError> {
+    use self::ssr::*;
+    answer(current_user(&app_state()).await)
+}
+
+/// Where to go after logging in: only paths on this site, never another
+/// origin (`//evil.example`, `/\evil.example`).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") => {
+            p.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    pub use crate::model::{Password, Username};
+    pub use crate::server::auth::{end_session, set_cookie, start_session};
+    pub use crate::server::db;
+    pub use crate::server::passwords::PasswordHashString;
+    pub use crate::server::web::{answer, app_state, client_ip, current_user, too_many};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next(Some("/r/abc")), "/r/abc");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}

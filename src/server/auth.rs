@@ -1,0 +1,166 @@
+//! Sessions and the `AuthUser` / `MaybeAuthUser` extractors.
+//!
+//! A session token is 256 bits from the OS's CSPRNG, sent only in an
+//! `HttpOnly` cookie and stored only as its SHA-256. Sessions end after an
+//! idle and an absolute lifetime (both in `Leptos.toml`).
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
+use super::AppState;
+use super::db::{self, now_ms};
+use crate::error::AppError;
+use crate::model::User;
+
+pub const COOKIE_NAME: &str = "hearth_session";
+
+/// Refresh `last_seen_at` at most this often, not on every request.
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+/// The logged-in person; rejects with 401 when there is none.
+#[derive(Clone, Debug)]
+pub struct AuthUser(pub User);
+
+/// The logged-in person, if any.
+#[derive(Clone, Debug)]
+pub struct MaybeAuthUser(pub Option<User>);
+
+/// What a request's session resolved to, cached in the request's extensions
+/// so several extractors in one request look it up once.
+#[derive(Clone)]
+struct Resolved(Option<User>);
+
+impl<S> FromRequestParts<S> for MaybeAuthUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        if let Some(Resolved(user)) = parts.extensions.get::<Resolved>() {
+            return Ok(MaybeAuthUser(user.clone()));
+        }
+        let state = AppState::from_ref(state);
+        let user = match session_token(&parts.headers) {
+            Some(token) => user_for_token(&state, &token).await?,
+            None => None,
+        };
+        parts.extensions.insert(Resolved(user.clone()));
+        Ok(MaybeAuthUser(user))
+    }
+}
+
+impl<S> FromRequestParts<S> for AuthUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        match MaybeAuthUser::from_request_parts(parts, state).await?.0 {
+            Some(user) => Ok(AuthUser(user)),
+            None => Err(AppError::Unauthorized),
+        }
+    }
+}
+
+/// The session cookie's token, if the request carries one.
+pub fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value.to_owned())
+}
+
+pub fn hash_token(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// The user a token belongs to, renewing the session's idle lifetime.
+pub async fn user_for_token(state: &AppState, token: &str) -> Result<Option<User>, AppError> {
+    let hash = hash_token(token);
+    let now = now_ms();
+    let idle = state.config.session_idle.as_millis() as i64;
+    let Some(live) = db::sessions::find_live(&state.pool, &hash, now, idle).await? else {
+        return Ok(None);
+    };
+    if now - live.last_seen_at > TOUCH_EVERY_MS {
+        db::sessions::touch(&state.pool, &hash, now).await?;
+    }
+    let user = db::users::by_id(&state.pool, live.user_id).await?;
+    Ok(user.map(|u| state.user(u)))
+}
+
+/// Starts a session for `user_id`; returns the `Set-Cookie` value.
+pub async fn start_session(state: &AppState, user_id: i64) -> Result<HeaderValue, AppError> {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let now = now_ms();
+    let absolute = state.config.session_absolute;
+    db::sessions::insert(
+        &state.pool,
+        &hash_token(&token),
+        user_id,
+        now,
+        now + absolute.as_millis() as i64,
+    )
+    .await?;
+    Ok(cookie(state, &token, absolute.as_secs()))
+}
+
+/// Ends the session behind `headers`' cookie; returns a cookie that clears it.
+pub async fn end_session(state: &AppState, headers: &HeaderMap) -> Result<HeaderValue, AppError> {
+    if let Some(token) = session_token(headers) {
+        db::sessions::delete(&state.pool, &hash_token(&token)).await?;
+    }
+    Ok(cookie(state, "", 0))
+}
+
+fn cookie(state: &AppState, value: &str, max_age_secs: u64) -> HeaderValue {
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{COOKIE_NAME}={value}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age_secs}{secure}"
+    ))
+    .expect("cookie is ASCII")
+}
+
+/// Deletes expired sessions every `every` until the server stops.
+pub fn spawn_purger(state: AppState, every: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            let idle = state.config.session_idle.as_millis() as i64;
+            match db::sessions::purge_expired(&state.pool, now_ms(), idle).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(purged = n, "expired sessions removed"),
+                Err(e) => tracing::warn!(error = %e, "purging sessions failed"),
+            }
+            state.limits.forget_full_buckets();
+        }
+    });
+}
+
+/// Adds a `Set-Cookie` header to the current server function's response.
+pub fn set_cookie(value: HeaderValue) {
+    if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        res.append_header(SET_COOKIE, value);
+    }
+}

@@ -1,0 +1,286 @@
+//! Profile pictures: upload (`POST /api/avatar`) and serving
+//! (`GET /media/avatars/{name}`).
+//!
+//! An upload is recognised from its bytes (PNG, JPEG, WebP or GIF), decoded
+//! under explicit size and memory limits, cropped to a square and re-encoded
+//! as a 256×256 PNG, which drops metadata and anything smuggled in the file.
+//! Files live in `<data dir>/avatars/` under random names; the database holds
+//! only the name.
+
+use std::io::Cursor;
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use axum::Json;
+use axum::extract::{Multipart, Path, State};
+use axum::http::header::{
+    ACCEPT, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, X_CONTENT_TYPE_OPTIONS,
+};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use image::{ImageFormat, ImageReader, Limits};
+use serde::Serialize;
+
+use super::AppState;
+use super::auth::AuthUser;
+use super::db;
+use crate::error::AppError;
+
+/// The side of the stored square picture, in pixels.
+pub const AVATAR_SIDE: u32 = 256;
+/// Room for multipart headers around the file itself.
+const MULTIPART_OVERHEAD: usize = 16 * 1024;
+/// The most memory a decode may take.
+const DECODE_ALLOC_LIMIT: u64 = 256 * 1024 * 1024;
+
+#[derive(Serialize)]
+pub struct Uploaded {
+    pub avatar_url: String,
+}
+
+/// The most a request body to the upload route may be.
+pub fn upload_body_limit(state: &AppState) -> usize {
+    state.config.limits.max_avatar_bytes + MULTIPART_OVERHEAD
+}
+
+/// `POST /api/avatar`, a multipart form with one file field `avatar`.
+pub async fn upload_avatar(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> Response {
+    let wants_html = headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    let result = store_upload(&state, user.id, &headers, multipart).await;
+    match (result, wants_html) {
+        (Ok(url), false) => Json(Uploaded { avatar_url: url }).into_response(),
+        (Err(e), false) => error_response(&e),
+        // Without JavaScript the form posts here directly: go back to it.
+        (Ok(_), true) => see_other("/settings".into()),
+        (Err(e), true) => see_other(format!(
+            "/settings?avatar_error={}",
+            crate::url::encode_component(&e.to_string())
+        )),
+    }
+}
+
+async fn store_upload(
+    state: &AppState,
+    user_id: i64,
+    headers: &HeaderMap,
+    mut multipart: Multipart,
+) -> Result<String, AppError> {
+    let max = state.config.limits.max_avatar_bytes;
+    let too_large = || {
+        AppError::TooLarge(format!(
+            "That picture is too large: the limit is {} MiB.",
+            max >> 20
+        ))
+    };
+    // Refuse from the declared length, before reading the body.
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > max + MULTIPART_OVERHEAD) {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    let mut found = false;
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| upload_error(&e.to_string(), max))?
+    {
+        if field.name() != Some("avatar") {
+            continue;
+        }
+        found = true;
+        while let Some(chunk) = field
+            .chunk()
+            .await
+            .map_err(|e| upload_error(&e.to_string(), max))?
+        {
+            if bytes.len() + chunk.len() > max {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        break;
+    }
+    if !found || bytes.is_empty() {
+        return Err(AppError::Invalid("Choose a picture file to upload.".into()));
+    }
+    let max_pixels = state.config.limits.max_avatar_pixels;
+    let png = tokio::task::spawn_blocking(move || normalise(&bytes, max_pixels))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "avatar processing panicked");
+            AppError::Internal
+        })??;
+
+    let name = random_name();
+    let dir = state.config.avatar_dir();
+    tokio::fs::create_dir_all(&dir).await.map_err(io_error)?;
+    let tmp = dir.join(format!(".{name}.tmp"));
+    tokio::fs::write(&tmp, &png).await.map_err(io_error)?;
+    tokio::fs::rename(&tmp, dir.join(&name))
+        .await
+        .map_err(io_error)?;
+    let old = match db::users::set_avatar(&state.pool, user_id, &name).await {
+        Ok(old) => old,
+        Err(e) => {
+            let _ = tokio::fs::remove_file(dir.join(&name)).await;
+            return Err(e.into());
+        }
+    };
+    if let Some(old) = old.filter(|o| is_avatar_name(o)) {
+        if let Err(e) = tokio::fs::remove_file(dir.join(&old)).await {
+            tracing::warn!(error = %e, file = %old, "could not delete a replaced avatar");
+        }
+    }
+    Ok(state.avatar_url(&name))
+}
+
+fn upload_error(msg: &str, max: usize) -> AppError {
+    if msg.contains("length limit") || msg.contains("too large") {
+        AppError::TooLarge(format!(
+            "That picture is too large: the limit is {} MiB.",
+            max >> 20
+        ))
+    } else {
+        AppError::Invalid("The upload was not a valid form; choose a picture and try again.".into())
+    }
+}
+
+fn io_error(e: std::io::Error) -> AppError {
+    tracing::error!(error = %e, "writing an avatar failed");
+    AppError::Internal
+}
+
+/// Decodes a PNG, JPEG, WebP or GIF (recognised from its bytes) within
+/// limits, and re-encodes it as a square 256×256 PNG.
+pub fn normalise(bytes: &[u8], max_pixels: u32) -> Result<Vec<u8>, AppError> {
+    let unsupported = || {
+        AppError::Invalid(
+            "That file is not a picture Hearth accepts: use PNG, JPEG, WebP or GIF.".into(),
+        )
+    };
+    let format = image::guess_format(bytes).map_err(|_| unsupported())?;
+    if !matches!(
+        format,
+        ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP | ImageFormat::Gif
+    ) {
+        return Err(unsupported());
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(max_pixels);
+    limits.max_image_height = Some(max_pixels);
+    limits.max_alloc = Some(DECODE_ALLOC_LIMIT);
+    reader.limits(limits);
+    let image = reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(_) => AppError::Invalid(format!(
+            "That picture is too big: at most {max_pixels}×{max_pixels} pixels."
+        )),
+        _ => AppError::Invalid(
+            "That picture could not be read; it may be damaged or incomplete.".into(),
+        ),
+    })?;
+    let (w, h) = (image.width(), image.height());
+    let side = w.min(h);
+    let square = image
+        .crop_imm((w - side) / 2, (h - side) / 2, side, side)
+        .resize_exact(
+            AVATAR_SIDE,
+            AVATAR_SIDE,
+            image::imageops::FilterType::CatmullRom,
+        )
+        .to_rgba8();
+    let mut out = Vec::new();
+    square
+        .write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+        .map_err(|e| {
+            tracing::error!(error = %e, "encoding an avatar failed");
+            AppError::Internal
+        })?;
+    Ok(out)
+}
+
+fn random_name() -> String {
+    let mut bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut bytes);
+    format!("{}.png", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Only names this module made are ever served: 22 URL-safe characters and
+/// `.png`. Nothing with a `/`, `..` or anything else gets near the disk.
+pub fn is_avatar_name(name: &str) -> bool {
+    name.strip_suffix(".png").is_some_and(|stem| {
+        stem.len() == 22
+            && stem
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
+}
+
+/// `GET /media/avatars/{name}`.
+pub async fn serve_avatar(State(state): State<AppState>, Path(name): Path<String>) -> Response {
+    if !is_avatar_name(&name) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    match tokio::fs::read(state.config.avatar_dir().join(&name)).await {
+        Ok(bytes) => (
+            [
+                (CONTENT_TYPE, HeaderValue::from_static("image/png")),
+                (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+                // Names are never reused, so the file at a name never changes.
+                (
+                    CACHE_CONTROL,
+                    HeaderValue::from_static("public, max-age=31536000, immutable"),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+fn error_response(e: &AppError) -> Response {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Json(e)).into_response()
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        error_response(&self)
+    }
+}
+
+fn see_other(to: String) -> Response {
+    let mut res = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(&to) {
+        res.headers_mut().insert(LOCATION, v);
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_generated_names_are_served() {
+        assert!(is_avatar_name(&random_name()));
+        assert!(!is_avatar_name("../hearth.db"));
+        assert!(!is_avatar_name("..%2Fhearth.db.png"));
+        assert!(!is_avatar_name("abc.png"));
+        assert!(!is_avatar_name("aaaaaaaaaaaaaaaaaaaaaa.svg"));
+        assert!(!is_avatar_name("aaaaaaaaaaaaaaa/aaaaaa.png"));
+    }
+}

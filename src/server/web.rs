@@ -1,0 +1,104 @@
+//! Glue between server functions and the server: the state, the caller, the
+//! client address, and HTTP statuses for errors.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::header::{ACCEPT, RETRY_AFTER};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
+use leptos::prelude::{expect_context, use_context};
+use leptos_axum::ResponseOptions;
+
+use super::AppState;
+use super::auth::{AuthUser, MaybeAuthUser};
+use super::passwords::HashError;
+use crate::error::AppError;
+use crate::model::User;
+
+pub fn app_state() -> AppState {
+    expect_context::<AppState>()
+}
+
+fn parts() -> Parts {
+    expect_context::<Parts>()
+}
+
+/// The logged-in caller of the current server function, if any.
+pub async fn current_user(state: &AppState) -> Result<Option<User>, AppError> {
+    Ok(MaybeAuthUser::from_request_parts(&mut parts(), state)
+        .await?
+        .0)
+}
+
+/// The logged-in caller, or 401.
+pub async fn require_user(state: &AppState) -> Result<User, AppError> {
+    Ok(AuthUser::from_request_parts(&mut parts(), state).await?.0)
+}
+
+/// The address the request came from (the proxy's, behind a proxy).
+pub fn client_ip() -> IpAddr {
+    parts()
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip())
+}
+
+/// Finishes a server function: an error gets its HTTP status (and
+/// `Retry-After` for 429), except for plain form posts, which server_fn turns
+/// into a redirect back to the form with the error in the URL.
+pub fn answer<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(err) = &result {
+        let plain_form = use_context::<Parts>().is_some_and(|p| {
+            p.headers
+                .get(ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
+        });
+        if let (false, Some(res)) = (plain_form, use_context::<ResponseOptions>()) {
+            res.set_status(
+                StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            );
+            if let AppError::TooManyRequests {
+                retry_after_secs, ..
+            } = err
+            {
+                res.insert_header(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+        }
+    }
+    result
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        tracing::error!(error = %e, "database error");
+        AppError::Internal
+    }
+}
+
+impl From<HashError> for AppError {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::Busy => AppError::Busy(
+                "The server is busy with other log-ins. Try again in a few seconds.".into(),
+            ),
+            HashError::Failed(msg) => {
+                tracing::error!(error = %msg, "password hashing failed");
+                AppError::Internal
+            }
+        }
+    }
+}
+
+/// A 429 that says when to retry.
+pub fn too_many(what: &str, wait: std::time::Duration) -> AppError {
+    let secs = wait.as_secs().max(1);
+    AppError::TooManyRequests {
+        message: format!(
+            "{what} Try again in {secs} second{}.",
+            if secs == 1 { "" } else { "s" }
+        ),
+        retry_after_secs: secs,
+    }
+}
