@@ -2,4 +2,5 @@
 //! call `server::db` or `server::hub`, return a `model` type.
 
 pub mod auth;
+pub mod rooms;
 pub mod system;

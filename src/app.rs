@@ -2,18 +2,20 @@
 
 pub mod components;
 pub mod pages;
+pub mod refresh;
 pub mod session;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
 use components::header::Header;
+use components::room_nav::RoomNav;
 use pages::{
-    home::HomePage, login::LoginPage, not_found::NotFound, settings::SettingsPage,
+    home::HomePage, login::LoginPage, not_found::NotFound, room::RoomPage, settings::SettingsPage,
     signup::SignupPage,
 };
 use session::Session;
@@ -49,16 +51,33 @@ pub fn App() -> impl IntoView {
         <Router>
             <div class="app">
                 <Header />
+                <div class="layout">
+                <LoggedInNav />
                 <main>
                     <Routes fallback=NotFound>
                         <Route path=StaticSegment("") view=HomePage />
                         <Route path=StaticSegment("login") view=LoginPage />
                         <Route path=StaticSegment("signup") view=SignupPage />
                         <Route path=StaticSegment("settings") view=SettingsPage ssr=SsrMode::Async />
+                        <Route path=(StaticSegment("r"), ParamSegment("id")) view=RoomPage ssr=SsrMode::Async />
                     </Routes>
                 </main>
+                </div>
             </div>
         </Router>
+    }
+}
+
+/// The `Rooms` navigation, for logged-in people only.
+#[component]
+fn LoggedInNav() -> impl IntoView {
+    let session = session::use_session();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                matches!(session.me.await, Ok(Some(_))).then(|| view! { <RoomNav /> })
+            })}
+        </Suspense>
     }
 }
 

@@ -4,6 +4,8 @@
 //! for the browser (wasm32). `model`, `error`, `api` and `app` are shared;
 //! `server` exists only in the server build.
 
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod app;
 pub mod error;

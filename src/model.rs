@@ -173,6 +173,56 @@ impl MessageBody {
     }
 }
 
+/// A room's public id: the unguessable part of `/r/<public_id>`, 128 random
+/// bits in URL-safe base64 (22 characters).
+pub fn is_room_public_id(s: &str) -> bool {
+    s.len() == 22
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// A room in the `Rooms` navigation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomSummary {
+    pub public_id: String,
+    pub name: String,
+    /// Messages since the person last read the room.
+    pub unread: i64,
+    pub last_active_at: Millis,
+}
+
+/// A member as the `Members` list shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub user: User,
+    pub is_admin: bool,
+    pub joined_at: Millis,
+}
+
+/// What a logged-in person may see of a room.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RoomView {
+    /// Not a member: the name and the size, nothing of the conversation.
+    Preview {
+        public_id: String,
+        name: String,
+        member_count: i64,
+    },
+    /// A member: the whole room.
+    Member(RoomDetails),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomDetails {
+    pub public_id: String,
+    pub name: String,
+    pub admin_id: UserId,
+    pub members: Vec<Member>,
+    /// The seq of the room's latest message (0 when there is none).
+    pub last_seq: i64,
+    pub last_read_seq: i64,
+}
+
 /// Server version and uptime, the foundation's first server-function round trip.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerInfo {

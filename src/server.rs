@@ -1,12 +1,14 @@
 //! Everything that runs only on the server (the `ssr` build): configuration,
 //! state, the database, authentication, media and the HTTP routes.
 
+pub mod access;
 pub mod auth;
 pub mod config;
 pub mod db;
 pub mod health;
 pub mod media;
 pub mod passwords;
+pub mod random;
 pub mod rate_limit;
 pub mod router;
 pub mod state;

@@ -3,5 +3,9 @@
 pub mod avatar;
 pub mod error_alert;
 pub mod header;
+pub mod member_list;
 pub mod require_user;
+pub mod room_admin;
+pub mod room_header;
+pub mod room_nav;
 pub mod server_status;

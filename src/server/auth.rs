@@ -4,13 +4,10 @@
 //! `HttpOnly` cookie and stored only as its SHA-256. Sessions end after an
 //! idle and an absolute lifetime (both in `Leptos.toml`).
 
-use argon2::password_hash::rand_core::{OsRng, RngCore};
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
 use super::AppState;
@@ -105,9 +102,7 @@ pub async fn user_for_token(state: &AppState, token: &str) -> Result<Option<User
 
 /// Starts a session for `user_id`; returns the `Set-Cookie` value.
 pub async fn start_session(state: &AppState, user_id: i64) -> Result<HeaderValue, AppError> {
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let token = super::random::token::<32>();
     let now = now_ms();
     let absolute = state.config.session_absolute;
     db::sessions::insert(

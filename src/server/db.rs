@@ -3,6 +3,8 @@
 //! Queries live in the table modules below and use sqlx's checked macros; the
 //! `.sqlx/` cache is committed so builds need no database.
 
+pub mod members;
+pub mod rooms;
 pub mod sessions;
 pub mod users;
 

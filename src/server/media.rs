@@ -9,7 +9,6 @@
 
 use std::io::Cursor;
 
-use argon2::password_hash::rand_core::{OsRng, RngCore};
 use axum::Json;
 use axum::extract::{Multipart, Path, State};
 use axum::http::header::{
@@ -17,8 +16,6 @@ use axum::http::header::{
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use image::{ImageFormat, ImageReader, Limits};
 use serde::Serialize;
 
@@ -212,9 +209,7 @@ pub fn normalise(bytes: &[u8], max_pixels: u32) -> Result<Vec<u8>, AppError> {
 }
 
 fn random_name() -> String {
-    let mut bytes = [0u8; 16];
-    OsRng.fill_bytes(&mut bytes);
-    format!("{}.png", URL_SAFE_NO_PAD.encode(bytes))
+    format!("{}.png", super::random::token::<16>())
 }
 
 /// Only names this module made are ever served: 22 URL-safe characters and

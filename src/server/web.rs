@@ -44,18 +44,22 @@ pub fn client_ip() -> IpAddr {
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip())
 }
 
-/// Finishes a server function: an error gets its HTTP status (and
-/// `Retry-After` for 429), except for plain form posts, which server_fn turns
-/// into a redirect back to the form with the error in the URL.
+/// Finishes a server function: when it was called over HTTP, an error gets
+/// its status (and `Retry-After` for 429). Plain form posts are left alone,
+/// since server_fn turns them into a redirect back to the form with the error
+/// in the URL; so are calls made while rendering a page, whose status the
+/// page decides.
 pub fn answer<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if let Err(err) = &result {
-        let plain_form = use_context::<Parts>().is_some_and(|p| {
-            p.headers
+        let over_http = use_context::<Parts>().is_some_and(|p| {
+            let plain_form = p
+                .headers
                 .get(ACCEPT)
                 .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.contains("text/html"))
+                .is_some_and(|v| v.contains("text/html"));
+            p.uri.path().starts_with("/api/") && !plain_form
         });
-        if let (false, Some(res)) = (plain_form, use_context::<ResponseOptions>()) {
+        if let (true, Some(res)) = (over_http, use_context::<ResponseOptions>()) {
             res.set_status(
                 StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             );

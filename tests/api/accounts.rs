@@ -363,7 +363,13 @@ async fn forms_work_without_javascript() {
 async fn pages_that_need_a_login_redirect_to_it_and_back() {
     let app = TestApp::spawn().await;
     // A browser's navigation (Accept: text/html) is redirected.
-    let res = app.http.get(app.url("/settings")).header("accept", "text/html").send().await.unwrap();
+    let res = app
+        .http
+        .get(app.url("/settings"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 302);
     assert_eq!(res.headers()["location"], "/login?next=/settings");
     let p = app.person("liam").await;

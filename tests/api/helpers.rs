@@ -66,11 +66,9 @@ impl TestApp {
     }
 }
 
-/// A logged-in person: their client (with the session cookie) and name.
+/// A logged-in person: their client, holding the session cookie.
 pub struct Person {
     pub client: reqwest::Client,
-    #[allow(dead_code)] // used by the rooms and messaging tests
-    pub name: String,
 }
 
 impl TestApp {
@@ -105,10 +103,7 @@ impl TestApp {
             "signup {name}: {}",
             res.text().await.unwrap_or_default()
         );
-        Person {
-            client,
-            name: name.to_owned(),
-        }
+        Person { client }
     }
 
     /// `/api/me` for `client`: the user JSON, or `Null`.

@@ -6,3 +6,4 @@ mod helpers;
 mod accounts;
 mod avatars;
 mod foundation;
+mod rooms;

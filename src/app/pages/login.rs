@@ -10,7 +10,7 @@ use crate::app::session::use_session;
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<Login>::new();
-    use_session().refresh_after(action);
+    use_session().user_changed.after_success(action);
     let next = use_query_map()
         .with_untracked(|q| q.get("next"))
         .unwrap_or_else(|| "/".into());

@@ -14,8 +14,11 @@ use crate::app::session::use_session;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
+    // Created outside `RequireUser`, whose children are rebuilt when the
+    // person's profile refetches after an upload.
+    let upload = UploadState::new();
     view! {
-        <RequireUser children=|user| {
+        <RequireUser children=move |user| {
             view! {
                 <section class="page settings">
                     <h1>"Settings"</h1>
@@ -25,7 +28,7 @@ pub fn SettingsPage() -> impl IntoView {
                             <Avatar user=user.clone() size=96 />
                             <p class="hint">"This picture appears beside your name and messages in every room."</p>
                         </div>
-                        <AvatarForm />
+                        <AvatarForm state=upload />
                     </div>
                 </section>
             }
@@ -33,13 +36,34 @@ pub fn SettingsPage() -> impl IntoView {
     }
 }
 
+/// Where an upload stands.
+#[derive(Clone, Copy)]
+struct UploadState {
+    error: RwSignal<Option<String>>,
+    uploading: RwSignal<bool>,
+    done: RwSignal<bool>,
+}
+
+impl UploadState {
+    fn new() -> Self {
+        // Without JavaScript, a refused upload comes back with its error in the URL.
+        let from_url = use_query_map().with_untracked(|q| q.get("avatar_error"));
+        Self {
+            error: RwSignal::new(from_url),
+            uploading: RwSignal::new(false),
+            done: RwSignal::new(false),
+        }
+    }
+}
+
 #[component]
-fn AvatarForm() -> impl IntoView {
+fn AvatarForm(state: UploadState) -> impl IntoView {
     let session = use_session();
-    let from_url = use_query_map().with_untracked(|q| q.get("avatar_error"));
-    let error = RwSignal::new(from_url);
-    let uploading = RwSignal::new(false);
-    let done = RwSignal::new(false);
+    let UploadState {
+        error,
+        uploading,
+        done,
+    } = state;
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         #[cfg(feature = "hydrate")]
@@ -63,7 +87,7 @@ fn AvatarForm() -> impl IntoView {
                     Ok(()) => {
                         done.set(true);
                         form.reset();
-                        session.refresh();
+                        session.user_changed.bump();
                     }
                     Err(message) => error.set(Some(message)),
                 }

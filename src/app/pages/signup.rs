@@ -10,7 +10,7 @@ use crate::model::{Password, Username};
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let action = ServerAction::<Signup>::new();
-    use_session().refresh_after(action);
+    use_session().user_changed.after_success(action);
     view! {
         <section class="page auth">
             <div class="card">

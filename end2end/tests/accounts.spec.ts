@@ -1,0 +1,132 @@
+import { test, expect } from "@playwright/test";
+import { hydrated, signUp, uniqueName } from "./helpers";
+import { deflateSync } from "node:zlib";
+
+/** A small valid PNG (solid colour), made here so no fixture file is needed. */
+function png(width: number, height: number): Buffer {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf: Buffer) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, sum]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(width * 3, 0x5a)]);
+  const raw = Buffer.concat(Array.from({ length: height }, () => row));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", deflateSync(raw)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+test("sign up, log out, log in again", async ({ page }) => {
+  const name = uniqueName("ann");
+  await signUp(page, name);
+  await expect(page.getByRole("link", { name: new RegExp(name) })).toBeVisible();
+
+  await page.getByRole("button", { name: "Log out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByRole("button", { name: "Log out" })).toHaveCount(0);
+
+  await page.getByLabel("Username").fill(name);
+  await page.getByLabel("Password").fill("wrong password");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.getByRole("alert")).toHaveText("Wrong username or password.");
+
+  await page.getByLabel("Password").fill("password123");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole("button", { name: "Log out" })).toBeVisible();
+});
+
+test("a taken name is refused with a message", async ({ page, browser }) => {
+  const name = uniqueName("ben");
+  await signUp(page, name);
+  const other = await browser.newPage();
+  await other.goto("/signup");
+  await hydrated(other);
+  await other.getByLabel("Username").fill(name.toUpperCase());
+  await other.getByLabel("Password").fill("password123");
+  await other.getByRole("button", { name: "Sign up" }).click();
+  await expect(other.getByRole("alert")).toContainText("is taken");
+  await other.close();
+});
+
+test("logging in returns to the page that asked for it", async ({ page }) => {
+  const name = uniqueName("cat");
+  await signUp(page, name);
+  await page.getByRole("button", { name: "Log out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.goto("/settings");
+  await expect(page).toHaveURL(/\/login\?next=\/settings$/);
+  await hydrated(page);
+  await page.getByLabel("Username").fill(name);
+  await page.getByLabel("Password").fill("password123");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page).toHaveURL(/\/settings$/);
+  await expect(page.getByRole("heading", { name: "Settings" })).toBeVisible();
+});
+
+test("sign-up and log-in work with JavaScript off", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  const name = uniqueName("dan");
+  await page.goto("/signup");
+  await page.getByLabel("Username").fill(name);
+  await page.getByLabel("Password").fill("password123");
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole("button", { name: "Log out" })).toBeVisible();
+
+  await page.getByRole("button", { name: "Log out" }).click();
+  await expect(page).toHaveURL(/\/login/);
+  await page.getByLabel("Username").fill(name);
+  await page.getByLabel("Password").fill("not the password");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.getByRole("alert")).toHaveText("Wrong username or password.");
+  await page.getByLabel("Username").fill(name);
+  await page.getByLabel("Password").fill("password123");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole("button", { name: "Log out" })).toBeVisible();
+  await context.close();
+});
+
+test("changing the profile picture", async ({ page }) => {
+  const name = uniqueName("eve");
+  await signUp(page, name);
+  await page.goto("/settings");
+  await hydrated(page);
+  const current = page.locator(".current-avatar img");
+  await expect(current).toHaveAttribute("alt", name);
+  await expect(current).toHaveAttribute("src", /^data:image\/svg/);
+
+  await page.getByLabel("Profile picture").setInputFiles({ name: "notes.png", mimeType: "image/png", buffer: Buffer.from("not a picture") });
+  await page.getByRole("button", { name: "Save picture" }).click();
+  await expect(page.getByRole("alert")).toContainText("PNG, JPEG, WebP or GIF");
+
+  await page.getByLabel("Profile picture").setInputFiles({ name: "me.png", mimeType: "image/png", buffer: png(300, 200) });
+  await page.getByRole("button", { name: "Save picture" }).click();
+  await expect(page.getByText("Picture saved.")).toBeVisible();
+  await expect(current).toHaveAttribute("src", /^\/media\/avatars\/[A-Za-z0-9_-]{22}\.png$/);
+  await expect.poll(() => current.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(256);
+  await expect(page.getByRole("alert")).toHaveCount(0);
+});

@@ -1,0 +1,209 @@
+//! Rooms: create, list, view, join, leave, and the admin's powers.
+//!
+//! Every function finds the room through `server::access`, which decides
+//! who may do what.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::{RoomSummary, RoomView, UserId};
+
+/// Creates a room with the caller as admin and goes to it.
+#[server(endpoint = "create_room")]
+pub async fn create_room(name: String) -> Result<String, AppError> {
+    use self::ssr::*;
+    answer(
+        async move {
+            let state = app_state();
+            let user = require_user(&state).await?;
+            let name = RoomName::parse(&name)?;
+            state
+                .limits
+                .rooms_by_user
+                .check(&user.id)
+                .map_err(|wait| too_many("You have created many rooms in the last hour.", wait))?;
+            let room =
+                db::rooms::create(&state.pool, &token::<16>(), name.as_str(), user.id).await?;
+            leptos_axum::redirect(&format!("/r/{}", room.public_id));
+            Ok(room.public_id)
+        }
+        .await,
+    )
+}
+
+/// The caller's rooms, most recently active first.
+#[server(endpoint = "my_rooms")]
+pub async fn list_my_rooms() -> Result<Vec<RoomSummary>, AppError> {
+    use self::ssr::*;
+    answer(
+        async move {
+            let state = app_state();
+            let user = require_user(&state).await?;
+            Ok(db::rooms::for_user(&state.pool, user.id).await?)
+        }
+        .await,
+    )
+}
+
+/// A room as the caller may see it: the whole room for members, a preview
+/// (name and size) for anyone else logged in.
+#[server(endpoint = "room")]
+pub async fn get_room(room: String) -> Result<RoomView, AppError> {
+    use self::ssr::*;
+    answer(
+        async move {
+            let state = app_state();
+            let user = require_user(&state).await?;
+            let access = standing(&state, &user, &room).await?;
+            let r = access.room;
+            if !access.is_member {
+                return Ok(RoomView::Preview {
+                    member_count: db::members::count(&state.pool, r.id).await?,
+                    public_id: r.public_id,
+                    name: r.name,
+                });
+            }
+            let rows = db::members::list(&state.pool, r.id).await?;
+            let last_read_seq = rows
+                .iter()
+                .find(|m| m.user.id == user.id)
+                .map_or(0, |m| m.last_read_seq);
+            let members = rows
+                .into_iter()
+                .map(|m| Member {
+                    is_admin: m.user.id == r.admin_id,
+                    joined_at: m.joined_at,
+                    user: state.user(m.user),
+                })
+                .collect();
+            Ok(RoomView::Member(RoomDetails {
+                public_id: r.public_id,
+                name: r.name,
+                admin_id: r.admin_id,
+                members,
+                last_seq: r.last_seq,
+                last_read_seq,
+            }))
+        }
+        .await,
+    )
+}
+
+/// Joins a room by its link.
+#[server(endpoint = "join_room")]
+pub async fn join_room(room: String) -> Result<(), AppError> {
+    use self::ssr::*;
+    answer(
+        async move {
+            let state = app_state();
+            let user = require_user(&state).await?;
+            let r = find_room(&state, &room).await?;
+            db::members::add(&state.pool, r.id, user.id).await?;
+            leptos_axum::redirect(&format!("/r/{}", r.public_id));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Leaves a room. An admin's role passes to the longest-standing member; the
+/// last member leaving deletes the room.
+#[server(endpoint = "leave_room")]
+pub async fn leave_room(room: String) -> Result<(), AppError> {
+    use self::ssr::*;
+    answer(
+        async move {
+            let state = app_state();
+            let user = require_user(&state).await?;
+            let access = require_member(&state, &user, &room).await?;
+            db::members::remove(&state.pool, access.room.id, user.id).await?;
+            leptos_axum::redirect("/");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Renames a room (admin only).
+#[server(endpoint = "rename_room")]
+pub async fn rename_room(room: String, name: String) -> Result<(), AppError> {
+    use self::ssr::*;
+    answer(
+        async move {
+            let state = app_state();
+            let user = require_user(&state).await?;
+            let name = RoomName::parse(&name)?;
+            let access = require_admin(&state, &user, &room).await?;
+            db::rooms::rename(&state.pool, access.room.id, name.as_str()).await?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Removes a member (admin only; the admin leaves with `leave_room`).
+#[server(endpoint = "remove_member")]
+pub async fn remove_member(room: String, user_id: UserId) -> Result<(), AppError> {
+    use self::ssr::*;
+    answer(
+        async move {
+            let state = app_state();
+            let user = require_user(&state).await?;
+            let access = require_admin(&state, &user, &room).await?;
+            if user_id == user.id {
+                return Err(AppError::Invalid(
+                    "To leave your own room, use Leave room.".into(),
+                ));
+            }
+            require_target_member(&state, &access.room, user_id).await?;
+            db::members::remove(&state.pool, access.room.id, user_id).await?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Hands the admin role to another member (admin only).
+#[server(endpoint = "make_admin")]
+pub async fn make_admin(room: String, user_id: UserId) -> Result<(), AppError> {
+    use self::ssr::*;
+    answer(
+        async move {
+            let state = app_state();
+            let user = require_user(&state).await?;
+            let access = require_admin(&state, &user, &room).await?;
+            require_target_member(&state, &access.room, user_id).await?;
+            db::rooms::set_admin(&state.pool, access.room.id, user_id).await?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Deletes a room with its messages and memberships (admin only).
+#[server(endpoint = "delete_room")]
+pub async fn delete_room(room: String) -> Result<(), AppError> {
+    use self::ssr::*;
+    answer(
+        async move {
+            let state = app_state();
+            let user = require_user(&state).await?;
+            let access = require_admin(&state, &user, &room).await?;
+            db::rooms::delete(&state.pool, access.room.id).await?;
+            leptos_axum::redirect("/");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    pub use crate::model::{Member, RoomDetails, RoomName};
+    pub use crate::server::access::{
+        find_room, require_admin, require_member, require_target_member, standing,
+    };
+    pub use crate::server::db;
+    pub use crate::server::random::token;
+    pub use crate::server::web::{answer, app_state, require_user, too_many};
+}

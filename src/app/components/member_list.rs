@@ -1,0 +1,64 @@
+//! The `Members` list, with the admin's per-member powers.
+
+use leptos::prelude::*;
+
+use crate::app::components::avatar::Avatar;
+use crate::app::components::error_alert::{ErrorAlert, action_error};
+use crate::app::pages::room::RoomActions;
+use crate::model::{Member, UserId};
+
+#[component]
+pub fn MemberList(
+    room: String,
+    members: Vec<Member>,
+    me: UserId,
+    is_admin: bool,
+    actions: RoomActions,
+) -> impl IntoView {
+    view! {
+        <section class="members">
+            <h2>"Members"</h2>
+            <ErrorAlert message=action_error(actions.remove) />
+            <ErrorAlert message=action_error(actions.make_admin) />
+            <ul aria-label="Members">
+                {members
+                    .into_iter()
+                    .map(|m| {
+                        let powers = (is_admin && m.user.id != me)
+                            .then(|| view! { <MemberPowers room=room.clone() member=m.clone() actions /> });
+                        view! {
+                            <li class="member">
+                                <Avatar user=m.user.clone() size=28 />
+                                <span class="member-name">{m.user.name.clone()}</span>
+                                {m.is_admin.then(|| view! { <span class="badge">"admin"</span> })}
+                                {powers}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn MemberPowers(room: String, member: Member, actions: RoomActions) -> impl IntoView {
+    let id = member.user.id.to_string();
+    let name = member.user.name;
+    let (room2, id2) = (room.clone(), id.clone());
+    let (promote, remove) = (format!("Make {name} admin"), format!("Remove {name}"));
+    view! {
+        <div class="member-powers">
+            <ActionForm action=actions.make_admin>
+                <input type="hidden" name="room" value=room />
+                <input type="hidden" name="user_id" value=id />
+                <button type="submit" class="secondary small">{promote}</button>
+            </ActionForm>
+            <ActionForm action=actions.remove>
+                <input type="hidden" name="room" value=room2 />
+                <input type="hidden" name="user_id" value=id2 />
+                <button type="submit" class="secondary small">{remove}</button>
+            </ActionForm>
+        </div>
+    }
+}

@@ -1,0 +1,115 @@
+//! The `rooms` table.
+
+use sqlx::SqlitePool;
+
+use super::now_ms;
+use crate::model::{RoomSummary, UserId};
+
+/// A room row.
+#[derive(Clone, Debug)]
+pub struct RoomRow {
+    pub id: i64,
+    pub public_id: String,
+    pub name: String,
+    pub admin_id: UserId,
+    pub last_seq: i64,
+}
+
+/// Creates a room with `admin_id` as its admin and first member.
+pub async fn create(
+    pool: &SqlitePool,
+    public_id: &str,
+    name: &str,
+    admin_id: UserId,
+) -> Result<RoomRow, sqlx::Error> {
+    let now = now_ms();
+    let mut tx = pool.begin().await?;
+    let id = sqlx::query_scalar!(
+        r#"INSERT INTO rooms (public_id, name, admin_id, created_at, last_active_at)
+           VALUES (?1, ?2, ?3, ?4, ?4) RETURNING id AS "id!: i64""#,
+        public_id,
+        name,
+        admin_id,
+        now
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO room_members (room_id, user_id, joined_at) VALUES (?1, ?2, ?3)",
+        id,
+        admin_id,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(RoomRow {
+        id,
+        public_id: public_id.to_owned(),
+        name: name.to_owned(),
+        admin_id,
+        last_seq: 0,
+    })
+}
+
+pub async fn by_public_id(
+    pool: &SqlitePool,
+    public_id: &str,
+) -> Result<Option<RoomRow>, sqlx::Error> {
+    sqlx::query_as!(
+        RoomRow,
+        r#"SELECT id AS "id!: i64", public_id, name, admin_id AS "admin_id!: i64", last_seq AS "last_seq!: i64"
+           FROM rooms WHERE public_id = ?1"#,
+        public_id
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn rename(pool: &SqlitePool, room_id: i64, name: &str) -> Result<(), sqlx::Error> {
+    sqlx::query!("UPDATE rooms SET name = ?2 WHERE id = ?1", room_id, name)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Hands the admin role to `user_id`, who must be a member.
+pub async fn set_admin(
+    pool: &SqlitePool,
+    room_id: i64,
+    user_id: UserId,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "UPDATE rooms SET admin_id = ?2
+         WHERE id = ?1 AND EXISTS (SELECT 1 FROM room_members WHERE room_id = ?1 AND user_id = ?2)",
+        room_id,
+        user_id
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Deletes the room with its messages and memberships (by cascade).
+pub async fn delete(pool: &SqlitePool, room_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query!("DELETE FROM rooms WHERE id = ?1", room_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The rooms `user_id` belongs to, most recently active first, with unread counts.
+pub async fn for_user(pool: &SqlitePool, user_id: UserId) -> Result<Vec<RoomSummary>, sqlx::Error> {
+    sqlx::query_as!(
+        RoomSummary,
+        r#"SELECT r.public_id, r.name,
+                  MAX(r.last_seq - m.last_read_seq, 0) AS "unread!: i64",
+                  r.last_active_at AS "last_active_at!: i64"
+           FROM room_members m JOIN rooms r ON r.id = m.room_id
+           WHERE m.user_id = ?1
+           ORDER BY r.last_active_at DESC, r.id DESC"#,
+        user_id
+    )
+    .fetch_all(pool)
+    .await
+}

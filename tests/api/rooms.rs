@@ -1,0 +1,360 @@
+//! Rooms: creation, joining by link, admin powers, and the full matrix of
+//! who may do what.
+
+use serde_json::Value;
+
+use crate::helpers::{Person, TestApp};
+
+/// A room with an admin and a member, another room with its own admin, and
+/// a logged-in outsider.
+struct World {
+    app: TestApp,
+    admin: Person,
+    member: Person,
+    outsider: Person,
+    other_admin: Person,
+    room: String,
+    member_id: i64,
+}
+
+impl World {
+    async fn new() -> Self {
+        let app = TestApp::spawn().await;
+        let admin = app.person("admin").await;
+        let member = app.person("member").await;
+        let outsider = app.person("outsider").await;
+        let other_admin = app.person("otheradmin").await;
+        let room = create_room(&app, &admin, "Book club").await;
+        assert_eq!(
+            app.call(&member.client, "join_room", &[("room", &room)])
+                .await
+                .status(),
+            200
+        );
+        create_room(&app, &other_admin, "Elsewhere").await;
+        let member_id = app.me(&member.client).await["id"].as_i64().unwrap();
+        Self {
+            app,
+            admin,
+            member,
+            outsider,
+            other_admin,
+            room,
+            member_id,
+        }
+    }
+
+    /// Rooms and memberships, to prove a refused call changed nothing.
+    async fn snapshot(&self) -> Vec<String> {
+        let rooms: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT public_id, name, admin_id FROM rooms ORDER BY id")
+                .fetch_all(&self.app.state.pool)
+                .await
+                .unwrap();
+        let members: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT room_id, user_id FROM room_members ORDER BY room_id, user_id")
+                .fetch_all(&self.app.state.pool)
+                .await
+                .unwrap();
+        rooms
+            .into_iter()
+            .map(|r| format!("{r:?}"))
+            .chain(members.into_iter().map(|m| format!("{m:?}")))
+            .collect()
+    }
+}
+
+async fn create_room(app: &TestApp, p: &Person, name: &str) -> String {
+    let res = app.call(&p.client, "create_room", &[("name", name)]).await;
+    assert_eq!(res.status(), 200);
+    res.json::<String>().await.unwrap()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Role {
+    Anonymous,
+    Outsider,
+    Member,
+    Admin,
+    OtherAdmin,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Action {
+    Read,
+    JoinValid,
+    JoinMalformed,
+    JoinUnknown,
+    Rename,
+    Remove,
+    MakeAdmin,
+    Delete,
+    Leave,
+}
+
+const ACTIONS: [Action; 9] = [
+    Action::Read,
+    Action::JoinValid,
+    Action::JoinMalformed,
+    Action::JoinUnknown,
+    Action::Rename,
+    Action::Remove,
+    Action::MakeAdmin,
+    Action::Delete,
+    Action::Leave,
+];
+
+/// The status each role gets for each action.
+fn expected(role: Role, action: Action) -> u16 {
+    use Action::*;
+    use Role::*;
+    match (role, action) {
+        (Anonymous, _) => 401,
+        (_, JoinMalformed | JoinUnknown) => 404,
+        (_, Read | JoinValid) => 200,
+        (Member, Leave) => 200,
+        (Admin, _) => 200,
+        (Outsider | OtherAdmin | Member, _) => 403,
+    }
+}
+
+async fn perform(w: &World, role: Role, action: Action) -> reqwest::Response {
+    let anonymous = w.app.client();
+    let client = match role {
+        Role::Anonymous => &anonymous,
+        Role::Outsider => &w.outsider.client,
+        Role::Member => &w.member.client,
+        Role::Admin => &w.admin.client,
+        Role::OtherAdmin => &w.other_admin.client,
+    };
+    let room = w.room.as_str();
+    let target = w.member_id.to_string();
+    let (endpoint, args): (&str, Vec<(&str, &str)>) = match action {
+        Action::Read => ("room", vec![("room", room)]),
+        Action::JoinValid => ("join_room", vec![("room", room)]),
+        Action::JoinMalformed => ("join_room", vec![("room", "../../etc/passwd")]),
+        Action::JoinUnknown => ("join_room", vec![("room", "AAAAAAAAAAAAAAAAAAAAAA")]),
+        Action::Rename => ("rename_room", vec![("room", room), ("name", "Hijacked")]),
+        Action::Remove => ("remove_member", vec![("room", room), ("user_id", &target)]),
+        Action::MakeAdmin => ("make_admin", vec![("room", room), ("user_id", &target)]),
+        Action::Delete => ("delete_room", vec![("room", room)]),
+        Action::Leave => ("leave_room", vec![("room", room)]),
+    };
+    w.app.call(client, endpoint, &args).await
+}
+
+async fn check_role(role: Role) {
+    for action in ACTIONS {
+        let w = World::new().await;
+        let before = w.snapshot().await;
+        let res = perform(&w, role, action).await;
+        let status = res.status().as_u16();
+        let body = res.text().await.unwrap();
+        assert_eq!(
+            status,
+            expected(role, action),
+            "{role:?} {action:?}: {body}"
+        );
+        let changes_expected = status == 200 && !matches!(action, Action::Read)
+            // Joining a room you are in already changes nothing.
+            && !(matches!(action, Action::JoinValid) && matches!(role, Role::Member | Role::Admin));
+        let after = w.snapshot().await;
+        if changes_expected {
+            assert_ne!(before, after, "{role:?} {action:?} should change something");
+        } else {
+            assert_eq!(before, after, "{role:?} {action:?} must change nothing");
+        }
+        if matches!(action, Action::Read) && status == 200 {
+            let view: Value = serde_json::from_str(&body).unwrap();
+            let is_member = matches!(role, Role::Member | Role::Admin);
+            assert_eq!(view.get("Member").is_some(), is_member, "{role:?}: {body}");
+            if !is_member {
+                assert_eq!(view["Preview"]["member_count"], 2);
+                assert!(!body.contains("member\""), "no member names leak: {body}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn anonymous_can_do_nothing() {
+    check_role(Role::Anonymous).await;
+}
+
+#[tokio::test]
+async fn outsiders_can_preview_and_join_only() {
+    check_role(Role::Outsider).await;
+}
+
+#[tokio::test]
+async fn members_can_read_and_leave() {
+    check_role(Role::Member).await;
+}
+
+#[tokio::test]
+async fn the_admin_can_do_everything() {
+    check_role(Role::Admin).await;
+}
+
+#[tokio::test]
+async fn another_rooms_admin_has_no_power_here() {
+    check_role(Role::OtherAdmin).await;
+}
+
+#[tokio::test]
+async fn a_form_from_another_room_cannot_reach_into_this_one() {
+    let w = World::new().await;
+    // The other admin names a member of *this* room in a call about their own room.
+    let theirs: String = sqlx::query_scalar("SELECT public_id FROM rooms WHERE name = 'Elsewhere'")
+        .fetch_one(&w.app.state.pool)
+        .await
+        .unwrap();
+    let before = w.snapshot().await;
+    let target = w.member_id.to_string();
+    for endpoint in ["remove_member", "make_admin"] {
+        let res = w
+            .app
+            .call(
+                &w.other_admin.client,
+                endpoint,
+                &[("room", &theirs), ("user_id", &target)],
+            )
+            .await;
+        assert_eq!(res.status(), 404, "{endpoint}");
+    }
+    assert_eq!(before, w.snapshot().await);
+}
+
+#[tokio::test]
+async fn room_ids_are_unguessable_and_names_are_checked() {
+    let app = TestApp::spawn().await;
+    let p = app.person("pia").await;
+    let a = create_room(&app, &p, "  Trimmed  ").await;
+    let b = create_room(&app, &p, "Trimmed").await;
+    assert_ne!(a, b, "names are not unique, ids are");
+    assert!(hearth::model::is_room_public_id(&a), "{a}");
+    let name: String = sqlx::query_scalar("SELECT name FROM rooms WHERE public_id = ?")
+        .bind(&a)
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(name, "Trimmed");
+    for bad in ["", "   ", &"x".repeat(65)] {
+        let res = app.call(&p.client, "create_room", &[("name", bad)]).await;
+        assert_eq!(res.status(), 400, "{bad:?}");
+    }
+    assert_eq!(app.count("rooms").await, 2);
+}
+
+#[tokio::test]
+async fn the_admin_role_passes_on_and_the_last_one_out_deletes_the_room() {
+    let w = World::new().await;
+    let third = w.app.person("third").await;
+    w.app
+        .call(&third.client, "join_room", &[("room", &w.room)])
+        .await;
+
+    assert_eq!(
+        w.app
+            .call(&w.admin.client, "leave_room", &[("room", &w.room)])
+            .await
+            .status(),
+        200
+    );
+    let view: Value = w
+        .app
+        .call(&w.member.client, "room", &[("room", &w.room)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        view["Member"]["admin_id"].as_i64(),
+        Some(w.member_id),
+        "the longest-standing member"
+    );
+
+    assert_eq!(
+        w.app
+            .call(&w.member.client, "leave_room", &[("room", &w.room)])
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        w.app
+            .call(&third.client, "leave_room", &[("room", &w.room)])
+            .await
+            .status(),
+        200
+    );
+    let res = w
+        .app
+        .call(&third.client, "room", &[("room", &w.room)])
+        .await;
+    assert_eq!(res.status(), 404);
+}
+
+#[tokio::test]
+async fn my_rooms_are_listed_most_recently_active_first() {
+    let app = TestApp::spawn().await;
+    let p = app.person("quinn").await;
+    let first = create_room(&app, &p, "First").await;
+    let second = create_room(&app, &p, "Second").await;
+    sqlx::query(
+        "UPDATE rooms SET last_active_at = last_active_at + 1000, last_seq = 3 WHERE public_id = ?",
+    )
+    .bind(&first)
+    .execute(&app.state.pool)
+    .await
+    .unwrap();
+    let rooms: Value = app
+        .call(&p.client, "my_rooms", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rooms[0]["public_id"], first.as_str());
+    assert_eq!(rooms[0]["unread"], 3);
+    assert_eq!(rooms[1]["public_id"], second.as_str());
+    assert_eq!(rooms[1]["unread"], 0);
+}
+
+#[tokio::test]
+async fn the_room_page_shows_outsiders_nothing_and_unknown_rooms_are_404() {
+    let w = World::new().await;
+    let html = |client: &reqwest::Client, path: String| {
+        let req = client.get(w.app.url(&path)).header("accept", "text/html");
+        async move { req.send().await.unwrap() }
+    };
+    let res = html(&w.member.client, format!("/r/{}", w.room)).await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("Book club")
+            && page.contains("aria-label=\"Members\"")
+            && page.contains("admin")
+    );
+
+    let res = html(&w.outsider.client, format!("/r/{}", w.room)).await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Book club") && page.contains("2 members") && page.contains("Join room"));
+    assert!(
+        !page.contains("aria-label=\"Members\""),
+        "no member list for outsiders"
+    );
+
+    for path in ["/r/AAAAAAAAAAAAAAAAAAAAAA".to_owned(), "/r/nope".to_owned()] {
+        let res = html(&w.member.client, path.clone()).await;
+        assert_eq!(res.status(), 404, "{path}");
+        assert!(res.text().await.unwrap().contains("Room not found"));
+    }
+
+    let res = html(&w.app.client(), format!("/r/{}", w.room)).await;
+    assert_eq!(res.status(), 302);
+    assert_eq!(
+        res.headers()["location"],
+        format!("/login?next=/r/{}", w.room)
+    );
+}
