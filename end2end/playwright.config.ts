@@ -57,6 +57,9 @@ export default defineConfig({
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       HEARTH_DATA_DIR: process.env.HEARTH_E2E_DATA,
       RUST_LOG: "warn",
+      // Every test signs people up from 127.0.0.1; the throttle itself is
+      // covered by the integration tests.
+      HEARTH_LOGINS_PER_MINUTE: "1000",
     },
   },
 });

@@ -45,6 +45,9 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     Session::provide();
     mark_hydrated();
+    // Every route renders completely before it is sent (`SsrMode::Async`):
+    // pages are small, and out-of-order streaming would leave the parts
+    // inside <Suspense> invisible until JavaScript runs.
     view! {
         <Stylesheet id="leptos" href="/pkg/hearth.css" />
         <Title text="Hearth" />
@@ -55,9 +58,9 @@ pub fn App() -> impl IntoView {
                 <LoggedInNav />
                 <main>
                     <Routes fallback=NotFound>
-                        <Route path=StaticSegment("") view=HomePage />
-                        <Route path=StaticSegment("login") view=LoginPage />
-                        <Route path=StaticSegment("signup") view=SignupPage />
+                        <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
+                        <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async />
+                        <Route path=StaticSegment("signup") view=SignupPage ssr=SsrMode::Async />
                         <Route path=StaticSegment("settings") view=SettingsPage ssr=SsrMode::Async />
                         <Route path=(StaticSegment("r"), ParamSegment("id")) view=RoomPage ssr=SsrMode::Async />
                     </Routes>

@@ -45,7 +45,7 @@ impl Username {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let name = raw.trim_end();
         let len = name.chars().count();
-        if len < Self::MIN || len > Self::MAX {
+        if !(Self::MIN..=Self::MAX).contains(&len) {
             return invalid(format!(
                 "Username must be {}–{} characters long.",
                 Self::MIN,
@@ -84,7 +84,7 @@ impl Password {
 
     pub fn parse(raw: String) -> Result<Self, Invalid> {
         let len = raw.chars().count();
-        if len < Self::MIN || len > Self::MAX {
+        if !(Self::MIN..=Self::MAX).contains(&len) {
             return invalid(format!(
                 "Password must be {}–{} characters long.",
                 Self::MIN,

@@ -135,10 +135,10 @@ async fn store_upload(
             return Err(e.into());
         }
     };
-    if let Some(old) = old.filter(|o| is_avatar_name(o)) {
-        if let Err(e) = tokio::fs::remove_file(dir.join(&old)).await {
-            tracing::warn!(error = %e, file = %old, "could not delete a replaced avatar");
-        }
+    if let Some(old) = old.filter(|o| is_avatar_name(o))
+        && let Err(e) = tokio::fs::remove_file(dir.join(&old)).await
+    {
+        tracing::warn!(error = %e, file = %old, "could not delete a replaced avatar");
     }
     Ok(state.avatar_url(&name))
 }

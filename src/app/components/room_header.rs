@@ -7,11 +7,11 @@ pub fn RoomHeader(name: String, member_count: usize) -> impl IntoView {
     let copied = RwSignal::new(false);
     let copy = move |_| {
         #[cfg(feature = "hydrate")]
-        if let Some(window) = web_sys::window() {
-            if let Ok(href) = window.location().href() {
-                let _ = window.navigator().clipboard().write_text(&href);
-                copied.set(true);
-            }
+        if let Some(window) = web_sys::window()
+            && let Ok(href) = window.location().href()
+        {
+            let _ = window.navigator().clipboard().write_text(&href);
+            copied.set(true);
         }
     };
     let members = if member_count == 1 {
