@@ -2,5 +2,6 @@
 //! call `server::db` or `server::hub`, return a `model` type.
 
 pub mod auth;
+pub mod messages;
 pub mod rooms;
 pub mod system;

@@ -4,8 +4,12 @@
 //! Everything here compiles for the server and for the browser, so the rules
 //! a person sees in the form are the same rules the server enforces.
 
+pub mod protocol;
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
+
+pub use protocol::{ChatMessage, ClientEvent, ErrorCode, ServerEvent};
 
 /// Milliseconds since the Unix epoch, UTC. The browser formats it in the
 /// reader's local time.
@@ -221,6 +225,8 @@ pub struct RoomDetails {
     /// The seq of the room's latest message (0 when there is none).
     pub last_seq: i64,
     pub last_read_seq: i64,
+    /// The latest messages (up to a page), oldest first.
+    pub messages: Vec<ChatMessage>,
 }
 
 /// Server version and uptime, the foundation's first server-function round trip.

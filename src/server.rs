@@ -6,14 +6,18 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod health;
+pub mod hub;
 pub mod media;
 pub mod passwords;
 pub mod random;
 pub mod rate_limit;
 pub mod router;
+pub mod security;
 pub mod state;
 pub mod telemetry;
 pub mod web;
+pub mod writer;
+pub mod ws;
 
 pub use router::app;
 pub use state::AppState;

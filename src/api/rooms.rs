@@ -76,7 +76,14 @@ pub async fn get_room(room: String) -> Result<RoomView, AppError> {
                     user: state.user(m.user),
                 })
                 .collect();
+            let messages =
+                db::messages::page_before(&state.pool, r.id, None, i64::from(FIRST_PAGE))
+                    .await?
+                    .into_iter()
+                    .map(|m| state.chat_message(&r.public_id, m))
+                    .collect();
             Ok(RoomView::Member(RoomDetails {
+                messages,
                 public_id: r.public_id,
                 name: r.name,
                 admin_id: r.admin_id,
@@ -98,7 +105,18 @@ pub async fn join_room(room: String) -> Result<(), AppError> {
             let state = app_state();
             let user = require_user(&state).await?;
             let r = find_room(&state, &room).await?;
-            db::members::add(&state.pool, r.id, user.id).await?;
+            if db::members::add(&state.pool, r.id, user.id).await? {
+                let member = Member {
+                    user: user.clone(),
+                    is_admin: false,
+                    joined_at: db::now_ms(),
+                };
+                let event = ServerEvent::MemberJoined {
+                    room: r.public_id.clone(),
+                    member,
+                };
+                state.hub.publish(r.id, &event, None, Ends::Nobody);
+            }
             leptos_axum::redirect(&format!("/r/{}", r.public_id));
             Ok(())
         }
@@ -116,7 +134,12 @@ pub async fn leave_room(room: String) -> Result<(), AppError> {
             let state = app_state();
             let user = require_user(&state).await?;
             let access = require_member(&state, &user, &room).await?;
-            db::members::remove(&state.pool, access.room.id, user.id).await?;
+            let outcome = db::members::remove(&state.pool, access.room.id, user.id).await?;
+            let event = ServerEvent::MemberLeft {
+                room: access.room.public_id.clone(),
+                user_id: user.id,
+            };
+            announce_removal(&state, &access.room, user.id, outcome, event);
             leptos_axum::redirect("/");
             Ok(())
         }
@@ -135,6 +158,13 @@ pub async fn rename_room(room: String, name: String) -> Result<(), AppError> {
             let name = RoomName::parse(&name)?;
             let access = require_admin(&state, &user, &room).await?;
             db::rooms::rename(&state.pool, access.room.id, name.as_str()).await?;
+            let event = ServerEvent::RoomRenamed {
+                room: access.room.public_id,
+                name: name.as_str().to_owned(),
+            };
+            state
+                .hub
+                .publish(access.room.id, &event, None, Ends::Nobody);
             Ok(())
         }
         .await,
@@ -156,7 +186,12 @@ pub async fn remove_member(room: String, user_id: UserId) -> Result<(), AppError
                 ));
             }
             require_target_member(&state, &access.room, user_id).await?;
-            db::members::remove(&state.pool, access.room.id, user_id).await?;
+            let outcome = db::members::remove(&state.pool, access.room.id, user_id).await?;
+            let event = ServerEvent::MemberRemoved {
+                room: access.room.public_id.clone(),
+                user_id,
+            };
+            announce_removal(&state, &access.room, user_id, outcome, event);
             Ok(())
         }
         .await,
@@ -173,7 +208,15 @@ pub async fn make_admin(room: String, user_id: UserId) -> Result<(), AppError> {
             let user = require_user(&state).await?;
             let access = require_admin(&state, &user, &room).await?;
             require_target_member(&state, &access.room, user_id).await?;
-            db::rooms::set_admin(&state.pool, access.room.id, user_id).await?;
+            if db::rooms::set_admin(&state.pool, access.room.id, user_id).await? {
+                let event = ServerEvent::AdminChanged {
+                    room: access.room.public_id,
+                    user_id,
+                };
+                state
+                    .hub
+                    .publish(access.room.id, &event, None, Ends::Nobody);
+            }
             Ok(())
         }
         .await,
@@ -190,6 +233,12 @@ pub async fn delete_room(room: String) -> Result<(), AppError> {
             let user = require_user(&state).await?;
             let access = require_admin(&state, &user, &room).await?;
             db::rooms::delete(&state.pool, access.room.id).await?;
+            let event = ServerEvent::RoomDeleted {
+                room: access.room.public_id,
+            };
+            state
+                .hub
+                .publish(access.room.id, &event, None, Ends::Everyone);
             leptos_axum::redirect("/");
             Ok(())
         }
@@ -199,11 +248,51 @@ pub async fn delete_room(room: String) -> Result<(), AppError> {
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    pub use crate::model::{Member, RoomDetails, RoomName};
+    pub use crate::api::messages::FIRST_PAGE;
+    pub use crate::model::{Member, RoomDetails, RoomName, ServerEvent};
+    use crate::server::AppState;
     pub use crate::server::access::{
         find_room, require_admin, require_member, require_target_member, standing,
     };
     pub use crate::server::db;
+    use crate::server::db::members::AfterRemoval;
+    use crate::server::db::rooms::RoomRow;
+    pub use crate::server::hub::Ends;
+    use crate::server::hub::Signal;
     pub use crate::server::random::token;
     pub use crate::server::web::{answer, app_state, require_user, too_many};
+
+    /// Tells the room that `user_id` is gone (with `event`), cuts their
+    /// connections off the room, and announces a new admin or the room's end.
+    pub fn announce_removal(
+        state: &AppState,
+        room: &RoomRow,
+        user_id: i64,
+        outcome: AfterRemoval,
+        event: ServerEvent,
+    ) {
+        if outcome == AfterRemoval::NotAMember {
+            return;
+        }
+        state
+            .hub
+            .publish(room.id, &event, None, Ends::User(user_id));
+        state.hub.signal(user_id, Signal::LeftRoom(room.id));
+        match outcome {
+            AfterRemoval::AdminPassedTo(next) => {
+                let event = ServerEvent::AdminChanged {
+                    room: room.public_id.clone(),
+                    user_id: next,
+                };
+                state.hub.publish(room.id, &event, None, Ends::Nobody);
+            }
+            AfterRemoval::RoomDeleted => {
+                let event = ServerEvent::RoomDeleted {
+                    room: room.public_id.clone(),
+                };
+                state.hub.publish(room.id, &event, None, Ends::Everyone);
+            }
+            AfterRemoval::Removed | AfterRemoval::NotAMember => {}
+        }
+    }
 }

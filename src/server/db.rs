@@ -4,6 +4,7 @@
 //! `.sqlx/` cache is committed so builds need no database.
 
 pub mod members;
+pub mod messages;
 pub mod rooms;
 pub mod sessions;
 pub mod users;

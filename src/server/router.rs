@@ -9,7 +9,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
-use super::{AppState, health, media};
+use super::{AppState, health, media, ws};
 use crate::app::{App, shell};
 
 /// Builds the whole application for `state`.
@@ -27,6 +27,7 @@ pub fn app(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(media::upload_body_limit(&state))),
         )
         .route("/media/avatars/{name}", get(media::serve_avatar))
+        .route("/ws", get(ws::upgrade))
         .leptos_routes_with_context(&state, routes, context, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state);

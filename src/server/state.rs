@@ -9,10 +9,13 @@ use leptos::config::LeptosOptions;
 use sqlx::SqlitePool;
 
 use super::config::Config;
+use super::db::messages::MessageRow;
 use super::db::users::UserRow;
+use super::hub::Hub;
 use super::passwords::Hasher;
 use super::rate_limit::RateLimiter;
-use crate::model::{User, UserId};
+use super::writer::Writer;
+use crate::model::{ChatMessage, User, UserId};
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -21,6 +24,10 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub hasher: Hasher,
     pub limits: Arc<Limiters>,
+    /// Live rooms: who listens, and the events they receive.
+    pub hub: Hub,
+    /// The one writer of messages (group commit).
+    pub writer: Writer,
     pub started: Instant,
 }
 
@@ -65,8 +72,13 @@ impl Limiters {
 }
 
 impl AppState {
+    /// Builds the state and starts the message writer (so it needs a tokio
+    /// runtime).
     pub fn new(pool: SqlitePool, config: Config) -> Self {
+        let hub = Hub::default();
         Self {
+            writer: Writer::spawn(pool.clone(), hub.clone()),
+            hub,
             leptos_options: config.leptos_options(),
             limits: Arc::new(Limiters::new(&config)),
             hasher: Hasher::default(),
@@ -83,6 +95,19 @@ impl AppState {
             id: row.id,
             name: row.name,
             avatar_url: row.avatar.map(|file| self.avatar_url(&file)),
+        }
+    }
+
+    /// A stored message as readers receive it.
+    pub fn chat_message(&self, room: &str, row: MessageRow) -> ChatMessage {
+        ChatMessage {
+            id: row.id,
+            room: room.to_owned(),
+            seq: row.seq,
+            sender: self.user(row.sender),
+            body: row.body,
+            client_msg_id: row.client_msg_id.parse().unwrap_or_default(),
+            created_at: row.created_at,
         }
     }
 

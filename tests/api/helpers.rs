@@ -9,6 +9,7 @@ use tempfile::TempDir;
 pub struct TestApp {
     pub addr: SocketAddr,
     pub state: AppState,
+    server: tokio::task::JoinHandle<()>,
     /// A client without a cookie jar; see [`TestApp::client`] for one with.
     pub http: reqwest::Client,
     _dir: TempDir,
@@ -21,7 +22,12 @@ impl TestApp {
 
     /// Starts the app after letting `tweak` adjust the configuration.
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
+        Self::spawn_in(tempfile::tempdir().expect("temp dir"), tweak).await
+    }
+
+    /// Starts the app with its data in `dir` (which may hold a database
+    /// from an earlier run).
+    pub async fn spawn_in(dir: TempDir, tweak: impl FnOnce(&mut Config)) -> Self {
         let mut config = Config::for_tests(dir.path());
         tweak(&mut config);
         let pool = server::db::open(&config.data_dir)
@@ -33,7 +39,7 @@ impl TestApp {
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let app = server::app(state.clone());
-        tokio::spawn(async move {
+        let server = tokio::spawn(async move {
             axum::serve(
                 listener,
                 app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -44,12 +50,22 @@ impl TestApp {
         Self {
             addr,
             state,
+            server,
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("client"),
             _dir: dir,
         }
+    }
+
+    /// Stops the server abruptly (open connections drop) and closes the
+    /// database; returns the data directory for a restart.
+    pub async fn stop(self) -> TempDir {
+        self.server.abort();
+        let _ = self.server.await;
+        self.state.pool.close().await;
+        self._dir
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -66,9 +82,12 @@ impl TestApp {
     }
 }
 
-/// A logged-in person: their client, holding the session cookie.
+/// A logged-in person: their client (holding the session cookie), the
+/// cookie itself for websockets, and their user id.
 pub struct Person {
     pub client: reqwest::Client,
+    pub cookie: String,
+    pub id: i64,
 }
 
 impl TestApp {
@@ -97,13 +116,18 @@ impl TestApp {
                 &[("username", name), ("password", "password123")],
             )
             .await;
-        assert_eq!(
-            res.status(),
-            200,
-            "signup {name}: {}",
-            res.text().await.unwrap_or_default()
-        );
-        Person { client }
+        assert_eq!(res.status(), 200, "signup {name}");
+        let cookie = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("hearth_session="))
+            .and_then(|c| c.split(';').next())
+            .expect("session cookie")
+            .to_owned();
+        let id = self.me(&client).await["id"].as_i64().expect("id");
+        Person { client, cookie, id }
     }
 
     /// `/api/me` for `client`: the user JSON, or `Null`.

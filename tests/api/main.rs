@@ -2,8 +2,10 @@
 //! over HTTP (and, from the messaging issue on, websockets).
 
 mod helpers;
+mod ws_client;
 
 mod accounts;
 mod avatars;
 mod foundation;
+mod messaging;
 mod rooms;

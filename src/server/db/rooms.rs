@@ -113,3 +113,14 @@ pub async fn for_user(pool: &SqlitePool, user_id: UserId) -> Result<Vec<RoomSumm
     .fetch_all(pool)
     .await
 }
+
+pub async fn by_id(pool: &SqlitePool, id: i64) -> Result<Option<RoomRow>, sqlx::Error> {
+    sqlx::query_as!(
+        RoomRow,
+        r#"SELECT id AS "id!: i64", public_id, name, admin_id AS "admin_id!: i64", last_seq AS "last_seq!: i64"
+           FROM rooms WHERE id = ?1"#,
+        id
+    )
+    .fetch_optional(pool)
+    .await
+}

@@ -1,0 +1,69 @@
+//! Message history and read positions. Sending goes over the websocket.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::ChatMessage;
+
+/// The most messages one history page may ask for.
+pub const MAX_PAGE: u32 = 100;
+/// What a room page shows first.
+pub const FIRST_PAGE: u32 = 50;
+
+/// Up to `limit` (at most 100) messages before `before_seq`, or the latest
+/// ones when it is absent; oldest first.
+#[server(endpoint = "history")]
+pub async fn get_history(
+    room: String,
+    before_seq: Option<i64>,
+    limit: u32,
+) -> Result<Vec<ChatMessage>, AppError> {
+    use self::ssr::*;
+    answer(
+        async move {
+            let state = app_state();
+            let user = require_user(&state).await?;
+            if limit == 0 || limit > MAX_PAGE {
+                return Err(AppError::Invalid(format!(
+                    "limit must be between 1 and {MAX_PAGE}."
+                )));
+            }
+            let access = require_member(&state, &user, &room).await?;
+            let rows = db::messages::page_before(
+                &state.pool,
+                access.room.id,
+                before_seq,
+                i64::from(limit),
+            )
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|r| state.chat_message(&access.room.public_id, r))
+                .collect())
+        }
+        .await,
+    )
+}
+
+/// Marks the room read up to `seq`, so unread counts agree on every device.
+#[server(endpoint = "mark_read")]
+pub async fn mark_read(room: String, seq: i64) -> Result<(), AppError> {
+    use self::ssr::*;
+    answer(
+        async move {
+            let state = app_state();
+            let user = require_user(&state).await?;
+            let access = require_member(&state, &user, &room).await?;
+            db::messages::mark_read(&state.pool, access.room.id, user.id, seq).await?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    pub use crate::server::access::require_member;
+    pub use crate::server::db;
+    pub use crate::server::web::{answer, app_state, require_user};
+}

@@ -1,0 +1,208 @@
+//! The hub: one broadcast channel per room with open listeners, presence,
+//! and a signal channel per person for "you were removed".
+//!
+//! Events are serialised once, when published, and every receiver gets the
+//! same reference-counted frame. The hub keeps no history: a receiver that
+//! falls behind is caught up from the database (see `ws.rs`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::broadcast;
+
+use crate::model::{ServerEvent, UserId};
+
+/// How many events a room channel buffers per receiver before that receiver
+/// lags. A lagging receiver loses its place in the channel, never a message:
+/// it reloads what it missed from the database.
+const ROOM_CAPACITY: usize = 1024;
+/// Signals per person are rare (removals); a few suffice.
+const USER_CAPACITY: usize = 16;
+
+/// A room event as it travels to every listener.
+#[derive(Clone, Debug)]
+pub struct Broadcast {
+    /// The message's `seq`, for messages; `None` for other events.
+    pub seq: Option<i64>,
+    /// The JSON text frame, serialised once.
+    pub frame: Utf8Bytes,
+    /// Whose access to the room this event ends, if anyone's.
+    pub ends: Ends,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ends {
+    Nobody,
+    /// One member was removed.
+    User(UserId),
+    /// The room was deleted.
+    Everyone,
+}
+
+/// A signal to all of one person's connections.
+#[derive(Clone, Copy, Debug)]
+pub enum Signal {
+    /// Stop following this room (by row id): they are no longer a member.
+    LeftRoom(i64),
+}
+
+#[derive(Clone, Default)]
+pub struct Hub {
+    inner: Arc<Mutex<Inner>>,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Room row id → its channel and who has it open.
+    rooms: HashMap<i64, Room>,
+    /// Person → their open connections.
+    people: HashMap<UserId, Person>,
+}
+
+struct Room {
+    /// Capacity `ROOM_CAPACITY`; see there for what happens on lag.
+    tx: broadcast::Sender<Broadcast>,
+    /// Person → how many of their connections follow the room.
+    online: HashMap<UserId, usize>,
+}
+
+struct Person {
+    /// Open websocket connections.
+    connections: usize,
+    /// Capacity `USER_CAPACITY`; a connection that lags here has missed a
+    /// removal, so it is closed rather than left following a room it lost.
+    tx: broadcast::Sender<Signal>,
+}
+
+/// Too many connections for one person.
+#[derive(Debug)]
+pub struct TooManyConnections;
+
+impl Hub {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Registers a connection for `user`; at most `limit` at once.
+    pub fn connect(
+        &self,
+        user: UserId,
+        limit: usize,
+    ) -> Result<broadcast::Receiver<Signal>, TooManyConnections> {
+        let mut inner = self.lock();
+        let person = inner.people.entry(user).or_insert_with(|| Person {
+            connections: 0,
+            tx: broadcast::channel(USER_CAPACITY).0,
+        });
+        if person.connections >= limit {
+            return Err(TooManyConnections);
+        }
+        person.connections += 1;
+        Ok(person.tx.subscribe())
+    }
+
+    pub fn disconnect(&self, user: UserId) {
+        let mut inner = self.lock();
+        if let Some(person) = inner.people.get_mut(&user) {
+            person.connections = person.connections.saturating_sub(1);
+            if person.connections == 0 {
+                inner.people.remove(&user);
+            }
+        }
+    }
+
+    /// Tells every connection of `user` something.
+    pub fn signal(&self, user: UserId, signal: Signal) {
+        if let Some(person) = self.lock().people.get(&user) {
+            let _ = person.tx.send(signal);
+        }
+    }
+
+    /// Starts listening to a room for `user`; returns the receiver and the
+    /// people now online in it.
+    pub fn follow(&self, room: i64, user: UserId) -> (broadcast::Receiver<Broadcast>, Vec<UserId>) {
+        let mut inner = self.lock();
+        let entry = inner.rooms.entry(room).or_insert_with(|| Room {
+            tx: broadcast::channel(ROOM_CAPACITY).0,
+            online: HashMap::new(),
+        });
+        *entry.online.entry(user).or_default() += 1;
+        (entry.tx.subscribe(), online(entry))
+    }
+
+    /// Stops one of `user`'s connections listening to `room` (its receiver
+    /// must be dropped already); returns who is still online, or `None` when
+    /// the room has no listeners left and its channel was dropped.
+    pub fn unfollow(&self, room: i64, user: UserId) -> Option<Vec<UserId>> {
+        let mut inner = self.lock();
+        let entry = inner.rooms.get_mut(&room)?;
+        if let Some(n) = entry.online.get_mut(&user) {
+            *n -= 1;
+            if *n == 0 {
+                entry.online.remove(&user);
+            }
+        }
+        if entry.tx.receiver_count() == 0 {
+            inner.rooms.remove(&room);
+            return None;
+        }
+        Some(online(entry))
+    }
+
+    /// Sends an event to everyone following `room` (if anyone is).
+    pub fn publish(&self, room: i64, event: &ServerEvent, seq: Option<i64>, ends: Ends) {
+        let inner = self.lock();
+        let Some(entry) = inner.rooms.get(&room) else {
+            return;
+        };
+        let frame = Utf8Bytes::from(serde_json::to_string(event).expect("events serialise"));
+        let _ = entry.tx.send(Broadcast { seq, frame, ends });
+    }
+
+    /// Number of rooms with listeners (for tests and metrics).
+    pub fn open_rooms(&self) -> usize {
+        self.lock().rooms.len()
+    }
+}
+
+fn online(room: &Room) -> Vec<UserId> {
+    let mut ids: Vec<UserId> = room.online.keys().copied().collect();
+    ids.sort_unstable();
+    ids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event() -> ServerEvent {
+        ServerEvent::RoomDeleted { room: "r".into() }
+    }
+
+    #[test]
+    fn channels_exist_while_someone_listens() {
+        let hub = Hub::default();
+        hub.publish(1, &event(), None, Ends::Nobody);
+        let (mut rx, online) = hub.follow(1, 7);
+        assert_eq!(online, vec![7]);
+        hub.publish(1, &event(), None, Ends::Nobody);
+        assert_eq!(
+            rx.try_recv().unwrap().frame.as_str(),
+            r#"{"type":"room_deleted","room":"r"}"#
+        );
+        drop(rx);
+        assert_eq!(hub.unfollow(1, 7), None);
+        assert_eq!(hub.open_rooms(), 0);
+    }
+
+    #[test]
+    fn connections_per_person_are_limited() {
+        let hub = Hub::default();
+        let _a = hub.connect(1, 2).unwrap();
+        let _b = hub.connect(1, 2).unwrap();
+        assert!(hub.connect(1, 2).is_err());
+        hub.disconnect(1);
+        assert!(hub.connect(1, 2).is_ok());
+    }
+}

@@ -1,0 +1,420 @@
+//! `GET /ws`: one websocket per browser tab, carrying all of a person's rooms.
+//!
+//! Each connection is a reader loop (this module) and a writer task that
+//! owns the socket's sending half; every followed room adds a task
+//! (`follow.rs`) that replays from the database and then forwards the room's
+//! live events. All of them send frames to the writer through one bounded
+//! queue, so a slow client slows only its own tasks, which then catch up from
+//! the database.
+
+mod follow;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures::{SinkExt, StreamExt};
+use tokio::sync::{broadcast, mpsc};
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use super::AppState;
+use super::access;
+use super::auth::MaybeAuthUser;
+use super::hub::Signal;
+use crate::error::AppError;
+use crate::model::{ClientEvent, ErrorCode, MessageBody, ServerEvent, User};
+
+/// How often the server pings; a connection silent for three of these is dead.
+const PING_EVERY: Duration = Duration::from_secs(20);
+/// Frames waiting to be written to one client.
+const OUTBOX: usize = 256;
+/// Socket buffers: small, so idle connections cost little memory.
+const SOCKET_BUFFER: usize = 4 * 1024;
+/// A person's typing indicator is forwarded at most this often per connection.
+const TYPING_EVERY: Duration = Duration::from_secs(2);
+
+/// What the writer task sends.
+enum Outgoing {
+    Text(Utf8Bytes),
+    Ping,
+    Close(u16, &'static str),
+}
+
+/// The sending side every task of a connection shares.
+#[derive(Clone)]
+struct Outbox(mpsc::Sender<Outgoing>);
+
+impl Outbox {
+    /// Queues a frame; `false` when the connection is gone.
+    async fn frame(&self, frame: Utf8Bytes) -> bool {
+        self.0.send(Outgoing::Text(frame)).await.is_ok()
+    }
+
+    async fn event(&self, event: &ServerEvent) -> bool {
+        self.frame(Utf8Bytes::from(
+            serde_json::to_string(event).expect("events serialise"),
+        ))
+        .await
+    }
+
+    async fn error(
+        &self,
+        code: ErrorCode,
+        message: String,
+        room: Option<String>,
+        client_msg_id: Option<Uuid>,
+    ) {
+        let event = ServerEvent::Error {
+            code,
+            message,
+            client_msg_id,
+            room,
+        };
+        self.event(&event).await;
+    }
+}
+
+/// The upgrade: 403 for another site's page, 401 without a session.
+pub async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    MaybeAuthUser(user): MaybeAuthUser,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !super::security::same_origin(&headers) {
+        return (
+            StatusCode::FORBIDDEN,
+            "This websocket is only for pages of this site.",
+        )
+            .into_response();
+    }
+    let Some(user) = user else {
+        return AppError::Unauthorized.into_response();
+    };
+    let limit = state.config.limits.connections_per_user as usize;
+    let Ok(signals) = state.hub.connect(user.id, limit) else {
+        return AppError::TooManyRequests {
+            message: format!("You have {limit} connections open already; close some tabs."),
+            retry_after_secs: 10,
+        }
+        .into_response();
+    };
+    let max = state.config.limits.max_ws_frame_bytes;
+    ws.max_message_size(max)
+        .max_frame_size(max)
+        .read_buffer_size(SOCKET_BUFFER)
+        .write_buffer_size(0)
+        .on_upgrade(move |socket| async move {
+            let user_id = user.id;
+            connection(state.clone(), user, socket, signals).await;
+            state.hub.disconnect(user_id);
+        })
+}
+
+/// A followed room: its public id and the task forwarding it.
+struct Followed {
+    public_id: String,
+    task: JoinHandle<()>,
+}
+
+async fn connection(
+    state: AppState,
+    user: User,
+    socket: WebSocket,
+    mut signals: broadcast::Receiver<Signal>,
+) {
+    let (sink, mut stream) = socket.split();
+    let (tx, rx) = mpsc::channel(OUTBOX);
+    let out = Outbox(tx);
+    let writer = tokio::spawn(write_frames(sink, rx));
+
+    out.event(&ServerEvent::Hello { user: user.clone() }).await;
+    let mut conn = Connection {
+        state,
+        user,
+        out: out.clone(),
+        followed: HashMap::new(),
+        last_typing: HashMap::new(),
+    };
+    let mut ping = tokio::time::interval(PING_EVERY);
+    let mut last_heard = Instant::now();
+
+    loop {
+        tokio::select! {
+            incoming = stream.next() => {
+                last_heard = Instant::now();
+                match incoming {
+                    Some(Ok(Message::Text(text))) => conn.handle_text(&text).await,
+                    Some(Ok(Message::Binary(_))) => {
+                        out.error(ErrorCode::BadFrame, "Binary frames are not understood; send JSON text frames.".into(), None, None).await;
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    Some(Ok(Message::Close(_))) | None => break,
+                    Some(Err(e)) => {
+                        if is_too_big(e) {
+                            let _ = out.0.send(Outgoing::Close(close_code::SIZE, "frame too large")).await;
+                        }
+                        break;
+                    }
+                }
+            }
+            signal = signals.recv() => match signal {
+                Ok(Signal::LeftRoom(room_id)) => conn.stop_following(room_id),
+                // A missed signal could be a removal: start over rather than risk it.
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    let _ = out.0.send(Outgoing::Close(close_code::AGAIN, "please reconnect")).await;
+                    break;
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            },
+            _ = ping.tick() => {
+                if last_heard.elapsed() > PING_EVERY * 3 {
+                    break;
+                }
+                let _ = out.0.send(Outgoing::Ping).await;
+            }
+        }
+    }
+
+    conn.stop_all();
+    drop(conn);
+    drop(out);
+    let _ = writer.await;
+}
+
+/// Whether a read error is a frame over the size limit.
+fn is_too_big(e: axum::Error) -> bool {
+    matches!(
+        e.into_inner().downcast::<tungstenite::Error>().map(|b| *b),
+        Ok(tungstenite::Error::Capacity(_))
+    )
+}
+
+async fn write_frames(
+    mut sink: futures::stream::SplitSink<WebSocket, Message>,
+    mut rx: mpsc::Receiver<Outgoing>,
+) {
+    while let Some(out) = rx.recv().await {
+        let result = match out {
+            Outgoing::Text(frame) => sink.send(Message::Text(frame)).await,
+            Outgoing::Ping => sink.send(Message::Ping(Default::default())).await,
+            Outgoing::Close(code, reason) => {
+                let frame = CloseFrame {
+                    code,
+                    reason: Utf8Bytes::from_static(reason),
+                };
+                let _ = sink.send(Message::Close(Some(frame))).await;
+                break;
+            }
+        };
+        if result.is_err() {
+            break;
+        }
+    }
+    let _ = sink.close().await;
+}
+
+/// One connection's state, owned by its reader loop.
+struct Connection {
+    state: AppState,
+    user: User,
+    out: Outbox,
+    /// Room row id → the task following it.
+    followed: HashMap<i64, Followed>,
+    last_typing: HashMap<i64, Instant>,
+}
+
+impl Connection {
+    async fn handle_text(&mut self, text: &str) {
+        match ClientEvent::parse(text) {
+            Err(message) => {
+                self.out
+                    .error(ErrorCode::BadFrame, message, None, None)
+                    .await
+            }
+            Ok(ClientEvent::Subscribe { room, since_seq }) => self.subscribe(room, since_seq).await,
+            Ok(ClientEvent::Unsubscribe { room }) => {
+                if let Some(id) = self
+                    .followed
+                    .iter()
+                    .find(|(_, f)| f.public_id == room)
+                    .map(|(id, _)| *id)
+                {
+                    self.stop_following(id);
+                }
+            }
+            Ok(ClientEvent::Send {
+                room,
+                client_msg_id,
+                body,
+            }) => self.send(room, client_msg_id, body).await,
+            Ok(ClientEvent::Typing { room }) => self.typing(room).await,
+        }
+    }
+
+    /// Finds a room the person belongs to, or answers with an error event.
+    async fn member_room(&self, room: &str, client_msg_id: Option<Uuid>) -> Option<i64> {
+        if let Some((id, _)) = self.followed.iter().find(|(_, f)| f.public_id == room) {
+            return Some(*id);
+        }
+        match access::require_member(&self.state, &self.user, room).await {
+            Ok(access) => Some(access.room.id),
+            Err(e) => {
+                let code = match e {
+                    AppError::NotFound(_) => ErrorCode::NotFound,
+                    AppError::Forbidden(_) => ErrorCode::Forbidden,
+                    _ => ErrorCode::Internal,
+                };
+                self.out
+                    .error(code, e.to_string(), Some(room.to_owned()), client_msg_id)
+                    .await;
+                None
+            }
+        }
+    }
+
+    async fn subscribe(&mut self, room: String, since_seq: i64) {
+        let Some(room_id) = self.member_room(&room, None).await else {
+            return;
+        };
+        if self.followed.contains_key(&room_id) {
+            // A resubscription restarts the replay from the client's position.
+            self.stop_following(room_id);
+        }
+        let (rx, online) = self.state.hub.follow(room_id, self.user.id);
+        let presence = ServerEvent::Presence {
+            room: room.clone(),
+            online,
+        };
+        self.state
+            .hub
+            .publish(room_id, &presence, None, super::hub::Ends::Nobody);
+        let task = tokio::spawn(follow::follow(
+            self.state.clone(),
+            self.user.id,
+            room_id,
+            room.clone(),
+            since_seq.max(0),
+            rx,
+            self.out.clone(),
+        ));
+        self.followed.insert(
+            room_id,
+            Followed {
+                public_id: room,
+                task,
+            },
+        );
+    }
+
+    fn stop_following(&mut self, room_id: i64) {
+        if let Some(f) = self.followed.remove(&room_id) {
+            f.task.abort();
+            let hub = self.state.hub.clone();
+            let user = self.user.id;
+            // The receiver is dropped once the aborted task is; then count.
+            tokio::spawn(async move {
+                let _ = f.task.await;
+                if let Some(online) = hub.unfollow(room_id, user) {
+                    let event = ServerEvent::Presence {
+                        room: f.public_id,
+                        online,
+                    };
+                    hub.publish(room_id, &event, None, super::hub::Ends::Nobody);
+                }
+            });
+        }
+    }
+
+    fn stop_all(&mut self) {
+        let ids: Vec<i64> = self.followed.keys().copied().collect();
+        for id in ids {
+            self.stop_following(id);
+        }
+    }
+
+    async fn send(&mut self, room: String, client_msg_id: Uuid, body: String) {
+        let body = match MessageBody::parse(&body) {
+            Ok(body) => body,
+            Err(e) => {
+                self.out
+                    .error(ErrorCode::Invalid, e.0, Some(room), Some(client_msg_id))
+                    .await;
+                return;
+            }
+        };
+        if let Err(wait) = self.state.limits.messages_by_user.check(&self.user.id) {
+            let message = format!(
+                "You are sending messages too fast. Wait {:.1} s and try again.",
+                wait.as_secs_f64().max(0.1)
+            );
+            self.out
+                .error(
+                    ErrorCode::RateLimited,
+                    message,
+                    Some(room),
+                    Some(client_msg_id),
+                )
+                .await;
+            return;
+        }
+        let Some(room_id) = self.member_room(&room, Some(client_msg_id)).await else {
+            return;
+        };
+        let writer = self.state.writer.clone();
+        let sender = self.user.clone();
+        let out = self.out.clone();
+        // Wait for the commit off the reader loop, so a client can pipeline.
+        tokio::spawn(async move {
+            match writer
+                .store(room_id, room.clone(), sender, client_msg_id, body)
+                .await
+            {
+                Ok(stored) => {
+                    let ack = ServerEvent::Ack {
+                        room,
+                        client_msg_id,
+                        id: stored.id,
+                        seq: stored.seq,
+                        created_at: stored.created_at,
+                    };
+                    out.event(&ack).await;
+                }
+                Err(e) => {
+                    let code = match e {
+                        AppError::Forbidden(_) => ErrorCode::Forbidden,
+                        _ => ErrorCode::Internal,
+                    };
+                    out.error(code, e.to_string(), Some(room), Some(client_msg_id))
+                        .await;
+                }
+            }
+        });
+    }
+
+    async fn typing(&mut self, room: String) {
+        let Some((&room_id, _)) = self.followed.iter().find(|(_, f)| f.public_id == room) else {
+            return;
+        };
+        let now = Instant::now();
+        if self
+            .last_typing
+            .get(&room_id)
+            .is_some_and(|t| now.duration_since(*t) < TYPING_EVERY)
+        {
+            return;
+        }
+        self.last_typing.insert(room_id, now);
+        let event = ServerEvent::Typing {
+            room,
+            user: self.user.clone(),
+        };
+        self.state
+            .hub
+            .publish(room_id, &event, None, super::hub::Ends::Nobody);
+    }
+}

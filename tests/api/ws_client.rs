@@ -1,0 +1,138 @@
+//! A real websocket client for the tests (tokio-tungstenite).
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use hearth::model::{ClientEvent, ServerEvent};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
+use uuid::Uuid;
+
+use crate::helpers::{Person, TestApp};
+
+pub struct WsClient {
+    pub socket: WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+/// How long a test waits for an event that should come.
+const WAIT: Duration = Duration::from_secs(10);
+
+impl WsClient {
+    /// Connects as `person` with this site's Origin and reads the hello.
+    pub async fn connect(app: &TestApp, person: &Person) -> Self {
+        let mut client = Self::try_connect(app, Some(&person.cookie), Some(&app.url("")))
+            .await
+            .expect("upgrade accepted");
+        match client.next().await {
+            ServerEvent::Hello { user } => assert_eq!(user.id, person.id),
+            other => panic!("expected hello, got {other:?}"),
+        }
+        client
+    }
+
+    pub async fn try_connect(
+        app: &TestApp,
+        cookie: Option<&str>,
+        origin: Option<&str>,
+    ) -> Result<Self, tokio_tungstenite::tungstenite::Error> {
+        let mut req = format!("ws://{}/ws", app.addr)
+            .into_client_request()
+            .unwrap();
+        if let Some(c) = cookie {
+            req.headers_mut().insert("cookie", c.parse().unwrap());
+        }
+        if let Some(o) = origin {
+            req.headers_mut()
+                .insert("origin", o.trim_end_matches('/').parse().unwrap());
+        }
+        let (socket, _) = connect_async(req).await?;
+        Ok(Self { socket })
+    }
+
+    pub async fn send(&mut self, event: &ClientEvent) {
+        self.send_text(&serde_json::to_string(event).unwrap()).await;
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.socket.send(Message::text(text)).await.expect("send");
+    }
+
+    pub async fn subscribe(&mut self, room: &str, since_seq: i64) {
+        self.send(&ClientEvent::Subscribe {
+            room: room.into(),
+            since_seq,
+        })
+        .await;
+    }
+
+    /// Sends a message and returns its client id.
+    pub async fn say(&mut self, room: &str, body: &str) -> Uuid {
+        let id = Uuid::new_v4();
+        self.send(&ClientEvent::Send {
+            room: room.into(),
+            client_msg_id: id,
+            body: body.into(),
+        })
+        .await;
+        id
+    }
+
+    /// The next event, skipping presence and typing noise.
+    pub async fn next(&mut self) -> ServerEvent {
+        loop {
+            let event = self.next_raw().await;
+            if !matches!(
+                event,
+                ServerEvent::Presence { .. } | ServerEvent::Typing { .. }
+            ) {
+                return event;
+            }
+        }
+    }
+
+    pub async fn next_raw(&mut self) -> ServerEvent {
+        loop {
+            let msg = tokio::time::timeout(WAIT, self.socket.next())
+                .await
+                .expect("an event in time")
+                .expect("socket open")
+                .expect("frame");
+            match msg {
+                Message::Text(t) => return serde_json::from_str(&t).expect("a server event"),
+                Message::Ping(_) | Message::Pong(_) => continue,
+                other => panic!("unexpected frame {other:?}"),
+            }
+        }
+    }
+
+    /// Nothing but presence/typing arrives within `d`.
+    pub async fn quiet_for(&mut self, d: Duration) -> Option<ServerEvent> {
+        let deadline = tokio::time::Instant::now() + d;
+        loop {
+            match tokio::time::timeout_at(deadline, self.socket.next()).await {
+                Err(_) => return None,
+                Ok(Some(Ok(Message::Text(t)))) => {
+                    let e: ServerEvent = serde_json::from_str(&t).unwrap();
+                    if !matches!(e, ServerEvent::Presence { .. } | ServerEvent::Typing { .. }) {
+                        return Some(e);
+                    }
+                }
+                Ok(Some(Ok(_))) => continue,
+                Ok(_) => return None,
+            }
+        }
+    }
+
+    /// Reads until `subscribed` for `room`; returns the messages' seqs before it.
+    pub async fn until_subscribed(&mut self, room: &str) -> Vec<i64> {
+        let mut seqs = vec![];
+        loop {
+            match self.next().await {
+                ServerEvent::Message { message } => seqs.push(message.seq),
+                ServerEvent::Subscribed { room: r, .. } if r == room => return seqs,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+}
