@@ -60,6 +60,10 @@ export default defineConfig({
       // Every test signs people up from 127.0.0.1; the throttle itself is
       // covered by the integration tests.
       HEARTH_LOGINS_PER_MINUTE: "1000",
+      // Tests fill rooms with history quickly; the message rate limit is
+      // covered by the integration tests too.
+      HEARTH_MESSAGES_PER_SECOND: "1000",
+      HEARTH_MESSAGE_BURST: "1000",
     },
   },
 });

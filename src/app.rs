@@ -1,9 +1,14 @@
 //! The user interface: the HTML shell, the router and its pages.
 
 pub mod components;
+pub mod feed;
+pub mod live;
 pub mod pages;
+pub mod panels;
+pub mod read_marker;
 pub mod refresh;
 pub mod session;
+pub mod text;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -12,6 +17,7 @@ use leptos_router::{
     components::{Route, Router, Routes},
 };
 
+use components::connection_banner::ConnectionBanner;
 use components::header::Header;
 use components::room_nav::RoomNav;
 use pages::{
@@ -22,6 +28,8 @@ use session::Session;
 
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -40,22 +48,42 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Pages carry a Content-Security-Policy naming this response's nonce, which
+/// Leptos puts on the inline scripts it writes.
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    use axum::http::{HeaderValue, header::CONTENT_SECURITY_POLICY};
+    let nonce = leptos::nonce::use_nonce();
+    let options = use_context::<leptos_axum::ResponseOptions>();
+    if let (Some(nonce), Some(options)) = (nonce, options)
+        && let Ok(policy) =
+            HeaderValue::from_str(&crate::server::security::page_policy(&nonce.to_string()))
+    {
+        options.insert_header(CONTENT_SECURITY_POLICY, policy);
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    Session::provide();
+    let live = live::Live::provide();
+    let session = Session::provide();
+    session.drive_live(live);
+    let panels = panels::Panels::provide();
     mark_hydrated();
     // Every route renders completely before it is sent (`SsrMode::Async`):
     // pages are small, and out-of-order streaming would leave the parts
     // inside <Suspense> invisible until JavaScript runs.
     view! {
         <Stylesheet id="leptos" href="/pkg/hearth.css" />
-        <Title text="Hearth" />
+        <Title text=move || session.title() />
         <Router>
             <div class="app">
                 <Header />
-                <div class="layout">
-                <LoggedInNav />
+                <ConnectionBanner />
+                <div class="layout" class:nav-open=move || panels.nav_open.get()>
+                <RoomNav />
+                <div class="backdrop" aria-hidden="true" on:click=move |_| panels.nav_open.set(false)></div>
                 <main>
                     <Routes fallback=NotFound>
                         <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
@@ -68,19 +96,6 @@ pub fn App() -> impl IntoView {
                 </div>
             </div>
         </Router>
-    }
-}
-
-/// The `Rooms` navigation, for logged-in people only.
-#[component]
-fn LoggedInNav() -> impl IntoView {
-    let session = session::use_session();
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                matches!(session.me.await, Ok(Some(_))).then(|| view! { <RoomNav /> })
-            })}
-        </Suspense>
     }
 }
 

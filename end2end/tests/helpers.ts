@@ -23,3 +23,63 @@ export async function signUp(page: Page, name: string, password = "password123")
   await expect(page).toHaveURL(/\/$/);
   await expect(page.getByRole("button", { name: "Log out" })).toBeVisible();
 }
+
+/** Collects console errors and page errors, to assert there were none. */
+export function consoleErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("console", (msg) => {
+    if (msg.type() === "error") errors.push(msg.text());
+  });
+  page.on("pageerror", (err) => errors.push(err.message));
+  return errors;
+}
+
+/** Creates a room from the home page and returns its link once hydrated. */
+export async function createRoom(page: Page, name: string): Promise<string> {
+  await page.goto("/");
+  await hydrated(page);
+  await page.getByLabel("Room name").fill(name);
+  await page.getByRole("button", { name: "Create room" }).click();
+  await expect(page).toHaveURL(/\/r\//);
+  await hydrated(page);
+  return page.url();
+}
+
+/** The room's public id, from its link. */
+export function roomId(link: string): string {
+  return new URL(link).pathname.split("/").pop()!;
+}
+
+/**
+ * Sends messages over a second websocket opened from the page (a real
+ * client of the real protocol, as another tab would be), waiting for every
+ * acknowledgement.
+ */
+export async function sendOverSocket(page: Page, room: string, bodies: string[]): Promise<void> {
+  await page.evaluate(
+    async ({ room, bodies }) => {
+      const ws = new WebSocket(`ws://${location.host}/ws`);
+      await new Promise<void>((resolve, reject) => {
+        const pending = new Set<string>();
+        ws.onerror = () => reject(new Error("websocket failed"));
+        ws.onmessage = (ev) => {
+          const event = JSON.parse(ev.data);
+          if (event.type === "hello") {
+            for (const body of bodies) {
+              const id = crypto.randomUUID();
+              pending.add(id);
+              ws.send(JSON.stringify({ type: "send", room, client_msg_id: id, body }));
+            }
+          } else if (event.type === "ack") {
+            pending.delete(event.client_msg_id);
+            if (pending.size === 0) resolve();
+          } else if (event.type === "error") {
+            reject(new Error(event.message));
+          }
+        };
+      });
+      ws.close();
+    },
+    { room, bodies },
+  );
+}

@@ -26,11 +26,20 @@ impl Session {
         let user_changed = Version::new();
         user_changed.after_success(logout);
         let rooms_changed = Version::new();
+        // Live events (messages in rooms not open, members coming and going)
+        // refetch the list, so unread counts are the server's own.
+        let live = crate::app::live::use_live();
         // Blocking, so pages that need a user can redirect before any HTML
         // is sent.
         let me = Resource::new_blocking(move || user_changed.get(), |_| get_me());
         let rooms = Resource::new(
-            move || (user_changed.get(), rooms_changed.get()),
+            move || {
+                (
+                    user_changed.get(),
+                    rooms_changed.get(),
+                    live.rooms_changed.get(),
+                )
+            },
             |_| async move {
                 match list_my_rooms().await {
                     Err(AppError::Unauthorized) => Ok(Vec::new()),
@@ -47,6 +56,29 @@ impl Session {
         };
         provide_context(session);
         session
+    }
+
+    /// The page title: `Hearth`, or `(3) Hearth` with unread messages.
+    pub fn title(&self) -> String {
+        let unread: i64 = self.rooms.with(|r| {
+            r.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .map_or(0, |rooms| rooms.iter().map(|r| r.unread).sum())
+        });
+        if unread > 0 {
+            format!("({unread}) Hearth")
+        } else {
+            "Hearth".to_owned()
+        }
+    }
+
+    /// Keeps the live connection open for whoever is logged in.
+    pub fn drive_live(&self, live: crate::app::live::Live) {
+        let me = self.me;
+        Effect::new(move |_| {
+            let user = me.get().and_then(|r| r.ok()).flatten().map(|u| u.id);
+            live.set_user(user);
+        });
     }
 }
 

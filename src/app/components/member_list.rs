@@ -10,33 +10,49 @@ use crate::model::{Member, UserId};
 #[component]
 pub fn MemberList(
     room: String,
-    members: Vec<Member>,
+    members: Signal<Vec<Member>>,
+    /// Who has Hearth open right now.
+    online: Signal<Vec<UserId>>,
     me: UserId,
-    is_admin: bool,
+    is_admin: Memo<bool>,
     actions: RoomActions,
 ) -> impl IntoView {
+    let rows = move || {
+        let is_admin = is_admin.get();
+        members
+            .get()
+            .into_iter()
+            .map(|m| {
+                let powers = (is_admin && m.user.id != me)
+                    .then(|| view! { <MemberPowers room=room.clone() member=m.clone() actions /> });
+                let id = m.user.id;
+                let is_online = move || online.with(|o| o.contains(&id));
+                view! {
+                    <li class="member">
+                        <span class="with-presence">
+                            <Avatar user=m.user.clone() size=28 />
+                            <span
+                                class="presence"
+                                class:online=is_online
+                                role="img"
+                                aria-label=move || if is_online() { "online" } else { "offline" }
+                                title=move || if is_online() { "Online" } else { "Offline" }
+                            ></span>
+                        </span>
+                        <span class="member-name">{m.user.name.clone()}</span>
+                        {m.is_admin.then(|| view! { <span class="badge">"admin"</span> })}
+                        {powers}
+                    </li>
+                }
+            })
+            .collect_view()
+    };
     view! {
         <section class="members">
             <h2>"Members"</h2>
             <ErrorAlert message=action_error(actions.remove) />
             <ErrorAlert message=action_error(actions.make_admin) />
-            <ul aria-label="Members">
-                {members
-                    .into_iter()
-                    .map(|m| {
-                        let powers = (is_admin && m.user.id != me)
-                            .then(|| view! { <MemberPowers room=room.clone() member=m.clone() actions /> });
-                        view! {
-                            <li class="member">
-                                <Avatar user=m.user.clone() size=28 />
-                                <span class="member-name">{m.user.name.clone()}</span>
-                                {m.is_admin.then(|| view! { <span class="badge">"admin"</span> })}
-                                {powers}
-                            </li>
-                        }
-                    })
-                    .collect_view()}
-            </ul>
+            <ul aria-label="Members">{rows}</ul>
         </section>
     }
 }

@@ -15,7 +15,6 @@ where
     V: IntoView + 'static,
 {
     let session = use_session();
-    let location = use_location();
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {
@@ -25,15 +24,19 @@ where
                     Suspend::new(async move {
                         match session.me.await {
                             Ok(Some(user)) => children(user).into_any(),
-                            _ => {
-                                let here = location.pathname.get_untracked();
-                                let path = format!("/login?next={}", crate::url::encode_component(&here));
-                                view! { <Redirect path /> }.into_any()
-                            }
+                            _ => view! { <LoginRedirect /> }.into_any(),
                         }
                     })
                 }
             }
         </Suspense>
     }
+}
+
+/// Sends the person to `/login`, to come back here afterwards.
+#[component]
+pub fn LoginRedirect() -> impl IntoView {
+    let here = use_location().pathname.get_untracked();
+    let path = format!("/login?next={}", crate::url::encode_component(&here));
+    view! { <Redirect path /> }
 }

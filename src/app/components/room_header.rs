@@ -1,9 +1,13 @@
-//! The top of a room: its name, its size, and `Copy link`.
+//! The top of a room: its name, its size, `Copy link`, and the button that
+//! shows or hides `Members`.
 
 use leptos::prelude::*;
 
+use crate::app::panels::use_panels;
+
 #[component]
-pub fn RoomHeader(name: String, member_count: usize) -> impl IntoView {
+pub fn RoomHeader(name: Signal<String>, member_count: Signal<usize>) -> impl IntoView {
+    let panels = use_panels();
     let copied = RwSignal::new(false);
     let copy = move |_| {
         #[cfg(feature = "hydrate")]
@@ -14,10 +18,9 @@ pub fn RoomHeader(name: String, member_count: usize) -> impl IntoView {
             copied.set(true);
         }
     };
-    let members = if member_count == 1 {
-        "1 member".to_owned()
-    } else {
-        format!("{member_count} members")
+    let members = move || match member_count.get() {
+        1 => "1 member".to_owned(),
+        n => format!("{n} members"),
     };
     view! {
         <header class="room-header">
@@ -26,8 +29,17 @@ pub fn RoomHeader(name: String, member_count: usize) -> impl IntoView {
                 <span class="member-count">{members}</span>
             </div>
             <div class="room-tools">
-                <button type="button" class="secondary" on:click=copy>"Copy link"</button>
                 <span class="copied" role="status">{move || copied.get().then_some("Link copied")}</span>
+                <button type="button" class="secondary" on:click=copy>"Copy link"</button>
+                <button
+                    type="button"
+                    class="secondary members-toggle"
+                    aria-controls="room-side"
+                    aria-expanded=move || panels.members_expanded().to_string()
+                    on:click=move |_| panels.toggle_members()
+                >
+                    "Members"
+                </button>
             </div>
         </header>
     }

@@ -1,9 +1,16 @@
 //! The `Rooms` navigation: the person's rooms, most recently active first,
-//! each with its unread count.
+//! each with its unread count; nothing for someone logged out.
+//!
+//! One boundary holds both awaits. A boundary (or resource) created inside
+//! another boundary's resolved content takes its hydration id at a different
+//! moment on the server than in the browser, and every id after it then
+//! points at the wrong data.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
+use crate::app::live::use_live;
+use crate::app::panels::use_panels;
 use crate::app::session::use_session;
 use crate::model::RoomSummary;
 
@@ -11,33 +18,53 @@ use crate::model::RoomSummary;
 pub fn RoomNav() -> impl IntoView {
     let session = use_session();
     let location = use_location();
-    let list = move || {
+    let live = use_live();
+    let panels = use_panels();
+    // Follow every room for its unread count.
+    Effect::new(move |_| {
+        if let Some(Ok(rooms)) = session.rooms.get() {
+            live.watch(rooms.into_iter().map(|r| r.public_id));
+        }
+    });
+    // Going somewhere closes the menu on a narrow screen.
+    Effect::watch(
+        move || location.pathname.get(),
+        move |_, _, _| panels.nav_open.set(false),
+        false,
+    );
+    let nav = move || {
         Suspend::new(async move {
-            let rooms = session.rooms.await.unwrap_or_default();
-            if rooms.is_empty() {
-                return view! { <p class="nav-empty">"No rooms yet. Create one, or open a link someone gave you."</p> }
-                    .into_any();
+            if !matches!(session.me.await, Ok(Some(_))) {
+                return ().into_any();
             }
+            let rooms = session.rooms.await.unwrap_or_default();
+            let list = if rooms.is_empty() {
+                view! { <p class="nav-empty">"No rooms yet. Create one, or open a link someone gave you."</p> }
+                    .into_any()
+            } else {
+                view! {
+                    <ul>
+                        {rooms
+                            .into_iter()
+                            .map(|room| view! { <RoomLink room current=location.pathname /> })
+                            .collect_view()}
+                    </ul>
+                }
+                .into_any()
+            };
             view! {
-                <ul>
-                    {rooms
-                        .into_iter()
-                        .map(|room| view! { <RoomLink room current=location.pathname /> })
-                        .collect_view()}
-                </ul>
+                <nav class="rooms-nav" id="rooms-nav" aria-label="Rooms">
+                    <div class="nav-head">
+                        <h2>"Rooms"</h2>
+                        <a class="nav-new" href="/" title="Create a room">"New"</a>
+                    </div>
+                    {list}
+                </nav>
             }
             .into_any()
         })
     };
-    view! {
-        <nav class="rooms-nav" aria-label="Rooms">
-            <div class="nav-head">
-                <h2>"Rooms"</h2>
-                <a class="nav-new" href="/" title="Create a room">"New"</a>
-            </div>
-            <Transition fallback=|| view! { <p class="loading">"Loading rooms…"</p> }>{list}</Transition>
-        </nav>
-    }
+    view! { <Transition fallback=|| ()>{nav}</Transition> }
 }
 
 #[component]

@@ -8,15 +8,20 @@ use leptos_router::hooks::use_params_map;
 use crate::api::rooms::{
     DeleteRoom, JoinRoom, LeaveRoom, MakeAdmin, RemoveMember, RenameRoom, get_room,
 };
+use crate::app::components::composer::Composer;
 use crate::app::components::error_alert::{ErrorAlert, action_error};
 use crate::app::components::member_list::MemberList;
-use crate::app::components::require_user::RequireUser;
+use crate::app::components::message_list::MessageList;
+use crate::app::components::require_user::LoginRedirect;
 use crate::app::components::room_admin::RoomAdmin;
 use crate::app::components::room_header::RoomHeader;
+use crate::app::feed::Feed;
+use crate::app::live::{Live, use_live};
+use crate::app::panels::use_panels;
 use crate::app::refresh::Version;
 use crate::app::session::use_session;
 use crate::error::AppError;
-use crate::model::{RoomDetails, User};
+use crate::model::{RoomDetails, RoomView, User};
 
 /// The actions a room page can take; created once per page so their results
 /// survive the room being refetched.
@@ -28,10 +33,16 @@ pub struct RoomActions {
     pub remove: ServerAction<RemoveMember>,
     pub make_admin: ServerAction<MakeAdmin>,
     pub delete: ServerAction<DeleteRoom>,
+    /// Bumped to reload the whole page (after joining, or when the person
+    /// is no longer a member).
+    pub page_changed: Version,
+    /// Bumped to refresh the room's name and members in place, keeping the
+    /// conversation, its scroll position and the composer's text.
+    pub details_changed: Version,
 }
 
 impl RoomActions {
-    fn new(room_changed: Version, rooms_changed: Version) -> Self {
+    fn new(rooms_changed: Version) -> Self {
         let actions = Self {
             join: ServerAction::new(),
             leave: ServerAction::new(),
@@ -39,13 +50,16 @@ impl RoomActions {
             remove: ServerAction::new(),
             make_admin: ServerAction::new(),
             delete: ServerAction::new(),
+            page_changed: Version::new(),
+            details_changed: Version::new(),
         };
-        for v in [room_changed, rooms_changed] {
-            v.after_success(actions.join);
+        actions.page_changed.after_success(actions.join);
+        for v in [actions.details_changed, rooms_changed] {
             v.after_success(actions.rename);
             v.after_success(actions.remove);
             v.after_success(actions.make_admin);
         }
+        rooms_changed.after_success(actions.join);
         rooms_changed.after_success(actions.leave);
         rooms_changed.after_success(actions.delete);
         actions
@@ -57,55 +71,78 @@ pub fn RoomPage() -> impl IntoView {
     let session = use_session();
     let params = use_params_map();
     let room_id = move || params.with(|p| p.get("id").unwrap_or_default());
-    let room_changed = Version::new();
-    let actions = RoomActions::new(room_changed, session.rooms_changed);
-    let room = Resource::new(
-        move || (room_id(), room_changed.get()),
+    let actions = RoomActions::new(session.rooms_changed);
+    let room = Resource::new_blocking(
+        move || (room_id(), actions.page_changed.get()),
         |(id, _)| get_room(id),
     );
 
+    // One boundary for the person and the room, and nothing inside it that
+    // takes a hydration id (see `room_nav.rs`).
     view! {
-        <RequireUser children=move |me| {
-            view! {
-                <Transition fallback=|| view! { <p class="loading">"Loading room…"</p> }>
-                    {
-                        let me = me.clone();
-                        move || {
-                            let me = me.clone();
-                            Suspend::new(async move {
-                                match room.await {
-                                    Ok(crate::model::RoomView::Member(details)) => {
-                                        view! { <MemberRoom details me actions /> }.into_any()
-                                    }
-                                    Ok(crate::model::RoomView::Preview { public_id, name, member_count }) => {
-                                        view! { <Preview public_id name member_count actions /> }.into_any()
-                                    }
-                                    Err(AppError::NotFound(_)) => view! { <RoomNotFound /> }.into_any(),
-                                    Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
-                                }
-                            })
-                        }
+        <div class="room-page">
+        <Suspense fallback=|| view! { <p class="loading">"Loading room…"</p> }>
+            {move || Suspend::new(async move {
+                let me = match session.me.await {
+                    Ok(Some(me)) => me,
+                    _ => return view! { <LoginRedirect /> }.into_any(),
+                };
+                match room.await {
+                    Ok(RoomView::Member(details)) => view! { <MemberRoom details me actions /> }.into_any(),
+                    Ok(RoomView::Preview { public_id, name, member_count }) => {
+                        view! { <Preview public_id name member_count actions /> }.into_any()
                     }
-                </Transition>
-            }
-        } />
+                    Err(AppError::NotFound(_)) => view! { <RoomNotFound /> }.into_any(),
+                    Err(AppError::Unauthorized) => view! { <LoginRedirect /> }.into_any(),
+                    Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+        </div>
     }
 }
 
 #[component]
 fn MemberRoom(details: RoomDetails, me: User, actions: RoomActions) -> impl IntoView {
-    let is_admin = details.admin_id == me.id;
+    let live = use_live();
+    let panels = use_panels();
     let room = details.public_id.clone();
+    let has_older = details.messages.first().is_some_and(|m| m.seq > 1);
+    let feed = live.open(&room, details.messages.clone(), has_older);
+    let first_name = details.name.clone();
+    let last_read = details.last_read_seq;
+    let details = RwSignal::new(details);
+    refresh_in_place(room.clone(), details, actions, live);
+
+    let name = Signal::derive(move || details.with(|d| d.name.clone()));
+    let members = Signal::derive(move || details.with(|d| d.members.clone()));
+    let is_admin = Memo::new(move |_| details.with(|d| d.admin_id == me.id));
+    let online = {
+        let feed = feed.clone();
+        Signal::derive(move || feed.with(|f| f.online.clone()))
+    };
+    let typing_feed = feed.clone();
+    let admin_room = room.clone();
     view! {
-        <div class="room">
-            <RoomHeader name=details.name.clone() member_count=details.members.len() />
+        <div
+            class="room"
+            class:members-open=move || panels.members_shown() == Some(true)
+            class:members-closed=move || panels.members_shown() == Some(false)
+        >
+            <RoomHeader name member_count=Signal::derive(move || members.with(Vec::len)) />
             <div class="room-body">
                 <section class="conversation" aria-label="Conversation">
-                    <p class="empty">"No messages yet. Say hello!"</p>
+                    <MessageList room=room.clone() feed=feed last_read />
+                    <TypingLine feed=typing_feed />
+                    <Composer room=room.clone() />
                 </section>
-                <aside class="room-side">
-                    <MemberList room=room.clone() members=details.members.clone() me=me.id is_admin actions />
-                    {is_admin.then(|| view! { <RoomAdmin room=room.clone() name=details.name.clone() actions /> })}
+                <aside class="room-side" id="room-side" aria-label="Room details">
+                    <MemberList room=room.clone() members online me=me.id is_admin actions />
+                    {move || {
+                        is_admin
+                            .get()
+                            .then(|| view! { <RoomAdmin room=admin_room.clone() name=first_name.clone() actions /> })
+                    }}
                     <ActionForm action=actions.leave attr:class="leave">
                         <input type="hidden" name="room" value=room.clone() />
                         <ErrorAlert message=action_error(actions.leave) />
@@ -115,6 +152,30 @@ fn MemberRoom(details: RoomDetails, me: User, actions: RoomActions) -> impl Into
             </div>
         </div>
     }
+}
+
+/// Refetches the room after an admin action here or a membership event from
+/// the server; if the person is no longer a member, reloads the page, which
+/// then shows why.
+fn refresh_in_place(
+    room: String,
+    details: RwSignal<RoomDetails>,
+    actions: RoomActions,
+    live: Live,
+) {
+    Effect::watch(
+        move || (actions.details_changed.get(), live.details_changed.get()),
+        move |_, _, _| {
+            let room = room.clone();
+            leptos::task::spawn_local(async move {
+                match get_room(room).await {
+                    Ok(RoomView::Member(fresh)) => details.set(fresh),
+                    _ => actions.page_changed.bump(),
+                }
+            });
+        },
+        false,
+    );
 }
 
 #[component]
@@ -158,4 +219,21 @@ fn RoomNotFound() -> impl IntoView {
             <p><a href="/">"Back to your rooms"</a></p>
         </section>
     }
+}
+
+/// "<name> is typing…" while someone's indicator has not expired.
+#[component]
+fn TypingLine(feed: ArcRwSignal<Feed>) -> impl IntoView {
+    let text = move || {
+        feed.with(|f| {
+            let names: Vec<&str> = f.typing.iter().map(|(u, _)| u.name.as_str()).collect();
+            match names.as_slice() {
+                [] => None,
+                [one] => Some(format!("{one} is typing…")),
+                [a, b] => Some(format!("{a} and {b} are typing…")),
+                _ => Some("Several people are typing…".to_owned()),
+            }
+        })
+    };
+    view! { <p class="typing" aria-live="polite">{text}</p> }
 }
