@@ -59,12 +59,17 @@ test("two people chat live; a dropped connection misses nothing", async ({ brows
   await expect(log(bob)).toContainText("line two");
 
   // Bob drops off; Alice sends five; Bob comes back and sees all five, once, in order.
+  // Chromium's offline mode does not cut an open websocket (Hearth drops it
+  // on the browser's `offline` event), nor loopback connections: the
+  // switch makes sure reconnecting fails until Bob is back.
   bobSocket.up = false;
+  await bobCtx.setOffline(true);
   for (const socket of bobSocket.open.splice(0)) await socket.close();
   await expect(bob.getByText("Connection lost. Reconnecting…")).toBeVisible({ timeout: 20_000 });
   for (let i = 1; i <= 5; i++) await send(alice, `while away ${i}`);
   await expect(log(alice).locator("li.message:not(.pending)")).toHaveCount(8);
   bobSocket.up = true;
+  await bobCtx.setOffline(false);
   await expect(bob.getByText("Connection lost. Reconnecting…")).toBeHidden({ timeout: 30_000 });
   await expect(log(bob).locator("li.message")).toHaveCount(8);
   const bodies = await log(bob).locator("li.message .body").allTextContents();

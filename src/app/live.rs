@@ -28,9 +28,12 @@ pub enum Status {
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 enum Command {
     Send(ClientEvent),
-    /// The logged-in person changed: drop the socket, connect again if
-    /// someone is logged in.
+    /// The logged-in person changed, or the network came back: drop the
+    /// socket and connect again at once if someone is logged in.
     Reconnect,
+    /// The browser lost its network: drop the socket now rather than wait
+    /// for it to time out, and retry with backoff.
+    Offline,
 }
 
 #[derive(Clone, Copy)]
@@ -67,6 +70,16 @@ impl Live {
             let (tx, rx) = futures::channel::mpsc::unbounded();
             live.commands.set_value(Some(tx));
             leptos::task::spawn_local(connection::run(live, rx));
+            let offline = window_event_listener(leptos::ev::offline, move |_| {
+                live.push(Command::Offline);
+            });
+            let online = window_event_listener(leptos::ev::online, move |_| {
+                live.push(Command::Reconnect);
+            });
+            on_cleanup(move || {
+                offline.remove();
+                online.remove();
+            });
         }
         live
     }
@@ -323,6 +336,8 @@ mod connection {
 
     const FIRST_RETRY_MS: f64 = 500.0;
     const MAX_RETRY_MS: f64 = 15_000.0;
+    /// Longest wait for a socket to open and take the resumption frames.
+    const OPEN_TIMEOUT_MS: u32 = 10_000;
 
     fn url() -> Option<String> {
         let location = web_sys::window()?.location();
@@ -350,11 +365,41 @@ mod connection {
             let mut reconnect_now = false;
             if let Some(ws) = url().and_then(|u| WebSocket::open(&u).ok()) {
                 let (mut write, mut read) = ws.split();
-                let mut up = true;
-                for event in live.resume() {
-                    if write.send(frame(&event)).await.is_err() {
-                        up = false;
-                        break;
+                // Opening can hang (an offline browser may never fail the
+                // attempt), so it races a deadline and the commands.
+                let mut later = vec![];
+                let mut up = {
+                    let mut resumed = Box::pin(
+                        async {
+                            for event in live.resume() {
+                                write.send(frame(&event)).await?;
+                            }
+                            Ok::<(), gloo_net::websocket::WebSocketError>(())
+                        }
+                        .fuse(),
+                    );
+                    let mut deadline =
+                        gloo_timers::future::TimeoutFuture::new(OPEN_TIMEOUT_MS).fuse();
+                    loop {
+                        futures::select! {
+                            done = resumed => break done.is_ok(),
+                            () = deadline => break false,
+                            command = commands.next() => match command {
+                                Some(Command::Reconnect) => {
+                                    reconnect_now = true;
+                                    break false;
+                                }
+                                Some(Command::Offline) => break false,
+                                // Sent once the resumption is through.
+                                Some(Command::Send(event)) => later.push(event),
+                                None => return,
+                            },
+                        }
+                    }
+                };
+                for event in later {
+                    if up {
+                        up = write.send(frame(&event)).await.is_ok();
                     }
                 }
                 while up {
@@ -377,6 +422,7 @@ mod connection {
                                 up = false;
                                 reconnect_now = true;
                             }
+                            Some(Command::Offline) => up = false,
                             None => return,
                         },
                     }
@@ -390,8 +436,24 @@ mod connection {
             live.status.set(Status::Reconnecting);
             // Jitter spreads the reconnections of many tabs after a restart.
             let wait = delay * (0.5 + js_sys::Math::random());
-            gloo_timers::future::TimeoutFuture::new(wait as u32).await;
             delay = (delay * 2.0).min(MAX_RETRY_MS);
+            let mut timer = gloo_timers::future::TimeoutFuture::new(wait as u32).fuse();
+            loop {
+                futures::select! {
+                    () = timer => break,
+                    command = commands.next() => match command {
+                        // The network is back (or the person changed): now.
+                        Some(Command::Reconnect) => {
+                            delay = FIRST_RETRY_MS;
+                            break;
+                        }
+                        // Sends wait in the feeds' outboxes and subscriptions
+                        // in the feeds; `resume` replays both on connecting.
+                        Some(Command::Send(_) | Command::Offline) => {}
+                        None => return,
+                    },
+                }
+            }
         }
     }
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::ws::Utf8Bytes;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use crate::model::{ServerEvent, UserId};
 
@@ -47,9 +47,21 @@ pub enum Signal {
     LeftRoom(i64),
 }
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Hub {
     inner: Arc<Mutex<Inner>>,
+    /// Set once when the server is stopping: every connection then closes
+    /// with 1001 (going away) after finishing what it is doing.
+    closing: Arc<watch::Sender<bool>>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self {
+            inner: Arc::default(),
+            closing: Arc::new(watch::channel(false).0),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -100,6 +112,24 @@ impl Hub {
         }
         person.connections += 1;
         Ok(person.tx.subscribe())
+    }
+
+    /// Open websocket connections, everyone's.
+    pub fn open_connections(&self) -> usize {
+        self.lock().people.values().map(|p| p.connections).sum()
+    }
+
+    /// Asks every connection to finish and close (server shutdown).
+    pub fn close_all(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Resolves when the server starts stopping.
+    pub fn closing(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut rx = self.closing.subscribe();
+        async move {
+            let _ = rx.wait_for(|closing| *closing).await;
+        }
     }
 
     pub fn disconnect(&self, user: UserId) {

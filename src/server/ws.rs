@@ -142,6 +142,8 @@ async fn connection(
     };
     let mut ping = tokio::time::interval(PING_EVERY);
     let mut last_heard = Instant::now();
+    let closing = conn.state.hub.closing();
+    tokio::pin!(closing);
 
     loop {
         tokio::select! {
@@ -171,6 +173,12 @@ async fn connection(
                 }
                 Err(broadcast::error::RecvError::Closed) => break,
             },
+            // The server is stopping: what was being handled is done (each
+            // send is acknowledged or refused before the next frame is read).
+            () = &mut closing => {
+                let _ = out.0.send(Outgoing::Close(close_code::AWAY, "server restarting")).await;
+                break;
+            }
             _ = ping.tick() => {
                 if last_heard.elapsed() > PING_EVERY * 3 {
                     break;

@@ -137,6 +137,19 @@ impl TestApp {
         res.json().await.expect("json")
     }
 
+    /// A room named "Chat" created by `admin`, with `others` joined.
+    pub async fn room_with(&self, admin: &Person, others: &[&Person]) -> String {
+        let res = self
+            .call(&admin.client, "create_room", &[("name", "Chat")])
+            .await;
+        let room: String = res.json().await.expect("room id");
+        for p in others {
+            let res = self.call(&p.client, "join_room", &[("room", &room)]).await;
+            assert_eq!(res.status(), 200);
+        }
+        room
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
             .fetch_one(&self.state.pool)

@@ -7,5 +7,6 @@ mod ws_client;
 mod accounts;
 mod avatars;
 mod foundation;
+mod hardening;
 mod messaging;
 mod rooms;

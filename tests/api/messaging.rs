@@ -8,24 +8,8 @@ use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 
-use crate::helpers::{Person, TestApp};
+use crate::helpers::TestApp;
 use crate::ws_client::WsClient;
-
-async fn room_with(app: &TestApp, admin: &Person, others: &[&Person]) -> String {
-    let res = app
-        .call(&admin.client, "create_room", &[("name", "Chat")])
-        .await;
-    let room: String = res.json().await.unwrap();
-    for p in others {
-        assert_eq!(
-            app.call(&p.client, "join_room", &[("room", &room)])
-                .await
-                .status(),
-            200
-        );
-    }
-    room
-}
 
 async fn stored(app: &TestApp) -> Vec<(i64, String)> {
     sqlx::query_as("SELECT seq, body FROM messages ORDER BY room_id, seq")
@@ -39,7 +23,7 @@ async fn a_message_is_stored_then_acknowledged_and_broadcast() {
     let app = TestApp::spawn().await;
     let ann = app.person("ann").await;
     let bob = app.person("bob").await;
-    let room = room_with(&app, &ann, &[&bob]).await;
+    let room = app.room_with(&ann, &[&bob]).await;
     let mut a = WsClient::connect(&app, &ann).await;
     let mut a2 = WsClient::connect(&app, &ann).await; // a second tab
     let mut b = WsClient::connect(&app, &bob).await;
@@ -88,7 +72,7 @@ async fn everyone_sees_the_same_order() {
     let app = TestApp::spawn().await;
     let ann = app.person("ann").await;
     let bob = app.person("bob").await;
-    let room = room_with(&app, &ann, &[&bob]).await;
+    let room = app.room_with(&ann, &[&bob]).await;
     let mut a = WsClient::connect(&app, &ann).await;
     let mut b = WsClient::connect(&app, &bob).await;
     a.subscribe(&room, 0).await;
@@ -118,7 +102,7 @@ async fn outsiders_and_unknown_rooms_are_refused() {
     let app = TestApp::spawn().await;
     let ann = app.person("ann").await;
     let eve = app.person("eve").await;
-    let room = room_with(&app, &ann, &[]).await;
+    let room = app.room_with(&ann, &[]).await;
     let mut e = WsClient::connect(&app, &eve).await;
     e.subscribe(&room, 0).await;
     assert!(matches!(
@@ -179,7 +163,7 @@ async fn the_upgrade_needs_a_session_and_this_sites_origin() {
 async fn bad_frames_get_an_error_and_the_socket_stays_up() {
     let app = TestApp::spawn().await;
     let ann = app.person("ann").await;
-    let room = room_with(&app, &ann, &[]).await;
+    let room = app.room_with(&ann, &[]).await;
     let mut a = WsClient::connect(&app, &ann).await;
     for bad in [
         "{",
@@ -238,20 +222,7 @@ async fn an_oversized_frame_closes_with_1009() {
     let ann = app.person("ann").await;
     let mut a = WsClient::connect(&app, &ann).await;
     a.send_text(&"x".repeat(64 * 1024 + 1)).await;
-    use futures::StreamExt;
-    loop {
-        match tokio::time::timeout(Duration::from_secs(5), a.socket.next())
-            .await
-            .expect("closed in time")
-        {
-            Some(Ok(Message::Close(Some(frame)))) => {
-                assert_eq!(u16::from(frame.code), 1009);
-                break;
-            }
-            Some(Ok(_)) => continue,
-            other => panic!("expected a close frame, got {other:?}"),
-        }
-    }
+    assert_eq!(a.until_closed().await.0, 1009);
     assert_eq!(
         app.http
             .get(app.url("/healthz"))
@@ -267,7 +238,7 @@ async fn an_oversized_frame_closes_with_1009() {
 async fn a_retry_with_the_same_id_stores_nothing_new() {
     let app = TestApp::spawn().await;
     let ann = app.person("ann").await;
-    let room = room_with(&app, &ann, &[]).await;
+    let room = app.room_with(&ann, &[]).await;
     let mut a = WsClient::connect(&app, &ann).await;
     let id = Uuid::new_v4();
     let send = ClientEvent::Send {
@@ -300,7 +271,7 @@ async fn a_reconnecting_reader_resumes_without_gaps_or_duplicates() {
     let app = TestApp::spawn().await;
     let ann = app.person("ann").await;
     let bob = app.person("bob").await;
-    let room = room_with(&app, &ann, &[&bob]).await;
+    let room = app.room_with(&ann, &[&bob]).await;
     let mut a = WsClient::connect(&app, &ann).await;
     a.subscribe(&room, 0).await;
     a.until_subscribed(&room).await;
@@ -352,7 +323,7 @@ async fn a_lagging_reader_is_caught_up_from_the_database() {
     .await;
     let ann = app.person("ann").await;
     let bob = app.person("bob").await;
-    let room = room_with(&app, &ann, &[&bob]).await;
+    let room = app.room_with(&ann, &[&bob]).await;
     let mut slow = WsClient::connect(&app, &bob).await;
     slow.subscribe(&room, 0).await;
     slow.until_subscribed(&room).await;
@@ -383,7 +354,7 @@ async fn a_removed_member_is_cut_off_at_once() {
     let app = TestApp::spawn().await;
     let ann = app.person("ann").await;
     let bob = app.person("bob").await;
-    let room = room_with(&app, &ann, &[&bob]).await;
+    let room = app.room_with(&ann, &[&bob]).await;
     let mut a = WsClient::connect(&app, &ann).await;
     let mut b = WsClient::connect(&app, &bob).await;
     a.subscribe(&room, 0).await;
@@ -425,7 +396,7 @@ async fn a_removed_member_is_cut_off_at_once() {
 async fn messages_survive_a_server_restart_with_contiguous_seq() {
     let app = TestApp::spawn().await;
     let ann = app.person("ann").await;
-    let room = room_with(&app, &ann, &[]).await;
+    let room = app.room_with(&ann, &[]).await;
     let mut a = WsClient::connect(&app, &ann).await;
     let mut sent = vec![];
     for i in 0..5 {
@@ -470,7 +441,7 @@ async fn sending_too_fast_is_refused_with_a_clear_error() {
     })
     .await;
     let ann = app.person("ann").await;
-    let room = room_with(&app, &ann, &[]).await;
+    let room = app.room_with(&ann, &[]).await;
     let mut a = WsClient::connect(&app, &ann).await;
     for i in 0..4 {
         a.say(&room, &format!("m{i}")).await;
@@ -496,7 +467,7 @@ async fn history_pages_by_seq() {
     let app = TestApp::spawn().await;
     let ann = app.person("ann").await;
     let eve = app.person("eve").await;
-    let room = room_with(&app, &ann, &[]).await;
+    let room = app.room_with(&ann, &[]).await;
     let mut a = WsClient::connect(&app, &ann).await;
     for i in 1..=12 {
         a.say(&room, &format!("m{i}")).await;

@@ -106,6 +106,23 @@ impl WsClient {
         }
     }
 
+    /// Reads until the server closes the socket; returns the close code and
+    /// the events that came before it.
+    pub async fn until_closed(&mut self) -> (u16, Vec<ServerEvent>) {
+        let mut events = vec![];
+        loop {
+            match tokio::time::timeout(WAIT, self.socket.next())
+                .await
+                .expect("closed in time")
+            {
+                Some(Ok(Message::Close(Some(frame)))) => return (u16::from(frame.code), events),
+                Some(Ok(Message::Text(t))) => events.push(serde_json::from_str(&t).expect("event")),
+                Some(Ok(_)) => continue,
+                other => panic!("expected a close frame, got {other:?}"),
+            }
+        }
+    }
+
     /// Nothing but presence/typing arrives within `d`.
     pub async fn quiet_for(&mut self, d: Duration) -> Option<ServerEvent> {
         let deadline = tokio::time::Instant::now() + d;
