@@ -7,7 +7,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export SQLX_OFFLINE := true
 
-.PHONY: setup setup-test build run test lint unit e2e prepare clean-data
+.PHONY: setup setup-test build run test lint deny unit e2e prepare clean-data
 
 setup:
 	@scripts/setup.sh build
@@ -23,15 +23,20 @@ build: setup
 run: build
 	target/release/hearth
 
-## Everything that must pass: formatting, clippy on both builds, unit and
-## integration tests, and Playwright against the real release server.
-test: setup-test lint unit build e2e
+## Everything that must pass: formatting, clippy on both builds, cargo deny,
+## unit and integration tests, and Playwright against the real release server.
+test: setup-test lint deny unit build e2e
 
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --features ssr --all-targets -- -D warnings
 	cargo clippy --features hydrate --target wasm32-unknown-unknown --lib -- -D warnings
 	@echo "lint: fmt and clippy (ssr, hydrate) clean"
+
+## Advisories, licences, bans and sources of every dependency (offline
+## against ../shared/advisory-db when it is there).
+deny:
+	scripts/deny.sh
 
 unit:
 	cargo test --features ssr 2>&1 | tee target/cargo-test.log

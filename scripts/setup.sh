@@ -2,7 +2,7 @@
 # Installs everything Hearth's build and tests need, skipping each step that is
 # already done. Usage: scripts/setup.sh [build|test]
 #   build: the wasm target, cargo-leptos, wasm-bindgen-cli, wasm-opt
-#   test:  build's tools plus Chromium and the Playwright packages
+#   test:  build's tools plus cargo-deny, Chromium and the Playwright packages
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,6 +40,12 @@ if ! [ -x tools/node_modules/.bin/wasm-opt ]; then
 fi
 
 [ "$what" = test ] || exit 0
+
+CARGO_DENY_VERSION=0.20.2 # builds on rustc 1.95 in about 3 minutes
+if ! cargo deny --version 2>/dev/null | grep -q " $CARGO_DENY_VERSION"; then
+  step "installing cargo-deny $CARGO_DENY_VERSION"
+  cargo install cargo-deny --locked --version "$CARGO_DENY_VERSION"
+fi
 
 chromium=${CHROMIUM_PATH:-/usr/lib/chromium/chromium}
 if ! [ -x "$chromium" ]; then

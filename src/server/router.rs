@@ -9,7 +9,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
-use super::{AppState, health, media, security, ws};
+use super::{AppState, health, media, security, web, ws};
 use crate::app::{App, shell};
 
 /// Builds the whole application for `state`.
@@ -30,6 +30,7 @@ pub fn app(state: AppState) -> Router {
         .route("/ws", get(ws::upgrade))
         .leptos_routes_with_context(&state, routes, context, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(web::error_status))
         .layer(middleware::from_fn(security::refuse_cross_site))
         .layer(middleware::from_fn_with_state(
             state.clone(),

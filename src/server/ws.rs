@@ -405,7 +405,8 @@ impl Connection {
     }
 
     async fn typing(&mut self, room: String) {
-        let Some((&room_id, _)) = self.followed.iter().find(|(_, f)| f.public_id == room) else {
+        // Followed rooms are known to be this person's; others are checked.
+        let Some(room_id) = self.member_room(&room, None).await else {
             return;
         };
         let now = Instant::now();

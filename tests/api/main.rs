@@ -2,9 +2,11 @@
 //! over HTTP (and, from the messaging issue on, websockets).
 
 mod helpers;
+mod world;
 mod ws_client;
 
 mod accounts;
+mod authorization;
 mod avatars;
 mod foundation;
 mod hardening;

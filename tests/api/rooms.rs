@@ -3,81 +3,8 @@
 
 use serde_json::Value;
 
-use crate::helpers::{Person, TestApp};
-
-/// A room with an admin and a member, another room with its own admin, and
-/// a logged-in outsider.
-struct World {
-    app: TestApp,
-    admin: Person,
-    member: Person,
-    outsider: Person,
-    other_admin: Person,
-    room: String,
-    member_id: i64,
-}
-
-impl World {
-    async fn new() -> Self {
-        let app = TestApp::spawn().await;
-        let admin = app.person("admin").await;
-        let member = app.person("member").await;
-        let outsider = app.person("outsider").await;
-        let other_admin = app.person("otheradmin").await;
-        let room = create_room(&app, &admin, "Book club").await;
-        assert_eq!(
-            app.call(&member.client, "join_room", &[("room", &room)])
-                .await
-                .status(),
-            200
-        );
-        create_room(&app, &other_admin, "Elsewhere").await;
-        let member_id = app.me(&member.client).await["id"].as_i64().unwrap();
-        Self {
-            app,
-            admin,
-            member,
-            outsider,
-            other_admin,
-            room,
-            member_id,
-        }
-    }
-
-    /// Rooms and memberships, to prove a refused call changed nothing.
-    async fn snapshot(&self) -> Vec<String> {
-        let rooms: Vec<(String, String, i64)> =
-            sqlx::query_as("SELECT public_id, name, admin_id FROM rooms ORDER BY id")
-                .fetch_all(&self.app.state.pool)
-                .await
-                .unwrap();
-        let members: Vec<(i64, i64)> =
-            sqlx::query_as("SELECT room_id, user_id FROM room_members ORDER BY room_id, user_id")
-                .fetch_all(&self.app.state.pool)
-                .await
-                .unwrap();
-        rooms
-            .into_iter()
-            .map(|r| format!("{r:?}"))
-            .chain(members.into_iter().map(|m| format!("{m:?}")))
-            .collect()
-    }
-}
-
-async fn create_room(app: &TestApp, p: &Person, name: &str) -> String {
-    let res = app.call(&p.client, "create_room", &[("name", name)]).await;
-    assert_eq!(res.status(), 200);
-    res.json::<String>().await.unwrap()
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Role {
-    Anonymous,
-    Outsider,
-    Member,
-    Admin,
-    OtherAdmin,
-}
+use crate::helpers::TestApp;
+use crate::world::{Role, World, create_room};
 
 #[derive(Clone, Copy, Debug)]
 enum Action {
@@ -119,14 +46,7 @@ fn expected(role: Role, action: Action) -> u16 {
 }
 
 async fn perform(w: &World, role: Role, action: Action) -> reqwest::Response {
-    let anonymous = w.app.client();
-    let client = match role {
-        Role::Anonymous => &anonymous,
-        Role::Outsider => &w.outsider.client,
-        Role::Member => &w.member.client,
-        Role::Admin => &w.admin.client,
-        Role::OtherAdmin => &w.other_admin.client,
-    };
+    let client = w.client(role);
     let room = w.room.as_str();
     let target = w.member_id.to_string();
     let (endpoint, args): (&str, Vec<(&str, &str)>) = match action {
@@ -140,7 +60,7 @@ async fn perform(w: &World, role: Role, action: Action) -> reqwest::Response {
         Action::Delete => ("delete_room", vec![("room", room)]),
         Action::Leave => ("leave_room", vec![("room", room)]),
     };
-    w.app.call(client, endpoint, &args).await
+    w.app.call(&client, endpoint, &args).await
 }
 
 async fn check_role(role: Role) {

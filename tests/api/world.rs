@@ -1,0 +1,111 @@
+//! The world the authorization tests act in: a room with its admin and a
+//! member, a logged-in outsider, and the admin of another room.
+
+use crate::helpers::{Person, TestApp};
+
+/// A room with an admin and a member, another room with its own admin, and
+/// a logged-in outsider.
+pub struct World {
+    pub app: TestApp,
+    pub admin: Person,
+    pub member: Person,
+    pub outsider: Person,
+    pub other_admin: Person,
+    pub room: String,
+    pub member_id: i64,
+}
+
+impl World {
+    pub async fn new() -> Self {
+        let app = TestApp::spawn().await;
+        let admin = app.person("admin").await;
+        let member = app.person("member").await;
+        let outsider = app.person("outsider").await;
+        let other_admin = app.person("otheradmin").await;
+        let room = create_room(&app, &admin, "Book club").await;
+        assert_eq!(
+            app.call(&member.client, "join_room", &[("room", &room)])
+                .await
+                .status(),
+            200
+        );
+        create_room(&app, &other_admin, "Elsewhere").await;
+        let member_id = app.me(&member.client).await["id"].as_i64().unwrap();
+        Self {
+            app,
+            admin,
+            member,
+            outsider,
+            other_admin,
+            room,
+            member_id,
+        }
+    }
+
+    /// The client acting as `role` (anonymous: a fresh one with no cookie).
+    pub fn client(&self, role: Role) -> reqwest::Client {
+        match role {
+            Role::Anonymous => self.app.client(),
+            Role::Outsider => self.outsider.client.clone(),
+            Role::Member => self.member.client.clone(),
+            Role::Admin => self.admin.client.clone(),
+            Role::OtherAdmin => self.other_admin.client.clone(),
+        }
+    }
+
+    pub fn person(&self, role: Role) -> Option<&Person> {
+        match role {
+            Role::Anonymous => None,
+            Role::Outsider => Some(&self.outsider),
+            Role::Member => Some(&self.member),
+            Role::Admin => Some(&self.admin),
+            Role::OtherAdmin => Some(&self.other_admin),
+        }
+    }
+
+    /// Rooms and memberships, to prove a refused call changed nothing.
+    pub async fn snapshot(&self) -> Vec<String> {
+        let rooms: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT public_id, name, admin_id FROM rooms ORDER BY id")
+                .fetch_all(&self.app.state.pool)
+                .await
+                .unwrap();
+        let members: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT room_id, user_id FROM room_members ORDER BY room_id, user_id")
+                .fetch_all(&self.app.state.pool)
+                .await
+                .unwrap();
+        rooms
+            .into_iter()
+            .map(|r| format!("{r:?}"))
+            .chain(members.into_iter().map(|m| format!("{m:?}")))
+            .chain(std::iter::once(format!(
+                "messages {}",
+                self.app.count("messages").await
+            )))
+            .collect()
+    }
+}
+
+pub async fn create_room(app: &TestApp, p: &Person, name: &str) -> String {
+    let res = app.call(&p.client, "create_room", &[("name", name)]).await;
+    assert_eq!(res.status(), 200);
+    res.json::<String>().await.unwrap()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Role {
+    Anonymous,
+    Outsider,
+    Member,
+    Admin,
+    OtherAdmin,
+}
+
+pub const ROLES: [Role; 5] = [
+    Role::Anonymous,
+    Role::Outsider,
+    Role::Member,
+    Role::Admin,
+    Role::OtherAdmin,
+];
