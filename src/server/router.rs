@@ -7,6 +7,7 @@ use axum::{Router, middleware};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 use super::{AppState, health, media, security, web, ws};
@@ -21,14 +22,19 @@ pub fn app(state: AppState) -> Router {
 
     let router = Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/media/avatars/{name}", get(media::serve_avatar))
+        .route("/ws", get(ws::upgrade))
+        .leptos_routes_with_context(&state, routes, context, move || shell(options.clone()))
+        // Every body but a picture's: at most `limits.max-request-bytes`
+        // (413 beyond), whether or not the handler reads it all.
+        .route_layer(RequestBodyLimitLayer::new(
+            state.config.limits.max_request_bytes,
+        ))
         .route(
             "/api/avatar",
             post(media::upload_avatar)
                 .layer(DefaultBodyLimit::max(media::upload_body_limit(&state))),
         )
-        .route("/media/avatars/{name}", get(media::serve_avatar))
-        .route("/ws", get(ws::upgrade))
-        .leptos_routes_with_context(&state, routes, context, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(web::error_status))
         .layer(middleware::from_fn(security::refuse_cross_site))

@@ -4,7 +4,7 @@ use std::io::Cursor;
 
 use crate::helpers::{Person, TestApp};
 
-fn png(w: u32, h: u32) -> Vec<u8> {
+pub fn png(w: u32, h: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(w, h, |x, y| {
         image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
     });
@@ -14,14 +14,14 @@ fn png(w: u32, h: u32) -> Vec<u8> {
     out
 }
 
-fn encoded(format: image::ImageFormat) -> Vec<u8> {
+pub fn encoded(format: image::ImageFormat) -> Vec<u8> {
     let img = image::RgbImage::from_fn(40, 30, |x, _| image::Rgb([x as u8 * 6, 10, 200]));
     let mut out = Vec::new();
     img.write_to(&mut Cursor::new(&mut out), format).unwrap();
     out
 }
 
-async fn upload(
+pub async fn upload(
     app: &TestApp,
     p: &Person,
     file_name: &str,
@@ -42,14 +42,14 @@ async fn upload(
         .unwrap()
 }
 
-async fn avatar_column(app: &TestApp) -> Option<String> {
+pub async fn avatar_column(app: &TestApp) -> Option<String> {
     sqlx::query_scalar("SELECT avatar FROM users")
         .fetch_one(&app.state.pool)
         .await
         .unwrap()
 }
 
-fn stored_files(app: &TestApp) -> Vec<String> {
+pub fn stored_files(app: &TestApp) -> Vec<String> {
     match std::fs::read_dir(app.state.config.avatar_dir()) {
         Ok(dir) => dir
             .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -226,7 +226,7 @@ async fn the_form_works_without_javascript() {
 }
 
 /// PNG's chunk checksum (CRC-32, IEEE).
-fn crc32(bytes: &[u8]) -> u32 {
+pub fn crc32(bytes: &[u8]) -> u32 {
     let mut crc = !0u32;
     for &b in bytes {
         crc ^= u32::from(b);

@@ -2,6 +2,7 @@
 //! over HTTP (and, from the messaging issue on, websockets).
 
 mod helpers;
+mod hostile;
 mod world;
 mod ws_client;
 
