@@ -292,4 +292,36 @@ mod tests {
         assert!(MessageBody::parse(&"x".repeat(4000)).is_ok());
         assert!(MessageBody::parse(&"x".repeat(4001)).is_err());
     }
+
+    mod body_properties {
+        use super::super::MessageBody;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Whatever is accepted keeps every rule.
+            #[test]
+            fn accepted_bodies_keep_the_rules(raw in any::<String>()) {
+                if let Ok(body) = MessageBody::parse(&raw) {
+                    let b = body.as_str();
+                    prop_assert_eq!(b, raw.trim());
+                    prop_assert!((1..=MessageBody::MAX).contains(&b.chars().count()));
+                    prop_assert!(b.chars().all(|c| !c.is_control() || c == '\n' || c == '\t'));
+                }
+            }
+
+            /// Surrounding whitespace never decides; the text inside does.
+            #[test]
+            fn whitespace_around_is_trimmed(core in "[^\\p{Cc}\\s][^\\p{Cc}]{0,200}[^\\p{Cc}\\s]|[^\\p{Cc}\\s]", pad in "[ \n\t]{0,5}") {
+                let raw = format!("{pad}{core}{pad}");
+                let body = MessageBody::parse(&raw).unwrap();
+                prop_assert_eq!(body.as_str(), core.as_str());
+            }
+
+            #[test]
+            fn control_characters_are_refused(before in "[a-z]{1,5}", c in "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]", after in "[a-z]{1,5}") {
+                let raw = format!("{before}{c}{after}");
+                prop_assert!(MessageBody::parse(&raw).is_err());
+            }
+        }
+    }
 }

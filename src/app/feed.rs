@@ -187,4 +187,33 @@ mod tests {
         assert_eq!(f.retry(id).as_deref(), Some("hi"));
         assert_eq!(f.unsent().len(), 1);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// The browser's side of "never lost, never twice": whatever it
+            /// held and however the rest arrives (repeated, out of order),
+            /// it shows each stored message once, in `seq` order.
+            #[test]
+            fn any_arrival_order_ends_in_seq_order_once(
+                held in 0i64..30,
+                total in 0i64..60,
+                arrivals in proptest::collection::vec(1i64..60, 0..200),
+            ) {
+                let held = held.min(total);
+                let mut f = Feed::new((1..=held).map(msg).collect(), false);
+                let mut arrivals: Vec<i64> = arrivals.into_iter().filter(|s| *s <= total).collect();
+                // The resumption delivers everything after `held` at least once.
+                arrivals.extend(held + 1..=total);
+                for seq in arrivals.into_iter().rev() {
+                    f.add(msg(seq));
+                }
+                let seqs: Vec<i64> = f.messages.iter().map(|m| m.seq).collect();
+                prop_assert_eq!(seqs, (1..=total).collect::<Vec<_>>());
+                prop_assert_eq!(f.last_seq(), total);
+            }
+        }
+    }
 }

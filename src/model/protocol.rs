@@ -195,4 +195,56 @@ mod tests {
             r#"{"type":"error","code":"bad_frame","message":"m"}"#
         );
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn room() -> impl Strategy<Value = String> {
+            "[A-Za-z0-9_-]{0,30}"
+        }
+
+        fn client_event() -> impl Strategy<Value = ClientEvent> {
+            prop_oneof![
+                (room(), any::<i64>())
+                    .prop_map(|(room, since_seq)| ClientEvent::Subscribe { room, since_seq }),
+                room().prop_map(|room| ClientEvent::Unsubscribe { room }),
+                (room(), any::<u128>(), any::<String>()).prop_map(|(room, id, body)| {
+                    ClientEvent::Send {
+                        room,
+                        client_msg_id: Uuid::from_u128(id),
+                        body,
+                    }
+                }),
+                room().prop_map(|room| ClientEvent::Typing { room }),
+            ]
+        }
+
+        proptest! {
+            /// Any text at all: an event or a message, never a panic.
+            #[test]
+            fn parsing_never_panics(text in any::<String>()) {
+                if let Err(message) = ClientEvent::parse(&text) {
+                    prop_assert!(message.starts_with("not a valid client event"));
+                }
+            }
+
+            /// Cutting a valid frame anywhere gives an error, not a
+            /// different event.
+            #[test]
+            fn a_cut_frame_is_refused(event in client_event(), cut in 0usize..200) {
+                let json = serde_json::to_string(&event).unwrap();
+                let cut = cut.min(json.len().saturating_sub(1));
+                if json.is_char_boundary(cut) {
+                    prop_assert!(ClientEvent::parse(&json[..cut]).is_err());
+                }
+            }
+
+            #[test]
+            fn events_round_trip(event in client_event()) {
+                let json = serde_json::to_string(&event).unwrap();
+                prop_assert_eq!(ClientEvent::parse(&json).unwrap(), event);
+            }
+        }
+    }
 }

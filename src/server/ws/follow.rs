@@ -56,19 +56,20 @@ pub async fn follow(
 
     loop {
         match rx.recv().await {
-            Ok(b) => match b.seq {
-                Some(seq) if seq <= last => {}
-                Some(seq) if seq == last + 1 => {
+            Ok(b) => match b.seq.map(|seq| (seq, step(last, seq))) {
+                Some((_, Step::Skip)) => {}
+                Some((seq, Step::Forward)) => {
                     if !out.frame(b.frame).await {
                         return;
                     }
                     last = seq;
                 }
-                // A jump: what is in between is committed, so read it.
-                Some(_) => match catch_up(&state, room_id, &room, last, &out).await {
-                    Some(seq) => last = seq,
-                    None => return,
-                },
+                Some((_, Step::CatchUp)) => {
+                    match catch_up(&state, room_id, &room, last, &out).await {
+                        Some(seq) => last = seq,
+                        None => return,
+                    }
+                }
                 None => {
                     if !out.frame(b.frame).await {
                         return;
@@ -87,6 +88,28 @@ pub async fn follow(
             },
             Err(RecvError::Closed) => return,
         }
+    }
+}
+
+/// What to do with a live message numbered `seq` when everything up to
+/// `last` has been sent.
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    /// Sent already (by the replay, or a catch-up).
+    Skip,
+    /// The next one: send it.
+    Forward,
+    /// A jump: what is in between is committed, so read it from the database.
+    CatchUp,
+}
+
+fn step(last: i64, seq: i64) -> Step {
+    if seq <= last {
+        Step::Skip
+    } else if seq == last + 1 {
+        Step::Forward
+    } else {
+        Step::CatchUp
     }
 }
 
@@ -117,5 +140,78 @@ async fn catch_up(
             }
         }
         after = last;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Step, step};
+    use proptest::prelude::*;
+
+    /// What the live channel hands a follower: a message, or notice that
+    /// some were dropped (the receiver lagged) up to and including a seq.
+    #[derive(Debug, Clone)]
+    enum Live {
+        Message(i64),
+        Lagged(i64),
+    }
+
+    /// The follower as `follow` runs it, over a model of the database (all
+    /// of `1..=committed` readable) and the channel.
+    fn follow_model(since: i64, stored_before: i64, channel: &[Live]) -> Vec<i64> {
+        let mut sent = vec![];
+        let mut last = since.min(stored_before);
+        let catch_up = |last: &mut i64, committed: i64, sent: &mut Vec<i64>| {
+            sent.extend(*last + 1..=committed);
+            *last = (*last).max(committed);
+        };
+        catch_up(&mut last, stored_before, &mut sent);
+        for item in channel {
+            match *item {
+                Live::Message(seq) => match step(last, seq) {
+                    Step::Skip => {}
+                    Step::Forward => {
+                        sent.push(seq);
+                        last = seq;
+                    }
+                    Step::CatchUp => catch_up(&mut last, seq, &mut sent),
+                },
+                Live::Lagged(up_to) => catch_up(&mut last, up_to, &mut sent),
+            }
+        }
+        sent
+    }
+
+    proptest! {
+        /// Whatever the client held, whatever the channel repeated or
+        /// dropped, the client ends with exactly the stored messages after
+        /// its `since_seq`, once each, in order.
+        #[test]
+        fn the_resumed_stream_is_the_stored_stream(
+            stored_before in 0i64..60,
+            more in 0i64..60,
+            since_frac in 0.0f64..=1.0,
+            overlap in 0i64..6,
+            dropped in proptest::collection::vec(any::<bool>(), 120),
+        ) {
+            let since = (stored_before as f64 * since_frac) as i64;
+            let total = stored_before + more;
+            // The receiver was taken before the replay's query, so the
+            // channel may repeat the last few messages the replay also read.
+            let first_live = (stored_before + 1 - overlap).max(1);
+            let mut channel = vec![];
+            for seq in first_live..=total {
+                if dropped[(seq % 120) as usize] {
+                    match channel.last_mut() {
+                        Some(Live::Lagged(up_to)) => *up_to = seq,
+                        _ => channel.push(Live::Lagged(seq)),
+                    }
+                } else {
+                    channel.push(Live::Message(seq));
+                }
+            }
+            let got = follow_model(since, stored_before, &channel);
+            prop_assert_eq!(got, (since + 1..=total).collect::<Vec<_>>());
+        }
     }
 }
