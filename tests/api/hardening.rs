@@ -234,3 +234,35 @@ async fn a_backup_taken_while_running_restores_every_message() {
         (0..15).map(|i| format!("message {i}")).collect::<Vec<_>>()
     );
 }
+
+#[tokio::test]
+async fn room_creation_and_connections_are_limited_per_person() {
+    let app = TestApp::spawn_with(|c| {
+        c.limits.rooms_per_hour = 3;
+        c.limits.connections_per_user = 2;
+    })
+    .await;
+    let ann = app.person("ann").await;
+    let bob = app.person("bob").await;
+    for _ in 0..3 {
+        app.room_with(&ann, &[]).await;
+    }
+    let res = app
+        .call(&ann.client, "create_room", &[("name", "One more")])
+        .await;
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().contains_key("retry-after"));
+    assert!(res.text().await.unwrap().contains("many rooms"));
+    assert_eq!(app.count("rooms").await, 3);
+    // Someone else is not affected.
+    app.room_with(&bob, &[]).await;
+
+    let _a1 = WsClient::connect(&app, &ann).await;
+    let _a2 = WsClient::connect(&app, &ann).await;
+    let third = WsClient::try_connect(&app, Some(&ann.cookie), Some(&app.url(""))).await;
+    match third {
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => assert_eq!(res.status(), 429),
+        other => panic!("expected 429, got {:?}", other.map(|_| ())),
+    }
+    let _b = WsClient::connect(&app, &bob).await;
+}
