@@ -11,7 +11,7 @@ pub async fn signup(username: String, password: String) -> Result<(), AppError> 
     use self::ssr::*;
     answer(
         async move {
-            let state = app_state();
+            let state = app_state()?;
             let name = Username::parse(&username)?;
             let password = Password::parse(password)?;
             state
@@ -47,7 +47,7 @@ pub async fn login(
     use self::ssr::*;
     answer(
         async move {
-            let state = app_state();
+            let state = app_state()?;
             let limits = &state.limits;
             limits
                 .login_by_ip
@@ -83,8 +83,8 @@ pub async fn logout() -> Result<(), AppError> {
     use self::ssr::*;
     answer(
         async move {
-            let state = app_state();
-            let parts = expect_context::<axum::http::request::Parts>();
+            let state = app_state()?;
+            let parts = use_context::<axum::http::request::Parts>().ok_or(AppError::Internal)?;
             set_cookie(end_session(&state, &parts.headers).await?);
             leptos_axum::redirect("/login");
             Ok(())
@@ -97,7 +97,7 @@ pub async fn logout() -> Result<(), AppError> {
 #[server(endpoint = "me")]
 pub async fn get_me() -> Result<Option<User>, AppError> {
     use self::ssr::*;
-    answer(current_user(&app_state()).await)
+    answer(async { current_user(&app_state()?).await }.await)
 }
 
 /// Where to go after logging in: only paths on this site, never another

@@ -21,7 +21,7 @@ pub async fn get_history(
     use self::ssr::*;
     answer(
         async move {
-            let state = app_state();
+            let state = app_state()?;
             let user = require_user(&state).await?;
             if limit == 0 || limit > MAX_PAGE {
                 return Err(AppError::Invalid(format!(
@@ -51,7 +51,7 @@ pub async fn mark_read(room: String, seq: i64) -> Result<(), AppError> {
     use self::ssr::*;
     answer(
         async move {
-            let state = app_state();
+            let state = app_state()?;
             let user = require_user(&state).await?;
             let access = require_member(&state, &user, &room).await?;
             db::messages::mark_read(&state.pool, access.room.id, user.id, seq).await?;

@@ -14,7 +14,7 @@ pub async fn create_room(name: String) -> Result<String, AppError> {
     use self::ssr::*;
     answer(
         async move {
-            let state = app_state();
+            let state = app_state()?;
             let user = require_user(&state).await?;
             let name = RoomName::parse(&name)?;
             state
@@ -37,7 +37,7 @@ pub async fn list_my_rooms() -> Result<Vec<RoomSummary>, AppError> {
     use self::ssr::*;
     answer(
         async move {
-            let state = app_state();
+            let state = app_state()?;
             let user = require_user(&state).await?;
             Ok(db::rooms::for_user(&state.pool, user.id).await?)
         }
@@ -52,7 +52,7 @@ pub async fn get_room(room: String) -> Result<RoomView, AppError> {
     use self::ssr::*;
     answer(
         async move {
-            let state = app_state();
+            let state = app_state()?;
             let user = require_user(&state).await?;
             let access = standing(&state, &user, &room).await?;
             let r = access.room;
@@ -102,7 +102,7 @@ pub async fn join_room(room: String) -> Result<(), AppError> {
     use self::ssr::*;
     answer(
         async move {
-            let state = app_state();
+            let state = app_state()?;
             let user = require_user(&state).await?;
             let r = find_room(&state, &room).await?;
             if db::members::add(&state.pool, r.id, user.id).await? {
@@ -131,7 +131,7 @@ pub async fn leave_room(room: String) -> Result<(), AppError> {
     use self::ssr::*;
     answer(
         async move {
-            let state = app_state();
+            let state = app_state()?;
             let user = require_user(&state).await?;
             let access = require_member(&state, &user, &room).await?;
             let outcome = db::members::remove(&state.pool, access.room.id, user.id).await?;
@@ -153,7 +153,7 @@ pub async fn rename_room(room: String, name: String) -> Result<(), AppError> {
     use self::ssr::*;
     answer(
         async move {
-            let state = app_state();
+            let state = app_state()?;
             let user = require_user(&state).await?;
             let name = RoomName::parse(&name)?;
             let access = require_admin(&state, &user, &room).await?;
@@ -177,7 +177,7 @@ pub async fn remove_member(room: String, user_id: UserId) -> Result<(), AppError
     use self::ssr::*;
     answer(
         async move {
-            let state = app_state();
+            let state = app_state()?;
             let user = require_user(&state).await?;
             let access = require_admin(&state, &user, &room).await?;
             if user_id == user.id {
@@ -204,7 +204,7 @@ pub async fn make_admin(room: String, user_id: UserId) -> Result<(), AppError> {
     use self::ssr::*;
     answer(
         async move {
-            let state = app_state();
+            let state = app_state()?;
             let user = require_user(&state).await?;
             let access = require_admin(&state, &user, &room).await?;
             require_target_member(&state, &access.room, user_id).await?;
@@ -229,7 +229,7 @@ pub async fn delete_room(room: String) -> Result<(), AppError> {
     use self::ssr::*;
     answer(
         async move {
-            let state = app_state();
+            let state = app_state()?;
             let user = require_user(&state).await?;
             let access = require_admin(&state, &user, &room).await?;
             db::rooms::delete(&state.pool, access.room.id).await?;

@@ -50,6 +50,17 @@ pub fn connect_options(path: &Path) -> SqliteConnectOptions {
         .pragma("temp_store", "memory")
 }
 
+/// Whether a connection handed back to the pool is outside any transaction.
+/// One that is still inside one (a `COMMIT` that failed on a full disk, which
+/// sqlx 0.8 can lose track of) is closed rather than reused, so no later
+/// write can run inside a transaction that never commits.
+async fn out_of_transaction(conn: &mut sqlx::SqliteConnection) -> bool {
+    match sqlx::query("BEGIN").execute(&mut *conn).await {
+        Ok(_) => sqlx::query("ROLLBACK").execute(&mut *conn).await.is_ok(),
+        Err(_) => false,
+    }
+}
+
 /// Opens (creating if needed) `<data dir>/hearth.db` and runs the migrations.
 pub async fn open(data_dir: &Path) -> Result<SqlitePool, OpenError> {
     std::fs::create_dir_all(data_dir).map_err(|source| OpenError::DataDir {
@@ -61,6 +72,7 @@ pub async fn open(data_dir: &Path) -> Result<SqlitePool, OpenError> {
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
         .min_connections(1)
+        .after_release(|conn, _| Box::pin(async move { Ok(out_of_transaction(conn).await) }))
         .connect_with(connect_options(&path))
         .await
         .map_err(|source| OpenError::Open {

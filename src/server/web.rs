@@ -7,7 +7,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::{ACCEPT, RETRY_AFTER};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
-use leptos::prelude::{expect_context, use_context};
+use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
 use super::AppState;
@@ -16,32 +16,44 @@ use super::passwords::HashError;
 use crate::error::AppError;
 use crate::model::User;
 
-pub fn app_state() -> AppState {
-    expect_context::<AppState>()
+/// The server's state. Missing only when a server function runs outside a
+/// request (Leptos renders the app once at start-up to list its routes, and
+/// resources then call server functions directly): an error, not a panic.
+pub fn app_state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(outside_a_request)
 }
 
-fn parts() -> Parts {
-    expect_context::<Parts>()
+fn parts() -> Result<Parts, AppError> {
+    use_context::<Parts>().ok_or_else(outside_a_request)
+}
+
+fn outside_a_request() -> AppError {
+    tracing::debug!("a server function ran outside a request");
+    AppError::Internal
 }
 
 /// The logged-in caller of the current server function, if any.
 pub async fn current_user(state: &AppState) -> Result<Option<User>, AppError> {
-    Ok(MaybeAuthUser::from_request_parts(&mut parts(), state)
+    Ok(MaybeAuthUser::from_request_parts(&mut parts()?, state)
         .await?
         .0)
 }
 
 /// The logged-in caller, or 401.
 pub async fn require_user(state: &AppState) -> Result<User, AppError> {
-    Ok(AuthUser::from_request_parts(&mut parts(), state).await?.0)
+    Ok(AuthUser::from_request_parts(&mut parts()?, state).await?.0)
 }
 
 /// The address the request came from (the proxy's, behind a proxy).
 pub fn client_ip() -> IpAddr {
     parts()
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip())
+        .ok()
+        .and_then(|p| {
+            p.extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip())
+        })
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
 /// Finishes a server function: when it was called over HTTP, an error gets

@@ -119,15 +119,44 @@ async fn commit(pool: &sqlx::SqlitePool, hub: &Hub, batch: Vec<Request>) {
     }
 }
 
+/// Stores a batch in one `BEGIN IMMEDIATE … COMMIT` on one connection.
+///
+/// The transaction is driven by plain statements rather than sqlx's
+/// `Transaction`: after a failed `COMMIT` (disk full, I/O error) SQLite has
+/// already rolled back, and sqlx 0.8's own nesting count would drift, turning
+/// the next `begin` on that connection into a savepoint that never reaches
+/// disk (launchbadge/sqlx#3742). Any failure here also closes the connection
+/// instead of returning it to the pool, so no later batch can run inside a
+/// transaction left open.
 async fn write(pool: &sqlx::SqlitePool, batch: &[Request]) -> Result<Vec<Outcome>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut conn = pool.acquire().await?;
+    // IMMEDIATE takes the write lock up front, so a busy database waits for
+    // the busy timeout instead of failing on the first write.
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+    let result = match write_in(&mut conn, batch).await {
+        Ok(outcomes) => sqlx::query("COMMIT")
+            .execute(&mut *conn)
+            .await
+            .map(|_| outcomes),
+        Err(e) => Err(e),
+    };
+    if result.is_err() {
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        conn.close_on_drop();
+    }
+    result
+}
+
+async fn write_in(
+    conn: &mut sqlx::SqliteConnection,
+    batch: &[Request],
+) -> Result<Vec<Outcome>, sqlx::Error> {
     let now = now_ms();
     let mut outcomes = Vec::with_capacity(batch.len());
     for req in batch {
         let client_id = req.client_msg_id.hyphenated().to_string();
         let existing =
-            db::messages::find_by_client_id(&mut tx, req.room_id, req.sender.id, &client_id)
-                .await?;
+            db::messages::find_by_client_id(conn, req.room_id, req.sender.id, &client_id).await?;
         if let Some((id, seq, created_at)) = existing {
             outcomes.push(Outcome::Again(Stored {
                 id,
@@ -136,15 +165,14 @@ async fn write(pool: &sqlx::SqlitePool, batch: &[Request]) -> Result<Vec<Outcome
             }));
             continue;
         }
-        let Some(seq) = db::messages::next_seq(&mut tx, req.room_id, req.sender.id, now).await?
-        else {
+        let Some(seq) = db::messages::next_seq(conn, req.room_id, req.sender.id, now).await? else {
             outcomes.push(Outcome::Refused(AppError::Forbidden(
                 "You are no longer a member of this room.".into(),
             )));
             continue;
         };
         let id = db::messages::insert(
-            &mut tx,
+            conn,
             req.room_id,
             seq,
             req.sender.id,
@@ -159,7 +187,6 @@ async fn write(pool: &sqlx::SqlitePool, batch: &[Request]) -> Result<Vec<Outcome
             created_at: now,
         }));
     }
-    tx.commit().await?;
     Ok(outcomes)
 }
 

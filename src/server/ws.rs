@@ -139,6 +139,7 @@ async fn connection(
         out: out.clone(),
         followed: HashMap::new(),
         last_typing: HashMap::new(),
+        in_flight: tokio::task::JoinSet::new(),
     };
     let mut ping = tokio::time::interval(PING_EVERY);
     let mut last_heard = Instant::now();
@@ -176,7 +177,19 @@ async fn connection(
             // The server is stopping: what was being handled is done (each
             // send is acknowledged or refused before the next frame is read).
             () = &mut closing => {
+                // Every send already read gets its ack or error first.
+                while conn.in_flight.join_next().await.is_some() {}
                 let _ = out.0.send(Outgoing::Close(close_code::AWAY, "server restarting")).await;
+                // Let the client answer the close, so nothing queued for it
+                // is lost to a reset connection.
+                let _ = tokio::time::timeout(Duration::from_secs(1), async {
+                    while let Some(Ok(m)) = stream.next().await {
+                        if matches!(m, Message::Close(_)) {
+                            break;
+                        }
+                    }
+                })
+                .await;
                 break;
             }
             _ = ping.tick() => {
@@ -234,6 +247,8 @@ struct Connection {
     /// Room row id → the task following it.
     followed: HashMap<i64, Followed>,
     last_typing: HashMap<i64, Instant>,
+    /// Sends waiting for their commit; each answers with an ack or an error.
+    in_flight: tokio::task::JoinSet<()>,
 }
 
 impl Connection {
@@ -376,8 +391,10 @@ impl Connection {
         let writer = self.state.writer.clone();
         let sender = self.user.clone();
         let out = self.out.clone();
-        // Wait for the commit off the reader loop, so a client can pipeline.
-        tokio::spawn(async move {
+        // Wait for the commit off the reader loop, so a client can pipeline;
+        // the task is tracked so shutdown can wait for its answer.
+        while self.in_flight.try_join_next().is_some() {}
+        self.in_flight.spawn(async move {
             match writer
                 .store(room_id, room.clone(), sender, client_msg_id, body)
                 .await
@@ -393,11 +410,16 @@ impl Connection {
                     out.event(&ack).await;
                 }
                 Err(e) => {
-                    let code = match e {
-                        AppError::Forbidden(_) => ErrorCode::Forbidden,
-                        _ => ErrorCode::Internal,
+                    let (code, message) = match e {
+                        AppError::Forbidden(_) => (ErrorCode::Forbidden, e.to_string()),
+                        // A write that failed (a full or read-only disk, say).
+                        _ => (
+                            ErrorCode::Internal,
+                            "Not sent: the server could not store your message. Try again in a moment."
+                                .to_owned(),
+                        ),
                     };
-                    out.error(code, e.to_string(), Some(room), Some(client_msg_id))
+                    out.error(code, message, Some(room), Some(client_msg_id))
                         .await;
                 }
             }
