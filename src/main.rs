@@ -1,6 +1,7 @@
 //! The `hearth` server: configuration, telemetry, the app, and serving until
 //! SIGTERM or Ctrl-C.
 
+use axum::serve::ListenerExt;
 use hearth::server::{self, AppState, config::Config};
 
 #[tokio::main]
@@ -41,6 +42,13 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let hub = state.hub.clone();
     let app = server::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let closing = hub.clone();
+    // No Nagle: a websocket frame must not wait for the previous one's
+    // delayed ACK (40 ms on Linux).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown_signal().await;

@@ -60,11 +60,17 @@ impl Session {
 
     /// The page title: `Hearth`, or `(3) Hearth` with unread messages.
     pub fn title(&self) -> String {
-        let unread: i64 = self.rooms.with(|r| {
-            r.as_ref()
-                .and_then(|r| r.as_ref().ok())
-                .map_or(0, |rooms| rooms.iter().map(|r| r.unread).sum())
-        });
+        // `try_with`: on the server the title is read after the page has
+        // rendered, when the resource may be gone; then plain "Hearth" (the
+        // browser puts the count in once hydrated).
+        let unread: i64 = self
+            .rooms
+            .try_with(|r| {
+                r.as_ref()
+                    .and_then(|r| r.as_ref().ok())
+                    .map_or(0, |rooms| rooms.iter().map(|r| r.unread).sum())
+            })
+            .unwrap_or(0);
         if unread > 0 {
             format!("({unread}) Hearth")
         } else {

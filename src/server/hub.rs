@@ -15,8 +15,9 @@ use crate::model::{ServerEvent, UserId};
 
 /// How many events a room channel buffers per receiver before that receiver
 /// lags. A lagging receiver loses its place in the channel, never a message:
-/// it reloads what it missed from the database.
-const ROOM_CAPACITY: usize = 1024;
+/// it reloads what it missed from the database. The slots are allocated up
+/// front per room, so a small number keeps idle rooms cheap.
+const ROOM_CAPACITY: usize = 128;
 /// Signals per person are rare (removals); a few suffice.
 const USER_CAPACITY: usize = 16;
 

@@ -151,7 +151,8 @@ async fn connection(
             incoming = stream.next() => {
                 last_heard = Instant::now();
                 match incoming {
-                    Some(Ok(Message::Text(text))) => conn.handle_text(&text).await,
+                    // Boxed: the reader's own future stays small while idle.
+                    Some(Ok(Message::Text(text))) => Box::pin(conn.handle_text(&text)).await,
                     Some(Ok(Message::Binary(_))) => {
                         out.error(ErrorCode::BadFrame, "Binary frames are not understood; send JSON text frames.".into(), None, None).await;
                     }

@@ -39,7 +39,7 @@ pub async fn follow(
             return;
         }
     } else {
-        match catch_up(&state, room_id, &room, last, &out).await {
+        match Box::pin(catch_up(&state, room_id, &room, last, &out)).await {
             Some(seq) => last = seq,
             None => return,
         }
@@ -65,7 +65,7 @@ pub async fn follow(
                     last = seq;
                 }
                 Some((_, Step::CatchUp)) => {
-                    match catch_up(&state, room_id, &room, last, &out).await {
+                    match Box::pin(catch_up(&state, room_id, &room, last, &out)).await {
                         Some(seq) => last = seq,
                         None => return,
                     }
@@ -82,10 +82,12 @@ pub async fn follow(
                 }
             },
             // Too slow for the live channel: reload from the database.
-            Err(RecvError::Lagged(_)) => match catch_up(&state, room_id, &room, last, &out).await {
-                Some(seq) => last = seq,
-                None => return,
-            },
+            Err(RecvError::Lagged(_)) => {
+                match Box::pin(catch_up(&state, room_id, &room, last, &out)).await {
+                    Some(seq) => last = seq,
+                    None => return,
+                }
+            }
             Err(RecvError::Closed) => return,
         }
     }
