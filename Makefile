@@ -7,7 +7,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export SQLX_OFFLINE := true
 
-.PHONY: setup setup-test build run test lint deny unit e2e prepare clean-data
+.PHONY: setup setup-test build run test lint deny unit e2e prepare clean-data soak soak-short
 
 setup:
 	@scripts/setup.sh build
@@ -24,8 +24,9 @@ run: build
 	target/release/hearth
 
 ## Everything that must pass: formatting, clippy on both builds, cargo deny,
-## unit and integration tests, and Playwright against the real release server.
-test: setup-test lint deny unit build e2e
+## unit and integration tests, Playwright against the real release server,
+## and the short fault suite (kill -9, reconnect storm, SIGTERM, disk full).
+test: setup-test lint deny unit build e2e soak-short
 
 lint:
 	cargo fmt --all -- --check
@@ -53,3 +54,31 @@ prepare:
 	touch src/lib.rs # the macros write the cache only when they run
 	SQLX_OFFLINE=false SQLX_OFFLINE_DIR=$(CURDIR)/.sqlx DATABASE_URL=sqlite://$(CURDIR)/target/sqlx/dev.db \
 		cargo check --features ssr --all-targets
+
+## Fault suite (issue 8; not part of `make test`): 60 s of fuzzing the
+## websocket protocol parser (cargo-fuzz on nightly; log in
+## target/soak/fuzz-protocol.log), then kill -9, reconnect-storm, SIGTERM and
+## disk-full runs against the release server, each checked against the SQLite
+## file. Ends with `soak: <runs> runs, <acked> acked, <lost> lost,
+## <dup> duplicated` and fails if anything was lost, duplicated, out of order
+## or another promise broken. See soak/README.md.
+FUZZ_SECONDS ?= 60
+soak: build
+	rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	cargo build --release -p hearth-soak
+	cp Cargo.lock fuzz/Cargo.lock
+	mkdir -p fuzz/corpus/protocol target/soak
+	cd fuzz && cargo +nightly fuzz build protocol
+	cd fuzz && cargo +nightly fuzz run protocol corpus/protocol seeds/protocol -- -max_total_time=$(FUZZ_SECONDS) \
+		> $(CURDIR)/target/soak/fuzz-protocol.log 2>&1 \
+		|| { tail -40 $(CURDIR)/target/soak/fuzz-protocol.log; echo "fuzz: protocol FAILED (input in fuzz/artifacts/protocol/)"; exit 1; }
+	@grep -o 'Done [0-9]* runs in [0-9]* second' target/soak/fuzz-protocol.log | sed 's/^Done /fuzz: protocol, /; s/$$/s, no crash/'
+	target/release/hearth-soak
+
+## The short fault suite: a few runs of each fault, under two minutes, after
+## the soak checker's own tests. Same last line as `make soak`.
+soak-short: build
+	cargo test --release -p hearth-soak --quiet
+	cargo build --release -p hearth-soak
+	target/release/hearth-soak --short
