@@ -7,7 +7,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export SQLX_OFFLINE := true
 
-.PHONY: setup setup-test build run test lint deny unit e2e prepare clean-data soak soak-short
+.PHONY: setup setup-test build run test lint deny unit e2e prepare clean-data bench soak soak-short
 
 setup:
 	@scripts/setup.sh build
@@ -54,6 +54,17 @@ prepare:
 	touch src/lib.rs # the macros write the cache only when they run
 	SQLX_OFFLINE=false SQLX_OFFLINE_DIR=$(CURDIR)/.sqlx DATABASE_URL=sqlite://$(CURDIR)/target/sqlx/dev.db \
 		cargo check --features ssr --all-targets
+
+## Benchmarks (not part of `make test`): Hearth against references run by the
+## same harness, server and generator pinned to one core each. Builds the app,
+## a Leptos hello-world (the bundle-size reference, same profile and
+## wasm-opt) and the harness, then writes target/bench/report.json and
+## target/bench/report.md. See bench/README.md.
+bench: build
+	cp Cargo.lock bench/hello/Cargo.lock
+	cd bench/hello && cargo leptos build --release --frontend-only
+	cargo build --release -p hearth-bench
+	target/release/hearth-bench run
 
 ## Fault suite (issue 8; not part of `make test`): 60 s of fuzzing the
 ## websocket protocol parser (cargo-fuzz on nightly; log in
