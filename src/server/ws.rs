@@ -143,6 +143,7 @@ async fn connection(
     };
     let mut ping = tokio::time::interval(PING_EVERY);
     let mut last_heard = Instant::now();
+    let mut linger = false;
     let closing = conn.state.hub.closing();
     tokio::pin!(closing);
 
@@ -161,6 +162,7 @@ async fn connection(
                     Some(Err(e)) => {
                         if is_too_big(e) {
                             let _ = out.0.send(Outgoing::Close(close_code::SIZE, "frame too large")).await;
+                            linger = true;
                         }
                         break;
                     }
@@ -206,6 +208,12 @@ async fn connection(
     drop(conn);
     drop(out);
     let _ = writer.await;
+    if linger {
+        // The rest of the oversized frame is still unread; closing now would
+        // reset the connection and could destroy the close frame before the
+        // client reads it. Give it a moment to arrive.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
 
 /// Whether a read error is a frame over the size limit.
