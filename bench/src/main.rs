@@ -9,6 +9,7 @@ mod fixtures;
 mod holder;
 mod http;
 mod load;
+mod noise;
 mod procs;
 mod profile;
 mod protocol;

@@ -19,6 +19,10 @@ pub struct ScenarioResult {
     pub ratio: Option<f64>,
     pub goal: String,
     pub met: bool,
+    /// CPU other processes on the machine used while this scenario ran, in
+    /// percent of one core (a shared machine: above ~10% the figures are
+    /// suspect).
+    pub other_load_pct: f64,
     /// What a reader needs to judge the row: medians and ranges, durations
     /// used, the generator's CPU, anything that fell short.
     pub notes: Vec<String>,
@@ -36,6 +40,7 @@ impl ScenarioResult {
             ratio: None,
             goal: goal.to_owned(),
             met: false,
+            other_load_pct: 0.0,
             notes: vec![format!("not measured: {error:#}")],
             details: serde_json::Value::Null,
         }
@@ -68,7 +73,7 @@ impl Report {
     /// The table alone (also what goes into the README).
     pub fn table(&self) -> String {
         let mut s = String::from(
-            "| scenario | Hearth | reference | ratio | goal | met |\n| --- | --- | --- | --- | --- | --- |\n",
+            "| scenario | Hearth | reference | ratio | goal | met | other load |\n| --- | --- | --- | --- | --- | --- | --- |\n",
         );
         for r in &self.scenarios {
             let value = if r.unit.is_empty() {
@@ -83,10 +88,11 @@ impl Report {
                 .ratio
                 .map_or_else(|| "—".to_owned(), |v| format!("{v:.2}×"));
             s.push_str(&format!(
-                "| `{}` | {value} | {reference} | {ratio} | {} | {} |\n",
+                "| `{}` | {value} | {reference} | {ratio} | {} | {} | {:.0}% |\n",
                 r.name,
                 r.goal,
-                if r.met { "yes" } else { "**no**" }
+                if r.met { "yes" } else { "**no**" },
+                r.other_load_pct
             ));
         }
         s
@@ -97,7 +103,7 @@ impl Report {
         s.push_str(&format!("Machine: {}.\n\n", self.machine.summary()));
         s.push_str(&self.table());
         s.push_str(&format!(
-            "\nWhole run: {:.0} s. Values are medians over the rounds; ranges and per-round values are below and in `report.json`.\n",
+            "\nWhole run: {:.0} s. Values are medians over the rounds; ranges and per-round values are below and in `report.json`. \"Other load\" is the CPU that processes outside this run used meanwhile, in percent of one core (the machine is shared).\n",
             self.total_secs
         ));
         for r in &self.scenarios {

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 
 use crate::args::Args;
 use crate::fixtures::{self, Fixture, Spec};
+use crate::noise::Noise;
 use crate::procs::{Proc, free_addr};
 use crate::report::{Report, ScenarioResult};
 use crate::scenarios;
@@ -313,14 +314,37 @@ pub async fn run(opts: Options) -> Result<()> {
     };
     let mut results = Vec::new();
     let mut failures = Vec::new();
+    // Each scenario starts on a quiet machine if one comes within 3 minutes.
+    let noise = Noise::start();
+    let quiet_limit = Duration::from_secs(if ctx.opts.quick { 0 } else { 180 });
     for name in SCENARIOS
         .iter()
         .filter(|n| ctx.opts.only.iter().any(|o| o == *n))
     {
         progress!(ctx, "== {name}");
+        let waited = noise.wait_quiet(quiet_limit).await;
+        if waited.as_secs() >= 10 {
+            progress!(
+                ctx,
+                "waited {:.0} s for other processes to quiet down",
+                waited.as_secs_f64()
+            );
+        }
+        noise.take();
         let outcome = scenarios::run(&ctx, name).await;
+        let (other_secs, other_share) = noise.take();
         match outcome {
-            Ok(r) => {
+            Ok(mut r) => {
+                r.other_load_pct = (other_share * 1000.0).round() / 10.0;
+                r.notes.push(format!(
+                    "Other processes on the machine used {other_secs:.0} CPU-seconds while this scenario ran ({:.0}% of one core on average){}.",
+                    other_share * 100.0,
+                    if waited.as_secs() >= 10 {
+                        format!("; the run first waited {:.0} s for them to quiet down", waited.as_secs_f64())
+                    } else {
+                        String::new()
+                    }
+                ));
                 progress!(
                     ctx,
                     "{name}: {} {} (reference {:?}, ratio {:?}) goal {}: {}",

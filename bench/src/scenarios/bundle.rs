@@ -157,6 +157,7 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
         ratio: r_br,
         goal: super::goal("bundle_size").into(),
         met,
+        other_load_pct: 0.0,
         notes,
         details: json!({ "hearth": hearth, "hello_world": hello, "ratio_gzip": r_gz, "ratio_brotli": r_br }),
     })

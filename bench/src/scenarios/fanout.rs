@@ -147,6 +147,7 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
         ratio: r,
         goal: super::goal("fanout_latency").into(),
         met,
+        other_load_pct: 0.0,
         notes,
         details: json!({
             "hearth_p99_ms": h99,

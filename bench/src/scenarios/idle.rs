@@ -274,6 +274,7 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
         ratio: rt,
         goal: super::goal("idle_connections").into(),
         met: all_held && rt.is_some_and(|x| x <= 1.5),
+        other_load_pct: 0.0,
         notes,
         details: json!({ "hearth": hearth, "reference": reference, "kib_per_connection": { "hearth": h, "reference": r } }),
     })

@@ -339,6 +339,7 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
         ratio: rt,
         goal: super::goal("login_under_load").into(),
         met: fanout_ok && excess_refused && bounded,
+        other_load_pct: 0.0,
         notes,
         details: json!({
             "argon2_per_sec": argon.per_sec,

@@ -319,6 +319,7 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
         ratio: vs_batched,
         goal: super::goal("persisted_throughput").into(),
         met,
+        other_load_pct: 0.0,
         notes,
         details: json!({
             "hearth": hearth,

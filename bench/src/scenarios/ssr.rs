@@ -250,6 +250,7 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
         ratio: rt,
         goal: super::goal("ssr_room_page").into(),
         met: errors == 0 && rt.is_some_and(|x| x >= 0.5),
+        other_load_pct: 0.0,
         notes,
         details: json!({
             "hearth": hearth,
