@@ -12,8 +12,9 @@ pub mod users;
 use std::path::Path;
 use std::time::Duration;
 
-use sqlx::SqlitePool;
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 
 /// Embedded migrations, applied at every start-up.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -50,14 +51,57 @@ pub fn connect_options(path: &Path) -> SqliteConnectOptions {
         .pragma("temp_store", "memory")
 }
 
-/// Whether a connection handed back to the pool is outside any transaction.
-/// One that is still inside one (a `COMMIT` that failed on a full disk, which
-/// sqlx 0.8 can lose track of) is closed rather than reused, so no later
-/// write can run inside a transaction that never commits.
-async fn out_of_transaction(conn: &mut sqlx::SqliteConnection) -> bool {
-    match sqlx::query("BEGIN").execute(&mut *conn).await {
-        Ok(_) => sqlx::query("ROLLBACK").execute(&mut *conn).await.is_ok(),
-        Err(_) => false,
+/// Runs `work` inside `BEGIN IMMEDIATE … COMMIT` on one pooled connection.
+///
+/// Every transaction in Hearth goes through here rather than sqlx's
+/// `Transaction`: after a `COMMIT` that fails (disk full, I/O error) SQLite
+/// has already rolled back, and sqlx 0.8's own nesting count drifts, turning
+/// the next `begin` on that connection into a savepoint that never reaches
+/// disk (launchbadge/sqlx#3742). Here any failure, and a caller that stops
+/// waiting halfway, closes the connection instead of returning it to the
+/// pool, so no later statement can run inside a transaction left open.
+/// `IMMEDIATE` takes the write lock up front, so a busy database waits for
+/// the busy timeout instead of failing on the first write.
+pub async fn transaction<T>(
+    pool: &SqlitePool,
+    work: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, sqlx::Error>,
+) -> Result<T, sqlx::Error> {
+    let mut open = Open {
+        conn: pool.acquire().await?,
+        committed: false,
+    };
+    let conn = &mut *open.conn;
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+    let result = match work(&mut *conn).await {
+        Ok(value) => sqlx::query("COMMIT")
+            .execute(&mut *conn)
+            .await
+            .map(|_| value),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(value) => {
+            open.committed = true;
+            Ok(value)
+        }
+        Err(e) => {
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            Err(e)
+        }
+    }
+}
+
+/// A connection inside `transaction`: closed, not pooled, unless committed.
+struct Open {
+    conn: PoolConnection<Sqlite>,
+    committed: bool,
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        if !self.committed {
+            self.conn.close_on_drop();
+        }
     }
 }
 
@@ -72,7 +116,6 @@ pub async fn open(data_dir: &Path) -> Result<SqlitePool, OpenError> {
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
         .min_connections(1)
-        .after_release(|conn, _| Box::pin(async move { Ok(out_of_transaction(conn).await) }))
         .connect_with(connect_options(&path))
         .await
         .map_err(|source| OpenError::Open {

@@ -5,7 +5,9 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::{Router, middleware};
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::sync::OnceLock;
+
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
@@ -15,7 +17,7 @@ use crate::app::{App, shell};
 
 /// Builds the whole application for `state`.
 pub fn app(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = routes();
     let ctx_state = state.clone();
     let context = move || provide_context(ctx_state.clone());
     let options = state.leptos_options.clone();
@@ -44,6 +46,15 @@ pub fn app(state: AppState) -> Router {
         ))
         .with_state(state);
     harden(router)
+}
+
+/// The app's routes, found once per process by rendering the app outside
+/// any request. Leptos's render state is process-wide: a second listing
+/// made while another server in the process renders pages (the integration
+/// tests start dozens) left some of those renders waiting forever.
+fn routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// The layers every route sits behind: request tracing, and a panic in one

@@ -17,7 +17,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgr
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
@@ -32,8 +32,11 @@ use crate::model::{ClientEvent, ErrorCode, MessageBody, ServerEvent, User};
 const PING_EVERY: Duration = Duration::from_secs(20);
 /// Frames waiting to be written to one client.
 const OUTBOX: usize = 256;
-/// Socket buffers: small, so idle connections cost little memory.
+/// Socket buffers: small, so idle connections cost little memory. Frames
+/// written in one burst gather in the write buffer up to this size.
 const SOCKET_BUFFER: usize = 4 * 1024;
+/// The most frames written before one flush.
+const MAX_BURST: usize = 64;
 /// A person's typing indicator is forwarded at most this often per connection.
 const TYPING_EVERY: Duration = Duration::from_secs(2);
 
@@ -107,7 +110,7 @@ pub async fn upgrade(
     ws.max_message_size(max)
         .max_frame_size(max)
         .read_buffer_size(SOCKET_BUFFER)
-        .write_buffer_size(0)
+        .write_buffer_size(SOCKET_BUFFER)
         .on_upgrade(move |socket| async move {
             let user_id = user.id;
             connection(state.clone(), user, socket, signals).await;
@@ -119,6 +122,9 @@ pub async fn upgrade(
 struct Followed {
     public_id: String,
     task: JoinHandle<()>,
+    /// Dropped to ask the task to stop once it has forwarded what the room
+    /// published so far (see `follow`).
+    stop: oneshot::Sender<()>,
 }
 
 async fn connection(
@@ -169,7 +175,7 @@ async fn connection(
                 }
             }
             signal = signals.recv() => match signal {
-                Ok(Signal::LeftRoom(room_id)) => conn.stop_following(room_id),
+                Ok(Signal::LeftRoom(room_id)) => conn.left_room(room_id),
                 // A missed signal could be a removal: start over rather than risk it.
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     let _ = out.0.send(Outgoing::Close(close_code::AGAIN, "please reconnect")).await;
@@ -224,24 +230,38 @@ fn is_too_big(e: axum::Error) -> bool {
     )
 }
 
+/// Writes what the connection's tasks queue. Everything already waiting is
+/// written as one burst with one flush, so a busy room costs one wake and
+/// one `write` per burst rather than per frame.
 async fn write_frames(
     mut sink: futures::stream::SplitSink<WebSocket, Message>,
     mut rx: mpsc::Receiver<Outgoing>,
 ) {
-    while let Some(out) = rx.recv().await {
-        let result = match out {
-            Outgoing::Text(frame) => sink.send(Message::Text(frame)).await,
-            Outgoing::Ping => sink.send(Message::Ping(Default::default())).await,
-            Outgoing::Close(code, reason) => {
-                let frame = CloseFrame {
-                    code,
-                    reason: Utf8Bytes::from_static(reason),
-                };
-                let _ = sink.send(Message::Close(Some(frame))).await;
-                break;
+    'connection: while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        let mut burst = 0;
+        while let Some(out) = next.take() {
+            let message = match out {
+                Outgoing::Text(frame) => Message::Text(frame),
+                Outgoing::Ping => Message::Ping(Default::default()),
+                Outgoing::Close(code, reason) => {
+                    let frame = CloseFrame {
+                        code,
+                        reason: Utf8Bytes::from_static(reason),
+                    };
+                    let _ = sink.send(Message::Close(Some(frame))).await;
+                    break 'connection;
+                }
+            };
+            if sink.feed(message).await.is_err() {
+                break 'connection;
             }
-        };
-        if result.is_err() {
+            burst += 1;
+            if burst < MAX_BURST {
+                next = rx.try_recv().ok();
+            }
+        }
+        if sink.flush().await.is_err() {
             break;
         }
     }
@@ -325,13 +345,14 @@ impl Connection {
         self.state
             .hub
             .publish(room_id, &presence, None, super::hub::Ends::Nobody);
+        let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(follow::follow(
             self.state.clone(),
             self.user.id,
             room_id,
             room.clone(),
             since_seq.max(0),
-            rx,
+            follow::Live { rx, stop: stopped },
             self.out.clone(),
         ));
         self.followed.insert(
@@ -339,21 +360,49 @@ impl Connection {
             Followed {
                 public_id: room,
                 task,
+                stop,
             },
         );
     }
 
+    /// Stops following a room at once (unsubscribed, or the connection ends).
     fn stop_following(&mut self, room_id: i64) {
+        self.end_following(room_id, false);
+    }
+
+    /// Stops following a room this person was just removed from. The event
+    /// telling them so was published before the signal that brought us
+    /// here, so the task is asked to stop rather than aborted: it forwards
+    /// that event first (and ends there by itself).
+    fn left_room(&mut self, room_id: i64) {
+        self.end_following(room_id, true);
+    }
+
+    fn end_following(&mut self, room_id: i64, drain: bool) {
         if let Some(f) = self.followed.remove(&room_id) {
-            f.task.abort();
+            let Followed {
+                public_id,
+                mut task,
+                stop,
+            } = f;
+            drop(stop);
+            if !drain {
+                task.abort();
+            }
             let hub = self.state.hub.clone();
             let user = self.user.id;
-            // The receiver is dropped once the aborted task is; then count.
+            // The receiver is dropped once the task ends; then count.
             tokio::spawn(async move {
-                let _ = f.task.await;
+                if tokio::time::timeout(Duration::from_secs(1), &mut task)
+                    .await
+                    .is_err()
+                {
+                    task.abort();
+                    let _ = task.await;
+                }
                 if let Some(online) = hub.unfollow(room_id, user) {
                     let event = ServerEvent::Presence {
-                        room: f.public_id,
+                        room: public_id,
                         online,
                     };
                     hub.publish(room_id, &event, None, super::hub::Ends::Nobody);
@@ -397,17 +446,29 @@ impl Connection {
         let Some(room_id) = self.member_room(&room, Some(client_msg_id)).await else {
             return;
         };
-        let writer = self.state.writer.clone();
-        let sender = self.user.clone();
+        // Queued here, in the order the frames came, so a sender's messages
+        // keep their order; the commit is awaited off the reader loop, so a
+        // client can pipeline, in a task tracked so shutdown can wait for
+        // its answer.
+        let queued = self
+            .state
+            .writer
+            .submit(
+                room_id,
+                room.clone(),
+                self.user.clone(),
+                client_msg_id,
+                body,
+            )
+            .await;
         let out = self.out.clone();
-        // Wait for the commit off the reader loop, so a client can pipeline;
-        // the task is tracked so shutdown can wait for its answer.
         while self.in_flight.try_join_next().is_some() {}
         self.in_flight.spawn(async move {
-            match writer
-                .store(room_id, room.clone(), sender, client_msg_id, body)
-                .await
-            {
+            let stored = match queued {
+                Ok(answer) => answer.stored().await,
+                Err(e) => Err(e),
+            };
+            match stored {
                 Ok(stored) => {
                     let ack = ServerEvent::Ack {
                         room,

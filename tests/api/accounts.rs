@@ -11,370 +11,392 @@ fn cookie_header(res: &reqwest::Response) -> String {
         .expect("a session cookie")
 }
 
-#[tokio::test]
-async fn signup_logs_in_with_a_safe_cookie() {
-    let app = TestApp::spawn().await;
-    let client = app.client();
-    let res = app
-        .call(
-            &client,
-            "signup",
-            &[("username", "Alice  "), ("password", " pass word ")],
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    let cookie = cookie_header(&res);
-    for attr in ["HttpOnly", "SameSite=Lax", "Path=/"] {
-        assert!(cookie.contains(attr), "{cookie} lacks {attr}");
-    }
-    assert!(
-        !cookie.contains("Secure"),
-        "plain HTTP on loopback: {cookie}"
-    );
-    let me = app.me(&client).await;
-    assert_eq!(me["name"], "Alice", "trailing space trimmed, case kept");
+#[test]
+fn signup_logs_in_with_a_safe_cookie() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        let client = app.client();
+        let res = app
+            .call(
+                &client,
+                "signup",
+                &[("username", "Alice  "), ("password", " pass word ")],
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let cookie = cookie_header(&res);
+        for attr in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+            assert!(cookie.contains(attr), "{cookie} lacks {attr}");
+        }
+        assert!(
+            !cookie.contains("Secure"),
+            "plain HTTP on loopback: {cookie}"
+        );
+        let me = app.me(&client).await;
+        assert_eq!(me["name"], "Alice", "trailing space trimmed, case kept");
 
-    // The password was not trimmed.
-    let other = app.client();
-    let res = app
-        .call(
-            &other,
-            "login",
-            &[("username", "alice"), ("password", "pass word")],
-        )
-        .await;
-    assert_eq!(res.status(), 401);
-    let res = app
-        .call(
-            &other,
-            "login",
-            &[("username", "alice"), ("password", " pass word ")],
-        )
-        .await;
-    assert_eq!(res.status(), 200);
+        // The password was not trimmed.
+        let other = app.client();
+        let res = app
+            .call(
+                &other,
+                "login",
+                &[("username", "alice"), ("password", "pass word")],
+            )
+            .await;
+        assert_eq!(res.status(), 401);
+        let res = app
+            .call(
+                &other,
+                "login",
+                &[("username", "alice"), ("password", " pass word ")],
+            )
+            .await;
+        assert_eq!(res.status(), 200);
 
-    // The token is stored only as a hash.
-    let token = cookie
-        .split(';')
-        .next()
-        .unwrap()
-        .trim_start_matches("hearth_session=")
-        .to_owned();
-    let stored: Vec<Vec<u8>> = sqlx::query_scalar("SELECT token_hash FROM sessions")
-        .fetch_all(&app.state.pool)
-        .await
-        .unwrap();
-    assert_eq!(stored.len(), 2);
-    assert!(
-        stored
-            .iter()
-            .all(|h| h.len() == 32 && h != token.as_bytes())
-    );
-    let hash: String = sqlx::query_scalar("SELECT password_hash FROM users")
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
-    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        // The token is stored only as a hash.
+        let token = cookie
+            .split(';')
+            .next()
+            .unwrap()
+            .trim_start_matches("hearth_session=")
+            .to_owned();
+        let stored: Vec<Vec<u8>> = sqlx::query_scalar("SELECT token_hash FROM sessions")
+            .fetch_all(&app.state.pool)
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), 2);
+        assert!(
+            stored
+                .iter()
+                .all(|h| h.len() == 32 && h != token.as_bytes())
+        );
+        let hash: String = sqlx::query_scalar("SELECT password_hash FROM users")
+            .fetch_one(&app.state.pool)
+            .await
+            .unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+    })
 }
 
-#[tokio::test]
-async fn names_are_unique_regardless_of_case() {
-    let app = TestApp::spawn().await;
-    app.person("Bob").await;
-    let res = app
-        .call(
-            &app.client(),
-            "signup",
-            &[("username", "bOB"), ("password", "password123")],
-        )
-        .await;
-    assert_eq!(res.status(), 409);
-    let err: serde_json::Value = res.json().await.unwrap();
-    assert!(err.to_string().contains("taken"), "{err}");
-    assert_eq!(app.count("users").await, 1);
-}
-
-#[tokio::test]
-async fn bad_names_and_passwords_say_what_to_fix_and_store_nothing() {
-    let app = TestApp::spawn().await;
-    for (name, password, expect) in [
-        ("ab", "password123", "3–32"),
-        ("has space", "password123", "letters, digits"),
-        ("<script>", "password123", "letters, digits"),
-        ("carol", "short", "8–128"),
-    ] {
+#[test]
+fn names_are_unique_regardless_of_case() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        app.person("Bob").await;
         let res = app
             .call(
                 &app.client(),
                 "signup",
-                &[("username", name), ("password", password)],
+                &[("username", "bOB"), ("password", "password123")],
             )
             .await;
-        assert_eq!(res.status(), 400, "{name}");
-        let body = res.text().await.unwrap();
-        assert!(body.contains(expect), "{body} should mention {expect}");
-    }
-    let long = "x".repeat(129);
-    let res = app
-        .call(
-            &app.client(),
-            "signup",
-            &[("username", "carol"), ("password", &long)],
-        )
-        .await;
-    assert_eq!(res.status(), 400);
-    assert_eq!(app.count("users").await, 0);
-    assert_eq!(app.count("sessions").await, 0);
+        assert_eq!(res.status(), 409);
+        let err: serde_json::Value = res.json().await.unwrap();
+        assert!(err.to_string().contains("taken"), "{err}");
+        assert_eq!(app.count("users").await, 1);
+    })
 }
 
-#[tokio::test]
-async fn wrong_password_and_unknown_name_get_the_same_answer() {
-    let app = TestApp::spawn().await;
-    app.person("dave").await;
-    let wrong = app
-        .call(
-            &app.client(),
-            "login",
-            &[("username", "dave"), ("password", "nope-nope")],
-        )
-        .await;
-    let unknown = app
-        .call(
-            &app.client(),
-            "login",
-            &[("username", "nobody"), ("password", "nope-nope")],
-        )
-        .await;
-    assert_eq!(wrong.status(), 401);
-    assert_eq!(unknown.status(), 401);
-    assert_eq!(wrong.text().await.unwrap(), unknown.text().await.unwrap());
+#[test]
+fn bad_names_and_passwords_say_what_to_fix_and_store_nothing() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        for (name, password, expect) in [
+            ("ab", "password123", "3–32"),
+            ("has space", "password123", "letters, digits"),
+            ("<script>", "password123", "letters, digits"),
+            ("carol", "short", "8–128"),
+        ] {
+            let res = app
+                .call(
+                    &app.client(),
+                    "signup",
+                    &[("username", name), ("password", password)],
+                )
+                .await;
+            assert_eq!(res.status(), 400, "{name}");
+            let body = res.text().await.unwrap();
+            assert!(body.contains(expect), "{body} should mention {expect}");
+        }
+        let long = "x".repeat(129);
+        let res = app
+            .call(
+                &app.client(),
+                "signup",
+                &[("username", "carol"), ("password", &long)],
+            )
+            .await;
+        assert_eq!(res.status(), 400);
+        assert_eq!(app.count("users").await, 0);
+        assert_eq!(app.count("sessions").await, 0);
+    })
 }
 
-#[tokio::test]
-async fn logout_kills_the_session_even_for_a_copied_cookie() {
-    let app = TestApp::spawn().await;
-    let client = app.client();
-    let res = app
-        .call(
-            &client,
-            "signup",
-            &[("username", "erin"), ("password", "password123")],
-        )
-        .await;
-    let cookie = cookie_header(&res).split(';').next().unwrap().to_owned();
-    let copy = reqwest::Client::new();
-    let me = |c: &reqwest::Client| {
-        c.post(app.url("/api/me"))
-            .header("cookie", cookie.clone())
-            .send()
-    };
-    let before: serde_json::Value = me(&copy).await.unwrap().json().await.unwrap();
-    assert_eq!(before["name"], "erin");
-
-    let res = app.call(&client, "logout", &[]).await;
-    assert_eq!(res.status(), 200);
-    assert!(cookie_header(&res).contains("Max-Age=0"));
-    let after: serde_json::Value = me(&copy).await.unwrap().json().await.unwrap();
-    assert!(after.is_null(), "{after}");
-    assert_eq!(app.count("sessions").await, 0);
+#[test]
+fn wrong_password_and_unknown_name_get_the_same_answer() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        app.person("dave").await;
+        let wrong = app
+            .call(
+                &app.client(),
+                "login",
+                &[("username", "dave"), ("password", "nope-nope")],
+            )
+            .await;
+        let unknown = app
+            .call(
+                &app.client(),
+                "login",
+                &[("username", "nobody"), ("password", "nope-nope")],
+            )
+            .await;
+        assert_eq!(wrong.status(), 401);
+        assert_eq!(unknown.status(), 401);
+        assert_eq!(wrong.text().await.unwrap(), unknown.text().await.unwrap());
+    })
 }
 
-#[tokio::test]
-async fn expired_sessions_stop_working_and_are_purged() {
-    let app = TestApp::spawn().await;
-    let absolute = app.person("frank").await;
-    let idle = app.person("grace").await;
-    sqlx::query("UPDATE sessions SET expires_at = 0 WHERE user_id = (SELECT id FROM users WHERE name = 'frank')")
+#[test]
+fn logout_kills_the_session_even_for_a_copied_cookie() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        let client = app.client();
+        let res = app
+            .call(
+                &client,
+                "signup",
+                &[("username", "erin"), ("password", "password123")],
+            )
+            .await;
+        let cookie = cookie_header(&res).split(';').next().unwrap().to_owned();
+        let copy = reqwest::Client::new();
+        let me = |c: &reqwest::Client| {
+            c.post(app.url("/api/me"))
+                .header("cookie", cookie.clone())
+                .send()
+        };
+        let before: serde_json::Value = me(&copy).await.unwrap().json().await.unwrap();
+        assert_eq!(before["name"], "erin");
+
+        let res = app.call(&client, "logout", &[]).await;
+        assert_eq!(res.status(), 200);
+        assert!(cookie_header(&res).contains("Max-Age=0"));
+        let after: serde_json::Value = me(&copy).await.unwrap().json().await.unwrap();
+        assert!(after.is_null(), "{after}");
+        assert_eq!(app.count("sessions").await, 0);
+    })
+}
+
+#[test]
+fn expired_sessions_stop_working_and_are_purged() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        let absolute = app.person("frank").await;
+        let idle = app.person("grace").await;
+        sqlx::query("UPDATE sessions SET expires_at = 0 WHERE user_id = (SELECT id FROM users WHERE name = 'frank')")
         .execute(&app.state.pool)
         .await
         .unwrap();
-    sqlx::query("UPDATE sessions SET last_seen_at = 0 WHERE user_id = (SELECT id FROM users WHERE name = 'grace')")
+        sqlx::query("UPDATE sessions SET last_seen_at = 0 WHERE user_id = (SELECT id FROM users WHERE name = 'grace')")
         .execute(&app.state.pool)
         .await
         .unwrap();
-    assert!(app.me(&absolute.client).await.is_null());
-    assert!(app.me(&idle.client).await.is_null());
+        assert!(app.me(&absolute.client).await.is_null());
+        assert!(app.me(&idle.client).await.is_null());
 
-    let idle_ms = app.state.config.session_idle.as_millis() as i64;
-    let purged = hearth::server::db::sessions::purge_expired(
-        &app.state.pool,
-        hearth::server::db::now_ms(),
-        idle_ms,
-    )
-    .await
-    .unwrap();
-    assert_eq!(purged, 2);
+        let idle_ms = app.state.config.session_idle.as_millis() as i64;
+        let purged = hearth::server::db::sessions::purge_expired(
+            &app.state.pool,
+            hearth::server::db::now_ms(),
+            idle_ms,
+        )
+        .await
+        .unwrap();
+        assert_eq!(purged, 2);
+    })
 }
 
-#[tokio::test]
-async fn using_the_site_renews_the_idle_lifetime() {
-    let app = TestApp::spawn().await;
-    let p = app.person("heidi").await;
-    sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 3600000")
-        .execute(&app.state.pool)
-        .await
-        .unwrap();
-    let before: i64 = sqlx::query_scalar("SELECT last_seen_at FROM sessions")
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
-    assert_eq!(app.me(&p.client).await["name"], "heidi");
-    let after: i64 = sqlx::query_scalar("SELECT last_seen_at FROM sessions")
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
-    assert!(after > before + 3_000_000);
+#[test]
+fn using_the_site_renews_the_idle_lifetime() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        let p = app.person("heidi").await;
+        sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 3600000")
+            .execute(&app.state.pool)
+            .await
+            .unwrap();
+        let before: i64 = sqlx::query_scalar("SELECT last_seen_at FROM sessions")
+            .fetch_one(&app.state.pool)
+            .await
+            .unwrap();
+        assert_eq!(app.me(&p.client).await["name"], "heidi");
+        let after: i64 = sqlx::query_scalar("SELECT last_seen_at FROM sessions")
+            .fetch_one(&app.state.pool)
+            .await
+            .unwrap();
+        assert!(after > before + 3_000_000);
+    })
 }
 
-#[tokio::test]
-async fn login_attempts_are_throttled_with_a_retry_time() {
-    let app = TestApp::spawn().await;
-    app.person("ivan").await;
-    // The sign-up spent one of this address's ten tokens.
-    for _ in 0..9 {
+#[test]
+fn login_attempts_are_throttled_with_a_retry_time() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        app.person("ivan").await;
+        // The sign-up spent one of this address's ten tokens.
+        for _ in 0..9 {
+            let res = app
+                .call(
+                    &app.client(),
+                    "login",
+                    &[("username", "ivan"), ("password", "wrong-password")],
+                )
+                .await;
+            assert_eq!(res.status(), 401);
+        }
         let res = app
             .call(
                 &app.client(),
                 "login",
-                &[("username", "ivan"), ("password", "wrong-password")],
+                &[("username", "ivan"), ("password", "password123")],
             )
             .await;
-        assert_eq!(res.status(), 401);
-    }
-    let res = app
-        .call(
-            &app.client(),
-            "login",
-            &[("username", "ivan"), ("password", "password123")],
-        )
-        .await;
-    assert_eq!(res.status(), 429);
-    let retry: u64 = res.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((1..=60).contains(&retry));
-    assert!(res.text().await.unwrap().contains("Try again in"));
+        assert_eq!(res.status(), 429);
+        let retry: u64 = res.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&retry));
+        assert!(res.text().await.unwrap().contains("Try again in"));
+    })
 }
 
-#[tokio::test]
-async fn failed_logins_for_one_name_are_throttled_from_any_address() {
-    let app = TestApp::spawn_with(|c| c.limits.logins_per_minute = 3).await;
-    app.person("judy").await;
-    app.state
-        .limits
-        .login_by_ip
-        .reset(&"127.0.0.1".parse().unwrap());
-    for _ in 0..3 {
-        let res = app
-            .call(
-                &app.client(),
-                "login",
-                &[("username", "JUDY"), ("password", "wrong-password")],
-            )
-            .await;
-        assert_eq!(res.status(), 401);
+#[test]
+fn failed_logins_for_one_name_are_throttled_from_any_address() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn_with(|c| c.limits.logins_per_minute = 3).await;
+        app.person("judy").await;
         app.state
             .limits
             .login_by_ip
             .reset(&"127.0.0.1".parse().unwrap());
-    }
-    let res = app
-        .call(
-            &app.client(),
-            "login",
-            &[("username", "judy"), ("password", "password123")],
-        )
-        .await;
-    assert_eq!(
-        res.status(),
-        429,
-        "the name is locked briefly, a token refills in 20 s"
-    );
+        for _ in 0..3 {
+            let res = app
+                .call(
+                    &app.client(),
+                    "login",
+                    &[("username", "JUDY"), ("password", "wrong-password")],
+                )
+                .await;
+            assert_eq!(res.status(), 401);
+            app.state
+                .limits
+                .login_by_ip
+                .reset(&"127.0.0.1".parse().unwrap());
+        }
+        let res = app
+            .call(
+                &app.client(),
+                "login",
+                &[("username", "judy"), ("password", "password123")],
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            429,
+            "the name is locked briefly, a token refills in 20 s"
+        );
+    })
 }
 
-#[tokio::test]
-async fn forms_work_without_javascript() {
-    let app = TestApp::spawn().await;
-    let client = app.client();
-    // A plain form post: the browser sends Accept: text/html and a Referer.
-    let res = client
-        .post(app.url("/api/signup"))
-        .header("accept", "text/html")
-        .header("referer", app.url("/signup"))
-        .form(&[("username", "kim"), ("password", "password123")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 302);
-    assert_eq!(res.headers()["location"], "/");
-    assert!(app.me(&client).await["name"] == "kim");
+#[test]
+fn forms_work_without_javascript() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        let client = app.client();
+        // A plain form post: the browser sends Accept: text/html and a Referer.
+        let res = client
+            .post(app.url("/api/signup"))
+            .header("accept", "text/html")
+            .header("referer", app.url("/signup"))
+            .form(&[("username", "kim"), ("password", "password123")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 302);
+        assert_eq!(res.headers()["location"], "/");
+        assert!(app.me(&client).await["name"] == "kim");
 
-    let res = app
-        .client()
-        .post(app.url("/api/login"))
-        .header("accept", "text/html")
-        .header("referer", app.url("/login?next=/settings"))
-        .form(&[
-            ("username", "kim"),
-            ("password", "wrong-password"),
-            ("next", "/settings"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 302);
-    let back = res.headers()["location"].to_str().unwrap().to_owned();
-    assert!(back.contains("/login") && back.contains("__err="), "{back}");
-    // The page it goes back to shows the error.
-    let page = app
-        .http
-        .get(app.url(&back.replace(&app.url(""), "")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        page.contains("role=\"alert\"") && page.contains("Wrong username or password."),
-        "{page}"
-    );
+        let res = app
+            .client()
+            .post(app.url("/api/login"))
+            .header("accept", "text/html")
+            .header("referer", app.url("/login?next=/settings"))
+            .form(&[
+                ("username", "kim"),
+                ("password", "wrong-password"),
+                ("next", "/settings"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 302);
+        let back = res.headers()["location"].to_str().unwrap().to_owned();
+        assert!(back.contains("/login") && back.contains("__err="), "{back}");
+        // The page it goes back to shows the error.
+        let page = app
+            .http
+            .get(app.url(&back.replace(&app.url(""), "")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("role=\"alert\"") && page.contains("Wrong username or password."),
+            "{page}"
+        );
 
-    let res = app
-        .client()
-        .post(app.url("/api/login"))
-        .header("accept", "text/html")
-        .header("referer", app.url("/login"))
-        .form(&[
-            ("username", "kim"),
-            ("password", "password123"),
-            ("next", "/settings"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 302);
-    assert_eq!(res.headers()["location"], "/settings");
+        let res = app
+            .client()
+            .post(app.url("/api/login"))
+            .header("accept", "text/html")
+            .header("referer", app.url("/login"))
+            .form(&[
+                ("username", "kim"),
+                ("password", "password123"),
+                ("next", "/settings"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 302);
+        assert_eq!(res.headers()["location"], "/settings");
+    })
 }
 
-#[tokio::test]
-async fn pages_that_need_a_login_redirect_to_it_and_back() {
-    let app = TestApp::spawn().await;
-    // A browser's navigation (Accept: text/html) is redirected.
-    let res = app
-        .http
-        .get(app.url("/settings"))
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 302);
-    assert_eq!(res.headers()["location"], "/login?next=/settings");
-    let p = app.person("liam").await;
-    let res = p.client.get(app.url("/settings")).send().await.unwrap();
-    assert_eq!(res.status(), 200);
-    let html = res.text().await.unwrap();
-    assert!(html.contains("Profile picture") && html.contains("Log out"));
+#[test]
+fn pages_that_need_a_login_redirect_to_it_and_back() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        // A browser's navigation (Accept: text/html) is redirected.
+        let res = app
+            .http
+            .get(app.url("/settings"))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 302);
+        assert_eq!(res.headers()["location"], "/login?next=/settings");
+        let p = app.person("liam").await;
+        let res = p.client.get(app.url("/settings")).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("Profile picture") && html.contains("Log out"));
+    })
 }

@@ -99,20 +99,22 @@ fn table(w: &World, role: Role) -> Vec<Row> {
     ]
 }
 
-#[tokio::test]
-async fn every_server_function_is_in_the_table() {
-    let w = World::new().await;
-    let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
-        .map(|(path, _)| path.trim_start_matches("/api/").to_owned())
-        .collect();
-    let listed: BTreeSet<String> = table(&w, Role::Admin)
-        .into_iter()
-        .map(|(endpoint, ..)| endpoint.to_owned())
-        .collect();
-    assert_eq!(
-        registered, listed,
-        "every server function needs a row in tests/api/authorization.rs"
-    );
+#[test]
+fn every_server_function_is_in_the_table() {
+    crate::helpers::run(async {
+        let w = World::new().await;
+        let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
+            .map(|(path, _)| path.trim_start_matches("/api/").to_owned())
+            .collect();
+        let listed: BTreeSet<String> = table(&w, Role::Admin)
+            .into_iter()
+            .map(|(endpoint, ..)| endpoint.to_owned())
+            .collect();
+        assert_eq!(
+            registered, listed,
+            "every server function needs a row in tests/api/authorization.rs"
+        );
+    })
 }
 
 /// Each call in a fresh world, so one role's success cannot hide another's
@@ -144,29 +146,39 @@ async fn server_functions_for(role: Role) {
     }
 }
 
-#[tokio::test]
-async fn server_functions_anonymous() {
-    server_functions_for(Role::Anonymous).await;
+#[test]
+fn server_functions_anonymous() {
+    crate::helpers::run(async {
+        server_functions_for(Role::Anonymous).await;
+    })
 }
 
-#[tokio::test]
-async fn server_functions_outsider() {
-    server_functions_for(Role::Outsider).await;
+#[test]
+fn server_functions_outsider() {
+    crate::helpers::run(async {
+        server_functions_for(Role::Outsider).await;
+    })
 }
 
-#[tokio::test]
-async fn server_functions_member() {
-    server_functions_for(Role::Member).await;
+#[test]
+fn server_functions_member() {
+    crate::helpers::run(async {
+        server_functions_for(Role::Member).await;
+    })
 }
 
-#[tokio::test]
-async fn server_functions_admin() {
-    server_functions_for(Role::Admin).await;
+#[test]
+fn server_functions_admin() {
+    crate::helpers::run(async {
+        server_functions_for(Role::Admin).await;
+    })
 }
 
-#[tokio::test]
-async fn server_functions_another_rooms_admin() {
-    server_functions_for(Role::OtherAdmin).await;
+#[test]
+fn server_functions_another_rooms_admin() {
+    crate::helpers::run(async {
+        server_functions_for(Role::OtherAdmin).await;
+    })
 }
 
 /// Every websocket event aimed at the room, and whether `role` may send it.
@@ -182,67 +194,69 @@ fn ws_case(event: &ClientEvent, role: Role) -> bool {
     }
 }
 
-#[tokio::test]
-async fn websocket_events_by_role() {
-    let w = World::new().await;
-    // Without a session there is no socket at all.
-    let anonymous = WsClient::try_connect(&w.app, None, Some(&w.app.url(""))).await;
-    assert!(anonymous.is_err(), "anonymous upgrade refused");
+#[test]
+fn websocket_events_by_role() {
+    crate::helpers::run(async {
+        let w = World::new().await;
+        // Without a session there is no socket at all.
+        let anonymous = WsClient::try_connect(&w.app, None, Some(&w.app.url(""))).await;
+        assert!(anonymous.is_err(), "anonymous upgrade refused");
 
-    for role in ROLES.into_iter().filter(|r| *r != Role::Anonymous) {
-        let person = w.person(role).expect("logged in");
-        let mut ws = WsClient::connect(&w.app, person).await;
-        let events = [
-            ClientEvent::Subscribe {
-                room: w.room.clone(),
-                since_seq: 0,
-            },
-            ClientEvent::Typing {
-                room: w.room.clone(),
-            },
-            ClientEvent::Send {
-                room: w.room.clone(),
-                client_msg_id: Uuid::new_v4(),
-                body: format!("from {role:?}"),
-            },
-            ClientEvent::Unsubscribe {
-                room: w.room.clone(),
-            },
-        ];
-        for event in events {
-            let before = w.snapshot().await;
-            ws.send(&event).await;
-            let allowed = ws_case(&event, role);
-            let answer = ws.quiet_for(std::time::Duration::from_millis(300)).await;
-            let refused = matches!(
-                &answer,
-                Some(ServerEvent::Error {
-                    code: ErrorCode::Forbidden,
-                    ..
-                })
-            );
-            assert_eq!(refused, !allowed, "{role:?} {event:?}: {answer:?}");
-            match &event {
-                ClientEvent::Send { .. } if allowed => {
-                    assert!(
+        for role in ROLES.into_iter().filter(|r| *r != Role::Anonymous) {
+            let person = w.person(role).expect("logged in");
+            let mut ws = WsClient::connect(&w.app, person).await;
+            let events = [
+                ClientEvent::Subscribe {
+                    room: w.room.clone(),
+                    since_seq: 0,
+                },
+                ClientEvent::Typing {
+                    room: w.room.clone(),
+                },
+                ClientEvent::Send {
+                    room: w.room.clone(),
+                    client_msg_id: Uuid::new_v4(),
+                    body: format!("from {role:?}"),
+                },
+                ClientEvent::Unsubscribe {
+                    room: w.room.clone(),
+                },
+            ];
+            for event in events {
+                let before = w.snapshot().await;
+                ws.send(&event).await;
+                let allowed = ws_case(&event, role);
+                let answer = ws.quiet_for(std::time::Duration::from_millis(300)).await;
+                let refused = matches!(
+                    &answer,
+                    Some(ServerEvent::Error {
+                        code: ErrorCode::Forbidden,
+                        ..
+                    })
+                );
+                assert_eq!(refused, !allowed, "{role:?} {event:?}: {answer:?}");
+                match &event {
+                    ClientEvent::Send { .. } if allowed => {
+                        assert!(
+                            matches!(
+                                answer,
+                                Some(ServerEvent::Ack { .. } | ServerEvent::Message { .. })
+                            ),
+                            "{role:?}: {answer:?}"
+                        );
+                    }
+                    // The replay (earlier messages) comes before `subscribed`.
+                    ClientEvent::Subscribe { .. } if allowed => assert!(
                         matches!(
                             answer,
-                            Some(ServerEvent::Ack { .. } | ServerEvent::Message { .. })
+                            Some(ServerEvent::Subscribed { .. } | ServerEvent::Message { .. })
                         ),
                         "{role:?}: {answer:?}"
-                    );
-                }
-                // The replay (earlier messages) comes before `subscribed`.
-                ClientEvent::Subscribe { .. } if allowed => assert!(
-                    matches!(
-                        answer,
-                        Some(ServerEvent::Subscribed { .. } | ServerEvent::Message { .. })
                     ),
-                    "{role:?}: {answer:?}"
-                ),
-                _ if !allowed => assert_eq!(w.snapshot().await, before, "{role:?} {event:?}"),
-                _ => {}
+                    _ if !allowed => assert_eq!(w.snapshot().await, before, "{role:?} {event:?}"),
+                    _ => {}
+                }
             }
         }
-    }
+    })
 }

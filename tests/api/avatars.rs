@@ -28,6 +28,19 @@ pub async fn upload(
     mime: &str,
     bytes: Vec<u8>,
 ) -> reqwest::Response {
+    try_upload(app, p, file_name, mime, bytes).await.unwrap()
+}
+
+/// An upload that may be cut off: the server refuses an oversized body with
+/// 413 without reading it all, so a client still writing can see a broken
+/// pipe instead of the answer.
+pub async fn try_upload(
+    app: &TestApp,
+    p: &Person,
+    file_name: &str,
+    mime: &str,
+    bytes: Vec<u8>,
+) -> reqwest::Result<reqwest::Response> {
     let part = reqwest::multipart::Part::bytes(bytes)
         .file_name(file_name.to_owned())
         .mime_str(mime)
@@ -39,7 +52,6 @@ pub async fn upload(
         .multipart(form)
         .send()
         .await
-        .unwrap()
 }
 
 pub async fn avatar_column(app: &TestApp) -> Option<String> {
@@ -58,171 +70,186 @@ pub fn stored_files(app: &TestApp) -> Vec<String> {
     }
 }
 
-#[tokio::test]
-async fn each_accepted_format_becomes_a_256_square_png() {
-    let app = TestApp::spawn().await;
-    let p = app.person("mia").await;
-    for format in [
-        image::ImageFormat::Png,
-        image::ImageFormat::Jpeg,
-        image::ImageFormat::WebP,
-        image::ImageFormat::Gif,
-    ] {
-        // The declared name and type are ignored; the bytes decide.
-        let res = upload(
-            &app,
-            &p,
-            "whatever.bin",
-            "application/octet-stream",
-            encoded(format),
-        )
-        .await;
-        assert_eq!(res.status(), 200, "{format:?}");
-        let body: serde_json::Value = res.json().await.unwrap();
-        let url = body["avatar_url"].as_str().unwrap().to_owned();
-        assert!(
-            url.starts_with("/media/avatars/") && url.ends_with(".png"),
-            "{url}"
+#[test]
+fn each_accepted_format_becomes_a_256_square_png() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        let p = app.person("mia").await;
+        for format in [
+            image::ImageFormat::Png,
+            image::ImageFormat::Jpeg,
+            image::ImageFormat::WebP,
+            image::ImageFormat::Gif,
+        ] {
+            // The declared name and type are ignored; the bytes decide.
+            let res = upload(
+                &app,
+                &p,
+                "whatever.bin",
+                "application/octet-stream",
+                encoded(format),
+            )
+            .await;
+            assert_eq!(res.status(), 200, "{format:?}");
+            let body: serde_json::Value = res.json().await.unwrap();
+            let url = body["avatar_url"].as_str().unwrap().to_owned();
+            assert!(
+                url.starts_with("/media/avatars/") && url.ends_with(".png"),
+                "{url}"
+            );
+
+            let served = app.http.get(app.url(&url)).send().await.unwrap();
+            assert_eq!(served.status(), 200);
+            assert_eq!(served.headers()["content-type"], "image/png");
+            assert_eq!(served.headers()["x-content-type-options"], "nosniff");
+            assert!(
+                served.headers()["cache-control"]
+                    .to_str()
+                    .unwrap()
+                    .contains("max-age=31536000")
+            );
+            let img = image::load_from_memory(&served.bytes().await.unwrap()).unwrap();
+            assert_eq!((img.width(), img.height()), (256, 256));
+        }
+        // Each replacement deleted the previous file.
+        assert_eq!(stored_files(&app).len(), 1);
+        assert_eq!(
+            app.me(&p.client).await["avatar_url"],
+            format!("/media/avatars/{}", stored_files(&app)[0])
         );
+    })
+}
 
-        let served = app.http.get(app.url(&url)).send().await.unwrap();
-        assert_eq!(served.status(), 200);
-        assert_eq!(served.headers()["content-type"], "image/png");
-        assert_eq!(served.headers()["x-content-type-options"], "nosniff");
+#[test]
+fn bad_uploads_are_refused_and_change_nothing() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        let p = app.person("noah").await;
+        let good = upload(&app, &p, "me.png", "image/png", png(64, 64)).await;
+        assert_eq!(good.status(), 200);
+        let before = avatar_column(&app).await;
+        let svg =
+            br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#.to_vec();
+        let mut truncated = png(300, 300);
+        truncated.truncate(truncated.len() / 2);
+        let mut huge_header = png(1, 1);
+        // Rewrite the IHDR width and height to 60000×60000.
+        huge_header[16..20].copy_from_slice(&60000u32.to_be_bytes());
+        huge_header[20..24].copy_from_slice(&60000u32.to_be_bytes());
+        let crc = crc32(&huge_header[12..29]);
+        huge_header[29..33].copy_from_slice(&crc.to_be_bytes());
+        let cases: Vec<(&str, &str, Vec<u8>, u16, &str)> = vec![
+            (
+                "evil.svg",
+                "image/svg+xml",
+                svg,
+                400,
+                "PNG, JPEG, WebP or GIF",
+            ),
+            (
+                "notes.png",
+                "image/png",
+                b"just some text, honest".to_vec(),
+                400,
+                "PNG, JPEG, WebP or GIF",
+            ),
+            (
+                "cut.png",
+                "image/png",
+                truncated,
+                400,
+                "damaged or incomplete",
+            ),
+            ("huge.png", "image/png", huge_header, 400, "too big"),
+            ("empty.png", "image/png", vec![], 400, "Choose a picture"),
+            (
+                "big.png",
+                "image/png",
+                vec![0x89; 10 * 1024 * 1024],
+                413,
+                "too large",
+            ),
+        ];
+        for (name, mime, bytes, status, says) in cases {
+            match try_upload(&app, &p, name, mime, bytes).await {
+                Ok(res) => {
+                    assert_eq!(res.status(), status, "{name}");
+                    let text = res.text().await.unwrap();
+                    assert!(text.contains(says), "{name}: {text}");
+                }
+                Err(e) => assert!(status == 413 && e.is_request(), "{name}: {e:?}"),
+            }
+            assert_eq!(avatar_column(&app).await, before, "{name} changed nothing");
+            assert_eq!(stored_files(&app).len(), 1, "{name} left no file");
+        }
+    })
+}
+
+#[test]
+fn uploading_needs_a_login() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        let part = reqwest::multipart::Part::bytes(png(8, 8)).file_name("a.png");
+        let res = app
+            .http
+            .post(app.url("/api/avatar"))
+            .multipart(reqwest::multipart::Form::new().part("avatar", part))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401);
+    })
+}
+
+#[test]
+fn nothing_outside_the_avatar_directory_is_served() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        for path in [
+            "/media/avatars/..%2Fhearth.db",
+            "/media/avatars/../hearth.db",
+            "/media/avatars/%2e%2e%2fhearth.db",
+            "/media/avatars/hearth.db",
+            "/media/avatars/aaaaaaaaaaaaaaaaaaaaaa.png",
+        ] {
+            let res = app.http.get(app.url(path)).send().await.unwrap();
+            assert_eq!(res.status(), 404, "{path}");
+        }
+    })
+}
+
+#[test]
+fn the_form_works_without_javascript() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        let p = app.person("olga").await;
+        let part =
+            reqwest::multipart::Part::bytes(b"GIF89a-not-really".to_vec()).file_name("x.gif");
+        let res = p
+            .client
+            .post(app.url("/api/avatar"))
+            .header("accept", "text/html")
+            .multipart(reqwest::multipart::Form::new().part("avatar", part))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        let to = res.headers()["location"].to_str().unwrap().to_owned();
+        assert!(to.starts_with("/settings?avatar_error="), "{to}");
+        let page = p
+            .client
+            .get(app.url(&to))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert!(
-            served.headers()["cache-control"]
-                .to_str()
-                .unwrap()
-                .contains("max-age=31536000")
+            page.contains("role=\"alert\""),
+            "the settings page shows the error"
         );
-        let img = image::load_from_memory(&served.bytes().await.unwrap()).unwrap();
-        assert_eq!((img.width(), img.height()), (256, 256));
-    }
-    // Each replacement deleted the previous file.
-    assert_eq!(stored_files(&app).len(), 1);
-    assert_eq!(
-        app.me(&p.client).await["avatar_url"],
-        format!("/media/avatars/{}", stored_files(&app)[0])
-    );
-}
-
-#[tokio::test]
-async fn bad_uploads_are_refused_and_change_nothing() {
-    let app = TestApp::spawn().await;
-    let p = app.person("noah").await;
-    let good = upload(&app, &p, "me.png", "image/png", png(64, 64)).await;
-    assert_eq!(good.status(), 200);
-    let before = avatar_column(&app).await;
-    let svg =
-        br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#.to_vec();
-    let mut truncated = png(300, 300);
-    truncated.truncate(truncated.len() / 2);
-    let mut huge_header = png(1, 1);
-    // Rewrite the IHDR width and height to 60000×60000.
-    huge_header[16..20].copy_from_slice(&60000u32.to_be_bytes());
-    huge_header[20..24].copy_from_slice(&60000u32.to_be_bytes());
-    let crc = crc32(&huge_header[12..29]);
-    huge_header[29..33].copy_from_slice(&crc.to_be_bytes());
-    let cases: Vec<(&str, &str, Vec<u8>, u16, &str)> = vec![
-        (
-            "evil.svg",
-            "image/svg+xml",
-            svg,
-            400,
-            "PNG, JPEG, WebP or GIF",
-        ),
-        (
-            "notes.png",
-            "image/png",
-            b"just some text, honest".to_vec(),
-            400,
-            "PNG, JPEG, WebP or GIF",
-        ),
-        (
-            "cut.png",
-            "image/png",
-            truncated,
-            400,
-            "damaged or incomplete",
-        ),
-        ("huge.png", "image/png", huge_header, 400, "too big"),
-        ("empty.png", "image/png", vec![], 400, "Choose a picture"),
-        (
-            "big.png",
-            "image/png",
-            vec![0x89; 10 * 1024 * 1024],
-            413,
-            "too large",
-        ),
-    ];
-    for (name, mime, bytes, status, says) in cases {
-        let res = upload(&app, &p, name, mime, bytes).await;
-        assert_eq!(res.status(), status, "{name}");
-        let text = res.text().await.unwrap();
-        assert!(text.contains(says), "{name}: {text}");
-        assert_eq!(avatar_column(&app).await, before, "{name} changed nothing");
-        assert_eq!(stored_files(&app).len(), 1, "{name} left no file");
-    }
-}
-
-#[tokio::test]
-async fn uploading_needs_a_login() {
-    let app = TestApp::spawn().await;
-    let part = reqwest::multipart::Part::bytes(png(8, 8)).file_name("a.png");
-    let res = app
-        .http
-        .post(app.url("/api/avatar"))
-        .multipart(reqwest::multipart::Form::new().part("avatar", part))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
-}
-
-#[tokio::test]
-async fn nothing_outside_the_avatar_directory_is_served() {
-    let app = TestApp::spawn().await;
-    for path in [
-        "/media/avatars/..%2Fhearth.db",
-        "/media/avatars/../hearth.db",
-        "/media/avatars/%2e%2e%2fhearth.db",
-        "/media/avatars/hearth.db",
-        "/media/avatars/aaaaaaaaaaaaaaaaaaaaaa.png",
-    ] {
-        let res = app.http.get(app.url(path)).send().await.unwrap();
-        assert_eq!(res.status(), 404, "{path}");
-    }
-}
-
-#[tokio::test]
-async fn the_form_works_without_javascript() {
-    let app = TestApp::spawn().await;
-    let p = app.person("olga").await;
-    let part = reqwest::multipart::Part::bytes(b"GIF89a-not-really".to_vec()).file_name("x.gif");
-    let res = p
-        .client
-        .post(app.url("/api/avatar"))
-        .header("accept", "text/html")
-        .multipart(reqwest::multipart::Form::new().part("avatar", part))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
-    let to = res.headers()["location"].to_str().unwrap().to_owned();
-    assert!(to.starts_with("/settings?avatar_error="), "{to}");
-    let page = p
-        .client
-        .get(app.url(&to))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        page.contains("role=\"alert\""),
-        "the settings page shows the error"
-    );
+    })
 }
 
 /// PNG's chunk checksum (CRC-32, IEEE).

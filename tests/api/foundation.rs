@@ -2,97 +2,144 @@
 
 use crate::helpers::TestApp;
 
-#[tokio::test]
-async fn home_page_is_server_rendered() {
-    let app = TestApp::spawn().await;
-    let res = app.http.get(app.url("/")).send().await.unwrap();
-    assert_eq!(res.status(), 200);
-    let html = res.text().await.unwrap();
-    assert!(html.contains("Welcome to Hearth"), "{html}");
-    assert!(
-        html.contains("/pkg/hearth.js"),
-        "hydration script is linked"
-    );
+#[test]
+fn home_page_is_server_rendered() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        let res = app.http.get(app.url("/")).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("Welcome to Hearth"), "{html}");
+        assert!(
+            html.contains("/pkg/hearth.js"),
+            "hydration script is linked"
+        );
+    })
 }
 
-#[tokio::test]
-async fn server_info_round_trip() {
-    let app = TestApp::spawn().await;
-    let res = app
-        .http
-        .post(app.url("/api/server_info"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let info: serde_json::Value = res.json().await.unwrap();
-    assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
-    assert!(info["uptime_secs"].is_u64());
+#[test]
+fn server_info_round_trip() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        let res = app
+            .http
+            .post(app.url("/api/server_info"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let info: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
+        assert!(info["uptime_secs"].is_u64());
+    })
 }
 
-#[tokio::test]
-async fn healthz_follows_the_database() {
-    let app = TestApp::spawn().await;
-    let res = app.http.get(app.url("/healthz")).send().await.unwrap();
-    assert_eq!(res.status(), 200);
+#[test]
+fn healthz_follows_the_database() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        let res = app.http.get(app.url("/healthz")).send().await.unwrap();
+        assert_eq!(res.status(), 200);
 
-    app.state.pool.close().await;
-    let res = app.http.get(app.url("/healthz")).send().await.unwrap();
-    assert_eq!(res.status(), 503);
+        app.state.pool.close().await;
+        let res = app.http.get(app.url("/healthz")).send().await.unwrap();
+        assert_eq!(res.status(), 503);
+    })
 }
 
-#[tokio::test]
-async fn unknown_paths_are_404() {
-    let app = TestApp::spawn().await;
-    let res = app.http.get(app.url("/nope")).send().await.unwrap();
-    assert_eq!(res.status(), 404);
-    assert!(res.text().await.unwrap().contains("Page not found"));
+#[test]
+fn unknown_paths_are_404() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        let res = app.http.get(app.url("/nope")).send().await.unwrap();
+        assert_eq!(res.status(), 404);
+        assert!(res.text().await.unwrap().contains("Page not found"));
+    })
 }
 
-#[tokio::test]
-async fn the_database_is_created_with_the_schema() {
-    let app = TestApp::spawn().await;
-    assert!(app.state.config.database_path().exists());
-    let tables: Vec<String> = sqlx::query_scalar(
+#[test]
+fn the_database_is_created_with_the_schema() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        assert!(app.state.config.database_path().exists());
+        let tables: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite%' ORDER BY name",
     )
     .fetch_all(&app.state.pool)
     .await
     .unwrap();
-    assert_eq!(
-        tables,
-        ["messages", "room_members", "rooms", "sessions", "users"]
-    );
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
-    assert_eq!(mode, "wal");
-    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
-    assert_eq!(fk, 1);
+        assert_eq!(
+            tables,
+            ["messages", "room_members", "rooms", "sessions", "users"]
+        );
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&app.state.pool)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(&app.state.pool)
+            .await
+            .unwrap();
+        assert_eq!(fk, 1);
+    })
 }
 
-#[tokio::test]
-async fn a_panicking_handler_is_a_500_not_a_dead_server() {
-    use axum::routing::get;
-    let router = hearth::server::router::harden(
-        axum::Router::new()
-            .route("/boom", get(boom))
-            .route("/ok", get(|| async { "ok" })),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    let boom = reqwest::get(format!("http://{addr}/boom")).await.unwrap();
-    assert_eq!(boom.status(), 500);
-    let ok = reqwest::get(format!("http://{addr}/ok")).await.unwrap();
-    assert_eq!(ok.status(), 200);
+#[test]
+fn a_panicking_handler_is_a_500_not_a_dead_server() {
+    crate::helpers::run(async {
+        use axum::routing::get;
+        let router = hearth::server::router::harden(
+            axum::Router::new()
+                .route("/boom", get(boom))
+                .route("/ok", get(|| async { "ok" })),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let boom = reqwest::get(format!("http://{addr}/boom")).await.unwrap();
+        assert_eq!(boom.status(), 500);
+        let ok = reqwest::get(format!("http://{addr}/ok")).await.unwrap();
+        assert_eq!(ok.status(), 200);
+    })
 }
 
 async fn boom() -> &'static str {
     panic!("a handler bug")
+}
+
+/// Pages keep rendering while other servers start in the same process (a
+/// server lists its routes by rendering the app; done concurrently with
+/// page renders, that once left some of them waiting forever).
+#[test]
+fn pages_render_while_other_servers_start() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        let mut set = tokio::task::JoinSet::new();
+        for worker in 0..6 {
+            let http = app.http.clone();
+            let url = app.url(if worker % 2 == 0 { "/" } else { "/nope" });
+            set.spawn(async move {
+                for i in 0..100 {
+                    let page = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+                        http.get(&url).send().await.unwrap().text().await.unwrap()
+                    })
+                    .await;
+                    assert!(
+                        page.is_ok(),
+                        "request {i} of worker {worker} never finished"
+                    );
+                }
+            });
+        }
+        set.spawn(async {
+            for _ in 0..30 {
+                drop(TestApp::spawn().await);
+            }
+        });
+        while let Some(done) = set.join_next().await {
+            done.unwrap();
+        }
+    })
 }

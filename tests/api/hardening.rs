@@ -6,263 +6,277 @@ use uuid::Uuid;
 use crate::helpers::TestApp;
 use crate::ws_client::WsClient;
 
-#[tokio::test]
-async fn pages_carry_a_nonce_policy_and_the_usual_headers() {
-    let app = TestApp::spawn().await;
-    let res = app.http.get(app.url("/")).send().await.unwrap();
-    assert_eq!(res.status(), 200);
-    let h = res.headers().clone();
-    let csp = h["content-security-policy"].to_str().unwrap().to_owned();
-    for part in [
-        "default-src 'self'",
-        "'wasm-unsafe-eval'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-    ] {
-        assert!(csp.contains(part), "{part} missing from {csp}");
-    }
-    assert!(!csp.contains("unsafe-inline"));
-    assert_eq!(h["x-content-type-options"], "nosniff");
-    assert_eq!(h["referrer-policy"], "same-origin");
-    assert!(
-        h.get("strict-transport-security").is_none(),
-        "plain HTTP here"
-    );
+#[test]
+fn pages_carry_a_nonce_policy_and_the_usual_headers() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        let res = app.http.get(app.url("/")).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let h = res.headers().clone();
+        let csp = h["content-security-policy"].to_str().unwrap().to_owned();
+        for part in [
+            "default-src 'self'",
+            "'wasm-unsafe-eval'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(part), "{part} missing from {csp}");
+        }
+        assert!(!csp.contains("unsafe-inline"));
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["referrer-policy"], "same-origin");
+        assert!(
+            h.get("strict-transport-security").is_none(),
+            "plain HTTP here"
+        );
 
-    // Every inline script carries the nonce the policy names.
-    let nonce = csp
-        .split("'nonce-")
-        .nth(1)
-        .and_then(|s| s.split('\'').next())
-        .expect("a nonce")
-        .to_owned();
-    let html = res.text().await.unwrap();
-    let scripts = html.matches("<script").count();
-    assert!(scripts > 0);
-    assert_eq!(
-        html.matches(&format!("nonce=\"{nonce}\"")).count(),
-        scripts,
-        "every script has this response's nonce"
-    );
+        // Every inline script carries the nonce the policy names.
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|s| s.split('\'').next())
+            .expect("a nonce")
+            .to_owned();
+        let html = res.text().await.unwrap();
+        let scripts = html.matches("<script").count();
+        assert!(scripts > 0);
+        assert_eq!(
+            html.matches(&format!("nonce=\"{nonce}\"")).count(),
+            scripts,
+            "every script has this response's nonce"
+        );
 
-    // A fresh nonce per response.
-    let again = app.http.get(app.url("/")).send().await.unwrap();
-    assert!(
-        !again.headers()["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .contains(&nonce)
-    );
+        // A fresh nonce per response.
+        let again = app.http.get(app.url("/")).send().await.unwrap();
+        assert!(
+            !again.headers()["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains(&nonce)
+        );
 
-    // Answers that are not pages get a policy that allows nothing.
-    let api = app.call(&app.http, "me", &[]).await;
-    assert!(
-        api.headers()["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .starts_with("default-src 'none'")
-    );
+        // Answers that are not pages get a policy that allows nothing.
+        let api = app.call(&app.http, "me", &[]).await;
+        assert!(
+            api.headers()["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .starts_with("default-src 'none'")
+        );
+    })
 }
 
-#[tokio::test]
-async fn https_sites_get_strict_transport_security() {
-    let app = TestApp::spawn_with(|c| c.secure_cookies = true).await;
-    let res = app.http.get(app.url("/healthz")).send().await.unwrap();
-    assert!(
-        res.headers()["strict-transport-security"]
-            .to_str()
-            .unwrap()
-            .contains("max-age=")
-    );
+#[test]
+fn https_sites_get_strict_transport_security() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn_with(|c| c.secure_cookies = true).await;
+        let res = app.http.get(app.url("/healthz")).send().await.unwrap();
+        assert!(
+            res.headers()["strict-transport-security"]
+                .to_str()
+                .unwrap()
+                .contains("max-age=")
+        );
+    })
 }
 
-#[tokio::test]
-async fn cross_site_requests_change_nothing() {
-    let app = TestApp::spawn().await;
-    let ann = app.person("ann").await;
-    let rooms = app.count("rooms").await;
-    for (header, value) in [
-        ("origin", "https://evil.example"),
-        ("sec-fetch-site", "cross-site"),
-        ("sec-fetch-site", "same-site"),
-    ] {
+#[test]
+fn cross_site_requests_change_nothing() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        let ann = app.person("ann").await;
+        let rooms = app.count("rooms").await;
+        for (header, value) in [
+            ("origin", "https://evil.example"),
+            ("sec-fetch-site", "cross-site"),
+            ("sec-fetch-site", "same-site"),
+        ] {
+            let res = ann
+                .client
+                .post(app.url("/api/create_room"))
+                .header(header, value)
+                .form(&[("name", "Planted")])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 403, "{header}: {value}");
+            assert!(res.text().await.unwrap().contains("another site"));
+        }
+        // Log-out from another site does not end the session either.
         let res = ann
             .client
-            .post(app.url("/api/create_room"))
-            .header(header, value)
-            .form(&[("name", "Planted")])
+            .post(app.url("/api/logout"))
+            .header("origin", "https://evil.example")
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), 403, "{header}: {value}");
-        assert!(res.text().await.unwrap().contains("another site"));
-    }
-    // Log-out from another site does not end the session either.
-    let res = ann
-        .client
-        .post(app.url("/api/logout"))
-        .header("origin", "https://evil.example")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 403);
-    assert!(app.me(&ann.client).await.is_object(), "still logged in");
-    assert_eq!(app.count("rooms").await, rooms);
+        assert_eq!(res.status(), 403);
+        assert!(app.me(&ann.client).await.is_object(), "still logged in");
+        assert_eq!(app.count("rooms").await, rooms);
 
-    // The same request from this site works.
-    let res = ann
-        .client
-        .post(app.url("/api/create_room"))
-        .header("origin", app.url("").trim_end_matches('/'))
-        .header("sec-fetch-site", "same-origin")
-        .form(&[("name", "Ours")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    assert_eq!(app.count("rooms").await, rooms + 1);
+        // The same request from this site works.
+        let res = ann
+            .client
+            .post(app.url("/api/create_room"))
+            .header("origin", app.url("").trim_end_matches('/'))
+            .header("sec-fetch-site", "same-origin")
+            .form(&[("name", "Ours")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(app.count("rooms").await, rooms + 1);
+    })
 }
 
-#[tokio::test]
-async fn nothing_that_changes_state_answers_a_get() {
-    let app = TestApp::spawn().await;
-    let ann = app.person("ann").await;
-    let room = app.room_with(&ann, &[]).await;
-    let before = (app.count("rooms").await, app.count("sessions").await);
-    for endpoint in [
-        "signup",
-        "login",
-        "logout",
-        "create_room",
-        "join_room",
-        "leave_room",
-        "rename_room",
-        "remove_member",
-        "make_admin",
-        "delete_room",
-        "mark_read",
-        "avatar",
-    ] {
-        let url = app.url(&format!(
-            "/api/{endpoint}?room={room}&name=x&username=eve&password=password123"
-        ));
-        let res = ann.client.get(url).send().await.unwrap();
-        assert!(
-            res.status().is_client_error(),
-            "GET /api/{endpoint} answered {}",
-            res.status()
+#[test]
+fn nothing_that_changes_state_answers_a_get() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        let ann = app.person("ann").await;
+        let room = app.room_with(&ann, &[]).await;
+        let before = (app.count("rooms").await, app.count("sessions").await);
+        for endpoint in [
+            "signup",
+            "login",
+            "logout",
+            "create_room",
+            "join_room",
+            "leave_room",
+            "rename_room",
+            "remove_member",
+            "make_admin",
+            "delete_room",
+            "mark_read",
+            "avatar",
+        ] {
+            let url = app.url(&format!(
+                "/api/{endpoint}?room={room}&name=x&username=eve&password=password123"
+            ));
+            let res = ann.client.get(url).send().await.unwrap();
+            assert!(
+                res.status().is_client_error(),
+                "GET /api/{endpoint} answered {}",
+                res.status()
+            );
+        }
+        assert_eq!(
+            (app.count("rooms").await, app.count("sessions").await),
+            before
         );
-    }
-    assert_eq!(
-        (app.count("rooms").await, app.count("sessions").await),
-        before
-    );
-}
-
-#[tokio::test]
-async fn shutting_down_finishes_sends_then_closes_with_1001() {
-    let app = TestApp::spawn().await;
-    let ann = app.person("ann").await;
-    let room = app.room_with(&ann, &[]).await;
-    let mut a = WsClient::connect(&app, &ann).await;
-    a.subscribe(&room, 0).await;
-    a.until_subscribed(&room).await;
-    let id = Uuid::new_v4();
-    a.send(&ClientEvent::Send {
-        room: room.clone(),
-        client_msg_id: id,
-        body: "last words".into(),
     })
-    .await;
-    // Give the frame time to be read, then stop the server.
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    app.state.hub.close_all();
-    let (code, events) = a.until_closed().await;
-    assert_eq!(code, 1001, "going away");
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, ServerEvent::Ack { client_msg_id, .. } if *client_msg_id == id)),
-        "the send in flight was acknowledged before the close: {events:?}"
-    );
-    assert_eq!(app.count("messages").await, 1);
-    for _ in 0..100 {
-        if app.state.hub.open_connections() == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    assert_eq!(app.state.hub.open_connections(), 0);
 }
 
-#[tokio::test]
-async fn a_backup_taken_while_running_restores_every_message() {
-    let app = TestApp::spawn().await;
-    let ann = app.person("ann").await;
-    let room = app.room_with(&ann, &[]).await;
-    let mut a = WsClient::connect(&app, &ann).await;
-    for i in 0..15 {
-        a.say(&room, &format!("message {i}")).await;
-    }
-    let mut acked = 0;
-    while acked < 15 {
-        if let ServerEvent::Ack { .. } = a.next().await {
-            acked += 1;
-        }
-    }
-    let out = tempfile::tempdir().unwrap();
-    let dest = out.path().join("copy.db");
-    hearth::server::backup::backup(&app.state.config.data_dir, &dest)
-        .await
-        .expect("backup");
-    // Refuses to overwrite, and says why.
-    let again = hearth::server::backup::backup(&app.state.config.data_dir, &dest).await;
-    assert!(again.unwrap_err().to_string().contains("already exists"));
-
-    // Restore: a new server on the copy finds every message.
-    let restored_dir = tempfile::tempdir().unwrap();
-    std::fs::copy(&dest, restored_dir.path().join("hearth.db")).unwrap();
-    let restored = TestApp::spawn_in(restored_dir, |_| {}).await;
-    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM messages ORDER BY seq")
-        .fetch_all(&restored.state.pool)
-        .await
-        .unwrap();
-    assert_eq!(
-        bodies,
-        (0..15).map(|i| format!("message {i}")).collect::<Vec<_>>()
-    );
-}
-
-#[tokio::test]
-async fn room_creation_and_connections_are_limited_per_person() {
-    let app = TestApp::spawn_with(|c| {
-        c.limits.rooms_per_hour = 3;
-        c.limits.connections_per_user = 2;
-    })
-    .await;
-    let ann = app.person("ann").await;
-    let bob = app.person("bob").await;
-    for _ in 0..3 {
-        app.room_with(&ann, &[]).await;
-    }
-    let res = app
-        .call(&ann.client, "create_room", &[("name", "One more")])
+#[test]
+fn shutting_down_finishes_sends_then_closes_with_1001() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        let ann = app.person("ann").await;
+        let room = app.room_with(&ann, &[]).await;
+        let mut a = WsClient::connect(&app, &ann).await;
+        a.subscribe(&room, 0).await;
+        a.until_subscribed(&room).await;
+        let id = Uuid::new_v4();
+        a.send(&ClientEvent::Send {
+            room: room.clone(),
+            client_msg_id: id,
+            body: "last words".into(),
+        })
         .await;
-    assert_eq!(res.status(), 429);
-    assert!(res.headers().contains_key("retry-after"));
-    assert!(res.text().await.unwrap().contains("many rooms"));
-    assert_eq!(app.count("rooms").await, 3);
-    // Someone else is not affected.
-    app.room_with(&bob, &[]).await;
+        // Give the frame time to be read, then stop the server.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        app.state.hub.close_all();
+        let (code, events) = a.until_closed().await;
+        assert_eq!(code, 1001, "going away");
+        assert!(
+            events.iter().any(
+                |e| matches!(e, ServerEvent::Ack { client_msg_id, .. } if *client_msg_id == id)
+            ),
+            "the send in flight was acknowledged before the close: {events:?}"
+        );
+        assert_eq!(app.count("messages").await, 1);
+        for _ in 0..100 {
+            if app.state.hub.open_connections() == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(app.state.hub.open_connections(), 0);
+    })
+}
 
-    let _a1 = WsClient::connect(&app, &ann).await;
-    let _a2 = WsClient::connect(&app, &ann).await;
-    let third = WsClient::try_connect(&app, Some(&ann.cookie), Some(&app.url(""))).await;
-    match third {
-        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => assert_eq!(res.status(), 429),
-        other => panic!("expected 429, got {:?}", other.map(|_| ())),
-    }
-    let _b = WsClient::connect(&app, &bob).await;
+#[test]
+fn a_backup_taken_while_running_restores_every_message() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        let ann = app.person("ann").await;
+        let room = app.room_with(&ann, &[]).await;
+        let mut a = WsClient::connect(&app, &ann).await;
+        for i in 0..15 {
+            a.say(&room, &format!("message {i}")).await;
+        }
+        let mut acked = 0;
+        while acked < 15 {
+            if let ServerEvent::Ack { .. } = a.next().await {
+                acked += 1;
+            }
+        }
+        let out = tempfile::tempdir().unwrap();
+        let dest = out.path().join("copy.db");
+        hearth::server::backup::backup(&app.state.config.data_dir, &dest)
+            .await
+            .expect("backup");
+        // Refuses to overwrite, and says why.
+        let again = hearth::server::backup::backup(&app.state.config.data_dir, &dest).await;
+        assert!(again.unwrap_err().to_string().contains("already exists"));
+
+        // Restore: a new server on the copy finds every message.
+        let restored_dir = tempfile::tempdir().unwrap();
+        std::fs::copy(&dest, restored_dir.path().join("hearth.db")).unwrap();
+        let restored = TestApp::spawn_in(restored_dir, |_| {}).await;
+        let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM messages ORDER BY seq")
+            .fetch_all(&restored.state.pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            bodies,
+            (0..15).map(|i| format!("message {i}")).collect::<Vec<_>>()
+        );
+    })
+}
+
+#[test]
+fn room_creation_and_connections_are_limited_per_person() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn_with(|c| {
+            c.limits.rooms_per_hour = 3;
+            c.limits.connections_per_user = 2;
+        })
+        .await;
+        let ann = app.person("ann").await;
+        let bob = app.person("bob").await;
+        for _ in 0..3 {
+            app.room_with(&ann, &[]).await;
+        }
+        let res = app
+            .call(&ann.client, "create_room", &[("name", "One more")])
+            .await;
+        assert_eq!(res.status(), 429);
+        assert!(res.headers().contains_key("retry-after"));
+        assert!(res.text().await.unwrap().contains("many rooms"));
+        assert_eq!(app.count("rooms").await, 3);
+        // Someone else is not affected.
+        app.room_with(&bob, &[]).await;
+
+        let _a1 = WsClient::connect(&app, &ann).await;
+        let _a2 = WsClient::connect(&app, &ann).await;
+        let third = WsClient::try_connect(&app, Some(&ann.cookie), Some(&app.url(""))).await;
+        match third {
+            Err(tokio_tungstenite::tungstenite::Error::Http(res)) => assert_eq!(res.status(), 429),
+            other => panic!("expected 429, got {:?}", other.map(|_| ())),
+        }
+        let _b = WsClient::connect(&app, &bob).await;
+    })
 }

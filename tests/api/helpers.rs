@@ -1,10 +1,29 @@
 //! `TestApp`: the whole server started in-process on a free port, with its
 //! data in a temporary directory that is removed when the test ends.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::LazyLock;
 
 use hearth::server::{self, AppState, config::Config};
 use tempfile::TempDir;
+
+/// The one runtime every test runs on, multi-threaded as the real server's
+/// is: tasks of one connection really run in parallel here, so races the
+/// server must not have (a sender's messages reordered, a removal's event
+/// lost to the removal itself) show up in the tests, as they did.
+static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("test runtime")
+});
+
+/// Runs one test's body on the shared runtime.
+pub fn run(test: impl Future<Output = ()>) {
+    RUNTIME.block_on(test);
+}
 
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -12,7 +31,14 @@ pub struct TestApp {
     server: tokio::task::JoinHandle<()>,
     /// A client without a cookie jar; see [`TestApp::client`] for one with.
     pub http: reqwest::Client,
-    _dir: TempDir,
+    _dir: Option<TempDir>,
+}
+
+/// A test's server stops with the test, not with the shared runtime.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
 }
 
 impl TestApp {
@@ -55,17 +81,17 @@ impl TestApp {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("client"),
-            _dir: dir,
+            _dir: Some(dir),
         }
     }
 
     /// Stops the server abruptly (open connections drop) and closes the
     /// database; returns the data directory for a restart.
-    pub async fn stop(self) -> TempDir {
+    pub async fn stop(mut self) -> TempDir {
         self.server.abort();
-        let _ = self.server.await;
+        let _ = (&mut self.server).await;
         self.state.pool.close().await;
-        self._dir
+        self._dir.take().expect("stopped once")
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -96,185 +96,208 @@ async fn check_role(role: Role) {
     }
 }
 
-#[tokio::test]
-async fn anonymous_can_do_nothing() {
-    check_role(Role::Anonymous).await;
+#[test]
+fn anonymous_can_do_nothing() {
+    crate::helpers::run(async {
+        check_role(Role::Anonymous).await;
+    })
 }
 
-#[tokio::test]
-async fn outsiders_can_preview_and_join_only() {
-    check_role(Role::Outsider).await;
+#[test]
+fn outsiders_can_preview_and_join_only() {
+    crate::helpers::run(async {
+        check_role(Role::Outsider).await;
+    })
 }
 
-#[tokio::test]
-async fn members_can_read_and_leave() {
-    check_role(Role::Member).await;
+#[test]
+fn members_can_read_and_leave() {
+    crate::helpers::run(async {
+        check_role(Role::Member).await;
+    })
 }
 
-#[tokio::test]
-async fn the_admin_can_do_everything() {
-    check_role(Role::Admin).await;
+#[test]
+fn the_admin_can_do_everything() {
+    crate::helpers::run(async {
+        check_role(Role::Admin).await;
+    })
 }
 
-#[tokio::test]
-async fn another_rooms_admin_has_no_power_here() {
-    check_role(Role::OtherAdmin).await;
+#[test]
+fn another_rooms_admin_has_no_power_here() {
+    crate::helpers::run(async {
+        check_role(Role::OtherAdmin).await;
+    })
 }
 
-#[tokio::test]
-async fn a_form_from_another_room_cannot_reach_into_this_one() {
-    let w = World::new().await;
-    // The other admin names a member of *this* room in a call about their own room.
-    let theirs: String = sqlx::query_scalar("SELECT public_id FROM rooms WHERE name = 'Elsewhere'")
-        .fetch_one(&w.app.state.pool)
-        .await
-        .unwrap();
-    let before = w.snapshot().await;
-    let target = w.member_id.to_string();
-    for endpoint in ["remove_member", "make_admin"] {
+#[test]
+fn a_form_from_another_room_cannot_reach_into_this_one() {
+    crate::helpers::run(async {
+        let w = World::new().await;
+        // The other admin names a member of *this* room in a call about their own room.
+        let theirs: String =
+            sqlx::query_scalar("SELECT public_id FROM rooms WHERE name = 'Elsewhere'")
+                .fetch_one(&w.app.state.pool)
+                .await
+                .unwrap();
+        let before = w.snapshot().await;
+        let target = w.member_id.to_string();
+        for endpoint in ["remove_member", "make_admin"] {
+            let res = w
+                .app
+                .call(
+                    &w.other_admin.client,
+                    endpoint,
+                    &[("room", &theirs), ("user_id", &target)],
+                )
+                .await;
+            assert_eq!(res.status(), 404, "{endpoint}");
+        }
+        assert_eq!(before, w.snapshot().await);
+    })
+}
+
+#[test]
+fn room_ids_are_unguessable_and_names_are_checked() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        let p = app.person("pia").await;
+        let a = create_room(&app, &p, "  Trimmed  ").await;
+        let b = create_room(&app, &p, "Trimmed").await;
+        assert_ne!(a, b, "names are not unique, ids are");
+        assert!(hearth::model::is_room_public_id(&a), "{a}");
+        let name: String = sqlx::query_scalar("SELECT name FROM rooms WHERE public_id = ?")
+            .bind(&a)
+            .fetch_one(&app.state.pool)
+            .await
+            .unwrap();
+        assert_eq!(name, "Trimmed");
+        for bad in ["", "   ", &"x".repeat(65)] {
+            let res = app.call(&p.client, "create_room", &[("name", bad)]).await;
+            assert_eq!(res.status(), 400, "{bad:?}");
+        }
+        assert_eq!(app.count("rooms").await, 2);
+    })
+}
+
+#[test]
+fn the_admin_role_passes_on_and_the_last_one_out_deletes_the_room() {
+    crate::helpers::run(async {
+        let w = World::new().await;
+        let third = w.app.person("third").await;
+        w.app
+            .call(&third.client, "join_room", &[("room", &w.room)])
+            .await;
+
+        assert_eq!(
+            w.app
+                .call(&w.admin.client, "leave_room", &[("room", &w.room)])
+                .await
+                .status(),
+            200
+        );
+        let view: Value = w
+            .app
+            .call(&w.member.client, "room", &[("room", &w.room)])
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            view["Member"]["admin_id"].as_i64(),
+            Some(w.member_id),
+            "the longest-standing member"
+        );
+
+        assert_eq!(
+            w.app
+                .call(&w.member.client, "leave_room", &[("room", &w.room)])
+                .await
+                .status(),
+            200
+        );
+        assert_eq!(
+            w.app
+                .call(&third.client, "leave_room", &[("room", &w.room)])
+                .await
+                .status(),
+            200
+        );
         let res = w
             .app
-            .call(
-                &w.other_admin.client,
-                endpoint,
-                &[("room", &theirs), ("user_id", &target)],
-            )
+            .call(&third.client, "room", &[("room", &w.room)])
             .await;
-        assert_eq!(res.status(), 404, "{endpoint}");
-    }
-    assert_eq!(before, w.snapshot().await);
+        assert_eq!(res.status(), 404);
+    })
 }
 
-#[tokio::test]
-async fn room_ids_are_unguessable_and_names_are_checked() {
-    let app = TestApp::spawn().await;
-    let p = app.person("pia").await;
-    let a = create_room(&app, &p, "  Trimmed  ").await;
-    let b = create_room(&app, &p, "Trimmed").await;
-    assert_ne!(a, b, "names are not unique, ids are");
-    assert!(hearth::model::is_room_public_id(&a), "{a}");
-    let name: String = sqlx::query_scalar("SELECT name FROM rooms WHERE public_id = ?")
-        .bind(&a)
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
-    assert_eq!(name, "Trimmed");
-    for bad in ["", "   ", &"x".repeat(65)] {
-        let res = app.call(&p.client, "create_room", &[("name", bad)]).await;
-        assert_eq!(res.status(), 400, "{bad:?}");
-    }
-    assert_eq!(app.count("rooms").await, 2);
-}
-
-#[tokio::test]
-async fn the_admin_role_passes_on_and_the_last_one_out_deletes_the_room() {
-    let w = World::new().await;
-    let third = w.app.person("third").await;
-    w.app
-        .call(&third.client, "join_room", &[("room", &w.room)])
-        .await;
-
-    assert_eq!(
-        w.app
-            .call(&w.admin.client, "leave_room", &[("room", &w.room)])
-            .await
-            .status(),
-        200
-    );
-    let view: Value = w
-        .app
-        .call(&w.member.client, "room", &[("room", &w.room)])
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        view["Member"]["admin_id"].as_i64(),
-        Some(w.member_id),
-        "the longest-standing member"
-    );
-
-    assert_eq!(
-        w.app
-            .call(&w.member.client, "leave_room", &[("room", &w.room)])
-            .await
-            .status(),
-        200
-    );
-    assert_eq!(
-        w.app
-            .call(&third.client, "leave_room", &[("room", &w.room)])
-            .await
-            .status(),
-        200
-    );
-    let res = w
-        .app
-        .call(&third.client, "room", &[("room", &w.room)])
-        .await;
-    assert_eq!(res.status(), 404);
-}
-
-#[tokio::test]
-async fn my_rooms_are_listed_most_recently_active_first() {
-    let app = TestApp::spawn().await;
-    let p = app.person("quinn").await;
-    let first = create_room(&app, &p, "First").await;
-    let second = create_room(&app, &p, "Second").await;
-    sqlx::query(
+#[test]
+fn my_rooms_are_listed_most_recently_active_first() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        let p = app.person("quinn").await;
+        let first = create_room(&app, &p, "First").await;
+        let second = create_room(&app, &p, "Second").await;
+        sqlx::query(
         "UPDATE rooms SET last_active_at = last_active_at + 1000, last_seq = 3 WHERE public_id = ?",
     )
     .bind(&first)
     .execute(&app.state.pool)
     .await
     .unwrap();
-    let rooms: Value = app
-        .call(&p.client, "my_rooms", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(rooms[0]["public_id"], first.as_str());
-    assert_eq!(rooms[0]["unread"], 3);
-    assert_eq!(rooms[1]["public_id"], second.as_str());
-    assert_eq!(rooms[1]["unread"], 0);
+        let rooms: Value = app
+            .call(&p.client, "my_rooms", &[])
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(rooms[0]["public_id"], first.as_str());
+        assert_eq!(rooms[0]["unread"], 3);
+        assert_eq!(rooms[1]["public_id"], second.as_str());
+        assert_eq!(rooms[1]["unread"], 0);
+    })
 }
 
-#[tokio::test]
-async fn the_room_page_shows_outsiders_nothing_and_unknown_rooms_are_404() {
-    let w = World::new().await;
-    let html = |client: &reqwest::Client, path: String| {
-        let req = client.get(w.app.url(&path)).header("accept", "text/html");
-        async move { req.send().await.unwrap() }
-    };
-    let res = html(&w.member.client, format!("/r/{}", w.room)).await;
-    assert_eq!(res.status(), 200);
-    let page = res.text().await.unwrap();
-    assert!(
-        page.contains("Book club")
-            && page.contains("aria-label=\"Members\"")
-            && page.contains("admin")
-    );
+#[test]
+fn the_room_page_shows_outsiders_nothing_and_unknown_rooms_are_404() {
+    crate::helpers::run(async {
+        let w = World::new().await;
+        let html = |client: &reqwest::Client, path: String| {
+            let req = client.get(w.app.url(&path)).header("accept", "text/html");
+            async move { req.send().await.unwrap() }
+        };
+        let res = html(&w.member.client, format!("/r/{}", w.room)).await;
+        assert_eq!(res.status(), 200);
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains("Book club")
+                && page.contains("aria-label=\"Members\"")
+                && page.contains("admin")
+        );
 
-    let res = html(&w.outsider.client, format!("/r/{}", w.room)).await;
-    assert_eq!(res.status(), 200);
-    let page = res.text().await.unwrap();
-    assert!(page.contains("Book club") && page.contains("2 members") && page.contains("Join room"));
-    assert!(
-        !page.contains("aria-label=\"Members\""),
-        "no member list for outsiders"
-    );
+        let res = html(&w.outsider.client, format!("/r/{}", w.room)).await;
+        assert_eq!(res.status(), 200);
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains("Book club") && page.contains("2 members") && page.contains("Join room")
+        );
+        assert!(
+            !page.contains("aria-label=\"Members\""),
+            "no member list for outsiders"
+        );
 
-    for path in ["/r/AAAAAAAAAAAAAAAAAAAAAA".to_owned(), "/r/nope".to_owned()] {
-        let res = html(&w.member.client, path.clone()).await;
-        assert_eq!(res.status(), 404, "{path}");
-        assert!(res.text().await.unwrap().contains("Room not found"));
-    }
+        for path in ["/r/AAAAAAAAAAAAAAAAAAAAAA".to_owned(), "/r/nope".to_owned()] {
+            let res = html(&w.member.client, path.clone()).await;
+            assert_eq!(res.status(), 404, "{path}");
+            assert!(res.text().await.unwrap().contains("Room not found"));
+        }
 
-    let res = html(&w.app.client(), format!("/r/{}", w.room)).await;
-    assert_eq!(res.status(), 302);
-    assert_eq!(
-        res.headers()["location"],
-        format!("/login?next=/r/{}", w.room)
-    );
+        let res = html(&w.app.client(), format!("/r/{}", w.room)).await;
+        assert_eq!(res.status(), 302);
+        assert_eq!(
+            res.headers()["location"],
+            format!("/login?next=/r/{}", w.room)
+        );
+    })
 }

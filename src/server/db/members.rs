@@ -100,47 +100,48 @@ pub async fn remove(
     room_id: i64,
     user_id: UserId,
 ) -> Result<AfterRemoval, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let gone = sqlx::query!(
-        "DELETE FROM room_members WHERE room_id = ?1 AND user_id = ?2",
-        room_id,
-        user_id
-    )
-    .execute(&mut *tx)
-    .await?;
-    if gone.rows_affected() == 0 {
-        return Ok(AfterRemoval::NotAMember);
-    }
-    let next = sqlx::query_scalar!(
-        r#"SELECT user_id AS "user_id!: i64" FROM room_members WHERE room_id = ?1
+    super::transaction(pool, async |tx| {
+        let gone = sqlx::query!(
+            "DELETE FROM room_members WHERE room_id = ?1 AND user_id = ?2",
+            room_id,
+            user_id
+        )
+        .execute(&mut *tx)
+        .await?;
+        if gone.rows_affected() == 0 {
+            return Ok(AfterRemoval::NotAMember);
+        }
+        let next = sqlx::query_scalar!(
+            r#"SELECT user_id AS "user_id!: i64" FROM room_members WHERE room_id = ?1
            ORDER BY joined_at, user_id LIMIT 1"#,
-        room_id
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let outcome = match next {
-        None => {
-            sqlx::query!("DELETE FROM rooms WHERE id = ?1", room_id)
+            room_id
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let outcome = match next {
+            None => {
+                sqlx::query!("DELETE FROM rooms WHERE id = ?1", room_id)
+                    .execute(&mut *tx)
+                    .await?;
+                AfterRemoval::RoomDeleted
+            }
+            Some(next) => {
+                let passed = sqlx::query!(
+                    "UPDATE rooms SET admin_id = ?2 WHERE id = ?1 AND admin_id = ?3",
+                    room_id,
+                    next,
+                    user_id
+                )
                 .execute(&mut *tx)
                 .await?;
-            AfterRemoval::RoomDeleted
-        }
-        Some(next) => {
-            let passed = sqlx::query!(
-                "UPDATE rooms SET admin_id = ?2 WHERE id = ?1 AND admin_id = ?3",
-                room_id,
-                next,
-                user_id
-            )
-            .execute(&mut *tx)
-            .await?;
-            if passed.rows_affected() == 1 {
-                AfterRemoval::AdminPassedTo(next)
-            } else {
-                AfterRemoval::Removed
+                if passed.rows_affected() == 1 {
+                    AfterRemoval::AdminPassedTo(next)
+                } else {
+                    AfterRemoval::Removed
+                }
             }
-        }
-    };
-    tx.commit().await?;
-    Ok(outcome)
+        };
+        Ok(outcome)
+    })
+    .await
 }

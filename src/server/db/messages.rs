@@ -96,66 +96,102 @@ pub async fn page_after(
     Ok(rows.into_iter().map(MessageRow::from).collect())
 }
 
-/// A message already stored under this sender's `client_msg_id`: `(id, seq, created_at)`.
-pub async fn find_by_client_id(
-    conn: &mut SqliteConnection,
-    room_id: i64,
-    sender_id: UserId,
-    client_msg_id: &str,
-) -> Result<Option<(i64, i64, i64)>, sqlx::Error> {
-    let row = sqlx::query!(
-        r#"SELECT id AS "id!: i64", seq AS "seq!: i64", created_at AS "created_at!: i64"
-           FROM messages WHERE room_id = ?1 AND sender_id = ?2 AND client_msg_id = ?3"#,
-        room_id,
-        sender_id,
-        client_msg_id
-    )
-    .fetch_optional(conn)
-    .await?;
-    Ok(row.map(|r| (r.id, r.seq, r.created_at)))
+// The writer's statements take a whole batch at once: its rows travel as
+// one JSON array parameter, read back with `json_each`, so each statement is
+// prepared once and a batch of hundreds costs a handful of round trips to
+// the database thread instead of three per message.
+
+/// One message of a batch, identified as the sender identifies it.
+#[derive(serde::Serialize)]
+pub struct Key<'a>(pub i64, pub UserId, pub &'a str);
+
+/// A message already stored, found by its `Key`.
+pub struct Found {
+    pub room_id: i64,
+    pub sender_id: UserId,
+    pub client_msg_id: String,
+    pub id: i64,
+    pub seq: i64,
+    pub created_at: i64,
 }
 
-/// Takes the room's next `seq` if `sender_id` is still a member; `None` if
-/// not (or the room is gone).
-pub async fn next_seq(
+/// The messages of `keys` (`[room_id, sender_id, client_msg_id]`, as JSON)
+/// that are stored already.
+pub async fn find_stored(
+    conn: &mut SqliteConnection,
+    keys: &str,
+) -> Result<Vec<Found>, sqlx::Error> {
+    sqlx::query_as!(
+        Found,
+        r#"SELECT m.room_id AS "room_id!: i64", m.sender_id AS "sender_id!: i64",
+                  m.client_msg_id, m.id AS "id!: i64", m.seq AS "seq!: i64",
+                  m.created_at AS "created_at!: i64"
+           FROM json_each(?1) AS k CROSS JOIN messages AS m
+           WHERE m.room_id = k.value ->> 0 AND m.sender_id = k.value ->> 1
+             AND m.client_msg_id = k.value ->> 2"#,
+        keys
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Which of `pairs` (`[room_id, user_id]`, as JSON) are members now.
+pub async fn members_among(
+    conn: &mut SqliteConnection,
+    pairs: &str,
+) -> Result<Vec<(i64, UserId)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT r.room_id AS "room_id!: i64", r.user_id AS "user_id!: i64"
+           FROM json_each(?1) AS p CROSS JOIN room_members AS r
+           WHERE r.room_id = p.value ->> 0 AND r.user_id = p.value ->> 1"#,
+        pairs
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.room_id, r.user_id)).collect())
+}
+
+/// Takes the room's next `count` seqs; returns the last one taken, or `None`
+/// when the room is gone.
+pub async fn take_seqs(
     conn: &mut SqliteConnection,
     room_id: i64,
-    sender_id: UserId,
+    count: i64,
     now: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar!(
-        r#"UPDATE rooms SET last_seq = last_seq + 1, last_active_at = ?3
-           WHERE id = ?1 AND EXISTS (SELECT 1 FROM room_members WHERE room_id = ?1 AND user_id = ?2)
-           RETURNING last_seq AS "last_seq!: i64""#,
+        r#"UPDATE rooms SET last_seq = last_seq + ?2, last_active_at = ?3
+           WHERE id = ?1 RETURNING last_seq AS "last_seq!: i64""#,
         room_id,
-        sender_id,
+        count,
         now
     )
     .fetch_optional(conn)
     .await
 }
 
-pub async fn insert(
+/// One new message of a batch: `[room_id, seq, sender_id, body, client_msg_id]`.
+#[derive(serde::Serialize)]
+pub struct NewRow<'a>(pub i64, pub i64, pub UserId, pub &'a str, pub &'a str);
+
+/// Inserts `rows` (`NewRow`s, as JSON), all created at `now`; returns
+/// `(room_id, seq, id)` for each.
+pub async fn insert_all(
     conn: &mut SqliteConnection,
-    room_id: i64,
-    seq: i64,
-    sender_id: UserId,
-    body: &str,
-    client_msg_id: &str,
+    rows: &str,
     now: i64,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar!(
+) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
+    let rows = sqlx::query!(
         r#"INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at)
-           VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id AS "id!: i64""#,
-        room_id,
-        seq,
-        sender_id,
-        body,
-        client_msg_id,
+           SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2
+           FROM json_each(?1) WHERE true
+           RETURNING room_id AS "room_id!: i64", seq AS "seq!: i64", id AS "id!: i64""#,
+        rows,
         now
     )
-    .fetch_one(conn)
-    .await
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.room_id, r.seq, r.id)).collect())
 }
 
 /// Marks the room read up to `seq` (never backwards, never past the end).

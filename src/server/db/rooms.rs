@@ -23,26 +23,28 @@ pub async fn create(
     admin_id: UserId,
 ) -> Result<RoomRow, sqlx::Error> {
     let now = now_ms();
-    let mut tx = pool.begin().await?;
-    let id = sqlx::query_scalar!(
-        r#"INSERT INTO rooms (public_id, name, admin_id, created_at, last_active_at)
+    let id = super::transaction(pool, async |tx| {
+        let id = sqlx::query_scalar!(
+            r#"INSERT INTO rooms (public_id, name, admin_id, created_at, last_active_at)
            VALUES (?1, ?2, ?3, ?4, ?4) RETURNING id AS "id!: i64""#,
-        public_id,
-        name,
-        admin_id,
-        now
-    )
-    .fetch_one(&mut *tx)
+            public_id,
+            name,
+            admin_id,
+            now
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query!(
+            "INSERT INTO room_members (room_id, user_id, joined_at) VALUES (?1, ?2, ?3)",
+            id,
+            admin_id,
+            now
+        )
+        .execute(&mut *tx)
+        .await?;
+        Ok(id)
+    })
     .await?;
-    sqlx::query!(
-        "INSERT INTO room_members (room_id, user_id, joined_at) VALUES (?1, ?2, ?3)",
-        id,
-        admin_id,
-        now
-    )
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
     Ok(RoomRow {
         id,
         public_id: public_id.to_owned(),

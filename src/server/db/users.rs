@@ -64,13 +64,14 @@ pub async fn set_avatar(
     id: UserId,
     avatar: &str,
 ) -> Result<Option<String>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let old = sqlx::query_scalar!("SELECT avatar FROM users WHERE id = ?1", id)
-        .fetch_one(&mut *tx)
-        .await?;
-    sqlx::query!("UPDATE users SET avatar = ?1 WHERE id = ?2", avatar, id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(old)
+    super::transaction(pool, async |tx| {
+        let old = sqlx::query_scalar!("SELECT avatar FROM users WHERE id = ?1", id)
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query!("UPDATE users SET avatar = ?1 WHERE id = ?2", avatar, id)
+            .execute(&mut *tx)
+            .await?;
+        Ok(old)
+    })
+    .await
 }

@@ -6,6 +6,7 @@
 //! is dropped, and any jump (a lagged receiver) is filled from the database.
 
 use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::oneshot;
 
 use super::Outbox;
 use crate::model::{ServerEvent, UserId};
@@ -16,15 +17,23 @@ use crate::server::hub::{Broadcast, Ends};
 /// The most messages a replay sends; a bigger gap gets `resync` instead.
 pub const REPLAY_LIMIT: i64 = 100;
 
+/// What a follower listens to: the room's live channel (taken before the
+/// replay's query), and the connection asking it to stop.
+pub struct Live {
+    pub rx: broadcast::Receiver<Broadcast>,
+    pub stop: oneshot::Receiver<()>,
+}
+
 pub async fn follow(
     state: AppState,
     user: UserId,
     room_id: i64,
     room: String,
     since_seq: i64,
-    mut rx: broadcast::Receiver<Broadcast>,
+    live: Live,
     out: Outbox,
 ) {
+    let Live { mut rx, mut stop } = live;
     let Ok(Some(row)) = db::rooms::by_id(&state.pool, room_id).await else {
         return;
     };
@@ -55,7 +64,15 @@ pub async fn follow(
     }
 
     loop {
-        match rx.recv().await {
+        // Whatever the room published before the stop came is forwarded
+        // first (`biased`): a removal's own event is published before the
+        // removed person's connection is told to stop following.
+        let next = tokio::select! {
+            biased;
+            next = rx.recv() => next,
+            _ = &mut stop => return,
+        };
+        match next {
             Ok(b) => match b.seq.map(|seq| (seq, step(last, seq))) {
                 Some((_, Step::Skip)) => {}
                 Some((seq, Step::Forward)) => {
@@ -65,6 +82,9 @@ pub async fn follow(
                     last = seq;
                 }
                 Some((_, Step::CatchUp)) => {
+                    if stopping(&mut stop) {
+                        return;
+                    }
                     match Box::pin(catch_up(&state, room_id, &room, last, &out)).await {
                         Some(seq) => last = seq,
                         None => return,
@@ -83,6 +103,9 @@ pub async fn follow(
             },
             // Too slow for the live channel: reload from the database.
             Err(RecvError::Lagged(_)) => {
+                if stopping(&mut stop) {
+                    return;
+                }
                 match Box::pin(catch_up(&state, room_id, &room, last, &out)).await {
                     Some(seq) => last = seq,
                     None => return,
@@ -91,6 +114,12 @@ pub async fn follow(
             Err(RecvError::Closed) => return,
         }
     }
+}
+
+/// Whether the follower was asked to stop: it must not read the room's
+/// history again (what it would read could postdate a removal).
+fn stopping(stop: &mut oneshot::Receiver<()>) -> bool {
+    !matches!(stop.try_recv(), Err(oneshot::error::TryRecvError::Empty))
 }
 
 /// What to do with a live message numbered `seq` when everything up to
