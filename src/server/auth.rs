@@ -96,8 +96,7 @@ pub async fn user_for_token(state: &AppState, token: &str) -> Result<Option<User
     if now - live.last_seen_at > TOUCH_EVERY_MS {
         db::sessions::touch(&state.pool, &hash, now).await?;
     }
-    let user = db::users::by_id(&state.pool, live.user_id).await?;
-    Ok(user.map(|u| state.user(u)))
+    Ok(Some(state.user(live.user)))
 }
 
 /// Starts a session for `user_id`; returns the `Set-Cookie` value.

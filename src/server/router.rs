@@ -19,7 +19,10 @@ use crate::app::{App, shell};
 pub fn app(state: AppState) -> Router {
     let routes = routes();
     let ctx_state = state.clone();
-    let context = move || provide_context(ctx_state.clone());
+    let context = move || {
+        provide_context(ctx_state.clone());
+        provide_context(web::Caller::default());
+    };
     let options = state.leptos_options.clone();
 
     let router = Router::new()

@@ -2,6 +2,7 @@
 
 use sqlx::SqlitePool;
 
+use super::users::UserRow;
 use crate::model::UserId;
 
 pub async fn insert(
@@ -24,30 +25,40 @@ pub async fn insert(
     Ok(())
 }
 
-/// A live session's user and when it was last seen.
+/// A live session: its user and when it was last seen.
 pub struct Live {
-    pub user_id: UserId,
     pub last_seen_at: i64,
+    pub user: UserRow,
 }
 
-/// The session with this hash if it has not expired (neither its absolute end
-/// nor its idle end, `last_seen_at + idle_ms`, has passed).
+/// The session with this hash, with its user, if it has not expired
+/// (neither its absolute end nor its idle end, `last_seen_at + idle_ms`,
+/// has passed). One query, as every page and call resolves its caller.
 pub async fn find_live(
     pool: &SqlitePool,
     token_hash: &[u8],
     now: i64,
     idle_ms: i64,
 ) -> Result<Option<Live>, sqlx::Error> {
-    sqlx::query_as!(
-        Live,
-        r#"SELECT user_id AS "user_id!: i64", last_seen_at AS "last_seen_at!: i64" FROM sessions
-           WHERE token_hash = ?1 AND expires_at > ?2 AND last_seen_at + ?3 > ?2"#,
+    let row = sqlx::query!(
+        r#"SELECT s.last_seen_at AS "last_seen_at!: i64",
+                  u.id AS "id!: i64", u.name, u.avatar
+           FROM sessions s JOIN users u ON u.id = s.user_id
+           WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND s.last_seen_at + ?3 > ?2"#,
         token_hash,
         now,
         idle_ms
     )
     .fetch_optional(pool)
-    .await
+    .await?;
+    Ok(row.map(|r| Live {
+        last_seen_at: r.last_seen_at,
+        user: UserRow {
+            id: r.id,
+            name: r.name,
+            avatar: r.avatar,
+        },
+    }))
 }
 
 /// Renews the idle lifetime.
