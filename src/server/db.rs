@@ -70,7 +70,17 @@ pub async fn transaction<T>(
         conn: pool.acquire().await?,
         committed: false,
     };
-    let conn = &mut *open.conn;
+    let value = transaction_on(&mut open.conn, work).await?;
+    open.committed = true;
+    Ok(value)
+}
+
+/// `transaction` on a connection the caller holds. After an error the
+/// caller must drop `conn`, not use it again.
+pub async fn transaction_on<T>(
+    conn: &mut SqliteConnection,
+    work: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, sqlx::Error>,
+) -> Result<T, sqlx::Error> {
     sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
     let result = match work(&mut *conn).await {
         Ok(value) => sqlx::query("COMMIT")
@@ -79,16 +89,10 @@ pub async fn transaction<T>(
             .map(|_| value),
         Err(e) => Err(e),
     };
-    match result {
-        Ok(value) => {
-            open.committed = true;
-            Ok(value)
-        }
-        Err(e) => {
-            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-            Err(e)
-        }
+    if result.is_err() {
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
     }
+    result
 }
 
 /// A connection inside `transaction`: closed, not pooled, unless committed.

@@ -96,8 +96,9 @@ impl Answer {
 
 async fn run(pool: sqlx::SqlitePool, hub: Hub, mut rx: mpsc::Receiver<Request>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut conn = None;
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        commit(&pool, &hub, std::mem::take(&mut batch)).await;
+        conn = commit(&pool, conn, &hub, std::mem::take(&mut batch)).await;
     }
     tracing::info!("message writer stopped");
 }
@@ -110,8 +111,30 @@ enum Outcome {
     Refused(AppError),
 }
 
-async fn commit(pool: &sqlx::SqlitePool, hub: &Hub, batch: Vec<Request>) {
-    match write(pool, &batch).await {
+/// Stores a batch and answers it. The writer keeps one connection of its
+/// own, out of the pool: SQLite drops a connection's page cache whenever
+/// another connection has written, so taking any pooled connection per batch
+/// read the same pages again from the OS every time. Returns the connection
+/// to use next, or `None` after a failure (it is then closed, and a fresh one
+/// is taken for the next batch).
+async fn commit(
+    pool: &sqlx::SqlitePool,
+    conn: Option<sqlx::SqliteConnection>,
+    hub: &Hub,
+    batch: Vec<Request>,
+) -> Option<sqlx::SqliteConnection> {
+    let conn = match conn {
+        Some(conn) => Ok(conn),
+        None => pool.acquire().await.map(|c| c.detach()),
+    };
+    let (conn, result) = match conn {
+        Ok(mut conn) => {
+            let result = write(&mut conn, &batch).await;
+            (result.is_ok().then_some(conn), result)
+        }
+        Err(e) => (None, Err(e)),
+    };
+    match result {
         Ok(outcomes) => {
             for (req, outcome) in batch.into_iter().zip(outcomes) {
                 let answer = match outcome {
@@ -132,19 +155,23 @@ async fn commit(pool: &sqlx::SqlitePool, hub: &Hub, batch: Vec<Request>) {
             }
         }
     }
+    conn
 }
 
 /// Stores a batch in one transaction, set-based: one query finds what was
 /// stored before, one checks membership, one `UPDATE` per room takes its
 /// seqs, and one `INSERT` stores every new message. Messages keep the order
 /// they were queued in, within each room.
-async fn write(pool: &sqlx::SqlitePool, batch: &[Request]) -> Result<Vec<Outcome>, sqlx::Error> {
+async fn write(
+    conn: &mut sqlx::SqliteConnection,
+    batch: &[Request],
+) -> Result<Vec<Outcome>, sqlx::Error> {
     let now = now_ms();
     let ids: Vec<String> = batch
         .iter()
         .map(|req| req.client_msg_id.hyphenated().to_string())
         .collect();
-    db::transaction(pool, async |conn| {
+    db::transaction_on(conn, async |conn| {
         let key = |i: usize| (batch[i].room_id, batch[i].sender.id, batch[i].client_msg_id);
         let keys: Vec<_> = (0..batch.len())
             .map(|i| db::messages::Key(batch[i].room_id, batch[i].sender.id, &ids[i]))
@@ -205,13 +232,13 @@ async fn write(pool: &sqlx::SqlitePool, batch: &[Request]) -> Result<Vec<Outcome
                 next_seq.insert(room, last - n + 1);
             }
         }
-        let mut seqs: HashMap<usize, i64> = HashMap::new();
+        let mut seqs: HashMap<usize, (i64, i64)> = HashMap::new();
         let mut rows = Vec::with_capacity(fresh.len());
         for &i in &fresh {
             let Some(next) = next_seq.get_mut(&batch[i].room_id) else {
                 continue; // the room is gone
             };
-            seqs.insert(i, *next);
+            seqs.insert(i, (*next, rows.len() as i64));
             let req = &batch[i];
             rows.push(db::messages::NewRow(
                 req.room_id,
@@ -222,12 +249,12 @@ async fn write(pool: &sqlx::SqlitePool, batch: &[Request]) -> Result<Vec<Outcome
             ));
             *next += 1;
         }
-        let mut inserted: HashMap<(i64, i64), i64> = HashMap::new();
-        if !rows.is_empty() {
-            for (room, seq, id) in db::messages::insert_all(conn, &json(&rows)?, now).await? {
-                inserted.insert((room, seq), id);
-            }
-        }
+        // Row `k` of `rows` got id `first_id + k`.
+        let first_id = if rows.is_empty() {
+            0
+        } else {
+            db::messages::insert_all(conn, &json(&rows)?, rows.len(), now).await?
+        };
 
         let outcomes = (0..batch.len())
             .map(|i| {
@@ -235,13 +262,13 @@ async fn write(pool: &sqlx::SqlitePool, batch: &[Request]) -> Result<Vec<Outcome
                     return Outcome::Again(at);
                 }
                 let origin = first[&key(i)];
-                let Some(&seq) = seqs.get(&origin) else {
+                let Some(&(seq, row)) = seqs.get(&origin) else {
                     return Outcome::Refused(AppError::Forbidden(
                         "You are no longer a member of this room.".into(),
                     ));
                 };
                 let at = Stored {
-                    id: inserted[&(batch[i].room_id, seq)],
+                    id: first_id + row,
                     seq,
                     created_at: now,
                 };
@@ -327,8 +354,9 @@ mod tests {
             .id;
         db::members::add(&pool, one, bob).await.unwrap();
 
+        let mut conn = pool.acquire().await.unwrap().detach();
         let early = Uuid::new_v4();
-        let first = write(&pool, &[request(one, ann, early, "early")])
+        let first = write(&mut conn, &[request(one, ann, early, "early")])
             .await
             .unwrap();
         assert_eq!(stored(&first[0]), Some((true, 1)));
@@ -343,7 +371,7 @@ mod tests {
             request(one, ann, Uuid::new_v4(), "c"),
             request(two, bob, Uuid::new_v4(), "d"),
         ];
-        let outcomes = write(&pool, &batch).await.unwrap();
+        let outcomes = write(&mut conn, &batch).await.unwrap();
         let got: Vec<_> = outcomes.iter().map(stored).collect();
         assert_eq!(
             got,
@@ -357,6 +385,16 @@ mod tests {
                 Some((true, 2)),
             ]
         );
+
+        // Every id handed back is the stored row's id.
+        for (req, outcome) in batch.iter().zip(&outcomes) {
+            if let Outcome::New(at) | Outcome::Again(at) = outcome {
+                let rows = db::messages::page_after(&pool, req.room_id, at.seq - 1, 1)
+                    .await
+                    .unwrap();
+                assert_eq!(rows[0].id, at.id, "{}", req.body.as_str());
+            }
+        }
 
         let bodies = |room| {
             let pool = pool.clone();

@@ -174,24 +174,35 @@ pub async fn take_seqs(
 #[derive(serde::Serialize)]
 pub struct NewRow<'a>(pub i64, pub i64, pub UserId, pub &'a str, pub &'a str);
 
-/// Inserts `rows` (`NewRow`s, as JSON), all created at `now`; returns
-/// `(room_id, seq, id)` for each.
+/// Inserts `rows` (`NewRow`s, as JSON), in their order, all created at
+/// `now`; returns the id of the first (the others follow one by one).
+///
+/// The caller holds the write lock (`BEGIN IMMEDIATE`), and SQLite gives a
+/// row inserted without an id the table's largest id plus one, so the rows
+/// of one statement get consecutive ids. Reading them back with
+/// `RETURNING` would cost a round trip to the database thread per row.
 pub async fn insert_all(
     conn: &mut SqliteConnection,
     rows: &str,
+    count: usize,
     now: i64,
-) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
-    let rows = sqlx::query!(
+) -> Result<i64, sqlx::Error> {
+    let done = sqlx::query!(
         r#"INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at)
            SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2
-           FROM json_each(?1) WHERE true
-           RETURNING room_id AS "room_id!: i64", seq AS "seq!: i64", id AS "id!: i64""#,
+           FROM json_each(?1) ORDER BY key"#,
         rows,
         now
     )
-    .fetch_all(conn)
+    .execute(conn)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.room_id, r.seq, r.id)).collect())
+    if done.rows_affected() != count as u64 {
+        return Err(sqlx::Error::Protocol(format!(
+            "inserted {} messages of {count}",
+            done.rows_affected()
+        )));
+    }
+    Ok(done.last_insert_rowid() - count as i64 + 1)
 }
 
 /// Marks the room read up to `seq` (never backwards, never past the end).
