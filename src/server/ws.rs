@@ -7,6 +7,7 @@
 //! queue, so a slow client slows only its own tasks, which then catch up from
 //! the database.
 
+mod acks;
 mod follow;
 
 use std::collections::HashMap;
@@ -145,7 +146,7 @@ async fn connection(
         out: out.clone(),
         followed: HashMap::new(),
         last_typing: HashMap::new(),
-        in_flight: tokio::task::JoinSet::new(),
+        acks: Some(acks::Acks::start(out.clone())),
     };
     let mut ping = tokio::time::interval(PING_EVERY);
     let mut last_heard = Instant::now();
@@ -187,7 +188,9 @@ async fn connection(
             // send is acknowledged or refused before the next frame is read).
             () = &mut closing => {
                 // Every send already read gets its ack or error first.
-                while conn.in_flight.join_next().await.is_some() {}
+                if let Some(acks) = conn.acks.take() {
+                    acks.finish().await;
+                }
                 let _ = out.0.send(Outgoing::Close(close_code::AWAY, "server restarting")).await;
                 // Let the client answer the close, so nothing queued for it
                 // is lost to a reset connection.
@@ -277,7 +280,8 @@ struct Connection {
     followed: HashMap<i64, Followed>,
     last_typing: HashMap<i64, Instant>,
     /// Sends waiting for their commit; each answers with an ack or an error.
-    in_flight: tokio::task::JoinSet<()>,
+    /// Taken when the server stops, to wait for every answer.
+    acks: Option<acks::Acks>,
 }
 
 impl Connection {
@@ -448,8 +452,7 @@ impl Connection {
         };
         // Queued here, in the order the frames came, so a sender's messages
         // keep their order; the commit is awaited off the reader loop, so a
-        // client can pipeline, in a task tracked so shutdown can wait for
-        // its answer.
+        // client can pipeline.
         let queued = self
             .state
             .writer
@@ -461,39 +464,14 @@ impl Connection {
                 body,
             )
             .await;
-        let out = self.out.clone();
-        while self.in_flight.try_join_next().is_some() {}
-        self.in_flight.spawn(async move {
-            let stored = match queued {
-                Ok(answer) => answer.stored().await,
-                Err(e) => Err(e),
-            };
-            match stored {
-                Ok(stored) => {
-                    let ack = ServerEvent::Ack {
-                        room,
-                        client_msg_id,
-                        id: stored.id,
-                        seq: stored.seq,
-                        created_at: stored.created_at,
-                    };
-                    out.event(&ack).await;
-                }
-                Err(e) => {
-                    let (code, message) = match e {
-                        AppError::Forbidden(_) => (ErrorCode::Forbidden, e.to_string()),
-                        // A write that failed (a full or read-only disk, say).
-                        _ => (
-                            ErrorCode::Internal,
-                            "Not sent: the server could not store your message. Try again in a moment."
-                                .to_owned(),
-                        ),
-                    };
-                    out.error(code, message, Some(room), Some(client_msg_id))
-                        .await;
-                }
-            }
-        });
+        if let Some(acks) = &self.acks {
+            acks.push(acks::Pending {
+                queued,
+                room,
+                client_msg_id,
+            })
+            .await;
+        }
     }
 
     async fn typing(&mut self, room: String) {
