@@ -143,7 +143,15 @@ test("scrolled up: new messages wait behind a button; older history loads at the
 
   // Scrolled up, a new message does not move the view; a button offers it.
   const scroller = page.locator(".messages");
-  await scroller.evaluate((el) => (el.scrollTop = el.scrollHeight / 2));
+  // Wait for the scroll event, as a person's scrolling always comes before
+  // the next message does; the page only knows it is scrolled up from it.
+  await scroller.evaluate(
+    (el) =>
+      new Promise((scrolled) => {
+        el.addEventListener("scroll", scrolled, { once: true });
+        el.scrollTop = el.scrollHeight / 2;
+      }),
+  );
   await sendOverSocket(page, room, ["fresh one", "fresh two"]);
   const button = page.getByRole("button", { name: "2 new messages" });
   await expect(button).toBeVisible();
