@@ -146,7 +146,7 @@ async fn connection(
         out: out.clone(),
         followed: HashMap::new(),
         last_typing: HashMap::new(),
-        acks: Some(acks::Acks::start(out.clone())),
+        acks: None,
     };
     let mut ping = tokio::time::interval(PING_EVERY);
     let mut last_heard = Instant::now();
@@ -280,7 +280,8 @@ struct Connection {
     followed: HashMap<i64, Followed>,
     last_typing: HashMap<i64, Instant>,
     /// Sends waiting for their commit; each answers with an ack or an error.
-    /// Taken when the server stops, to wait for every answer.
+    /// Started with the first send (most connections only listen), and
+    /// taken when the server stops, to wait for every answer.
     acks: Option<acks::Acks>,
 }
 
@@ -464,14 +465,16 @@ impl Connection {
                 body,
             )
             .await;
-        if let Some(acks) = &self.acks {
-            acks.push(acks::Pending {
-                queued,
-                room,
-                client_msg_id,
-            })
-            .await;
-        }
+        let out = &self.out;
+        let acks = self
+            .acks
+            .get_or_insert_with(|| acks::Acks::start(out.clone()));
+        acks.push(acks::Pending {
+            queued,
+            room,
+            client_msg_id,
+        })
+        .await;
     }
 
     async fn typing(&mut self, room: String) {
