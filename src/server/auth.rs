@@ -4,11 +4,16 @@
 //! `HttpOnly` cookie and stored only as its SHA-256. Sessions end after an
 //! idle and an absolute lifetime (both in `Leptos.toml`).
 
-use axum::extract::{FromRef, FromRequestParts};
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequestParts, Request};
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
 use sha2::{Digest, Sha256};
+use tokio::sync::OnceCell;
 
 use super::AppState;
 use super::db::{self, now_ms};
@@ -28,10 +33,18 @@ pub struct AuthUser(pub User);
 #[derive(Clone, Debug)]
 pub struct MaybeAuthUser(pub Option<User>);
 
-/// What a request's session resolved to, cached in the request's extensions
-/// so several extractors in one request look it up once.
-#[derive(Clone)]
-struct Resolved(Option<User>);
+/// Who made a request, resolved at most once per request. `with_caller`
+/// puts an empty one in every request's extensions; copies of the request's
+/// `Parts` (Leptos hands one to each server function a page runs) share it,
+/// so a page asking five times looks the session up once.
+#[derive(Clone, Default)]
+struct Caller(Arc<OnceCell<Option<User>>>);
+
+/// Middleware: gives the request its `Caller`.
+pub async fn with_caller(mut req: Request, next: Next) -> Response {
+    req.extensions_mut().insert(Caller::default());
+    next.run(req).await
+}
 
 impl<S> FromRequestParts<S> for MaybeAuthUser
 where
@@ -41,15 +54,15 @@ where
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        if let Some(Resolved(user)) = parts.extensions.get::<Resolved>() {
-            return Ok(MaybeAuthUser(user.clone()));
-        }
         let state = AppState::from_ref(state);
-        let user = match session_token(&parts.headers) {
-            Some(token) => user_for_token(&state, &token).await?,
-            None => None,
+        let resolve = async || match session_token(&parts.headers) {
+            Some(token) => user_for_token(&state, &token).await,
+            None => Ok(None),
         };
-        parts.extensions.insert(Resolved(user.clone()));
+        let user = match parts.extensions.get::<Caller>().cloned() {
+            Some(Caller(cell)) => cell.get_or_try_init(resolve).await?.clone(),
+            None => resolve().await?,
+        };
         Ok(MaybeAuthUser(user))
     }
 }

@@ -1,28 +1,25 @@
 //! The axum router: Leptos pages and server functions, the health check, the
 //! static files, and the layers every request passes through.
 
+use std::sync::OnceLock;
+
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::{Router, middleware};
 use leptos::prelude::provide_context;
-use std::sync::OnceLock;
-
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
-use super::{AppState, health, media, security, web, ws};
+use super::{AppState, auth, health, media, security, web, ws};
 use crate::app::{App, shell};
 
 /// Builds the whole application for `state`.
 pub fn app(state: AppState) -> Router {
     let routes = routes();
     let ctx_state = state.clone();
-    let context = move || {
-        provide_context(ctx_state.clone());
-        provide_context(web::Caller::default());
-    };
+    let context = move || provide_context(ctx_state.clone());
     let options = state.leptos_options.clone();
 
     let router = Router::new()
@@ -42,6 +39,7 @@ pub fn app(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(web::error_status))
+        .layer(middleware::from_fn(auth::with_caller))
         .layer(middleware::from_fn(security::refuse_cross_site))
         .layer(middleware::from_fn_with_state(
             state.clone(),

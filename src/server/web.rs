@@ -2,7 +2,6 @@
 //! client address, and HTTP statuses for errors.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::{ACCEPT, RETRY_AFTER};
@@ -10,10 +9,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
-use tokio::sync::OnceCell;
 
 use super::AppState;
-use super::auth::MaybeAuthUser;
+use super::auth::{AuthUser, MaybeAuthUser};
 use super::passwords::HashError;
 use crate::error::AppError;
 use crate::model::User;
@@ -34,29 +32,16 @@ fn outside_a_request() -> AppError {
     AppError::Internal
 }
 
-/// Who made the request, resolved once per request: a page's resources and
-/// server functions all ask, and each would otherwise look the session up
-/// again (`Parts` in the context is a copy per asker, so the extractor's
-/// own cache does not carry over). Provided with each request's context.
-#[derive(Clone, Default)]
-pub struct Caller(Arc<OnceCell<Option<User>>>);
-
 /// The logged-in caller of the current server function, if any.
 pub async fn current_user(state: &AppState) -> Result<Option<User>, AppError> {
-    let resolve = async || {
-        Ok(MaybeAuthUser::from_request_parts(&mut parts()?, state)
-            .await?
-            .0)
-    };
-    match use_context::<Caller>() {
-        Some(Caller(cell)) => cell.get_or_try_init(resolve).await.cloned(),
-        None => resolve().await,
-    }
+    Ok(MaybeAuthUser::from_request_parts(&mut parts()?, state)
+        .await?
+        .0)
 }
 
 /// The logged-in caller, or 401.
 pub async fn require_user(state: &AppState) -> Result<User, AppError> {
-    current_user(state).await?.ok_or(AppError::Unauthorized)
+    Ok(AuthUser::from_request_parts(&mut parts()?, state).await?.0)
 }
 
 /// The address the request came from (the proxy's, behind a proxy).

@@ -347,15 +347,7 @@ fn forms_work_without_javascript() {
         let back = res.headers()["location"].to_str().unwrap().to_owned();
         assert!(back.contains("/login") && back.contains("__err="), "{back}");
         // The page it goes back to shows the error.
-        let page = app
-            .http
-            .get(app.url(&back.replace(&app.url(""), "")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = app.page(&app.http, &back.replace(&app.url(""), "")).await;
         assert!(
             page.contains("role=\"alert\"") && page.contains("Wrong username or password."),
             "{page}"

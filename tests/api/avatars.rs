@@ -236,15 +236,7 @@ fn the_form_works_without_javascript() {
         assert_eq!(res.status(), 303);
         let to = res.headers()["location"].to_str().unwrap().to_owned();
         assert!(to.starts_with("/settings?avatar_error="), "{to}");
-        let page = p
-            .client
-            .get(app.url(&to))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = app.page(&p.client, &to).await;
         assert!(
             page.contains("role=\"alert\""),
             "the settings page shows the error"

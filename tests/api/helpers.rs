@@ -156,6 +156,12 @@ impl TestApp {
         Person { client, cookie, id }
     }
 
+    /// The page at `path` as `client` gets it, as text.
+    pub async fn page(&self, client: &reqwest::Client, path: &str) -> String {
+        let res = client.get(self.url(path)).send().await.expect("page");
+        res.text().await.expect("page text")
+    }
+
     /// `/api/me` for `client`: the user JSON, or `Null`.
     pub async fn me(&self, client: &reqwest::Client) -> serde_json::Value {
         let res = self.call(client, "me", &[]).await;

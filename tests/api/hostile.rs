@@ -362,15 +362,7 @@ fn markup_in_every_field_is_shown_as_text() {
         assert!(matches!(ws.next().await, ServerEvent::Ack { .. }));
 
         for path in [format!("/r/{room}"), "/".to_owned()] {
-            let html = ann
-                .client
-                .get(app.url(&path))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let html = app.page(&ann.client, &path).await;
             let body = &html[html.find("<body").unwrap()..];
             assert!(!body.contains("<script>alert"), "{path}: raw script");
             assert!(!body.contains("<img src=x"), "{path}: raw img");

@@ -1,0 +1,263 @@
+//! Storing one batch, set-based: a handful of statements however many
+//! messages it holds, each reading the batch's rows from one JSON parameter
+//! (see `db/messages.rs`), all in one transaction on the writer's connection.
+
+use std::collections::{HashMap, HashSet};
+
+use uuid::Uuid;
+
+use super::{Outcome, Request, Stored};
+use crate::error::AppError;
+use crate::model::UserId;
+use crate::server::db::{self, now_ms};
+
+/// Stores a batch in one transaction, set-based: one query finds what was
+/// stored before, one checks membership, one `UPDATE` per room takes its
+/// seqs, and one `INSERT` stores every new message. Messages keep the order
+/// they were queued in, within each room.
+pub(super) async fn write(
+    conn: &mut sqlx::SqliteConnection,
+    batch: &[Request],
+) -> Result<Vec<Outcome>, sqlx::Error> {
+    let now = now_ms();
+    let ids: Vec<String> = batch
+        .iter()
+        .map(|req| req.client_msg_id.hyphenated().to_string())
+        .collect();
+    db::transaction_on(conn, async |conn| {
+        let key = |i: usize| (batch[i].room_id, batch[i].sender.id, batch[i].client_msg_id);
+        let keys: Vec<_> = (0..batch.len())
+            .map(|i| db::messages::Key(batch[i].room_id, batch[i].sender.id, &ids[i]))
+            .collect();
+        let mut stored: HashMap<(i64, UserId, Uuid), Stored> = HashMap::new();
+        for found in db::messages::find_stored(conn, &json(&keys)?).await? {
+            let Ok(client_msg_id) = Uuid::parse_str(&found.client_msg_id) else {
+                continue;
+            };
+            let at = Stored {
+                id: found.id,
+                seq: found.seq,
+                created_at: found.created_at,
+            };
+            stored.insert((found.room_id, found.sender_id, client_msg_id), at);
+        }
+
+        // The first request for each message not stored yet; a repeat within
+        // the batch is answered like a repeat across batches.
+        let mut first: HashMap<(i64, UserId, Uuid), usize> = HashMap::new();
+        let mut fresh = Vec::new();
+        for i in 0..batch.len() {
+            if !stored.contains_key(&key(i)) && !first.contains_key(&key(i)) {
+                first.insert(key(i), i);
+                fresh.push(i);
+            }
+        }
+        let mut pairs: Vec<(i64, UserId)> = fresh
+            .iter()
+            .map(|&i| (batch[i].room_id, batch[i].sender.id))
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let members: HashSet<(i64, UserId)> = if pairs.is_empty() {
+            HashSet::new()
+        } else {
+            db::messages::members_among(conn, &json(&pairs)?)
+                .await?
+                .into_iter()
+                .collect()
+        };
+        fresh.retain(|&i| members.contains(&(batch[i].room_id, batch[i].sender.id)));
+
+        // Seqs: each room's block taken at once, handed out in queue order.
+        let mut per_room: HashMap<i64, i64> = HashMap::new();
+        for &i in &fresh {
+            *per_room.entry(batch[i].room_id).or_default() += 1;
+        }
+        let mut next_seq: HashMap<i64, i64> = HashMap::new();
+        for (room, n) in per_room {
+            if let Some(last) = db::messages::take_seqs(conn, room, n, now).await? {
+                next_seq.insert(room, last - n + 1);
+            }
+        }
+        let mut seqs: HashMap<usize, (i64, i64)> = HashMap::new();
+        let mut rows = Vec::with_capacity(fresh.len());
+        for &i in &fresh {
+            let Some(next) = next_seq.get_mut(&batch[i].room_id) else {
+                continue; // the room is gone
+            };
+            seqs.insert(i, (*next, rows.len() as i64));
+            let req = &batch[i];
+            rows.push(db::messages::NewRow(
+                req.room_id,
+                *next,
+                req.sender.id,
+                req.body.as_str(),
+                &ids[i],
+            ));
+            *next += 1;
+        }
+        // Row `k` of `rows` got id `first_id + k`.
+        let first_id = if rows.is_empty() {
+            0
+        } else {
+            db::messages::insert_all(conn, &json(&rows)?, rows.len(), now).await?
+        };
+
+        let outcomes = (0..batch.len())
+            .map(|i| {
+                if let Some(&at) = stored.get(&key(i)) {
+                    return Outcome::Again(at);
+                }
+                let origin = first[&key(i)];
+                let Some(&(seq, row)) = seqs.get(&origin) else {
+                    return Outcome::Refused(AppError::Forbidden(
+                        "You are no longer a member of this room.".into(),
+                    ));
+                };
+                let at = Stored {
+                    id: first_id + row,
+                    seq,
+                    created_at: now,
+                };
+                if origin == i {
+                    Outcome::New(at)
+                } else {
+                    Outcome::Again(at)
+                }
+            })
+            .collect();
+        Ok(outcomes)
+    })
+    .await
+}
+
+/// A batch's rows as the one JSON parameter the writer's statements read.
+fn json(rows: &impl serde::Serialize) -> Result<String, sqlx::Error> {
+    serde_json::to_string(rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write;
+    use crate::model::{MessageBody, User};
+    use crate::server::db;
+    use crate::server::writer::{Outcome, Request};
+    use uuid::Uuid;
+
+    fn request(room_id: i64, sender: i64, client_msg_id: Uuid, body: &str) -> Request {
+        Request {
+            room_id,
+            room: format!("room-{room_id}"),
+            sender: User {
+                id: sender,
+                name: format!("user-{sender}"),
+                avatar_url: None,
+            },
+            client_msg_id,
+            body: MessageBody::parse(body).unwrap(),
+            reply: tokio::sync::oneshot::channel().0,
+        }
+    }
+
+    fn stored(outcome: &Outcome) -> Option<(bool, i64)> {
+        match outcome {
+            Outcome::New(s) => Some((true, s.seq)),
+            Outcome::Again(s) => Some((false, s.seq)),
+            Outcome::Refused(_) => None,
+        }
+    }
+
+    /// One batch mixing two rooms, a repeat inside the batch, a repeat of
+    /// an earlier batch and a sender who is not a member: seqs per room in
+    /// queue order, each message stored once, repeats answered the same.
+    #[tokio::test]
+    async fn a_mixed_batch_is_stored_set_based() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = db::open(dir.path()).await.unwrap();
+        let ann = db::users::insert(&pool, "ann", "x").await.unwrap().unwrap();
+        let bob = db::users::insert(&pool, "bob", "x").await.unwrap().unwrap();
+        let eve = db::users::insert(&pool, "eve", "x").await.unwrap().unwrap();
+        let one = db::rooms::create(&pool, "one", "One", ann)
+            .await
+            .unwrap()
+            .id;
+        let two = db::rooms::create(&pool, "two", "Two", bob)
+            .await
+            .unwrap()
+            .id;
+        db::members::add(&pool, one, bob).await.unwrap();
+
+        let mut conn = pool.acquire().await.unwrap().detach();
+        let early = Uuid::new_v4();
+        let first = write(&mut conn, &[request(one, ann, early, "early")])
+            .await
+            .unwrap();
+        assert_eq!(stored(&first[0]), Some((true, 1)));
+
+        let twice = Uuid::new_v4();
+        let batch = [
+            request(one, bob, twice, "a"),
+            request(two, bob, Uuid::new_v4(), "b"),
+            request(one, ann, early, "early"),
+            request(one, bob, twice, "a"),
+            request(two, eve, Uuid::new_v4(), "not a member"),
+            request(one, ann, Uuid::new_v4(), "c"),
+            request(two, bob, Uuid::new_v4(), "d"),
+        ];
+        let outcomes = write(&mut conn, &batch).await.unwrap();
+        let got: Vec<_> = outcomes.iter().map(stored).collect();
+        assert_eq!(
+            got,
+            [
+                Some((true, 2)),
+                Some((true, 1)),
+                Some((false, 1)),
+                Some((false, 2)),
+                None,
+                Some((true, 3)),
+                Some((true, 2)),
+            ]
+        );
+
+        // Every id handed back is the stored row's id.
+        for (req, outcome) in batch.iter().zip(&outcomes) {
+            if let Outcome::New(at) | Outcome::Again(at) = outcome {
+                let rows = db::messages::page_after(&pool, req.room_id, at.seq - 1, 1)
+                    .await
+                    .unwrap();
+                assert_eq!(rows[0].id, at.id, "{}", req.body.as_str());
+            }
+        }
+
+        let bodies = |room| {
+            let pool = pool.clone();
+            async move {
+                db::messages::page_after(&pool, room, 0, 100)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|m| (m.seq, m.body))
+                    .collect::<Vec<_>>()
+            }
+        };
+        let s = |v: &str| v.to_owned();
+        assert_eq!(
+            bodies(one).await,
+            [(1, s("early")), (2, s("a")), (3, s("c"))]
+        );
+        assert_eq!(bodies(two).await, [(1, s("b")), (2, s("d"))]);
+        let last_seqs = (
+            db::rooms::by_id(&pool, one)
+                .await
+                .unwrap()
+                .unwrap()
+                .last_seq,
+            db::rooms::by_id(&pool, two)
+                .await
+                .unwrap()
+                .unwrap()
+                .last_seq,
+        );
+        assert_eq!(last_seqs, (3, 2));
+    }
+}
