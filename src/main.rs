@@ -30,10 +30,10 @@ async fn backup(file: &str) -> Result<(), Box<dyn std::error::Error>> {
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::load()?;
-    let pool = server::db::open(&config.data_dir).await?;
+    let db = server::db::open(&config.data_dir).await?;
     let addr = config.site_addr;
     tracing::info!(data = %config.database_path().display(), "database ready");
-    let state = AppState::new(pool.clone(), config);
+    let state = AppState::new(db.clone(), config);
     server::auth::spawn_purger(state.clone(), std::time::Duration::from_secs(3600));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -56,7 +56,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         })
         .await?;
     drain(&hub).await;
-    pool.close().await;
+    db.pool().close().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -21,9 +21,8 @@ pub async fn signup(username: String, password: String) -> Result<(), AppError> 
                 .map_err(|wait| {
                     too_many("Too many sign-ups and log-ins from your address.", wait)
                 })?;
-            let hash = state.hasher.hash(password).await?;
-            let Some(id) = db::users::insert(&state.pool, name.as_str(), hash.as_str()).await?
-            else {
+            let hash = state.hasher.reserve()?.hash(password).await?;
+            let Some(id) = db::users::insert(&state.db, name.as_str(), hash.as_str()).await? else {
                 return Err(AppError::Conflict(format!(
                     "The name \"{name}\" is taken. Choose another one."
                 )));
@@ -58,12 +57,14 @@ pub async fn login(
                 .login_by_name
                 .peek(&name_key)
                 .map_err(|wait| too_many("Too many failed log-ins for this name.", wait))?;
-            let found = db::users::credentials(&state.pool, username.trim_end()).await?;
+            // Turned away here, before the database, when hashing is full.
+            let slot = state.hasher.reserve()?;
+            let found = db::users::credentials(state.db.pool(), username.trim_end()).await?;
             let (id, hash) = match found {
                 Some((id, hash)) => (Some(id), Some(PasswordHashString::from_db(hash))),
                 None => (None, None),
             };
-            let ok = state.hasher.verify(password, hash).await?;
+            let ok = slot.verify(password, hash).await?;
             let Some(id) = id.filter(|_| ok) else {
                 let _ = limits.login_by_name.check(&name_key);
                 return Err(AppError::BadCredentials);

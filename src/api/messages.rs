@@ -30,7 +30,7 @@ pub async fn get_history(
             }
             let access = require_member(&state, &user, &room).await?;
             let rows = db::messages::page_before(
-                &state.pool,
+                state.db.pool(),
                 access.room.id,
                 before_seq,
                 i64::from(limit),
@@ -54,7 +54,7 @@ pub async fn mark_read(room: String, seq: i64) -> Result<(), AppError> {
             let state = app_state()?;
             let user = require_user(&state).await?;
             let access = require_member(&state, &user, &room).await?;
-            db::messages::mark_read(&state.pool, access.room.id, user.id, seq).await?;
+            db::messages::mark_read(&state.db, access.room.id, user.id, seq).await?;
             Ok(())
         }
         .await,

@@ -22,8 +22,7 @@ pub async fn create_room(name: String) -> Result<String, AppError> {
                 .rooms_by_user
                 .check(&user.id)
                 .map_err(|wait| too_many("You have created many rooms in the last hour.", wait))?;
-            let room =
-                db::rooms::create(&state.pool, &token::<16>(), name.as_str(), user.id).await?;
+            let room = db::rooms::create(&state.db, &token::<16>(), name.as_str(), user.id).await?;
             leptos_axum::redirect(&format!("/r/{}", room.public_id));
             Ok(room.public_id)
         }
@@ -39,7 +38,7 @@ pub async fn list_my_rooms() -> Result<Vec<RoomSummary>, AppError> {
         async move {
             let state = app_state()?;
             let user = require_user(&state).await?;
-            Ok(db::rooms::for_user(&state.pool, user.id).await?)
+            Ok(db::rooms::for_user(state.db.pool(), user.id).await?)
         }
         .await,
     )
@@ -58,12 +57,12 @@ pub async fn get_room(room: String) -> Result<RoomView, AppError> {
             let r = access.room;
             if !access.is_member {
                 return Ok(RoomView::Preview {
-                    member_count: db::members::count(&state.pool, r.id).await?,
+                    member_count: db::members::count(state.db.pool(), r.id).await?,
                     public_id: r.public_id,
                     name: r.name,
                 });
             }
-            let rows = db::members::list(&state.pool, r.id).await?;
+            let rows = db::members::list(state.db.pool(), r.id).await?;
             let last_read_seq = rows
                 .iter()
                 .find(|m| m.user.id == user.id)
@@ -77,7 +76,7 @@ pub async fn get_room(room: String) -> Result<RoomView, AppError> {
                 })
                 .collect();
             let messages =
-                db::messages::page_before(&state.pool, r.id, None, i64::from(FIRST_PAGE))
+                db::messages::page_before(state.db.pool(), r.id, None, i64::from(FIRST_PAGE))
                     .await?
                     .into_iter()
                     .map(|m| state.chat_message(&r.public_id, m))
@@ -105,7 +104,7 @@ pub async fn join_room(room: String) -> Result<(), AppError> {
             let state = app_state()?;
             let user = require_user(&state).await?;
             let r = find_room(&state, &room).await?;
-            if db::members::add(&state.pool, r.id, user.id).await? {
+            if db::members::add(&state.db, r.id, user.id).await? {
                 let member = Member {
                     user: user.clone(),
                     is_admin: false,
@@ -134,7 +133,7 @@ pub async fn leave_room(room: String) -> Result<(), AppError> {
             let state = app_state()?;
             let user = require_user(&state).await?;
             let access = require_member(&state, &user, &room).await?;
-            let outcome = db::members::remove(&state.pool, access.room.id, user.id).await?;
+            let outcome = db::members::remove(&state.db, access.room.id, user.id).await?;
             let event = ServerEvent::MemberLeft {
                 room: access.room.public_id.clone(),
                 user_id: user.id,
@@ -157,7 +156,7 @@ pub async fn rename_room(room: String, name: String) -> Result<(), AppError> {
             let user = require_user(&state).await?;
             let name = RoomName::parse(&name)?;
             let access = require_admin(&state, &user, &room).await?;
-            db::rooms::rename(&state.pool, access.room.id, name.as_str()).await?;
+            db::rooms::rename(&state.db, access.room.id, name.as_str()).await?;
             let event = ServerEvent::RoomRenamed {
                 room: access.room.public_id,
                 name: name.as_str().to_owned(),
@@ -186,7 +185,7 @@ pub async fn remove_member(room: String, user_id: UserId) -> Result<(), AppError
                 ));
             }
             require_target_member(&state, &access.room, user_id).await?;
-            let outcome = db::members::remove(&state.pool, access.room.id, user_id).await?;
+            let outcome = db::members::remove(&state.db, access.room.id, user_id).await?;
             let event = ServerEvent::MemberRemoved {
                 room: access.room.public_id.clone(),
                 user_id,
@@ -208,7 +207,7 @@ pub async fn make_admin(room: String, user_id: UserId) -> Result<(), AppError> {
             let user = require_user(&state).await?;
             let access = require_admin(&state, &user, &room).await?;
             require_target_member(&state, &access.room, user_id).await?;
-            if db::rooms::set_admin(&state.pool, access.room.id, user_id).await? {
+            if db::rooms::set_admin(&state.db, access.room.id, user_id).await? {
                 let event = ServerEvent::AdminChanged {
                     room: access.room.public_id,
                     user_id,
@@ -232,7 +231,7 @@ pub async fn delete_room(room: String) -> Result<(), AppError> {
             let state = app_state()?;
             let user = require_user(&state).await?;
             let access = require_admin(&state, &user, &room).await?;
-            db::rooms::delete(&state.pool, access.room.id).await?;
+            db::rooms::delete(&state.db, access.room.id).await?;
             let event = ServerEvent::RoomDeleted {
                 room: access.room.public_id,
             };

@@ -26,7 +26,7 @@ pub async fn find_room(state: &AppState, public_id: &str) -> Result<RoomRow, App
     if !is_room_public_id(public_id) {
         return Err(not_found());
     }
-    db::rooms::by_public_id(&state.pool, public_id)
+    db::rooms::by_public_id(state.db.pool(), public_id)
         .await?
         .ok_or_else(not_found)
 }
@@ -34,7 +34,7 @@ pub async fn find_room(state: &AppState, public_id: &str) -> Result<RoomRow, App
 /// The room and whether `user` is a member or its admin.
 pub async fn standing(state: &AppState, user: &User, public_id: &str) -> Result<Access, AppError> {
     let room = find_room(state, public_id).await?;
-    let is_member = db::members::is_member(&state.pool, room.id, user.id).await?;
+    let is_member = db::members::is_member(state.db.pool(), room.id, user.id).await?;
     Ok(Access {
         is_admin: is_member && room.admin_id == user.id,
         is_member,
@@ -78,7 +78,7 @@ pub async fn require_target_member(
     room: &RoomRow,
     target: UserId,
 ) -> Result<(), AppError> {
-    if db::members::is_member(&state.pool, room.id, target).await? {
+    if db::members::is_member(state.db.pool(), room.id, target).await? {
         Ok(())
     } else {
         Err(AppError::NotFound(

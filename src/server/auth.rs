@@ -103,11 +103,11 @@ pub async fn user_for_token(state: &AppState, token: &str) -> Result<Option<User
     let hash = hash_token(token);
     let now = now_ms();
     let idle = state.config.session_idle.as_millis() as i64;
-    let Some(live) = db::sessions::find_live(&state.pool, &hash, now, idle).await? else {
+    let Some(live) = db::sessions::find_live(state.db.pool(), &hash, now, idle).await? else {
         return Ok(None);
     };
     if now - live.last_seen_at > TOUCH_EVERY_MS {
-        db::sessions::touch(&state.pool, &hash, now).await?;
+        db::sessions::touch(&state.db, &hash, now).await?;
     }
     Ok(Some(state.user(live.user)))
 }
@@ -118,7 +118,7 @@ pub async fn start_session(state: &AppState, user_id: i64) -> Result<HeaderValue
     let now = now_ms();
     let absolute = state.config.session_absolute;
     db::sessions::insert(
-        &state.pool,
+        &state.db,
         &hash_token(&token),
         user_id,
         now,
@@ -131,7 +131,7 @@ pub async fn start_session(state: &AppState, user_id: i64) -> Result<HeaderValue
 /// Ends the session behind `headers`' cookie; returns a cookie that clears it.
 pub async fn end_session(state: &AppState, headers: &HeaderMap) -> Result<HeaderValue, AppError> {
     if let Some(token) = session_token(headers) {
-        db::sessions::delete(&state.pool, &hash_token(&token)).await?;
+        db::sessions::delete(&state.db, &hash_token(&token)).await?;
     }
     Ok(cookie(state, "", 0))
 }
@@ -155,7 +155,7 @@ pub fn spawn_purger(state: AppState, every: std::time::Duration) {
         loop {
             tick.tick().await;
             let idle = state.config.session_idle.as_millis() as i64;
-            match db::sessions::purge_expired(&state.pool, now_ms(), idle).await {
+            match db::sessions::purge_expired(&state.db, now_ms(), idle).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(purged = n, "expired sessions removed"),
                 Err(e) => tracing::warn!(error = %e, "purging sessions failed"),

@@ -128,7 +128,7 @@ async fn store_upload(
     tokio::fs::rename(&tmp, dir.join(&name))
         .await
         .map_err(io_error)?;
-    let old = match db::users::set_avatar(&state.pool, user_id, &name).await {
+    let old = match db::users::set_avatar(&state.db, user_id, &name).await {
         Ok(old) => old,
         Err(e) => {
             let _ = tokio::fs::remove_file(dir.join(&name)).await;

@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
-use sqlx::SqlitePool;
 
 use super::config::Config;
+use super::db::Db;
 use super::db::messages::MessageRow;
 use super::db::users::UserRow;
 use super::hub::Hub;
@@ -19,7 +19,7 @@ use crate::model::{ChatMessage, User, UserId};
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
-    pub pool: SqlitePool,
+    pub db: Db,
     pub config: Arc<Config>,
     pub leptos_options: LeptosOptions,
     pub hasher: Hasher,
@@ -74,15 +74,15 @@ impl Limiters {
 impl AppState {
     /// Builds the state and starts the message writer (so it needs a tokio
     /// runtime).
-    pub fn new(pool: SqlitePool, config: Config) -> Self {
+    pub fn new(db: Db, config: Config) -> Self {
         let hub = Hub::default();
         Self {
-            writer: Writer::spawn(pool.clone(), hub.clone()),
+            writer: Writer::spawn(db.clone(), hub.clone()),
             hub,
             leptos_options: config.leptos_options(),
             limits: Arc::new(Limiters::new(&config)),
             hasher: Hasher::default(),
-            pool,
+            db,
             config: Arc::new(config),
             started: Instant::now(),
         }

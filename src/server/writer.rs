@@ -13,6 +13,7 @@ mod store;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
+use super::db::Db;
 use super::hub::{Ends, Hub};
 use crate::error::AppError;
 use crate::model::{ChatMessage, MessageBody, ServerEvent, User};
@@ -48,9 +49,9 @@ pub struct Writer {
 impl Writer {
     /// Starts the writer task; it ends when every `Writer` handle is gone,
     /// after storing what was queued.
-    pub fn spawn(pool: sqlx::SqlitePool, hub: Hub) -> Self {
+    pub fn spawn(db: Db, hub: Hub) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(pool, hub, rx));
+        tokio::spawn(run(db, hub, rx));
         Self { tx }
     }
 
@@ -93,11 +94,11 @@ impl Answer {
     }
 }
 
-async fn run(pool: sqlx::SqlitePool, hub: Hub, mut rx: mpsc::Receiver<Request>) {
+async fn run(db: Db, hub: Hub, mut rx: mpsc::Receiver<Request>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut conn = None;
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        conn = commit(&pool, conn, &hub, std::mem::take(&mut batch)).await;
+        conn = commit(&db, conn, &hub, std::mem::take(&mut batch)).await;
     }
     tracing::info!("message writer stopped");
 }
@@ -117,18 +118,18 @@ enum Outcome {
 /// to use next, or `None` after a failure (it is then closed, and a fresh one
 /// is taken for the next batch).
 async fn commit(
-    pool: &sqlx::SqlitePool,
+    db: &Db,
     conn: Option<sqlx::SqliteConnection>,
     hub: &Hub,
     batch: Vec<Request>,
 ) -> Option<sqlx::SqliteConnection> {
     let conn = match conn {
         Some(conn) => Ok(conn),
-        None => pool.acquire().await.map(|c| c.detach()),
+        None => db.pool().acquire().await.map(|c| c.detach()),
     };
     let (conn, result) = match conn {
         Ok(mut conn) => {
-            let result = store::write(&mut conn, &batch).await;
+            let result = store::write(db, &mut conn, &batch).await;
             (result.is_ok().then_some(conn), result)
         }
         Err(e) => (None, Err(e)),

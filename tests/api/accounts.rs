@@ -62,7 +62,7 @@ fn signup_logs_in_with_a_safe_cookie() {
             .trim_start_matches("hearth_session=")
             .to_owned();
         let stored: Vec<Vec<u8>> = sqlx::query_scalar("SELECT token_hash FROM sessions")
-            .fetch_all(&app.state.pool)
+            .fetch_all(app.state.db.pool())
             .await
             .unwrap();
         assert_eq!(stored.len(), 2);
@@ -72,7 +72,7 @@ fn signup_logs_in_with_a_safe_cookie() {
                 .all(|h| h.len() == 32 && h != token.as_bytes())
         );
         let hash: String = sqlx::query_scalar("SELECT password_hash FROM users")
-            .fetch_one(&app.state.pool)
+            .fetch_one(app.state.db.pool())
             .await
             .unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
@@ -196,11 +196,11 @@ fn expired_sessions_stop_working_and_are_purged() {
         let absolute = app.person("frank").await;
         let idle = app.person("grace").await;
         sqlx::query("UPDATE sessions SET expires_at = 0 WHERE user_id = (SELECT id FROM users WHERE name = 'frank')")
-        .execute(&app.state.pool)
+        .execute(app.state.db.pool())
         .await
         .unwrap();
         sqlx::query("UPDATE sessions SET last_seen_at = 0 WHERE user_id = (SELECT id FROM users WHERE name = 'grace')")
-        .execute(&app.state.pool)
+        .execute(app.state.db.pool())
         .await
         .unwrap();
         assert!(app.me(&absolute.client).await.is_null());
@@ -208,7 +208,7 @@ fn expired_sessions_stop_working_and_are_purged() {
 
         let idle_ms = app.state.config.session_idle.as_millis() as i64;
         let purged = hearth::server::db::sessions::purge_expired(
-            &app.state.pool,
+            &app.state.db,
             hearth::server::db::now_ms(),
             idle_ms,
         )
@@ -224,16 +224,16 @@ fn using_the_site_renews_the_idle_lifetime() {
         let app = TestApp::spawn().await;
         let p = app.person("heidi").await;
         sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 3600000")
-            .execute(&app.state.pool)
+            .execute(app.state.db.pool())
             .await
             .unwrap();
         let before: i64 = sqlx::query_scalar("SELECT last_seen_at FROM sessions")
-            .fetch_one(&app.state.pool)
+            .fetch_one(app.state.db.pool())
             .await
             .unwrap();
         assert_eq!(app.me(&p.client).await["name"], "heidi");
         let after: i64 = sqlx::query_scalar("SELECT last_seen_at FROM sessions")
-            .fetch_one(&app.state.pool)
+            .fetch_one(app.state.db.pool())
             .await
             .unwrap();
         assert!(after > before + 3_000_000);

@@ -56,7 +56,7 @@ pub async fn try_upload(
 
 pub async fn avatar_column(app: &TestApp) -> Option<String> {
     sqlx::query_scalar("SELECT avatar FROM users")
-        .fetch_one(&app.state.pool)
+        .fetch_one(app.state.db.pool())
         .await
         .unwrap()
 }

@@ -42,7 +42,7 @@ fn healthz_follows_the_database() {
         let res = app.http.get(app.url("/healthz")).send().await.unwrap();
         assert_eq!(res.status(), 200);
 
-        app.state.pool.close().await;
+        app.state.db.pool().close().await;
         let res = app.http.get(app.url("/healthz")).send().await.unwrap();
         assert_eq!(res.status(), 503);
     })
@@ -66,7 +66,7 @@ fn the_database_is_created_with_the_schema() {
         let tables: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite%' ORDER BY name",
     )
-    .fetch_all(&app.state.pool)
+    .fetch_all(app.state.db.pool())
     .await
     .unwrap();
         assert_eq!(
@@ -74,12 +74,12 @@ fn the_database_is_created_with_the_schema() {
             ["messages", "room_members", "rooms", "sessions", "users"]
         );
         let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(&app.state.pool)
+            .fetch_one(app.state.db.pool())
             .await
             .unwrap();
         assert_eq!(mode, "wal");
         let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-            .fetch_one(&app.state.pool)
+            .fetch_one(app.state.db.pool())
             .await
             .unwrap();
         assert_eq!(fk, 1);

@@ -237,7 +237,7 @@ fn a_backup_taken_while_running_restores_every_message() {
         std::fs::copy(&dest, restored_dir.path().join("hearth.db")).unwrap();
         let restored = TestApp::spawn_in(restored_dir, |_| {}).await;
         let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM messages ORDER BY seq")
-            .fetch_all(&restored.state.pool)
+            .fetch_all(restored.state.db.pool())
             .await
             .unwrap();
         assert_eq!(

@@ -90,7 +90,7 @@ impl TestApp {
     pub async fn stop(mut self) -> TempDir {
         self.server.abort();
         let _ = (&mut self.server).await;
-        self.state.pool.close().await;
+        self.state.db.pool().close().await;
         self._dir.take().expect("stopped once")
     }
 
@@ -184,7 +184,7 @@ impl TestApp {
 
     pub async fn count(&self, table: &str) -> i64 {
         sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
-            .fetch_one(&self.state.pool)
+            .fetch_one(self.state.db.pool())
             .await
             .expect("count")
     }

@@ -13,7 +13,7 @@ use crate::ws_client::WsClient;
 
 async fn stored(app: &TestApp) -> Vec<(i64, String)> {
     sqlx::query_as("SELECT seq, body FROM messages ORDER BY room_id, seq")
-        .fetch_all(&app.state.pool)
+        .fetch_all(app.state.db.pool())
         .await
         .unwrap()
 }

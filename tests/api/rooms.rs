@@ -138,7 +138,7 @@ fn a_form_from_another_room_cannot_reach_into_this_one() {
         // The other admin names a member of *this* room in a call about their own room.
         let theirs: String =
             sqlx::query_scalar("SELECT public_id FROM rooms WHERE name = 'Elsewhere'")
-                .fetch_one(&w.app.state.pool)
+                .fetch_one(w.app.state.db.pool())
                 .await
                 .unwrap();
         let before = w.snapshot().await;
@@ -169,7 +169,7 @@ fn room_ids_are_unguessable_and_names_are_checked() {
         assert!(hearth::model::is_room_public_id(&a), "{a}");
         let name: String = sqlx::query_scalar("SELECT name FROM rooms WHERE public_id = ?")
             .bind(&a)
-            .fetch_one(&app.state.pool)
+            .fetch_one(app.state.db.pool())
             .await
             .unwrap();
         assert_eq!(name, "Trimmed");
@@ -243,7 +243,7 @@ fn my_rooms_are_listed_most_recently_active_first() {
         "UPDATE rooms SET last_active_at = last_active_at + 1000, last_seq = 3 WHERE public_id = ?",
     )
     .bind(&first)
-    .execute(&app.state.pool)
+    .execute(app.state.db.pool())
     .await
     .unwrap();
         let rooms: Value = app

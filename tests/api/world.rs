@@ -67,12 +67,12 @@ impl World {
     pub async fn snapshot(&self) -> Vec<String> {
         let rooms: Vec<(String, String, i64)> =
             sqlx::query_as("SELECT public_id, name, admin_id FROM rooms ORDER BY id")
-                .fetch_all(&self.app.state.pool)
+                .fetch_all(self.app.state.db.pool())
                 .await
                 .unwrap();
         let members: Vec<(i64, i64)> =
             sqlx::query_as("SELECT room_id, user_id FROM room_members ORDER BY room_id, user_id")
-                .fetch_all(&self.app.state.pool)
+                .fetch_all(self.app.state.db.pool())
                 .await
                 .unwrap();
         rooms

@@ -2,8 +2,8 @@
 
 use sqlx::SqlitePool;
 
-use super::now_ms;
 use super::users::UserRow;
+use super::{Db, now_ms};
 use crate::model::UserId;
 
 /// A member's user row and when they joined.
@@ -65,18 +65,22 @@ pub async fn is_member(
 
 /// Adds a member (nothing happens if they already are one); a newcomer starts
 /// with the room's history counted as read.
-pub async fn add(pool: &SqlitePool, room_id: i64, user_id: UserId) -> Result<bool, sqlx::Error> {
+pub async fn add(db: &Db, room_id: i64, user_id: UserId) -> Result<bool, sqlx::Error> {
     let now = now_ms();
-    let done = sqlx::query!(
-        "INSERT INTO room_members (room_id, user_id, joined_at, last_read_seq)
+    let done = db
+        .write(async |conn| {
+            sqlx::query!(
+                "INSERT INTO room_members (room_id, user_id, joined_at, last_read_seq)
          SELECT ?1, ?2, ?3, last_seq FROM rooms WHERE id = ?1
          ON CONFLICT DO NOTHING",
-        room_id,
-        user_id,
-        now
-    )
-    .execute(pool)
-    .await?;
+                room_id,
+                user_id,
+                now
+            )
+            .execute(&mut *conn)
+            .await
+        })
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -95,12 +99,8 @@ pub enum AfterRemoval {
 
 /// Removes a member in one transaction: when the admin goes, the role passes
 /// to the longest-standing member; when the last member goes, the room goes.
-pub async fn remove(
-    pool: &SqlitePool,
-    room_id: i64,
-    user_id: UserId,
-) -> Result<AfterRemoval, sqlx::Error> {
-    super::transaction(pool, async |tx| {
+pub async fn remove(db: &Db, room_id: i64, user_id: UserId) -> Result<AfterRemoval, sqlx::Error> {
+    db.write(async |tx| {
         let gone = sqlx::query!(
             "DELETE FROM room_members WHERE room_id = ?1 AND user_id = ?2",
             room_id,

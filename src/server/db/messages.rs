@@ -3,6 +3,7 @@
 
 use sqlx::{SqliteConnection, SqlitePool};
 
+use super::Db;
 use super::users::UserRow;
 use crate::model::UserId;
 
@@ -207,20 +208,23 @@ pub async fn insert_all(
 
 /// Marks the room read up to `seq` (never backwards, never past the end).
 pub async fn mark_read(
-    pool: &SqlitePool,
+    db: &Db,
     room_id: i64,
     user_id: UserId,
     seq: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "UPDATE room_members
+    db.write(async |conn| {
+        sqlx::query!(
+            "UPDATE room_members
          SET last_read_seq = MAX(last_read_seq, MIN(?3, (SELECT last_seq FROM rooms WHERE id = ?1)))
          WHERE room_id = ?1 AND user_id = ?2",
-        room_id,
-        user_id,
-        seq
-    )
-    .execute(pool)
+            room_id,
+            user_id,
+            seq
+        )
+        .execute(&mut *conn)
+        .await
+    })
     .await?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use sqlx::SqlitePool;
 
-use super::now_ms;
+use super::{Db, now_ms};
 use crate::model::{RoomSummary, UserId};
 
 /// A room row.
@@ -17,34 +17,35 @@ pub struct RoomRow {
 
 /// Creates a room with `admin_id` as its admin and first member.
 pub async fn create(
-    pool: &SqlitePool,
+    db: &Db,
     public_id: &str,
     name: &str,
     admin_id: UserId,
 ) -> Result<RoomRow, sqlx::Error> {
     let now = now_ms();
-    let id = super::transaction(pool, async |tx| {
-        let id = sqlx::query_scalar!(
-            r#"INSERT INTO rooms (public_id, name, admin_id, created_at, last_active_at)
+    let id = db
+        .write(async |tx| {
+            let id = sqlx::query_scalar!(
+                r#"INSERT INTO rooms (public_id, name, admin_id, created_at, last_active_at)
            VALUES (?1, ?2, ?3, ?4, ?4) RETURNING id AS "id!: i64""#,
-            public_id,
-            name,
-            admin_id,
-            now
-        )
-        .fetch_one(&mut *tx)
+                public_id,
+                name,
+                admin_id,
+                now
+            )
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query!(
+                "INSERT INTO room_members (room_id, user_id, joined_at) VALUES (?1, ?2, ?3)",
+                id,
+                admin_id,
+                now
+            )
+            .execute(&mut *tx)
+            .await?;
+            Ok(id)
+        })
         .await?;
-        sqlx::query!(
-            "INSERT INTO room_members (room_id, user_id, joined_at) VALUES (?1, ?2, ?3)",
-            id,
-            admin_id,
-            now
-        )
-        .execute(&mut *tx)
-        .await?;
-        Ok(id)
-    })
-    .await?;
     Ok(RoomRow {
         id,
         public_id: public_id.to_owned(),
@@ -68,35 +69,41 @@ pub async fn by_public_id(
     .await
 }
 
-pub async fn rename(pool: &SqlitePool, room_id: i64, name: &str) -> Result<(), sqlx::Error> {
-    sqlx::query!("UPDATE rooms SET name = ?2 WHERE id = ?1", room_id, name)
-        .execute(pool)
-        .await?;
+pub async fn rename(db: &Db, room_id: i64, name: &str) -> Result<(), sqlx::Error> {
+    db.write(async |conn| {
+        sqlx::query!("UPDATE rooms SET name = ?2 WHERE id = ?1", room_id, name)
+            .execute(&mut *conn)
+            .await
+    })
+    .await?;
     Ok(())
 }
 
 /// Hands the admin role to `user_id`, who must be a member.
-pub async fn set_admin(
-    pool: &SqlitePool,
-    room_id: i64,
-    user_id: UserId,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query!(
-        "UPDATE rooms SET admin_id = ?2
+pub async fn set_admin(db: &Db, room_id: i64, user_id: UserId) -> Result<bool, sqlx::Error> {
+    let done = db
+        .write(async |conn| {
+            sqlx::query!(
+                "UPDATE rooms SET admin_id = ?2
          WHERE id = ?1 AND EXISTS (SELECT 1 FROM room_members WHERE room_id = ?1 AND user_id = ?2)",
-        room_id,
-        user_id
-    )
-    .execute(pool)
-    .await?;
+                room_id,
+                user_id
+            )
+            .execute(&mut *conn)
+            .await
+        })
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Deletes the room with its messages and memberships (by cascade).
-pub async fn delete(pool: &SqlitePool, room_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query!("DELETE FROM rooms WHERE id = ?1", room_id)
-        .execute(pool)
-        .await?;
+pub async fn delete(db: &Db, room_id: i64) -> Result<(), sqlx::Error> {
+    db.write(async |conn| {
+        sqlx::query!("DELETE FROM rooms WHERE id = ?1", room_id)
+            .execute(&mut *conn)
+            .await
+    })
+    .await?;
     Ok(())
 }
 

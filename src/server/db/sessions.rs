@@ -2,25 +2,29 @@
 
 use sqlx::SqlitePool;
 
+use super::Db;
 use super::users::UserRow;
 use crate::model::UserId;
 
 pub async fn insert(
-    pool: &SqlitePool,
+    db: &Db,
     token_hash: &[u8],
     user_id: UserId,
     now: i64,
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at)
+    db.write(async |conn| {
+        sqlx::query!(
+            "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at)
          VALUES (?1, ?2, ?3, ?3, ?4)",
-        token_hash,
-        user_id,
-        now,
-        expires_at
-    )
-    .execute(pool)
+            token_hash,
+            user_id,
+            now,
+            expires_at
+        )
+        .execute(&mut *conn)
+        .await
+    })
     .await?;
     Ok(())
 }
@@ -62,32 +66,42 @@ pub async fn find_live(
 }
 
 /// Renews the idle lifetime.
-pub async fn touch(pool: &SqlitePool, token_hash: &[u8], now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "UPDATE sessions SET last_seen_at = ?2 WHERE token_hash = ?1",
-        token_hash,
-        now
-    )
-    .execute(pool)
+pub async fn touch(db: &Db, token_hash: &[u8], now: i64) -> Result<(), sqlx::Error> {
+    db.write(async |conn| {
+        sqlx::query!(
+            "UPDATE sessions SET last_seen_at = ?2 WHERE token_hash = ?1",
+            token_hash,
+            now
+        )
+        .execute(&mut *conn)
+        .await
+    })
     .await?;
     Ok(())
 }
 
-pub async fn delete(pool: &SqlitePool, token_hash: &[u8]) -> Result<(), sqlx::Error> {
-    sqlx::query!("DELETE FROM sessions WHERE token_hash = ?1", token_hash)
-        .execute(pool)
-        .await?;
+pub async fn delete(db: &Db, token_hash: &[u8]) -> Result<(), sqlx::Error> {
+    db.write(async |conn| {
+        sqlx::query!("DELETE FROM sessions WHERE token_hash = ?1", token_hash)
+            .execute(&mut *conn)
+            .await
+    })
+    .await?;
     Ok(())
 }
 
 /// Deletes every session past its absolute or idle end; returns how many.
-pub async fn purge_expired(pool: &SqlitePool, now: i64, idle_ms: i64) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query!(
-        "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen_at + ?2 <= ?1",
-        now,
-        idle_ms
-    )
-    .execute(pool)
-    .await?;
+pub async fn purge_expired(db: &Db, now: i64, idle_ms: i64) -> Result<u64, sqlx::Error> {
+    let done = db
+        .write(async |conn| {
+            sqlx::query!(
+                "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen_at + ?2 <= ?1",
+                now,
+                idle_ms
+            )
+            .execute(&mut *conn)
+            .await
+        })
+        .await?;
     Ok(done.rows_affected())
 }

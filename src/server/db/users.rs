@@ -2,7 +2,7 @@
 
 use sqlx::SqlitePool;
 
-use super::now_ms;
+use super::{Db, now_ms};
 use crate::model::UserId;
 
 /// A user row without the password hash.
@@ -15,22 +15,25 @@ pub struct UserRow {
 
 /// Inserts a user; `Ok(None)` when the name is taken (in any case).
 pub async fn insert(
-    pool: &SqlitePool,
+    db: &Db,
     name: &str,
     password_hash: &str,
 ) -> Result<Option<UserId>, sqlx::Error> {
     let now = now_ms();
     // The only unique constraint besides the key is the name's, so "no row
     // returned" means exactly "that name is taken".
-    sqlx::query_scalar!(
-        r#"INSERT INTO users (name, password_hash, created_at) VALUES (?1, ?2, ?3)
+    db.write(async |conn| {
+        sqlx::query_scalar!(
+            r#"INSERT INTO users (name, password_hash, created_at) VALUES (?1, ?2, ?3)
            ON CONFLICT DO NOTHING
            RETURNING id AS "id!: i64""#,
-        name,
-        password_hash,
-        now
-    )
-    .fetch_optional(pool)
+            name,
+            password_hash,
+            now
+        )
+        .fetch_optional(&mut *conn)
+        .await
+    })
     .await
 }
 
@@ -59,12 +62,8 @@ pub async fn by_id(pool: &SqlitePool, id: UserId) -> Result<Option<UserRow>, sql
 }
 
 /// Sets the avatar file name, returning the one it replaced.
-pub async fn set_avatar(
-    pool: &SqlitePool,
-    id: UserId,
-    avatar: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    super::transaction(pool, async |tx| {
+pub async fn set_avatar(db: &Db, id: UserId, avatar: &str) -> Result<Option<String>, sqlx::Error> {
+    db.write(async |tx| {
         let old = sqlx::query_scalar!("SELECT avatar FROM users WHERE id = ?1", id)
             .fetch_one(&mut *tx)
             .await?;

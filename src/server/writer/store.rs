@@ -9,13 +9,14 @@ use uuid::Uuid;
 use super::{Outcome, Request, Stored};
 use crate::error::AppError;
 use crate::model::UserId;
-use crate::server::db::{self, now_ms};
+use crate::server::db::{self, Db, now_ms};
 
 /// Stores a batch in one transaction, set-based: one query finds what was
 /// stored before, one checks membership, one `UPDATE` per room takes its
 /// seqs, and one `INSERT` stores every new message. Messages keep the order
 /// they were queued in, within each room.
 pub(super) async fn write(
+    db: &Db,
     conn: &mut sqlx::SqliteConnection,
     batch: &[Request],
 ) -> Result<Vec<Outcome>, sqlx::Error> {
@@ -24,7 +25,7 @@ pub(super) async fn write(
         .iter()
         .map(|req| req.client_msg_id.hyphenated().to_string())
         .collect();
-    db::transaction_on(conn, async |conn| {
+    db.write_on(conn, async |conn| {
         let key = |i: usize| (batch[i].room_id, batch[i].sender.id, batch[i].client_msg_id);
         let keys: Vec<_> = (0..batch.len())
             .map(|i| db::messages::Key(batch[i].room_id, batch[i].sender.id, &ids[i]))
@@ -173,23 +174,23 @@ mod tests {
     #[tokio::test]
     async fn a_mixed_batch_is_stored_set_based() {
         let dir = tempfile::tempdir().unwrap();
-        let pool = db::open(dir.path()).await.unwrap();
-        let ann = db::users::insert(&pool, "ann", "x").await.unwrap().unwrap();
-        let bob = db::users::insert(&pool, "bob", "x").await.unwrap().unwrap();
-        let eve = db::users::insert(&pool, "eve", "x").await.unwrap().unwrap();
-        let one = db::rooms::create(&pool, "one", "One", ann)
+        let data = db::open(dir.path()).await.unwrap();
+        let ann = db::users::insert(&data, "ann", "x").await.unwrap().unwrap();
+        let bob = db::users::insert(&data, "bob", "x").await.unwrap().unwrap();
+        let eve = db::users::insert(&data, "eve", "x").await.unwrap().unwrap();
+        let one = db::rooms::create(&data, "one", "One", ann)
             .await
             .unwrap()
             .id;
-        let two = db::rooms::create(&pool, "two", "Two", bob)
+        let two = db::rooms::create(&data, "two", "Two", bob)
             .await
             .unwrap()
             .id;
-        db::members::add(&pool, one, bob).await.unwrap();
+        db::members::add(&data, one, bob).await.unwrap();
 
-        let mut conn = pool.acquire().await.unwrap().detach();
+        let mut conn = data.pool().acquire().await.unwrap().detach();
         let early = Uuid::new_v4();
-        let first = write(&mut conn, &[request(one, ann, early, "early")])
+        let first = write(&data, &mut conn, &[request(one, ann, early, "early")])
             .await
             .unwrap();
         assert_eq!(stored(&first[0]), Some((true, 1)));
@@ -204,7 +205,7 @@ mod tests {
             request(one, ann, Uuid::new_v4(), "c"),
             request(two, bob, Uuid::new_v4(), "d"),
         ];
-        let outcomes = write(&mut conn, &batch).await.unwrap();
+        let outcomes = write(&data, &mut conn, &batch).await.unwrap();
         let got: Vec<_> = outcomes.iter().map(stored).collect();
         assert_eq!(
             got,
@@ -222,7 +223,7 @@ mod tests {
         // Every id handed back is the stored row's id.
         for (req, outcome) in batch.iter().zip(&outcomes) {
             if let Outcome::New(at) | Outcome::Again(at) = outcome {
-                let rows = db::messages::page_after(&pool, req.room_id, at.seq - 1, 1)
+                let rows = db::messages::page_after(data.pool(), req.room_id, at.seq - 1, 1)
                     .await
                     .unwrap();
                 assert_eq!(rows[0].id, at.id, "{}", req.body.as_str());
@@ -230,7 +231,7 @@ mod tests {
         }
 
         let bodies = |room| {
-            let pool = pool.clone();
+            let pool = data.pool().clone();
             async move {
                 db::messages::page_after(&pool, room, 0, 100)
                     .await
@@ -247,12 +248,12 @@ mod tests {
         );
         assert_eq!(bodies(two).await, [(1, s("b")), (2, s("d"))]);
         let last_seqs = (
-            db::rooms::by_id(&pool, one)
+            db::rooms::by_id(data.pool(), one)
                 .await
                 .unwrap()
                 .unwrap()
                 .last_seq,
-            db::rooms::by_id(&pool, two)
+            db::rooms::by_id(data.pool(), two)
                 .await
                 .unwrap()
                 .unwrap()

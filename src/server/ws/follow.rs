@@ -34,7 +34,7 @@ pub async fn follow(
     out: Outbox,
 ) {
     let Live { mut rx, mut stop } = live;
-    let Ok(Some(row)) = db::rooms::by_id(&state.pool, room_id).await else {
+    let Ok(Some(row)) = db::rooms::by_id(state.db.pool(), room_id).await else {
         return;
     };
     let mut last = since_seq.min(row.last_seq);
@@ -154,13 +154,14 @@ async fn catch_up(
     out: &Outbox,
 ) -> Option<i64> {
     loop {
-        let rows = match db::messages::page_after(&state.pool, room_id, after, REPLAY_LIMIT).await {
-            Ok(rows) => rows,
-            Err(e) => {
-                tracing::error!(error = %e, "replaying a room failed");
-                return None;
-            }
-        };
+        let rows =
+            match db::messages::page_after(state.db.pool(), room_id, after, REPLAY_LIMIT).await {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::error!(error = %e, "replaying a room failed");
+                    return None;
+                }
+            };
         let Some(last) = rows.last().map(|r| r.seq) else {
             return Some(after);
         };
