@@ -35,7 +35,7 @@ usage: hearth-bench <command> [options]
             <out>/report.json and <out>/report.md
             --out DIR (target/bench)  --hearth BIN (target/release/hearth)
             --site DIR (target/site)  --hello-site DIR (bench/hello/target/site)
-            --rounds N (3)  --connections N (19000)  --only a,b,...
+            --rounds N (5)  --connections N (19000)  --only a,b,...
             --server-cpu N (0)  --client-cpu N (1)  --quick  --no-profile
   fixture   a fresh database for the scenarios, written straight into SQLite
             --hearth BIN  --dir DIR (must be new or empty)  --users N (19000)

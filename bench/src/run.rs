@@ -69,7 +69,7 @@ impl Options {
             hearth: args.get_or("hearth", PathBuf::from("target/release/hearth"))?,
             site: args.get_or("site", PathBuf::from("target/site"))?,
             hello_site: args.get_or("hello-site", PathBuf::from("bench/hello/target/site"))?,
-            rounds: args.get_or("rounds", if quick { 1 } else { 3 })?,
+            rounds: args.get_or("rounds", if quick { 1 } else { 5 })?,
             quick,
             only,
             server_cpu: args.get_or("server-cpu", 0)?,
@@ -180,6 +180,7 @@ impl Ctx {
         let db = data.join("hearth.db");
         std::fs::copy(Fixture::db_path(&self.fixture_dir), &db)
             .with_context(|| format!("copying the fixture database to {}", db.display()))?;
+        settle_disk();
         Ok(data)
     }
 
@@ -403,4 +404,14 @@ pub fn exists_dir(p: &Path, what: &str, hint: &str) -> Result<()> {
         bail!("{what} not found at {} ({hint})", p.display());
     }
     Ok(())
+}
+
+/// Writes every dirty page on the machine to disk and waits: the copy just
+/// made, and whatever earlier rounds left behind. Otherwise that writeback
+/// runs during the next measurement and lands on its fsyncs (Hearth commits
+/// with `synchronous=FULL`), so one round's disk traffic would be charged to
+/// the next.
+fn settle_disk() {
+    // SAFETY: sync(2) takes no arguments and cannot fail.
+    unsafe { libc::sync() }
 }

@@ -3,14 +3,16 @@
 //! `subscribe` joins a room's broadcast channel, `send` numbers the message,
 //! serialises it once and broadcasts it, and acknowledges at once.
 //!
-//! Like with like: the same axum/tungstenite stack and the same socket
-//! settings as Hearth's `src/server/ws.rs` (4 KiB read buffer, write buffer
-//! 0 = every frame written at once, 64 KiB frame limit), the same frame
-//! shapes, the same runtime (`#[tokio::main]`'s, one worker per allowed
-//! core), and the same broadcast capacity (1024) as Hearth's hub.
+//! Like with like: the same axum/tungstenite stack as Hearth's
+//! `src/server/ws.rs` (4 KiB read buffer, 64 KiB frame limit), the same
+//! frame shapes and the same runtime (`#[tokio::main]`'s, one worker per
+//! allowed core). Being minimal, it writes every frame at once (write buffer
+//! 0) with a broadcast capacity of 1024 per room; Hearth writes the frames
+//! queued for a connection in one burst through a 4 KiB buffer and holds
+//! 128 per room (see `bench/FINDINGS.md` for what each changed).
 //!
-//! One difference, on purpose: accepted sockets get `TCP_NODELAY`, as any
-//! server that pushes small frames must. Without it a frame written while the
+//! Accepted sockets get `TCP_NODELAY`, as Hearth's do and as any server
+//! that pushes small frames must. Without it a frame written while the
 //! previous one is unacknowledged waits for the client's delayed ACK (40 ms
 //! on Linux), and the fan-out latency measures that timer instead of the
 //! server (on this machine: p50 13 ms / p99 31 ms without, 1.4 ms / 3.1 ms
