@@ -7,7 +7,7 @@
 //! keeps its 19 MiB of argon2 memory between hashes (see `with_memory`).
 
 use std::cell::RefCell;
-use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use argon2::password_hash::{
@@ -91,31 +91,28 @@ fn dummy_hash() -> &'static str {
 type Job = Box<dyn FnOnce() + Send>;
 
 /// The threads hashes run on, one per core, started on first use.
-fn hashing_threads() -> &'static mpsc::Sender<Job> {
-    static JOBS: OnceLock<mpsc::Sender<Job>> = OnceLock::new();
+fn hashing_threads() -> &'static flume::Sender<Job> {
+    static JOBS: OnceLock<flume::Sender<Job>> = OnceLock::new();
     JOBS.get_or_init(|| {
         return_big_blocks_to_the_system();
-        let (jobs, queue) = mpsc::channel::<Job>();
-        let queue = Arc::new(Mutex::new(queue));
+        // Many receivers, so each idle thread times out, and gives its
+        // memory back, on its own.
+        let (jobs, queue) = flume::unbounded::<Job>();
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         for i in 0..cores {
-            let queue = Arc::clone(&queue);
+            let queue = queue.clone();
             std::thread::Builder::new()
                 .name(format!("hearth-hash-{i}"))
                 .spawn(move || {
                     lowest_priority();
                     loop {
-                        let job = queue
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .recv_timeout(KEEP_MEMORY_WHILE_IDLE);
-                        match job {
+                        match queue.recv_timeout(KEEP_MEMORY_WHILE_IDLE) {
                             // A panic drops the job's answer: that caller gets an error.
                             Ok(job) => {
                                 let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
                             }
-                            Err(mpsc::RecvTimeoutError::Timeout) => release_memory(),
-                            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                            Err(flume::RecvTimeoutError::Timeout) => release_memory(),
+                            Err(flume::RecvTimeoutError::Disconnected) => return,
                         }
                     }
                 })
