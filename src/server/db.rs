@@ -14,9 +14,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::Mutex;
 
 /// Embedded migrations, applied at every start-up.
@@ -54,8 +53,8 @@ pub fn connect_options(path: &Path) -> SqliteConnectOptions {
         .pragma("temp_store", "memory")
 }
 
-/// The database: a pool of connections, and the one gate every write
-/// passes.
+/// The database: a pool of connections for reads, and one connection, behind
+/// a first-come-first-served lock, for every write.
 ///
 /// SQLite lets one connection write at a time. A second one that tries gets
 /// `SQLITE_BUSY`, and its busy handler sleeps and tries again (1, 2, 5,
@@ -63,20 +62,22 @@ pub fn connect_options(path: &Path) -> SqliteConnectOptions {
 /// a steady writer can keep a rare one waiting for its whole timeout. Under
 /// a burst of log-ins the message writer slept ~1 ms a dozen times a
 /// second, and a log-in's session `INSERT` up to 80 ms. Writes in Hearth
-/// queue for the gate instead, first come first served and woken the moment
-/// the write before ends; the busy timeout is left for writers from outside
-/// the process.
+/// queue for the write connection instead, woken the moment the write
+/// before ends; the busy timeout is left for writers from outside the
+/// process. One connection for all writes also keeps its page cache: SQLite
+/// drops a connection's cache whenever another connection has written.
 #[derive(Clone)]
 pub struct Db {
     pool: SqlitePool,
-    gate: Arc<Mutex<()>>,
+    /// `None` until the first write, and after a write that failed.
+    writer: Arc<Mutex<Option<SqliteConnection>>>,
 }
 
 impl Db {
     pub fn new(pool: SqlitePool) -> Self {
         Self {
             pool,
-            gate: Arc::default(),
+            writer: Arc::default(),
         }
     }
 
@@ -85,55 +86,36 @@ impl Db {
         &self.pool
     }
 
-    /// Runs `work` as one transaction on a pooled connection, in its turn.
+    /// Runs `work` as one transaction on the write connection, in its turn.
+    /// After any failure, and when the caller stops waiting halfway, the
+    /// connection is closed (the next write opens another), so no later
+    /// statement can run inside a transaction left open.
     pub async fn write<T>(
         &self,
         work: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, sqlx::Error>,
     ) -> Result<T, sqlx::Error> {
-        let _turn = self.gate.lock().await;
-        transaction(&self.pool, work).await
-    }
-
-    /// `write` on a connection the caller holds. After an error the caller
-    /// must drop `conn`, not use it again.
-    pub async fn write_on<T>(
-        &self,
-        conn: &mut SqliteConnection,
-        work: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, sqlx::Error>,
-    ) -> Result<T, sqlx::Error> {
-        let _turn = self.gate.lock().await;
-        transaction_on(conn, work).await
+        let mut turn = self.writer.lock().await;
+        let mut conn = match turn.take() {
+            Some(conn) => conn,
+            None => self.pool.acquire().await?.detach(),
+        };
+        let value = transaction(&mut conn, work).await?;
+        *turn = Some(conn);
+        Ok(value)
     }
 }
 
-/// Runs `work` inside `BEGIN IMMEDIATE … COMMIT` on one pooled connection.
+/// Runs `work` inside `BEGIN IMMEDIATE … COMMIT` on `conn`.
 ///
 /// Every write in Hearth goes through here (by way of `Db`) rather than sqlx's
 /// `Transaction`: after a `COMMIT` that fails (disk full, I/O error) SQLite
 /// has already rolled back, and sqlx 0.8's own nesting count drifts, turning
 /// the next `begin` on that connection into a savepoint that never reaches
-/// disk (launchbadge/sqlx#3742). Here any failure, and a caller that stops
-/// waiting halfway, closes the connection instead of returning it to the
-/// pool, so no later statement can run inside a transaction left open.
-/// `IMMEDIATE` takes the write lock up front, so a database busy with a
-/// writer from outside waits for the busy timeout instead of failing on the
-/// first write.
+/// disk (launchbadge/sqlx#3742). So after any failure the connection is
+/// closed (see `Db::write`), never used again. `IMMEDIATE` takes the write lock up front,
+/// so a database busy with a writer from outside waits for the busy timeout
+/// instead of failing on the first write.
 async fn transaction<T>(
-    pool: &SqlitePool,
-    work: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, sqlx::Error>,
-) -> Result<T, sqlx::Error> {
-    let mut open = Open {
-        conn: pool.acquire().await?,
-        committed: false,
-    };
-    let value = transaction_on(&mut open.conn, work).await?;
-    open.committed = true;
-    Ok(value)
-}
-
-/// `transaction` on a connection the caller holds. After an error the
-/// caller must drop `conn`, not use it again.
-async fn transaction_on<T>(
     conn: &mut SqliteConnection,
     work: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, sqlx::Error>,
 ) -> Result<T, sqlx::Error> {
@@ -149,20 +131,6 @@ async fn transaction_on<T>(
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
     }
     result
-}
-
-/// A connection inside `transaction`: closed, not pooled, unless committed.
-struct Open {
-    conn: PoolConnection<Sqlite>,
-    committed: bool,
-}
-
-impl Drop for Open {
-    fn drop(&mut self) {
-        if !self.committed {
-            self.conn.close_on_drop();
-        }
-    }
 }
 
 /// Opens (creating if needed) `<data dir>/hearth.db` and runs the migrations.
@@ -253,5 +221,30 @@ mod tests {
         }
         let expected: Vec<_> = (first + 1..=first + 20).collect();
         assert_eq!(ids, expected);
+    }
+
+    /// A write whose caller stops waiting halfway commits nothing, and the
+    /// next write is not caught inside its transaction.
+    #[tokio::test]
+    async fn a_write_dropped_halfway_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(dir.path()).await.unwrap();
+        let stuck = db.write(async |conn| {
+            sqlx::query(
+                "INSERT INTO users (name, password_hash, created_at) VALUES ('half', 'x', 0)",
+            )
+            .execute(&mut *conn)
+            .await?;
+            std::future::pending::<()>().await;
+            Ok(())
+        });
+        let gave_up = tokio::time::timeout(Duration::from_millis(200), stuck).await;
+        assert!(gave_up.is_err(), "the write cannot finish");
+        assert!(users::insert(&db, "after", "x").await.unwrap().is_some());
+        let names: Vec<String> = sqlx::query_scalar("SELECT name FROM users")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(names, ["after"]);
     }
 }

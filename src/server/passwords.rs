@@ -235,7 +235,7 @@ impl Hasher {
             .map_err(|_| HashError::Busy)?;
         Ok(Slot {
             running: Arc::clone(&self.running),
-            _waiting: waiting,
+            waiting,
         })
     }
 }
@@ -243,7 +243,7 @@ impl Hasher {
 /// A reserved place for one hash: spent by `hash` or `verify`.
 pub struct Slot {
     running: Arc<Semaphore>,
-    _waiting: OwnedSemaphorePermit,
+    waiting: OwnedSemaphorePermit,
 }
 
 impl Slot {
@@ -251,11 +251,21 @@ impl Slot {
         self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HashError> {
-        let _running = self.running.acquire().await.map_err(|_| HashError::Busy)?;
+        let running = Arc::clone(&self.running)
+            .acquire_owned()
+            .await
+            .map_err(|_| HashError::Busy)?;
+        let waiting = self.waiting;
         let (done, result) = oneshot::channel();
         hashing_threads()
             .send(Box::new(move || {
-                let _ = done.send(work());
+                // Both places stay taken until the hash is done, even if the
+                // caller has gone: clients that hang up cannot queue more
+                // hashing than the cores do.
+                let _places = (running, waiting);
+                if !done.is_closed() {
+                    let _ = done.send(work());
+                }
             }))
             .map_err(|_| HashError::Failed("the hashing threads are gone".into()))?;
         result
@@ -274,7 +284,8 @@ impl Slot {
     }
 
     /// Whether `password` matches `hash`; with `None` (no such user) it checks
-    /// against a dummy hash and answers `false`, taking the same time.
+    /// against a dummy hash and answers `false`, taking the same time. A
+    /// stored hash that cannot be read answers `false` too (and is logged).
     #[tracing::instrument(skip_all)]
     pub async fn verify(
         self,
@@ -284,11 +295,15 @@ impl Slot {
         self.run(move || {
             let real = hash.is_some();
             let phc = hash.map_or_else(|| dummy_hash().to_owned(), |h| h.0);
-            let ok = verify_phc(password.as_bytes(), &phc)
-                .map_err(|e| HashError::Failed(e.to_string()))?;
-            Ok(ok && real)
+            let ok = verify_phc(password.as_bytes(), &phc).unwrap_or_else(|e| {
+                // The same answer as a wrong password: no sign to the caller
+                // that this name exists.
+                tracing::error!(error = %e, "a stored password hash cannot be read");
+                false
+            });
+            ok && real
         })
-        .await?
+        .await
     }
 }
 
@@ -317,6 +332,9 @@ mod tests {
         assert!(verify("correct horse", Some(h.clone())).await.unwrap());
         assert!(!verify("wrong horse", Some(h)).await.unwrap());
         assert!(!verify("correct horse", None).await.unwrap());
+        // A stored hash that cannot be read is a wrong password, not an error.
+        let unreadable = PasswordHashString::from_db("$argon2id$v=19$m=8,t=1,p=1$bm8".into());
+        assert!(!verify("correct horse", Some(unreadable)).await.unwrap());
     }
 
     /// Once every waiting place is taken, the next reservation is refused

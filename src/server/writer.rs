@@ -96,9 +96,8 @@ impl Answer {
 
 async fn run(db: Db, hub: Hub, mut rx: mpsc::Receiver<Request>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    let mut conn = None;
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        conn = commit(&db, conn, &hub, std::mem::take(&mut batch)).await;
+        commit(&db, &hub, std::mem::take(&mut batch)).await;
     }
     tracing::info!("message writer stopped");
 }
@@ -111,30 +110,9 @@ enum Outcome {
     Refused(AppError),
 }
 
-/// Stores a batch and answers it. The writer keeps one connection of its
-/// own, out of the pool: SQLite drops a connection's page cache whenever
-/// another connection has written, so taking any pooled connection per batch
-/// read the same pages again from the OS every time. Returns the connection
-/// to use next, or `None` after a failure (it is then closed, and a fresh one
-/// is taken for the next batch).
-async fn commit(
-    db: &Db,
-    conn: Option<sqlx::SqliteConnection>,
-    hub: &Hub,
-    batch: Vec<Request>,
-) -> Option<sqlx::SqliteConnection> {
-    let conn = match conn {
-        Some(conn) => Ok(conn),
-        None => db.pool().acquire().await.map(|c| c.detach()),
-    };
-    let (conn, result) = match conn {
-        Ok(mut conn) => {
-            let result = store::write(db, &mut conn, &batch).await;
-            (result.is_ok().then_some(conn), result)
-        }
-        Err(e) => (None, Err(e)),
-    };
-    match result {
+/// Stores a batch and answers it.
+async fn commit(db: &Db, hub: &Hub, batch: Vec<Request>) {
+    match store::write(db, &batch).await {
         Ok(outcomes) => {
             for (req, outcome) in batch.into_iter().zip(outcomes) {
                 let answer = match outcome {
@@ -155,7 +133,6 @@ async fn commit(
             }
         }
     }
-    conn
 }
 
 fn publish(hub: &Hub, req: &Request, stored: Stored) {

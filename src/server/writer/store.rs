@@ -1,6 +1,6 @@
 //! Storing one batch, set-based: a handful of statements however many
 //! messages it holds, each reading the batch's rows from one JSON parameter
-//! (see `db/messages.rs`), all in one transaction on the writer's connection.
+//! (see `db/messages.rs`), all in one transaction (`Db::write`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -15,17 +15,13 @@ use crate::server::db::{self, Db, now_ms};
 /// stored before, one checks membership, one `UPDATE` per room takes its
 /// seqs, and one `INSERT` stores every new message. Messages keep the order
 /// they were queued in, within each room.
-pub(super) async fn write(
-    db: &Db,
-    conn: &mut sqlx::SqliteConnection,
-    batch: &[Request],
-) -> Result<Vec<Outcome>, sqlx::Error> {
+pub(super) async fn write(db: &Db, batch: &[Request]) -> Result<Vec<Outcome>, sqlx::Error> {
     let now = now_ms();
     let ids: Vec<String> = batch
         .iter()
         .map(|req| req.client_msg_id.hyphenated().to_string())
         .collect();
-    db.write_on(conn, async |conn| {
+    db.write(async |conn| {
         let key = |i: usize| (batch[i].room_id, batch[i].sender.id, batch[i].client_msg_id);
         let keys: Vec<_> = (0..batch.len())
             .map(|i| db::messages::Key(batch[i].room_id, batch[i].sender.id, &ids[i]))
@@ -188,9 +184,8 @@ mod tests {
             .id;
         db::members::add(&data, one, bob).await.unwrap();
 
-        let mut conn = data.pool().acquire().await.unwrap().detach();
         let early = Uuid::new_v4();
-        let first = write(&data, &mut conn, &[request(one, ann, early, "early")])
+        let first = write(&data, &[request(one, ann, early, "early")])
             .await
             .unwrap();
         assert_eq!(stored(&first[0]), Some((true, 1)));
@@ -205,7 +200,7 @@ mod tests {
             request(one, ann, Uuid::new_v4(), "c"),
             request(two, bob, Uuid::new_v4(), "d"),
         ];
-        let outcomes = write(&data, &mut conn, &batch).await.unwrap();
+        let outcomes = write(&data, &batch).await.unwrap();
         let got: Vec<_> = outcomes.iter().map(stored).collect();
         assert_eq!(
             got,
