@@ -312,37 +312,54 @@ fn failed_logins_for_one_name_are_throttled_from_any_address() {
     })
 }
 
+/// A plain form post as a browser without JavaScript sends it: Accept:
+/// text/html and the page it came from as the Referer.
+async fn post_form(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    from: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    client
+        .post(app.url(path))
+        .header("accept", "text/html")
+        .header("referer", app.url(from))
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[test]
 fn forms_work_without_javascript() {
     crate::helpers::run(async {
         let app = TestApp::spawn().await;
         let client = app.client();
-        // A plain form post: the browser sends Accept: text/html and a Referer.
-        let res = client
-            .post(app.url("/api/signup"))
-            .header("accept", "text/html")
-            .header("referer", app.url("/signup"))
-            .form(&[("username", "kim"), ("password", "password123")])
-            .send()
-            .await
-            .unwrap();
+        let res = post_form(
+            &app,
+            &client,
+            "/api/signup",
+            "/signup",
+            &[("username", "kim"), ("password", "password123")],
+        )
+        .await;
         assert_eq!(res.status(), 302);
         assert_eq!(res.headers()["location"], "/");
         assert!(app.me(&client).await["name"] == "kim");
 
-        let res = app
-            .client()
-            .post(app.url("/api/login"))
-            .header("accept", "text/html")
-            .header("referer", app.url("/login?next=/settings"))
-            .form(&[
+        let res = post_form(
+            &app,
+            &app.client(),
+            "/api/login",
+            "/login?next=/settings",
+            &[
                 ("username", "kim"),
                 ("password", "wrong-password"),
                 ("next", "/settings"),
-            ])
-            .send()
-            .await
-            .unwrap();
+            ],
+        )
+        .await;
         assert_eq!(res.status(), 302);
         let back = res.headers()["location"].to_str().unwrap().to_owned();
         assert!(back.contains("/login") && back.contains("__err="), "{back}");
@@ -353,19 +370,18 @@ fn forms_work_without_javascript() {
             "{page}"
         );
 
-        let res = app
-            .client()
-            .post(app.url("/api/login"))
-            .header("accept", "text/html")
-            .header("referer", app.url("/login"))
-            .form(&[
+        let res = post_form(
+            &app,
+            &app.client(),
+            "/api/login",
+            "/login",
+            &[
                 ("username", "kim"),
                 ("password", "password123"),
                 ("next", "/settings"),
-            ])
-            .send()
-            .await
-            .unwrap();
+            ],
+        )
+        .await;
         assert_eq!(res.status(), 302);
         assert_eq!(res.headers()["location"], "/settings");
     })

@@ -175,9 +175,7 @@ fn shutting_down_finishes_sends_then_closes_with_1001() {
         let app = TestApp::spawn().await;
         let ann = app.person("ann").await;
         let room = app.room_with(&ann, &[]).await;
-        let mut a = WsClient::connect(&app, &ann).await;
-        a.subscribe(&room, 0).await;
-        a.until_subscribed(&room).await;
+        let mut a = WsClient::following(&app, &ann, &room).await;
         let id = Uuid::new_v4();
         a.send(&ClientEvent::Send {
             room: room.clone(),

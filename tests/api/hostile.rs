@@ -102,9 +102,7 @@ fn hostile_frames_are_answered_and_a_parallel_chat_loses_nothing() {
         let mal = app.person("mal").await;
         let room = app.room_with(&ann, &[&bob, &mal]).await;
 
-        let mut reader = WsClient::connect(&app, &bob).await;
-        reader.subscribe(&room, 0).await;
-        reader.until_subscribed(&room).await;
+        let mut reader = WsClient::following(&app, &bob, &room).await;
         let mut writer = WsClient::connect(&app, &ann).await;
         let mut attacker = WsClient::connect(&app, &mal).await;
 

@@ -76,12 +76,8 @@ fn everyone_sees_the_same_order() {
         let ann = app.person("ann").await;
         let bob = app.person("bob").await;
         let room = app.room_with(&ann, &[&bob]).await;
-        let mut a = WsClient::connect(&app, &ann).await;
-        let mut b = WsClient::connect(&app, &bob).await;
-        a.subscribe(&room, 0).await;
-        a.until_subscribed(&room).await;
-        b.subscribe(&room, 0).await;
-        b.until_subscribed(&room).await;
+        let mut a = WsClient::following(&app, &ann, &room).await;
+        let mut b = WsClient::following(&app, &bob, &room).await;
         for i in 0..10 {
             a.say(&room, &format!("a{i}")).await;
             b.say(&room, &format!("b{i}")).await;
@@ -289,9 +285,7 @@ fn a_reconnecting_reader_resumes_without_gaps_or_duplicates() {
         let ann = app.person("ann").await;
         let bob = app.person("bob").await;
         let room = app.room_with(&ann, &[&bob]).await;
-        let mut a = WsClient::connect(&app, &ann).await;
-        a.subscribe(&room, 0).await;
-        a.until_subscribed(&room).await;
+        let mut a = WsClient::following(&app, &ann, &room).await;
         for i in 1..=3 {
             a.say(&room, &format!("m{i}")).await;
         }
@@ -343,9 +337,7 @@ fn a_lagging_reader_is_caught_up_from_the_database() {
         let ann = app.person("ann").await;
         let bob = app.person("bob").await;
         let room = app.room_with(&ann, &[&bob]).await;
-        let mut slow = WsClient::connect(&app, &bob).await;
-        slow.subscribe(&room, 0).await;
-        slow.until_subscribed(&room).await;
+        let mut slow = WsClient::following(&app, &bob, &room).await;
         let mut a = WsClient::connect(&app, &ann).await;
         const N: i64 = 2500; // more than the hub's 1024 and the outbox's 256
         for i in 0..N {
@@ -376,12 +368,8 @@ fn a_removed_member_is_cut_off_at_once() {
         let ann = app.person("ann").await;
         let bob = app.person("bob").await;
         let room = app.room_with(&ann, &[&bob]).await;
-        let mut a = WsClient::connect(&app, &ann).await;
-        let mut b = WsClient::connect(&app, &bob).await;
-        a.subscribe(&room, 0).await;
-        a.until_subscribed(&room).await;
-        b.subscribe(&room, 0).await;
-        b.until_subscribed(&room).await;
+        let mut a = WsClient::following(&app, &ann, &room).await;
+        let mut b = WsClient::following(&app, &bob, &room).await;
 
         let res = app
             .call(

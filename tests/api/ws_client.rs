@@ -31,6 +31,15 @@ impl WsClient {
         client
     }
 
+    /// Connects as `person` and subscribes to `room` from its start,
+    /// returning once the history is replayed.
+    pub async fn following(app: &TestApp, person: &Person, room: &str) -> Self {
+        let mut client = Self::connect(app, person).await;
+        client.subscribe(room, 0).await;
+        client.until_subscribed(room).await;
+        client
+    }
+
     pub async fn try_connect(
         app: &TestApp,
         cookie: Option<&str>,
