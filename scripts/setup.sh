@@ -12,6 +12,13 @@ CARGO_LEPTOS_VERSION=0.3.10 # the newest whose --locked build works on rustc 1.9
 step() { printf '==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
 
+# A cold `make test` writes about 5 GB under target/; a full disk shows up
+# later as an unexplained compiler or linker failure, so say it first.
+free_kb=$(df -Pk . | awk 'NR == 2 { print $4 }')
+if [ "${free_kb:-0}" -lt $((6 * 1024 * 1024)) ]; then
+  printf 'warning: only %s MB free here; a cold build and test needs about 5 GB\n' $((free_kb / 1024)) >&2
+fi
+
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   step "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
