@@ -115,9 +115,12 @@ test("changing the profile picture", async ({ page }) => {
   await signUp(page, name);
   await page.goto("/settings");
   await hydrated(page);
+  const initials = page.locator(".current-avatar .avatar.initials");
+  await expect(initials).toHaveAttribute("role", "img");
+  await expect(initials).toHaveAttribute("aria-label", name);
+  await expect(initials).toHaveText(name[0].toUpperCase());
+  await expect(initials).toHaveClass(/\bhue-\d+\b/);
   const current = page.locator(".current-avatar img");
-  await expect(current).toHaveAttribute("alt", name);
-  await expect(current).toHaveAttribute("src", /^data:image\/svg/);
 
   await page.getByLabel("Profile picture").setInputFiles({ name: "notes.png", mimeType: "image/png", buffer: Buffer.from("not a picture") });
   await page.getByRole("button", { name: "Save picture" }).click();
@@ -126,7 +129,9 @@ test("changing the profile picture", async ({ page }) => {
   await page.getByLabel("Profile picture").setInputFiles({ name: "me.png", mimeType: "image/png", buffer: png(300, 200) });
   await page.getByRole("button", { name: "Save picture" }).click();
   await expect(page.getByText("Picture saved.")).toBeVisible();
+  await expect(current).toHaveAttribute("alt", name);
   await expect(current).toHaveAttribute("src", /^\/media\/avatars\/[A-Za-z0-9_-]{22}\.png$/);
+  await expect(initials).toHaveCount(0);
   await expect.poll(() => current.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(256);
   await expect(page.getByRole("alert")).toHaveCount(0);
 });

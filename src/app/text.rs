@@ -87,42 +87,55 @@ const MONTHS: [&str; 12] = [
     "December",
 ];
 
-/// The calendar day a time falls on, as a sortable key (`yyyymmdd`) and a
-/// label for the separator above its messages: `Today`, `Yesterday`, or
-/// `Monday, 23 November 2026`. In the reader's zone in the browser, UTC on
-/// the server (where "today" is not known, so always the full date).
-pub fn day(ms: i64, local: bool) -> (i64, String) {
+/// The calendar day a time falls on, as a sortable key (`yyyymmdd`): in the
+/// reader's zone in the browser, UTC on the server. Cheap, so a list can
+/// compare every message's day and build a [`day_label`] only where it
+/// changes.
+pub fn day_key(ms: i64, local: bool) -> i64 {
+    let (y, m, d, _) = ymdw(ms, local);
+    y * 10_000 + m * 100 + d
+}
+
+/// The label for the separator above a day's messages: `Today`,
+/// `Yesterday`, or `Monday, 23 November 2026`. In the reader's zone in the
+/// browser; on the server (where "today" is not known) always the full UTC
+/// date.
+pub fn day_label(ms: i64, local: bool) -> String {
+    let (y, m, d, w) = ymdw(ms, local);
     #[cfg(feature = "hydrate")]
     if local {
-        let ymdw = |at: f64| {
-            let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at));
-            (
-                i64::from(d.get_full_year()),
-                i64::from(d.get_month()) + 1,
-                i64::from(d.get_date()),
-                d.get_day() as usize,
-            )
+        let now = js_sys::Date::now() as i64;
+        let same = |at: i64| {
+            let (ty, tm, td, _) = ymdw(at, true);
+            (ty, tm, td) == (y, m, d)
         };
-        let (y, m, d, w) = ymdw(ms as f64);
-        let key = y * 10_000 + m * 100 + d;
-        let now = js_sys::Date::now();
-        let today = ymdw(now);
-        let yesterday = ymdw(now - 86_400_000.0);
-        let label = if (y, m, d) == (today.0, today.1, today.2) {
-            "Today".to_owned()
-        } else if (y, m, d) == (yesterday.0, yesterday.1, yesterday.2) {
-            "Yesterday".to_owned()
-        } else {
-            date_label(y, m, d, w)
-        };
-        return (key, label);
+        if same(now) {
+            return "Today".to_owned();
+        }
+        if same(now - 86_400_000) {
+            return "Yesterday".to_owned();
+        }
+    }
+    date_label(y, m, d, w)
+}
+
+/// Year, month (1–12), day of the month and weekday (0 = Sunday).
+fn ymdw(ms: i64, local: bool) -> (i64, i64, i64, usize) {
+    #[cfg(feature = "hydrate")]
+    if local {
+        let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+        return (
+            i64::from(d.get_full_year()),
+            i64::from(d.get_month()) + 1,
+            i64::from(d.get_date()),
+            d.get_day() as usize,
+        );
     }
     let _ = local;
     let days = ms.div_euclid(86_400_000);
     let (y, m, d) = civil_from_days(days);
     // 1970-01-01 was a Thursday.
-    let w = (days + 4).rem_euclid(7) as usize;
-    (y * 10_000 + m * 100 + d, date_label(y, m, d, w))
+    (y, m, d, (days + 4).rem_euclid(7) as usize)
 }
 
 fn date_label(y: i64, m: i64, d: i64, weekday: usize) -> String {
@@ -176,14 +189,13 @@ mod tests {
 
     #[test]
     fn days_have_a_key_and_a_label() {
+        assert_eq!(day_key(0, false), 19_700_101);
+        assert_eq!(day_label(0, false), "Thursday, 1 January 1970");
+        assert_eq!(day_key(1_764_000_000_000, false), 20_251_124);
         assert_eq!(
-            day(0, false),
-            (19_700_101, "Thursday, 1 January 1970".into())
+            day_label(1_764_000_000_000, false),
+            "Monday, 24 November 2025"
         );
-        assert_eq!(
-            day(1_764_000_000_000, false),
-            (20_251_124, "Monday, 24 November 2025".into())
-        );
-        assert!(day(-1, false).0 < day(0, false).0);
+        assert!(day_key(-1, false) < day_key(0, false));
     }
 }

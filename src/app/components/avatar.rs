@@ -1,18 +1,63 @@
 //! A person's picture: their upload, or their initials on a colour derived
-//! from their name. Always an `<img>` whose `alt` is the name.
+//! from their name. Either way an image to assistive technology, named by
+//! the person's name.
+//!
+//! Initials are plain text on one of [`HUES`] colour classes in
+//! `style/main.css`, not a generated image: a room page shows one per
+//! message, and an inline SVG each made up a quarter of its HTML.
 
 use leptos::prelude::*;
 
 use crate::model::User;
 
+/// How large a picture is drawn; each has an `avatar-*` class in the CSS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AvatarSize {
+    /// 28 px: the header and the member list.
+    Small,
+    /// 36 px: beside messages.
+    Medium,
+    /// 96 px: the settings page.
+    Large,
+}
+
+impl AvatarSize {
+    fn px(self) -> u32 {
+        match self {
+            Self::Small => 28,
+            Self::Medium => 36,
+            Self::Large => 96,
+        }
+    }
+
+    fn class(self) -> &'static str {
+        match self {
+            Self::Small => "avatar avatar-sm",
+            Self::Medium => "avatar avatar-md",
+            Self::Large => "avatar avatar-lg",
+        }
+    }
+}
+
+/// How many background colours initials are drawn on (`.hue-0` to
+/// `.hue-17`, 20° apart, each dark enough for white text at WCAG AA).
+pub const HUES: u32 = 18;
+
 #[component]
-pub fn Avatar(user: User, #[prop(default = 32)] size: u32) -> impl IntoView {
-    let src = user
-        .avatar_url
-        .clone()
-        .unwrap_or_else(|| initials_svg(&user.name));
-    view! {
-        <img class="avatar" src=src alt=user.name width=size height=size loading="lazy" decoding="async" />
+pub fn Avatar(user: User, #[prop(default = AvatarSize::Medium)] size: AvatarSize) -> impl IntoView {
+    match user.avatar_url {
+        Some(src) => {
+            let px = size.px();
+            view! {
+                <img class=size.class() src=src alt=user.name width=px height=px loading="lazy" decoding="async" />
+            }
+            .into_any()
+        }
+        None => {
+            let class = format!("{} initials hue-{}", size.class(), hue(&user.name));
+            view! { <span class=class role="img" aria-label=user.name.clone()>{initials(&user.name)}</span> }
+                .into_any()
+        }
     }
 }
 
@@ -29,25 +74,11 @@ fn initials(name: &str) -> String {
     out.to_uppercase()
 }
 
-/// A stable hue per name, dark enough for white text (WCAG AA).
+/// A stable colour class per name, whatever its case.
 fn hue(name: &str) -> u32 {
     name.to_lowercase().bytes().fold(2166136261u32, |h, b| {
         (h ^ u32::from(b)).wrapping_mul(16777619)
-    }) % 360
-}
-
-fn initials_svg(name: &str) -> String {
-    let svg = format!(
-        "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 64 64'><rect width='64' height='64' fill='hsl({} 55% 36%)'/><text x='32' y='41' font-family='system-ui,sans-serif' font-size='26' font-weight='600' fill='white' text-anchor='middle'>{}</text></svg>",
-        hue(name),
-        initials(name)
-    );
-    format!(
-        "data:image/svg+xml,{}",
-        svg.replace('#', "%23")
-            .replace('<', "%3C")
-            .replace('>', "%3E")
-    )
+    }) % HUES
 }
 
 #[cfg(test)]
@@ -59,11 +90,23 @@ mod tests {
         assert_eq!(initials("alice"), "A");
         assert_eq!(initials("mary.jane"), "MJ");
         assert_eq!(initials("x_y-z"), "XY");
+        assert_eq!(initials("émile"), "É");
     }
 
     #[test]
     fn the_same_name_gets_the_same_colour() {
         assert_eq!(hue("Alice"), hue("alice"));
-        assert!(hue("alice") < 360);
+        assert!(hue("alice") < HUES);
+    }
+
+    #[test]
+    fn every_colour_has_its_class() {
+        let css = include_str!("../../../style/main.css");
+        for h in 0..HUES {
+            assert!(
+                css.contains(&format!(".hue-{h} {{")),
+                "style/main.css lacks .hue-{h}"
+            );
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::app::components::avatar::Avatar;
+use crate::app::components::avatar::{Avatar, AvatarSize};
 use crate::app::panels::use_panels;
 use crate::app::session::use_session;
 
@@ -28,7 +28,7 @@ pub fn Header() -> impl IntoView {
                     <Brand />
                     <div class="account">
                         <a class="me" href="/settings" title="Your settings">
-                            <Avatar user=user.clone() size=28 />
+                            <Avatar user=user.clone() size=AvatarSize::Small />
                             <span class="me-name">{user.name.clone()}</span>
                         </a>
                         <ActionForm action=session.logout>

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::app::components::avatar::Avatar;
+use crate::app::components::avatar::{Avatar, AvatarSize};
 use crate::app::components::error_alert::{ErrorAlert, action_error};
 use crate::app::pages::room::RoomActions;
 use crate::model::{Member, UserId};
@@ -30,7 +30,7 @@ pub fn MemberList(
                 view! {
                     <li class="member">
                         <span class="with-presence">
-                            <Avatar user=m.user.clone() size=28 />
+                            <Avatar user=m.user.clone() size=AvatarSize::Small />
                             <span
                                 class="presence"
                                 class:online=is_online

@@ -4,11 +4,11 @@
 use leptos::html::Div;
 use leptos::prelude::*;
 
-use crate::app::components::avatar::Avatar;
+use crate::app::components::avatar::{Avatar, AvatarSize};
 use crate::app::feed::{Feed, Pending};
 use crate::app::live::use_live;
 use crate::app::read_marker::mark_read_when_seen;
-use crate::app::text::{Segment, clock, day, linkify};
+use crate::app::text::{Segment, clock, day_key, day_label, linkify};
 use crate::model::ChatMessage;
 
 /// Messages closer together than this from one person share one header.
@@ -37,11 +37,11 @@ fn rows(messages: &[ChatMessage], local: bool) -> Vec<Row> {
     let mut prev: Option<&ChatMessage> = None;
     let mut prev_day = None;
     for m in messages {
-        let (day_key, label) = day(m.created_at, local);
-        let new_day = prev_day != Some(day_key);
+        let key = day_key(m.created_at, local);
+        let new_day = prev_day != Some(key);
         if new_day {
-            out.push(Row::Day(label));
-            prev_day = Some(day_key);
+            out.push(Row::Day(day_label(m.created_at, local)));
+            prev_day = Some(key);
         }
         let starts_run = new_day
             || prev.is_none_or(|p| {
@@ -221,22 +221,23 @@ fn scroll_to_bottom(scroller: NodeRef<Div>) {
 
 #[component]
 fn MessageItem(message: ChatMessage, starts_run: bool, local: RwSignal<bool>) -> impl IntoView {
-    let at = message.created_at;
-    let time = move || clock(at, local.get());
-    let gutter = if starts_run {
-        view! { <Avatar user=message.sender.clone() size=36 /> }.into_any()
-    } else {
-        view! { <time class="time side-time" title=move || time().1>{move || time().0}</time> }
-            .into_any()
-    };
-    let meta = starts_run.then(|| {
-        view! {
+    let (gutter, meta) = if starts_run {
+        let meta = view! {
             <div class="meta">
                 <span class="sender">{message.sender.name.clone()}</span>
-                <time class="time" title=move || time().1>{move || time().0}</time>
+                <Time at=message.created_at local class="time" />
             </div>
-        }
-    });
+        };
+        (
+            view! { <Avatar user=message.sender.clone() size=AvatarSize::Medium /> }.into_any(),
+            Some(meta),
+        )
+    } else {
+        (
+            view! { <Time at=message.created_at local class="time side-time" /> }.into_any(),
+            None,
+        )
+    };
     view! {
         <li class="message" class:run-start=starts_run data-seq=message.seq>
             <div class="gutter">{gutter}</div>
@@ -246,6 +247,29 @@ fn MessageItem(message: ChatMessage, starts_run: bool, local: RwSignal<bool>) ->
             </div>
         </li>
     }
+}
+
+/// `HH:MM`, with the full date as its title: UTC as the server renders it,
+/// the reader's own clock once hydrated. The UTC text is formatted once,
+/// not once per attribute: a room page has fifty of these.
+#[component]
+fn Time(at: i64, local: RwSignal<bool>, class: &'static str) -> impl IntoView {
+    let (short, full) = clock(at, false);
+    let short = move || {
+        if local.get() {
+            clock(at, true).0
+        } else {
+            short.clone()
+        }
+    };
+    let full = move || {
+        if local.get() {
+            clock(at, true).1
+        } else {
+            full.clone()
+        }
+    };
+    view! { <time class=class title=full>{short}</time> }
 }
 
 fn body_view(body: &str) -> impl IntoView + use<> {

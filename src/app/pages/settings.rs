@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::app::components::avatar::Avatar;
+use crate::app::components::avatar::{Avatar, AvatarSize};
 use crate::app::components::error_alert::ErrorAlert;
 use crate::app::components::require_user::RequireUser;
 use crate::app::session::use_session;
@@ -25,7 +25,7 @@ pub fn SettingsPage() -> impl IntoView {
                     <div class="card">
                         <h2>"Profile picture"</h2>
                         <div class="current-avatar">
-                            <Avatar user=user.clone() size=96 />
+                            <Avatar user=user.clone() size=AvatarSize::Large />
                             <p class="hint">"This picture appears beside your name and messages in every room."</p>
                         </div>
                         <AvatarForm state=upload />
