@@ -2,6 +2,7 @@
 //! state, the database, authentication, media and the HTTP routes.
 
 pub mod access;
+pub mod assets;
 pub mod auth;
 pub mod backup;
 pub mod config;

@@ -16,9 +16,12 @@ test("the page hydrates without console errors and calls a server function", asy
     if (msg.type() === "error" || msg.type() === "warning") problems.push(msg.text());
   });
   page.on("pageerror", (err) => problems.push(err.message));
+  const wasm = page.waitForResponse((r) => r.url().endsWith("/pkg/hearth.wasm"));
 
   await page.goto("/");
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  // The release build's precompressed copy, not the 1.4 MB file.
+  expect((await wasm).headers()["content-encoding"]).toMatch(/^(br|gzip)$/);
   await page.getByRole("button", { name: "Check server" }).click();
   await expect(page.getByTestId("server-status")).toHaveText(/^Hearth \d+\.\d+\.\d+ — up \d+ s$/);
   expect(problems).toEqual([]);

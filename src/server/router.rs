@@ -1,5 +1,6 @@
 //! The axum router: Leptos pages and server functions, the health check, the
-//! static files, and the layers every request passes through.
+//! browser bundle and other static files, and the layers every request
+//! passes through.
 
 use std::sync::OnceLock;
 
@@ -12,7 +13,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
-use super::{AppState, auth, health, media, security, web, ws};
+use super::{AppState, assets, auth, health, media, security, web, ws};
 use crate::app::{App, shell};
 
 /// Builds the whole application for `state`.
@@ -32,6 +33,7 @@ pub fn app(state: AppState) -> Router {
         .route_layer(RequestBodyLimitLayer::new(
             state.config.limits.max_request_bytes,
         ))
+        .nest_service(&assets::path(&state), assets::bundle(&state))
         .route(
             "/api/avatar",
             post(media::upload_avatar)

@@ -143,3 +143,84 @@ fn pages_render_while_other_servers_start() {
         }
     })
 }
+
+#[test]
+fn the_bundle_is_sent_precompressed_and_revalidated() {
+    crate::helpers::run(async {
+        let dir = tempfile::tempdir().unwrap();
+        let pkg = dir.path().join("site/pkg");
+        std::fs::create_dir_all(&pkg).unwrap();
+        std::fs::write(pkg.join("hearth.wasm"), b"the raw bundle").unwrap();
+        std::fs::write(pkg.join("hearth.wasm.br"), b"brotli bytes").unwrap();
+        std::fs::write(pkg.join("hearth.wasm.gz"), b"gzip bytes").unwrap();
+        std::fs::write(pkg.join("hearth.css"), b"body {}").unwrap();
+        let site = dir.path().join("site").display().to_string();
+        let app = TestApp::spawn_in(dir, |c| c.site_root = site).await;
+
+        let get = |encoding: &'static str| {
+            app.http
+                .get(app.url("/pkg/hearth.wasm"))
+                .header("accept-encoding", encoding)
+                .send()
+        };
+        for (accepts, encoding, body) in [
+            ("gzip, deflate, br", Some("br"), "brotli bytes"),
+            ("gzip", Some("gzip"), "gzip bytes"),
+            ("identity", None, "the raw bundle"),
+        ] {
+            let res = get(accepts).await.unwrap();
+            assert_eq!(res.status(), 200, "{accepts}");
+            let h = res.headers();
+            assert_eq!(
+                h.get("content-encoding").map(|v| v.to_str().unwrap()),
+                encoding,
+                "{accepts}"
+            );
+            assert_eq!(h["content-type"], "application/wasm");
+            assert_eq!(h["vary"], "accept-encoding");
+            assert_eq!(h["cache-control"], "no-cache");
+            assert_eq!(res.text().await.unwrap(), body);
+        }
+
+        // Unchanged since the browser's copy: 304 and no body.
+        let first = get("br").await.unwrap();
+        let modified = first.headers()["last-modified"].clone();
+        let again = app
+            .http
+            .get(app.url("/pkg/hearth.wasm"))
+            .header("accept-encoding", "br")
+            .header("if-modified-since", modified)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304);
+
+        // No compressed copy: the file as it is.
+        let css = app
+            .http
+            .get(app.url("/pkg/hearth.css"))
+            .header("accept-encoding", "br")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(css.headers().get("content-encoding"), None);
+        assert_eq!(css.text().await.unwrap(), "body {}");
+
+        // Nothing outside the bundle's folder, nothing but reading.
+        for path in [
+            "/pkg/missing.js",
+            "/pkg/../Cargo.toml",
+            "/pkg/%2e%2e/Cargo.toml",
+        ] {
+            let res = app.http.get(app.url(path)).send().await.unwrap();
+            assert_eq!(res.status(), 404, "{path}");
+        }
+        let post = app
+            .http
+            .post(app.url("/pkg/hearth.wasm"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(post.status(), 405);
+    })
+}

@@ -142,7 +142,7 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
                 .join(", "),
         ),
         format!(
-            "Ratios: gzip {:.2}×, brotli {:.2}×. gzip level 9 and brotli quality 11 (what a server would precompress with). Both built by `cargo leptos build --release` with the `wasm-release` profile (opt-level z, LTO, one codegen unit, panic=abort) and {}; {}.",
+            "Ratios: gzip {:.2}×, brotli {:.2}×. gzip level 9 and brotli quality 11, the copies `make build` writes beside each file and Hearth sends (src/server/assets.rs). Both built by `cargo leptos build --release` with the `wasm-release` profile (opt-level z, LTO, one codegen unit, panic=abort) and {}; {}.",
             r_gz.unwrap_or(0.0),
             r_br.unwrap_or(0.0),
             tool_version("wasm-opt"),
