@@ -23,6 +23,8 @@ build: setup
 	@# cargo-leptos's gzip copies are ~17% larger than gzip -9's (the brotli
 	@# ones are fine): remake them for browsers that cannot take brotli.
 	gzip -9 -k -f -n target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css
+	@# Only pkg/ is served compressed (with Vary); drop the copies of the rest.
+	find target/site -path target/site/pkg -prune -o -type f \( -name '*.br' -o -name '*.gz' \) -exec rm -f {} +
 
 ## Serve on http://127.0.0.1:3000 with the data in ./data (see Leptos.toml).
 run: build

@@ -277,6 +277,18 @@ impl Config {
                 format!("({idle}) must not be longer than sessions.absolute-days ({absolute})"),
             ));
         }
+        let site_pkg_dir = non_empty("server.site-pkg-dir", f.server.site_pkg_dir, "pkg")?
+            .trim_matches('/')
+            .to_owned();
+        if site_pkg_dir
+            .split('/')
+            .any(|part| part.is_empty() || part == "." || part == "..")
+        {
+            return Err(bad(
+                "server.site-pkg-dir",
+                format!("must be a folder inside site-root, such as \"pkg\", not {site_pkg_dir:?}"),
+            ));
+        }
         Ok(Config {
             secure_cookies: f
                 .server
@@ -284,7 +296,7 @@ impl Config {
                 .unwrap_or(!site_addr.ip().is_loopback()),
             site_addr,
             site_root: non_empty("server.site-root", f.server.site_root, "target/site")?,
-            site_pkg_dir: non_empty("server.site-pkg-dir", f.server.site_pkg_dir, "pkg")?,
+            site_pkg_dir,
             output_name: non_empty("server.output-name", f.server.output_name, "hearth")?,
             data_dir: PathBuf::from(non_empty("server.data-dir", f.server.data_dir, "./data")?),
             media_base_url,
@@ -370,6 +382,12 @@ mod tests {
     }
 
     #[test]
+    fn the_pkg_dir_is_a_folder_name_without_slashes() {
+        let c = Config::from_toml("t", "[server]\nsite-pkg-dir = \"/assets/\"\n", no_env).unwrap();
+        assert_eq!(c.site_pkg_dir, "assets");
+    }
+
+    #[test]
     fn bad_values_name_their_key() {
         let cases = [
             ("[server]\nsite-addr = \"nowhere\"\n", "site-addr"),
@@ -377,6 +395,8 @@ mod tests {
             ("[limits]\nmessage-burst = \"lots\"\n", "message-burst"),
             ("[server]\ncolour = \"red\"\n", "colour"),
             ("[sessions]\nidle-days = 40\n", "idle-days"),
+            ("[server]\nsite-pkg-dir = \"/\"\n", "site-pkg-dir"),
+            ("[server]\nsite-pkg-dir = \"../etc\"\n", "site-pkg-dir"),
         ];
         for (text, key) in cases {
             let err = Config::from_toml("Leptos.toml", text, no_env)

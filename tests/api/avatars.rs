@@ -259,3 +259,45 @@ pub fn crc32(bytes: &[u8]) -> u32 {
     }
     !crc
 }
+
+/// Every picture on a room page is named once: the header's by the person's
+/// name, while those beside a written name (messages, members) are hidden
+/// from screen readers rather than read twice.
+#[test]
+fn pictures_beside_a_name_are_not_read_twice() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        let ann = app.person("ann").await;
+        let room = crate::world::create_room(&app, &ann, "Pictures").await;
+        let mut ws = crate::ws_client::WsClient::connect(&app, &ann).await;
+        ws.say(&room, "hello").await;
+        assert!(matches!(
+            ws.next().await,
+            hearth::model::ServerEvent::Ack { .. }
+        ));
+
+        let html = app.page(&ann.client, &format!("/r/{room}")).await;
+        let avatars: Vec<&str> = html
+            .split("<span ")
+            .skip(1)
+            .map(|tag| &tag[..tag.find('>').unwrap()])
+            .filter(|attrs| attrs.contains("class=\"avatar "))
+            .collect();
+        let named: Vec<_> = avatars
+            .iter()
+            .filter(|a| a.contains("role=\"img\" aria-label=\"ann\""))
+            .collect();
+        let hidden: Vec<_> = avatars
+            .iter()
+            .filter(|a| a.contains("aria-hidden=\"true\"") && !a.contains("aria-label"))
+            .collect();
+        assert_eq!(named.len(), 1, "the header's: {avatars:#?}");
+        assert!(named[0].contains("avatar-sm initials hue-"), "{named:?}");
+        assert_eq!(
+            hidden.len(),
+            2,
+            "the message's and the member list's: {avatars:#?}"
+        );
+        assert_eq!(avatars.len(), 3, "{avatars:#?}");
+    })
+}

@@ -154,6 +154,7 @@ fn the_bundle_is_sent_precompressed_and_revalidated() {
         std::fs::write(pkg.join("hearth.wasm.br"), b"brotli bytes").unwrap();
         std::fs::write(pkg.join("hearth.wasm.gz"), b"gzip bytes").unwrap();
         std::fs::write(pkg.join("hearth.css"), b"body {}").unwrap();
+        std::fs::write(dir.path().join("site/outside.txt"), b"not in the bundle").unwrap();
         let site = dir.path().join("site").display().to_string();
         let app = TestApp::spawn_in(dir, |c| c.site_root = site).await;
 
@@ -206,11 +207,35 @@ fn the_bundle_is_sent_precompressed_and_revalidated() {
         assert_eq!(css.headers().get("content-encoding"), None);
         assert_eq!(css.text().await.unwrap(), "body {}");
 
-        // Nothing outside the bundle's folder, nothing but reading.
+        // The whole file, even when asked for a part (no `If-Range` check).
+        let ranged = app
+            .http
+            .get(app.url("/pkg/hearth.wasm"))
+            .header("accept-encoding", "identity")
+            .header("range", "bytes=0-2")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ranged.status(), 200);
+        assert_eq!(ranged.text().await.unwrap(), "the raw bundle");
+
+        // HEAD: the headers of the variant, no body.
+        let head = app
+            .http
+            .head(app.url("/pkg/hearth.wasm"))
+            .header("accept-encoding", "br")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(head.headers()["content-length"], "12");
+        assert_eq!(head.headers()["content-encoding"], "br");
+
+        // Nothing outside the bundle's folder (`%2f` is not normalised away
+        // by the client, so this reaches the file server), nothing but reading.
         for path in [
             "/pkg/missing.js",
-            "/pkg/../Cargo.toml",
-            "/pkg/%2e%2e/Cargo.toml",
+            "/pkg/..%2foutside.txt",
+            "/pkg/..%2f..%2foutside.txt",
         ] {
             let res = app.http.get(app.url(path)).send().await.unwrap();
             assert_eq!(res.status(), 404, "{path}");
@@ -222,5 +247,33 @@ fn the_bundle_is_sent_precompressed_and_revalidated() {
             .await
             .unwrap();
         assert_eq!(post.status(), 405);
+    })
+}
+
+/// Pages and server-function answers hold the links to a person's rooms
+/// beside text others wrote: never compressed (BREACH).
+#[test]
+fn pages_and_answers_are_not_compressed() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        let page = app
+            .http
+            .get(app.url("/"))
+            .header("accept-encoding", "br, gzip, deflate, zstd")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+        assert_eq!(page.headers().get("content-encoding"), None);
+        let answer = app
+            .http
+            .post(app.url("/api/server_info"))
+            .header("accept-encoding", "br, gzip, deflate, zstd")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+        assert_eq!(answer.headers().get("content-encoding"), None);
     })
 }

@@ -1,6 +1,6 @@
 //! A person's picture: their upload, or their initials on a colour derived
 //! from their name. Either way an image to assistive technology, named by
-//! the person's name.
+//! the person's name, unless the name is written right beside it.
 //!
 //! Initials are plain text on one of [`HUES`] colour classes in
 //! `style/main.css`, not a generated image: a room page shows one per
@@ -43,20 +43,43 @@ impl AvatarSize {
 /// `.hue-17`, 20° apart, each dark enough for white text at WCAG AA).
 pub const HUES: u32 = 18;
 
+/// `beside_name`: the name is written right next to the picture (a message's
+/// header, the member list), so assistive technology skips the picture
+/// rather than read the name twice.
 #[component]
-pub fn Avatar(user: User, #[prop(default = AvatarSize::Medium)] size: AvatarSize) -> impl IntoView {
+pub fn Avatar(
+    user: User,
+    #[prop(default = AvatarSize::Medium)] size: AvatarSize,
+    #[prop(optional)] beside_name: bool,
+) -> impl IntoView {
     match user.avatar_url {
         Some(src) => {
             let px = size.px();
+            let alt = if beside_name {
+                String::new()
+            } else {
+                user.name
+            };
             view! {
-                <img class=size.class() src=src alt=user.name width=px height=px loading="lazy" decoding="async" />
+                <img class=size.class() src=src alt=alt width=px height=px loading="lazy" decoding="async" />
             }
             .into_any()
         }
         None => {
             let class = format!("{} initials hue-{}", size.class(), hue(&user.name));
-            view! { <span class=class role="img" aria-label=user.name.clone()>{initials(&user.name)}</span> }
-                .into_any()
+            let letters = initials(&user.name);
+            let label = (!beside_name).then_some(user.name);
+            view! {
+                <span
+                    class=class
+                    role=(!beside_name).then_some("img")
+                    aria-label=label
+                    aria-hidden=beside_name.then_some("true")
+                >
+                    {letters}
+                </span>
+            }
+            .into_any()
         }
     }
 }

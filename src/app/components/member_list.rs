@@ -30,7 +30,7 @@ pub fn MemberList(
                 view! {
                     <li class="member">
                         <span class="with-presence">
-                            <Avatar user=m.user.clone() size=AvatarSize::Small />
+                            <Avatar user=m.user.clone() size=AvatarSize::Small beside_name=true />
                             <span
                                 class="presence"
                                 class:online=is_online

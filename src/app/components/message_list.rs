@@ -229,7 +229,7 @@ fn MessageItem(message: ChatMessage, starts_run: bool, local: RwSignal<bool>) ->
             </div>
         };
         (
-            view! { <Avatar user=message.sender.clone() size=AvatarSize::Medium /> }.into_any(),
+            view! { <Avatar user=message.sender.clone() size=AvatarSize::Medium beside_name=true /> }.into_any(),
             Some(meta),
         )
     } else {
@@ -250,8 +250,8 @@ fn MessageItem(message: ChatMessage, starts_run: bool, local: RwSignal<bool>) ->
 }
 
 /// `HH:MM`, with the full date as its title: UTC as the server renders it,
-/// the reader's own clock once hydrated. The UTC text is formatted once,
-/// not once per attribute: a room page has fifty of these.
+/// the reader's own clock once hydrated. On the server the UTC text is
+/// formatted once, not once per attribute: a room page has fifty of these.
 #[component]
 fn Time(at: i64, local: RwSignal<bool>, class: &'static str) -> impl IntoView {
     let (short, full) = clock(at, false);
