@@ -172,18 +172,22 @@ fn the_bundle_is_sent_precompressed_and_revalidated() {
         let site = dir.path().join("site").display().to_string();
         let app = TestApp::spawn_in(dir, |c| c.site_root = site).await;
 
-        let get = |encoding: &'static str| {
-            app.http
-                .get(app.url("/pkg/hearth.wasm"))
-                .header("accept-encoding", encoding)
-                .send()
+        // A GET of a bundle file with the given request headers.
+        let get = |file: &str, headers: &[(&'static str, &str)]| {
+            let mut req = app.http.get(app.url(&format!("/pkg/{file}")));
+            for (name, value) in headers {
+                req = req.header(*name, *value);
+            }
+            req.send()
         };
         for (accepts, encoding, body) in [
             ("gzip, deflate, br", Some("br"), "brotli bytes"),
             ("gzip", Some("gzip"), "gzip bytes"),
             ("identity", None, "the raw bundle"),
         ] {
-            let res = get(accepts).await.unwrap();
+            let res = get("hearth.wasm", &[("accept-encoding", accepts)])
+                .await
+                .unwrap();
             assert_eq!(res.status(), 200, "{accepts}");
             let h = res.headers();
             assert_eq!(
@@ -198,38 +202,35 @@ fn the_bundle_is_sent_precompressed_and_revalidated() {
         }
 
         // Unchanged since the browser's copy: 304 and no body.
-        let first = get("br").await.unwrap();
-        let modified = first.headers()["last-modified"].clone();
-        let again = app
-            .http
-            .get(app.url("/pkg/hearth.wasm"))
-            .header("accept-encoding", "br")
-            .header("if-modified-since", modified)
-            .send()
+        let first = get("hearth.wasm", &[("accept-encoding", "br")])
             .await
             .unwrap();
+        let modified = first.headers()["last-modified"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let again = get(
+            "hearth.wasm",
+            &[("accept-encoding", "br"), ("if-modified-since", &modified)],
+        )
+        .await
+        .unwrap();
         assert_eq!(again.status(), 304);
 
         // No compressed copy: the file as it is.
-        let css = app
-            .http
-            .get(app.url("/pkg/hearth.css"))
-            .header("accept-encoding", "br")
-            .send()
+        let css = get("hearth.css", &[("accept-encoding", "br")])
             .await
             .unwrap();
         assert_eq!(css.headers().get("content-encoding"), None);
         assert_eq!(css.text().await.unwrap(), "body {}");
 
         // The whole file, even when asked for a part (no `If-Range` check).
-        let ranged = app
-            .http
-            .get(app.url("/pkg/hearth.wasm"))
-            .header("accept-encoding", "identity")
-            .header("range", "bytes=0-2")
-            .send()
-            .await
-            .unwrap();
+        let ranged = get(
+            "hearth.wasm",
+            &[("accept-encoding", "identity"), ("range", "bytes=0-2")],
+        )
+        .await
+        .unwrap();
         assert_eq!(ranged.status(), 200);
         assert_eq!(ranged.text().await.unwrap(), "the raw bundle");
 
