@@ -17,7 +17,7 @@ pub async fn signup(username: String, password: String) -> Result<(), AppError> 
             state
                 .limits
                 .login_by_ip
-                .check(&client_ip())
+                .check(&client_ip(&state))
                 .map_err(|wait| {
                     too_many("Too many sign-ups and log-ins from your address.", wait)
                 })?;
@@ -48,15 +48,20 @@ pub async fn login(
         async move {
             let state = app_state()?;
             let limits = &state.limits;
+            let ip = client_ip(&state);
             limits
                 .login_by_ip
-                .check(&client_ip())
+                .check(&ip)
                 .map_err(|wait| too_many("Too many log-in attempts from your address.", wait))?;
-            let name_key = username.trim_end().to_lowercase();
+            // Spent before the password is checked, so guesses in flight
+            // cannot outrun it; kept per address, so guesses from elsewhere
+            // never refuse the owner's right password.
             limits
                 .login_by_name
-                .peek(&name_key)
-                .map_err(|wait| too_many("Too many failed log-ins for this name.", wait))?;
+                .check(&(username.trim_end().to_lowercase(), ip))
+                .map_err(|wait| {
+                    too_many("Too many log-ins for this name from your address.", wait)
+                })?;
             // Turned away here, before the database, when hashing is full.
             let slot = state.hasher.reserve()?;
             let found = db::users::credentials(state.db.pool(), username.trim_end()).await?;
@@ -66,10 +71,8 @@ pub async fn login(
             };
             let ok = slot.verify(password, hash).await?;
             let Some(id) = id.filter(|_| ok) else {
-                let _ = limits.login_by_name.check(&name_key);
                 return Err(AppError::BadCredentials);
             };
-            limits.login_by_name.reset(&name_key);
             set_cookie(start_session(&state, id).await?);
             leptos_axum::redirect(&safe_next(next.as_deref()));
             Ok(())
@@ -101,13 +104,41 @@ pub async fn get_me() -> Result<Option<User>, AppError> {
     answer(async { current_user(&app_state()?).await }.await)
 }
 
-/// Where to go after logging in: only paths on this site, never another
-/// origin (`//evil.example`, `/\evil.example`).
+/// Where to go after logging in: one of this site's own pages (`/`,
+/// `/settings`, `/r/<room>`), else `/`. `next` is parsed as a URL against
+/// this site, as a browser would, so whatever it spells (`//evil.example`,
+/// `/\tevil.example`, control characters) either lands on one of those
+/// pages or is dropped.
+#[cfg(feature = "ssr")]
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") => {
-            p.to_owned()
-        }
+    const HERE: &str = "http://hearth.invalid/";
+    let Some(next) = next else {
+        return "/".to_owned();
+    };
+    let Ok(base) = url::Url::parse(HERE) else {
+        return "/".to_owned();
+    };
+    let Ok(url) = base.join(next) else {
+        return "/".to_owned();
+    };
+    let same_site = url.scheme() == "http"
+        && url.host_str() == Some("hearth.invalid")
+        && url.port().is_none()
+        && url.username().is_empty()
+        && url.password().is_none();
+    if !same_site || url.query().is_some() || url.fragment().is_some() {
+        return "/".to_owned();
+    }
+    let path = url.path();
+    let room = |id: &str| {
+        (1..=64).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    match path {
+        "/" | "/settings" => path.to_owned(),
+        _ if path.strip_prefix("/r/").is_some_and(room) => path.to_owned(),
         _ => "/".to_owned(),
     }
 }
@@ -121,7 +152,7 @@ mod ssr {
     pub use crate::server::web::{answer, app_state, client_ip, current_user, too_many};
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::safe_next;
 
@@ -132,5 +163,16 @@ mod tests {
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/");
+        assert_eq!(safe_next(Some("/\n/evil.example")), "/");
+        assert_eq!(safe_next(Some("\t//evil.example")), "/");
+        assert_eq!(safe_next(Some("/r/a\u{0}b")), "/");
+        assert_eq!(safe_next(Some("/r/abc\r\nSet-Cookie: x=1")), "/");
+        assert_eq!(safe_next(Some("/settings")), "/settings");
+        assert_eq!(safe_next(Some("/r/../settings")), "/settings");
+        assert_eq!(safe_next(Some("/api/logout")), "/");
+        assert_eq!(safe_next(Some("/r/abc?x=1")), "/");
+        assert_eq!(safe_next(Some("javascript:alert(1)")), "/");
+        assert_eq!(safe_next(Some("http://hearth.invalid:81/")), "/");
     }
 }

@@ -20,7 +20,21 @@ use super::db::{self, now_ms};
 use crate::error::AppError;
 use crate::model::User;
 
+/// The session cookie's name on a plain-HTTP site.
 pub const COOKIE_NAME: &str = "hearth_session";
+/// Its name on an HTTPS site: browsers keep a `__Host-` cookie only when it
+/// is `Secure`, has `Path=/` and no `Domain`, so no other host (a sibling
+/// subdomain, a plain-HTTP page) can plant or shadow it.
+pub const SECURE_COOKIE_NAME: &str = "__Host-hearth_session";
+
+/// The session cookie's name in force for this configuration.
+pub fn cookie_name(state: &AppState) -> &'static str {
+    if state.config.secure_cookies() {
+        SECURE_COOKIE_NAME
+    } else {
+        COOKIE_NAME
+    }
+}
 
 /// Refresh `last_seen_at` at most this often, not on every request.
 const TOUCH_EVERY_MS: i64 = 60_000;
@@ -55,7 +69,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
         let state = AppState::from_ref(state);
-        let resolve = async || match session_token(&parts.headers) {
+        let resolve = async || match session_token(&state, &parts.headers) {
             Some(token) => user_for_token(&state, &token).await,
             None => Ok(None),
         };
@@ -83,14 +97,15 @@ where
 }
 
 /// The session cookie's token, if the request carries one.
-pub fn session_token(headers: &HeaderMap) -> Option<String> {
+pub fn session_token(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    let name = cookie_name(state);
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.to_owned())
 }
 
@@ -130,20 +145,21 @@ pub async fn start_session(state: &AppState, user_id: i64) -> Result<HeaderValue
 
 /// Ends the session behind `headers`' cookie; returns a cookie that clears it.
 pub async fn end_session(state: &AppState, headers: &HeaderMap) -> Result<HeaderValue, AppError> {
-    if let Some(token) = session_token(headers) {
+    if let Some(token) = session_token(state, headers) {
         db::sessions::delete(&state.db, &hash_token(&token)).await?;
     }
     Ok(cookie(state, "", 0))
 }
 
 fn cookie(state: &AppState, value: &str, max_age_secs: u64) -> HeaderValue {
-    let secure = if state.config.secure_cookies {
+    let secure = if state.config.secure_cookies() {
         "; Secure"
     } else {
         ""
     };
+    let name = cookie_name(state);
     HeaderValue::from_str(&format!(
-        "{COOKIE_NAME}={value}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age_secs}{secure}"
+        "{name}={value}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age_secs}{secure}"
     ))
     .expect("cookie is ASCII")
 }

@@ -5,7 +5,7 @@
 //! root with nothing set serves the app from `target/site`. A value that does
 //! not parse stops start-up with a message naming the key.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -41,11 +41,76 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Base URL avatars are addressed through (`/media` by default).
     pub media_base_url: String,
-    /// Whether cookies carry `Secure` (the site is served over HTTPS).
-    pub secure_cookies: bool,
+    /// The scheme and host people reach the site at; `None` derives it from
+    /// a loopback `site_addr` (see [`Config::public_origins`]).
+    pub public_origin: Option<PublicOrigin>,
+    /// Peers whose `Forwarded` / `X-Forwarded-For` headers are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub limits: Limits,
     pub session_idle: Duration,
     pub session_absolute: Duration,
+    /// How often an open websocket checks that its session still lives.
+    pub session_recheck: Duration,
+    /// Sessions one person may have; the oldest end beyond this.
+    pub sessions_per_user: u32,
+}
+
+/// A site's origin: `http` or `https`, and the host (with the port when it
+/// is not the scheme's default), lower-cased, as browsers send it in
+/// `Origin` and `Host`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicOrigin {
+    pub https: bool,
+    pub host: String,
+}
+
+impl PublicOrigin {
+    /// Parses `https://chat.example` (a path, query or user part is refused).
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let url = url::Url::parse(raw.trim())
+            .map_err(|e| format!("must be a URL like https://chat.example.com ({e})"))?;
+        let https = match url.scheme() {
+            "https" => true,
+            "http" => false,
+            other => {
+                return Err(format!(
+                    "must start with http:// or https://, not {other}://"
+                ));
+            }
+        };
+        if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+            return Err(
+                "must be only a scheme and a host, like https://chat.example.com, with no path"
+                    .into(),
+            );
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("must not carry a user name or password".into());
+        }
+        let host = url
+            .host_str()
+            .ok_or("must name a host")?
+            .to_ascii_lowercase();
+        let host = match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host,
+        };
+        Ok(Self { https, host })
+    }
+
+    /// The origin of a plain-HTTP site at `host` (`host:port`).
+    fn plain(host: String) -> Self {
+        Self { https: false, host }
+    }
+
+    /// As browsers write it in `Origin`.
+    pub fn to_origin_string(&self) -> String {
+        format!(
+            "{}://{}",
+            if self.https { "https" } else { "http" },
+            self.host
+        )
+    }
 }
 
 /// Size and rate limits.
@@ -60,6 +125,21 @@ pub struct Limits {
     pub logins_per_minute: u32,
     pub rooms_per_hour: u32,
     pub connections_per_user: u32,
+    /// Open TCP connections in all; `None` derives it from the open-files
+    /// limit at start-up.
+    pub max_connections: Option<usize>,
+    /// Open TCP connections from one address (a /64 for IPv6).
+    pub connections_per_address: usize,
+    /// How long a client may take to send a request's headers, and how long
+    /// an idle keep-alive connection stays open.
+    pub header_timeout: Duration,
+    /// How long any request but the websocket may take.
+    pub request_timeout: Duration,
+    pub avatar_uploads_per_hour: u32,
+    /// Other writes a person can trigger (join, leave, rename, remove, ...).
+    pub actions_per_minute: u32,
+    /// Read-marker updates per person.
+    pub read_marks_per_minute: u32,
 }
 
 /// The file's shape: kebab-case keys in three tables, every key optional.
@@ -83,7 +163,30 @@ struct ServerSection {
     output_name: Option<String>,
     data_dir: Option<String>,
     media_base_url: Option<String>,
-    secure_cookies: Option<bool>,
+    public_origin: Option<String>,
+    trusted_proxies: Option<OneOrMany>,
+}
+
+/// A list in the file, or a comma-separated string (from the environment).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    Many(Vec<String>),
+    One(String),
+}
+
+impl OneOrMany {
+    fn items(self) -> Vec<String> {
+        match self {
+            OneOrMany::Many(v) => v,
+            OneOrMany::One(s) => s
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -98,6 +201,13 @@ struct LimitsSection {
     logins_per_minute: Option<u64>,
     rooms_per_hour: Option<u64>,
     connections_per_user: Option<u64>,
+    max_connections: Option<u64>,
+    connections_per_address: Option<u64>,
+    header_timeout_seconds: Option<u64>,
+    request_timeout_seconds: Option<u64>,
+    avatar_uploads_per_hour: Option<u64>,
+    actions_per_minute: Option<u64>,
+    read_marks_per_minute: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -105,6 +215,8 @@ struct LimitsSection {
 struct SessionsSection {
     idle_days: Option<u64>,
     absolute_days: Option<u64>,
+    recheck_seconds: Option<u64>,
+    max_per_user: Option<u64>,
 }
 
 /// Each key, its table, and the environment variable that overrides it.
@@ -115,7 +227,8 @@ const KEYS: &[(&str, &str, &str)] = &[
     ("server", "output-name", "LEPTOS_OUTPUT_NAME"),
     ("server", "data-dir", "HEARTH_DATA_DIR"),
     ("server", "media-base-url", "HEARTH_MEDIA_BASE_URL"),
-    ("server", "secure-cookies", "HEARTH_SECURE_COOKIES"),
+    ("server", "public-origin", "HEARTH_PUBLIC_ORIGIN"),
+    ("server", "trusted-proxies", "HEARTH_TRUSTED_PROXIES"),
     ("limits", "max-avatar-bytes", "HEARTH_MAX_AVATAR_BYTES"),
     ("limits", "max-avatar-pixels", "HEARTH_MAX_AVATAR_PIXELS"),
     ("limits", "max-request-bytes", "HEARTH_MAX_REQUEST_BYTES"),
@@ -133,8 +246,41 @@ const KEYS: &[(&str, &str, &str)] = &[
         "connections-per-user",
         "HEARTH_CONNECTIONS_PER_USER",
     ),
+    ("limits", "max-connections", "HEARTH_MAX_CONNECTIONS"),
+    (
+        "limits",
+        "connections-per-address",
+        "HEARTH_CONNECTIONS_PER_ADDRESS",
+    ),
+    (
+        "limits",
+        "header-timeout-seconds",
+        "HEARTH_HEADER_TIMEOUT_SECONDS",
+    ),
+    (
+        "limits",
+        "request-timeout-seconds",
+        "HEARTH_REQUEST_TIMEOUT_SECONDS",
+    ),
+    (
+        "limits",
+        "avatar-uploads-per-hour",
+        "HEARTH_AVATAR_UPLOADS_PER_HOUR",
+    ),
+    ("limits", "actions-per-minute", "HEARTH_ACTIONS_PER_MINUTE"),
+    (
+        "limits",
+        "read-marks-per-minute",
+        "HEARTH_READ_MARKS_PER_MINUTE",
+    ),
     ("sessions", "idle-days", "HEARTH_SESSION_IDLE_DAYS"),
     ("sessions", "absolute-days", "HEARTH_SESSION_ABSOLUTE_DAYS"),
+    (
+        "sessions",
+        "recheck-seconds",
+        "HEARTH_SESSION_RECHECK_SECONDS",
+    ),
+    ("sessions", "max-per-user", "HEARTH_SESSIONS_PER_USER"),
 ];
 
 impl Config {
@@ -231,8 +377,8 @@ impl Config {
             max_avatar_pixels: positive(
                 "limits.max-avatar-pixels",
                 l.max_avatar_pixels,
-                8192,
-                65535,
+                4096,
+                16384,
             )? as u32,
             max_request_bytes: positive(
                 "limits.max-request-bytes",
@@ -267,10 +413,90 @@ impl Config {
                 20,
                 100_000,
             )? as u32,
+            max_connections: match l.max_connections {
+                None => None,
+                Some(_) => {
+                    Some(
+                        positive("limits.max-connections", l.max_connections, 1, 10_000_000)?
+                            as usize,
+                    )
+                }
+            },
+            connections_per_address: positive(
+                "limits.connections-per-address",
+                l.connections_per_address,
+                512,
+                10_000_000,
+            )? as usize,
+            header_timeout: Duration::from_secs(positive(
+                "limits.header-timeout-seconds",
+                l.header_timeout_seconds,
+                10,
+                3600,
+            )?),
+            request_timeout: Duration::from_secs(positive(
+                "limits.request-timeout-seconds",
+                l.request_timeout_seconds,
+                30,
+                3600,
+            )?),
+            avatar_uploads_per_hour: positive(
+                "limits.avatar-uploads-per-hour",
+                l.avatar_uploads_per_hour,
+                20,
+                1_000_000,
+            )? as u32,
+            actions_per_minute: positive(
+                "limits.actions-per-minute",
+                l.actions_per_minute,
+                30,
+                1_000_000,
+            )? as u32,
+            read_marks_per_minute: positive(
+                "limits.read-marks-per-minute",
+                l.read_marks_per_minute,
+                120,
+                1_000_000,
+            )? as u32,
         };
         const DAY: u64 = 24 * 60 * 60;
         let idle = positive("sessions.idle-days", f.sessions.idle_days, 14, 3650)?;
         let absolute = positive("sessions.absolute-days", f.sessions.absolute_days, 30, 3650)?;
+        let recheck = positive(
+            "sessions.recheck-seconds",
+            f.sessions.recheck_seconds,
+            60,
+            86_400,
+        )?;
+        let sessions_per_user = positive(
+            "sessions.max-per-user",
+            f.sessions.max_per_user,
+            50,
+            100_000,
+        )? as u32;
+        let public_origin = match f.server.public_origin {
+            None => None,
+            Some(raw) => {
+                Some(PublicOrigin::parse(&raw).map_err(|m| bad("server.public-origin", m))?)
+            }
+        };
+        if public_origin.is_none() && !site_addr.ip().is_loopback() {
+            return Err(bad(
+                "server.public-origin",
+                format!(
+                    "must be set when site-addr ({site_addr}) is not a loopback address: \
+                     the scheme and host people use, like https://chat.example.com"
+                ),
+            ));
+        }
+        let trusted_proxies = f
+            .server
+            .trusted_proxies
+            .map(OneOrMany::items)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|raw| parse_net(&raw).map_err(|m| bad("server.trusted-proxies", m)))
+            .collect::<Result<Vec<_>, _>>()?;
         if idle > absolute {
             return Err(bad(
                 "sessions.idle-days",
@@ -290,10 +516,10 @@ impl Config {
             ));
         }
         Ok(Config {
-            secure_cookies: f
-                .server
-                .secure_cookies
-                .unwrap_or(!site_addr.ip().is_loopback()),
+            public_origin,
+            trusted_proxies,
+            session_recheck: Duration::from_secs(recheck),
+            sessions_per_user,
             site_addr,
             site_root: non_empty("server.site-root", f.server.site_root, "target/site")?,
             site_pkg_dir,
@@ -304,6 +530,37 @@ impl Config {
             session_idle: Duration::from_secs(idle * DAY),
             session_absolute: Duration::from_secs(absolute * DAY),
         })
+    }
+
+    /// Whether cookies carry `Secure` (and the `__Host-` name): always,
+    /// unless the public origin is plain `http://`.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_origin.as_ref().is_some_and(|o| o.https)
+    }
+
+    /// The origins the site answers as: the configured one, or for a
+    /// server on a loopback address, that address and `localhost` with its
+    /// port over plain HTTP.
+    pub fn public_origins(&self) -> Vec<PublicOrigin> {
+        if let Some(o) = &self.public_origin {
+            return vec![o.clone()];
+        }
+        let port = self.site_addr.port();
+        let with_port = |host: &str| {
+            if port == 80 {
+                host.to_owned()
+            } else {
+                format!("{host}:{port}")
+            }
+        };
+        let ip = match self.site_addr.ip() {
+            IpAddr::V4(v4) => v4.to_string(),
+            IpAddr::V6(v6) => format!("[{v6}]"),
+        };
+        vec![
+            PublicOrigin::plain(with_port(&ip)),
+            PublicOrigin::plain(with_port("localhost")),
+        ]
     }
 
     /// The SQLite file.
@@ -336,6 +593,13 @@ impl Config {
     }
 }
 
+/// An address (`10.0.0.1`) or a network (`10.0.0.0/8`).
+fn parse_net(raw: &str) -> Result<ipnet::IpNet, String> {
+    raw.parse::<ipnet::IpNet>()
+        .or_else(|_| raw.parse::<IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{raw:?} is not an address or a network like 10.0.0.0/8"))
+}
+
 /// An environment value as TOML: integers and booleans as such, else a string.
 fn env_value(raw: &str) -> toml::Value {
     if let Ok(i) = raw.parse::<i64>() {
@@ -361,7 +625,13 @@ mod tests {
         assert_eq!(c.site_addr.to_string(), "127.0.0.1:3000");
         assert_eq!(c.site_root, "target/site");
         assert_eq!(c.data_dir, PathBuf::from("./data"));
-        assert!(!c.secure_cookies, "loopback is plain HTTP");
+        assert!(!c.secure_cookies(), "loopback is plain HTTP");
+        let origins: Vec<_> = c
+            .public_origins()
+            .iter()
+            .map(|o| o.to_origin_string())
+            .collect();
+        assert_eq!(origins, ["http://127.0.0.1:3000", "http://localhost:3000"]);
         assert_eq!(c.session_idle, Duration::from_secs(14 * 86400));
         assert_eq!(c.media_base_url, "/media");
     }
@@ -374,11 +644,32 @@ mod tests {
             "HEARTH_MESSAGE_BURST" => Some("5".to_string()),
             _ => None,
         };
-        let c = Config::from_toml("t", "[server]\nsite-addr = \"127.0.0.1:1\"\n", env).unwrap();
+        let text =
+            "[server]\nsite-addr = \"127.0.0.1:1\"\npublic-origin = \"https://Chat.Example\"\n";
+        let c = Config::from_toml("t", text, env).unwrap();
         assert_eq!(c.site_addr.to_string(), "0.0.0.0:8080");
-        assert!(c.secure_cookies, "not loopback: HTTPS assumed");
+        assert!(c.secure_cookies(), "an https origin: secure cookies");
+        assert_eq!(
+            c.public_origins()[0].to_origin_string(),
+            "https://chat.example"
+        );
         assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
         assert_eq!(c.limits.message_burst, 5);
+    }
+
+    #[test]
+    fn trusted_proxies_come_as_a_list_or_a_comma_separated_string() {
+        let c = Config::from_toml(
+            "t",
+            "[server]\ntrusted-proxies = [\"10.0.0.1\", \"fd00::/8\"]\n",
+            no_env,
+        )
+        .unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+        let env =
+            |k: &str| (k == "HEARTH_TRUSTED_PROXIES").then(|| "127.0.0.1, 10.1.0.0/16".to_string());
+        let c = Config::from_toml("t", "", env).unwrap();
+        assert_eq!(c.trusted_proxies[1].to_string(), "10.1.0.0/16");
     }
 
     #[test]
@@ -397,6 +688,17 @@ mod tests {
             ("[sessions]\nidle-days = 40\n", "idle-days"),
             ("[server]\nsite-pkg-dir = \"/\"\n", "site-pkg-dir"),
             ("[server]\nsite-pkg-dir = \"../etc\"\n", "site-pkg-dir"),
+            ("[server]\nsite-addr = \"0.0.0.0:80\"\n", "public-origin"),
+            ("[server]\npublic-origin = \"ftp://x\"\n", "public-origin"),
+            (
+                "[server]\npublic-origin = \"https://x/chat\"\n",
+                "public-origin",
+            ),
+            (
+                "[server]\ntrusted-proxies = [\"10.0.0.0/33\"]\n",
+                "trusted-proxies",
+            ),
+            ("[server]\nsecure-cookies = true\n", "secure-cookies"),
         ];
         for (text, key) in cases {
             let err = Config::from_toml("Leptos.toml", text, no_env)

@@ -1,29 +1,39 @@
-//! In-memory token buckets keyed by whatever is being limited (an address, a
-//! name, a user id). Memory stays bounded: full buckets are forgotten.
+//! Rate limits keyed by what they limit (an address, a name, a person),
+//! on `governor`'s GCRA limiters.
+//!
+//! Every check spends its token at once, before the work it guards begins:
+//! attempts in flight can never pass a check that none of them has been
+//! counted against yet.
 
-use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::num::NonZeroU32;
+use std::time::Duration;
 
-/// `burst` tokens, refilled at `per_second`; each attempt takes one.
-pub struct RateLimiter<K> {
-    burst: f64,
-    per_second: f64,
-    buckets: Mutex<HashMap<K, Bucket>>,
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota};
+
+/// `burst` attempts at once, refilled at `count` per `per`.
+fn quota(burst: u32, per: Duration, count: u32) -> Quota {
+    let count = count.max(1);
+    let every = (per / count).max(Duration::from_nanos(1));
+    Quota::with_period(every)
+        .expect("a positive period")
+        .allow_burst(NonZeroU32::new(burst.max(1)).expect("at least one"))
 }
 
-struct Bucket {
-    tokens: f64,
-    at: Instant,
+/// A limiter per key. Memory stays bounded: keys whose budget has refilled
+/// are forgotten by `forget_full_buckets` (and whenever there are many).
+pub struct RateLimiter<K: Hash + Eq + Clone> {
+    inner: DefaultKeyedRateLimiter<K>,
 }
 
-impl<K: Eq + Hash + Clone> RateLimiter<K> {
+/// Keys kept before full ones are forgotten on the spot.
+const MANY_KEYS: usize = 100_000;
+
+impl<K: Hash + Eq + Clone> RateLimiter<K> {
     pub fn new(burst: u32, per: Duration, count: u32) -> Self {
         Self {
-            burst: f64::from(burst.max(1)),
-            per_second: f64::from(count.max(1)) / per.as_secs_f64(),
-            buckets: Mutex::new(HashMap::new()),
+            inner: governor::RateLimiter::keyed(quota(burst, per, count)),
         }
     }
 
@@ -32,68 +42,40 @@ impl<K: Eq + Hash + Clone> RateLimiter<K> {
         Self::new(count, Duration::from_secs(60), count)
     }
 
-    fn refill(&self, b: &mut Bucket, now: Instant) {
-        let gained = now.duration_since(b.at).as_secs_f64() * self.per_second;
-        b.tokens = (b.tokens + gained).min(self.burst);
-        b.at = now;
-    }
-
-    /// Takes a token for `key`, or says how long until one is free.
+    /// Spends a token for `key`, or says how long until one is free.
     pub fn check(&self, key: &K) -> Result<(), Duration> {
-        let now = Instant::now();
-        let mut map = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 100_000 {
-            self.forget_full(&mut map, now);
+        if self.inner.len() > MANY_KEYS {
+            self.inner.retain_recent();
         }
-        let b = map.entry(key.clone()).or_insert(Bucket {
-            tokens: self.burst,
-            at: now,
-        });
-        self.refill(b, now);
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64((1.0 - b.tokens) / self.per_second))
-        }
+        self.inner
+            .check_key(key)
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
     }
 
-    /// Whether `key` has a token left, without taking it.
-    pub fn peek(&self, key: &K) -> Result<(), Duration> {
-        let now = Instant::now();
-        let mut map = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        match map.get_mut(key) {
-            None => Ok(()),
-            Some(b) => {
-                self.refill(b, now);
-                if b.tokens >= 1.0 {
-                    Ok(())
-                } else {
-                    Err(Duration::from_secs_f64((1.0 - b.tokens) / self.per_second))
-                }
-            }
-        }
-    }
-
-    /// Gives `key` its full burst back (for example after a successful log-in).
-    pub fn reset(&self, key: &K) {
-        self.buckets
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(key);
-    }
-
-    /// Drops buckets that have refilled completely; they carry no state.
+    /// Drops keys whose budget is full again; they carry no state.
     pub fn forget_full_buckets(&self) {
-        let now = Instant::now();
-        let mut map = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        self.forget_full(&mut map, now);
+        self.inner.retain_recent();
+        self.inner.shrink_to_fit();
+    }
+}
+
+/// One limiter for one thing (a websocket connection's control frames).
+pub struct Budget {
+    inner: DefaultDirectRateLimiter,
+}
+
+impl Budget {
+    pub fn new(burst: u32, per: Duration, count: u32) -> Self {
+        Self {
+            inner: governor::RateLimiter::direct(quota(burst, per, count)),
+        }
     }
 
-    fn forget_full(&self, map: &mut HashMap<K, Bucket>, now: Instant) {
-        map.retain(|_, b| {
-            b.tokens + now.duration_since(b.at).as_secs_f64() * self.per_second < self.burst
-        });
+    /// Spends a token, or says how long until one is free.
+    pub fn check(&self) -> Result<(), Duration> {
+        self.inner
+            .check()
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
     }
 }
 
@@ -113,16 +95,34 @@ mod tests {
             "{wait:?}"
         );
         assert!(l.check(&"b").is_ok(), "keys are independent");
-        l.reset(&"a");
-        assert!(l.check(&"a").is_ok());
+    }
+
+    /// Attempts made at the same moment each spend a token: sixteen threads
+    /// racing for a budget of ten get exactly ten.
+    #[test]
+    fn concurrent_attempts_cannot_overspend() {
+        let l = std::sync::Arc::new(RateLimiter::per_minute(10));
+        let passed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        std::thread::scope(|s| {
+            for _ in 0..16 {
+                let (l, passed) = (l.clone(), passed.clone());
+                s.spawn(move || {
+                    for _ in 0..4 {
+                        if l.check(&"name").is_ok() {
+                            passed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(passed.load(std::sync::atomic::Ordering::Relaxed), 10);
     }
 
     #[test]
-    fn peek_does_not_spend() {
-        let l = RateLimiter::per_minute(1);
-        assert!(l.peek(&1).is_ok());
-        assert!(l.peek(&1).is_ok());
-        assert!(l.check(&1).is_ok());
-        assert!(l.peek(&1).is_err());
+    fn a_budget_refuses_past_its_burst() {
+        let b = Budget::new(2, Duration::from_secs(1), 1);
+        assert!(b.check().is_ok());
+        assert!(b.check().is_ok());
+        assert!(b.check().is_err());
     }
 }

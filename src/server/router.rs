@@ -5,15 +5,16 @@
 use std::sync::OnceLock;
 
 use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Router, middleware};
 use leptos::prelude::provide_context;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use super::{AppState, assets, auth, health, media, security, web, ws};
+use super::{AppState, assets, auth, body_limit, health, media, security, web, ws};
 use crate::app::{App, shell};
 
 /// Builds the whole application for `state`.
@@ -26,12 +27,11 @@ pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/media/avatars/{name}", get(media::serve_avatar))
-        .route("/ws", get(ws::upgrade))
         .leptos_routes_with_context(&state, routes, context, move || shell(options.clone()))
-        // Every body but a picture's: at most `limits.max-request-bytes`
-        // (413 beyond), whether or not the handler reads it all.
-        .route_layer(RequestBodyLimitLayer::new(
-            state.config.limits.max_request_bytes,
+        // Every body but a picture's: at most `limits.max-request-bytes`.
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            body_limit::limit,
         ))
         .nest_service(&assets::path(&state), assets::bundle(&state))
         .route(
@@ -40,9 +40,23 @@ pub fn app(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(media::upload_body_limit(&state))),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // A slow client cannot hold a request open; the websocket, added
+        // after this layer, lives as long as it is used.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.config.limits.request_timeout,
+        ))
+        .route("/ws", get(ws::upgrade))
         .layer(middleware::from_fn(web::error_status))
         .layer(middleware::from_fn(auth::with_caller))
-        .layer(middleware::from_fn(security::refuse_cross_site))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::refuse_cross_site,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::known_host,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             security::headers,

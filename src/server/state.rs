@@ -31,17 +31,26 @@ pub struct AppState {
     pub started: Instant,
 }
 
-/// Every rate limit, keyed by what it limits.
+/// Every rate limit, keyed by what it limits. Addresses are limit keys
+/// (`client_addr::limit_key`: IPv6 by /64).
 pub struct Limiters {
     /// Log-in and sign-up attempts per client address.
     pub login_by_ip: RateLimiter<IpAddr>,
-    /// Failed log-ins per username (lower-cased); refills a token every
-    /// 60/N seconds, so the real owner is never kept out for long.
-    pub login_by_name: RateLimiter<String>,
+    /// Log-in attempts per username (lower-cased) from one address, spent
+    /// before the password is checked. Keyed by both, so guesses from
+    /// elsewhere never lock the owner out of their own account.
+    pub login_by_name: RateLimiter<(String, IpAddr)>,
     /// Rooms created per person.
     pub rooms_by_user: RateLimiter<UserId>,
     /// Messages sent per person.
     pub messages_by_user: RateLimiter<UserId>,
+    /// Profile pictures uploaded per person.
+    pub uploads_by_user: RateLimiter<UserId>,
+    /// Every other write a person can cause (join, leave, rename, remove,
+    /// hand over, delete, let back in).
+    pub actions_by_user: RateLimiter<UserId>,
+    /// Read-marker updates per person.
+    pub read_marks_by_user: RateLimiter<UserId>,
 }
 
 impl Limiters {
@@ -60,6 +69,13 @@ impl Limiters {
                 Duration::from_secs(1),
                 l.messages_per_second,
             ),
+            uploads_by_user: RateLimiter::new(
+                l.avatar_uploads_per_hour,
+                Duration::from_secs(3600),
+                l.avatar_uploads_per_hour,
+            ),
+            actions_by_user: RateLimiter::per_minute(l.actions_per_minute),
+            read_marks_by_user: RateLimiter::per_minute(l.read_marks_per_minute),
         }
     }
 
@@ -68,6 +84,9 @@ impl Limiters {
         self.login_by_name.forget_full_buckets();
         self.rooms_by_user.forget_full_buckets();
         self.messages_by_user.forget_full_buckets();
+        self.uploads_by_user.forget_full_buckets();
+        self.actions_by_user.forget_full_buckets();
+        self.read_marks_by_user.forget_full_buckets();
     }
 }
 

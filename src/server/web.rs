@@ -10,9 +10,9 @@ use axum::http::{HeaderValue, StatusCode};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
-use super::AppState;
 use super::auth::{AuthUser, MaybeAuthUser};
 use super::passwords::HashError;
+use super::{AppState, client_addr};
 use crate::error::AppError;
 use crate::model::User;
 
@@ -44,16 +44,22 @@ pub async fn require_user(state: &AppState) -> Result<User, AppError> {
     Ok(AuthUser::from_request_parts(&mut parts()?, state).await?.0)
 }
 
-/// The address the request came from (the proxy's, behind a proxy).
-pub fn client_ip() -> IpAddr {
-    parts()
+/// The address the request came from, as a rate-limit key: the client's
+/// own behind a trusted proxy (`server.trusted-proxies`), an IPv6 address's
+/// /64.
+pub fn client_ip(state: &AppState) -> IpAddr {
+    let ip = parts()
         .ok()
         .and_then(|p| {
-            p.extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip())
+            let peer = p.extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
+            Some(client_addr::client_ip(
+                peer,
+                &p.headers,
+                &state.config.trusted_proxies,
+            ))
         })
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    client_addr::limit_key(ip)
 }
 
 /// Finishes a server function: when it was called over HTTP, an error gets

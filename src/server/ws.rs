@@ -89,7 +89,7 @@ pub async fn upgrade(
     MaybeAuthUser(user): MaybeAuthUser,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if !super::security::same_origin(&headers) {
+    if !super::security::same_origin(&headers, &state.config.public_origins()) {
         return (
             StatusCode::FORBIDDEN,
             "This websocket is only for pages of this site.",

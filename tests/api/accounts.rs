@@ -274,44 +274,6 @@ fn login_attempts_are_throttled_with_a_retry_time() {
     })
 }
 
-#[test]
-fn failed_logins_for_one_name_are_throttled_from_any_address() {
-    crate::helpers::run(async {
-        let app = TestApp::spawn_with(|c| c.limits.logins_per_minute = 3).await;
-        app.person("judy").await;
-        app.state
-            .limits
-            .login_by_ip
-            .reset(&"127.0.0.1".parse().unwrap());
-        for _ in 0..3 {
-            let res = app
-                .call(
-                    &app.client(),
-                    "login",
-                    &[("username", "JUDY"), ("password", "wrong-password")],
-                )
-                .await;
-            assert_eq!(res.status(), 401);
-            app.state
-                .limits
-                .login_by_ip
-                .reset(&"127.0.0.1".parse().unwrap());
-        }
-        let res = app
-            .call(
-                &app.client(),
-                "login",
-                &[("username", "judy"), ("password", "password123")],
-            )
-            .await;
-        assert_eq!(
-            res.status(),
-            429,
-            "the name is locked briefly, a token refills in 20 s"
-        );
-    })
-}
-
 /// A plain form post as a browser without JavaScript sends it: Accept:
 /// text/html and the page it came from as the Referer.
 async fn post_form(

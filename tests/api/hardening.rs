@@ -1,6 +1,7 @@
 //! Security headers, cross-site refusals, graceful shutdown and backups.
 
 use hearth::model::{ClientEvent, ServerEvent};
+use hearth::server::config::PublicOrigin;
 use uuid::Uuid;
 
 use crate::helpers::TestApp;
@@ -71,7 +72,10 @@ fn pages_carry_a_nonce_policy_and_the_usual_headers() {
 #[test]
 fn https_sites_get_strict_transport_security() {
     crate::helpers::run(async {
-        let app = TestApp::spawn_with(|c| c.secure_cookies = true).await;
+        let app = TestApp::spawn_with(|c| {
+            c.public_origin = Some(PublicOrigin::parse("https://chat.example").unwrap())
+        })
+        .await;
         let res = app.http.get(app.url("/healthz")).send().await.unwrap();
         assert!(
             res.headers()["strict-transport-security"]
@@ -172,7 +176,7 @@ fn nothing_that_changes_state_answers_a_get() {
 #[test]
 fn shutting_down_finishes_sends_then_closes_with_1001() {
     crate::helpers::run(async {
-        let app = TestApp::spawn().await;
+        let mut app = TestApp::spawn().await;
         let ann = app.person("ann").await;
         let room = app.room_with(&ann, &[]).await;
         let mut a = WsClient::following(&app, &ann, &room).await;
@@ -185,8 +189,10 @@ fn shutting_down_finishes_sends_then_closes_with_1001() {
         .await;
         // Give the frame time to be read, then stop the server.
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        app.state.hub.close_all();
-        let (code, events) = a.until_closed().await;
+        let stopping = async {
+            app.shut_down().await;
+        };
+        let ((code, events), ()) = tokio::join!(a.until_closed(), stopping);
         assert_eq!(code, 1001, "going away");
         assert!(
             events.iter().any(
@@ -194,14 +200,22 @@ fn shutting_down_finishes_sends_then_closes_with_1001() {
             ),
             "the send in flight was acknowledged before the close: {events:?}"
         );
-        assert_eq!(app.count("messages").await, 1);
-        for _ in 0..100 {
-            if app.state.hub.open_connections() == 0 {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        assert_eq!(app.state.hub.open_connections(), 0);
+        assert_eq!(
+            app.state.hub.open_connections(),
+            0,
+            "drained before stopping"
+        );
+        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages")
+            .fetch_one(
+                &sqlx::SqlitePool::connect_with(hearth::server::db::connect_options(
+                    &app.state.config.database_path(),
+                ))
+                .await
+                .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(stored, 1);
     })
 }
 

@@ -1,11 +1,12 @@
-//! `TestApp`: the whole server started in-process on a free port, with its
-//! data in a temporary directory that is removed when the test ends.
+//! `TestApp`: the whole server started in-process on a free port, the way
+//! `main.rs` starts it (`listen::Server`), with its data in a temporary
+//! directory that is removed when the test ends.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::LazyLock;
 
-use hearth::server::{self, AppState, config::Config};
+use hearth::server::{AppState, config::Config, listen::Server};
 use tempfile::TempDir;
 
 /// The one runtime every test runs on, multi-threaded as the real server's
@@ -29,6 +30,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub state: AppState,
     server: tokio::task::JoinHandle<()>,
+    /// Stops the server the way SIGTERM does.
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     /// A client without a cookie jar; see [`TestApp::client`] for one with.
     pub http: reqwest::Client,
     _dir: Option<TempDir>,
@@ -56,27 +59,18 @@ impl TestApp {
     pub async fn spawn_in(dir: TempDir, tweak: impl FnOnce(&mut Config)) -> Self {
         let mut config = Config::for_tests(dir.path());
         tweak(&mut config);
-        let pool = server::db::open(&config.data_dir)
-            .await
-            .expect("database opens");
-        let state = AppState::new(pool, config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let app = server::app(state.clone());
-        let server = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .expect("server runs");
-        });
+        let server = Server::build(config).await.expect("server starts");
+        let addr = server.addr();
+        let state = server.state().clone();
+        let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(server.run(async {
+            let _ = stop.await;
+        }));
         Self {
             addr,
             state,
             server,
+            shutdown: Some(shutdown),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -94,8 +88,28 @@ impl TestApp {
         self._dir.take().expect("stopped once")
     }
 
+    /// Stops the server as SIGTERM does (requests finish, websockets close
+    /// with 1001) and waits until it has.
+    pub async fn shut_down(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.server).await;
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// A client whose connections come from `ip` (any 127.x.y.z reaches
+    /// the server on loopback), with its own cookie jar.
+    pub fn client_from(&self, ip: &str) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .local_address(ip.parse::<std::net::IpAddr>().expect("an address"))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
     }
 
     /// A fresh client with its own cookie jar that does not follow redirects.

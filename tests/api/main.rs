@@ -11,5 +11,6 @@ mod authorization;
 mod avatars;
 mod foundation;
 mod hardening;
+mod login_throttle;
 mod messaging;
 mod rooms;
