@@ -4,4 +4,3 @@
 pub mod auth;
 pub mod messages;
 pub mod rooms;
-pub mod system;

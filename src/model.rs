@@ -222,18 +222,14 @@ pub struct RoomDetails {
     pub name: String,
     pub admin_id: UserId,
     pub members: Vec<Member>,
+    /// People the admin removed and has not let back in (for the admin
+    /// only; empty for everyone else).
+    pub removed: Vec<User>,
     /// The seq of the room's latest message (0 when there is none).
     pub last_seq: i64,
     pub last_read_seq: i64,
     /// The latest messages (up to a page), oldest first.
     pub messages: Vec<ChatMessage>,
-}
-
-/// Server version and uptime, the foundation's first server-function round trip.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServerInfo {
-    pub version: String,
-    pub uptime_secs: u64,
 }
 
 #[cfg(test)]

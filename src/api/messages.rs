@@ -54,7 +54,17 @@ pub async fn mark_read(room: String, seq: i64) -> Result<(), AppError> {
             let state = app_state()?;
             let user = require_user(&state).await?;
             let access = require_member(&state, &user, &room).await?;
-            db::messages::mark_read(&state.db, access.room.id, user.id, seq).await?;
+            let r = access.room.id;
+            let Some(target) = db::messages::read_target(state.db.pool(), r, user.id, seq).await?
+            else {
+                return Ok(());
+            };
+            state
+                .limits
+                .read_marks_by_user
+                .check(&user.id)
+                .map_err(|wait| too_many("Too many read markers at once.", wait))?;
+            db::messages::mark_read(&state.db, r, user.id, target).await?;
             Ok(())
         }
         .await,
@@ -65,5 +75,5 @@ pub async fn mark_read(room: String, seq: i64) -> Result<(), AppError> {
 mod ssr {
     pub use crate::server::access::require_member;
     pub use crate::server::db;
-    pub use crate::server::web::{answer, app_state, require_user};
+    pub use crate::server::web::{answer, app_state, require_user, too_many};
 }

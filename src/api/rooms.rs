@@ -81,8 +81,18 @@ pub async fn get_room(room: String) -> Result<RoomView, AppError> {
                     .into_iter()
                     .map(|m| state.chat_message(&r.public_id, m))
                     .collect();
+            let removed = if r.admin_id == user.id {
+                db::members::removed(state.db.pool(), r.id)
+                    .await?
+                    .into_iter()
+                    .map(|u| state.user(u))
+                    .collect()
+            } else {
+                vec![]
+            };
             Ok(RoomView::Member(RoomDetails {
                 messages,
+                removed,
                 public_id: r.public_id,
                 name: r.name,
                 admin_id: r.admin_id,
@@ -95,7 +105,7 @@ pub async fn get_room(room: String) -> Result<RoomView, AppError> {
     )
 }
 
-/// Joins a room by its link.
+/// Joins a room by its link, unless its admin removed the caller.
 #[server(endpoint = "join_room")]
 pub async fn join_room(room: String) -> Result<(), AppError> {
     use self::ssr::*;
@@ -103,18 +113,28 @@ pub async fn join_room(room: String) -> Result<(), AppError> {
         async move {
             let state = app_state()?;
             let user = require_user(&state).await?;
+            spend_action(&state, &user)?;
             let r = find_room(&state, &room).await?;
-            if db::members::add(&state.db, r.id, user.id).await? {
-                let member = Member {
-                    user: user.clone(),
-                    is_admin: false,
-                    joined_at: db::now_ms(),
-                };
-                let event = ServerEvent::MemberJoined {
-                    room: r.public_id.clone(),
-                    member,
-                };
-                state.hub.publish(r.id, &event, None, Ends::Nobody);
+            let joined = db::members::add(&state.db, r.id, user.id, |joined| {
+                if *joined == Joined::Joined {
+                    let member = Member {
+                        user: user.clone(),
+                        is_admin: false,
+                        joined_at: db::now_ms(),
+                    };
+                    let event = ServerEvent::MemberJoined {
+                        room: r.public_id.clone(),
+                        member,
+                    };
+                    state.hub.publish(r.id, &event, None, Ends::Nobody);
+                }
+            })
+            .await?;
+            if joined == Joined::Removed {
+                return Err(AppError::Forbidden(
+                    "The room's admin removed you from this room. Ask them to let you back in."
+                        .into(),
+                ));
             }
             leptos_axum::redirect(&format!("/r/{}", r.public_id));
             Ok(())
@@ -132,13 +152,16 @@ pub async fn leave_room(room: String) -> Result<(), AppError> {
         async move {
             let state = app_state()?;
             let user = require_user(&state).await?;
+            spend_action(&state, &user)?;
             let access = require_member(&state, &user, &room).await?;
-            let outcome = db::members::remove(&state.db, access.room.id, user.id).await?;
             let event = ServerEvent::MemberLeft {
                 room: access.room.public_id.clone(),
                 user_id: user.id,
             };
-            announce_removal(&state, &access.room, user.id, outcome, event);
+            db::members::remove(&state.db, access.room.id, user.id, None, |outcome| {
+                announce_removal(&state, &access.room, user.id, *outcome, event);
+            })
+            .await?;
             leptos_axum::redirect("/");
             Ok(())
         }
@@ -155,15 +178,22 @@ pub async fn rename_room(room: String, name: String) -> Result<(), AppError> {
             let state = app_state()?;
             let user = require_user(&state).await?;
             let name = RoomName::parse(&name)?;
+            spend_action(&state, &user)?;
             let access = require_admin(&state, &user, &room).await?;
-            db::rooms::rename(&state.db, access.room.id, name.as_str()).await?;
-            let event = ServerEvent::RoomRenamed {
-                room: access.room.public_id,
-                name: name.as_str().to_owned(),
-            };
-            state
-                .hub
-                .publish(access.room.id, &event, None, Ends::Nobody);
+            let r = &access.room;
+            let renamed = db::rooms::rename(&state.db, r.id, user.id, name.as_str(), |done| {
+                if *done {
+                    let event = ServerEvent::RoomRenamed {
+                        room: r.public_id.clone(),
+                        name: name.as_str().to_owned(),
+                    };
+                    state.hub.publish(r.id, &event, None, Ends::Nobody);
+                }
+            })
+            .await?;
+            if !renamed {
+                return Err(no_longer_admin());
+            }
             Ok(())
         }
         .await,
@@ -178,6 +208,7 @@ pub async fn remove_member(room: String, user_id: UserId) -> Result<(), AppError
         async move {
             let state = app_state()?;
             let user = require_user(&state).await?;
+            spend_action(&state, &user)?;
             let access = require_admin(&state, &user, &room).await?;
             if user_id == user.id {
                 return Err(AppError::Invalid(
@@ -185,12 +216,18 @@ pub async fn remove_member(room: String, user_id: UserId) -> Result<(), AppError
                 ));
             }
             require_target_member(&state, &access.room, user_id).await?;
-            let outcome = db::members::remove(&state.db, access.room.id, user_id).await?;
             let event = ServerEvent::MemberRemoved {
                 room: access.room.public_id.clone(),
                 user_id,
             };
-            announce_removal(&state, &access.room, user_id, outcome, event);
+            let r = &access.room;
+            let outcome = db::members::remove(&state.db, r.id, user_id, Some(user.id), |outcome| {
+                announce_removal(&state, r, user_id, *outcome, event);
+            })
+            .await?;
+            if outcome == AfterRemoval::NotAdmin {
+                return Err(no_longer_admin());
+            }
             Ok(())
         }
         .await,
@@ -205,18 +242,27 @@ pub async fn make_admin(room: String, user_id: UserId) -> Result<(), AppError> {
         async move {
             let state = app_state()?;
             let user = require_user(&state).await?;
+            spend_action(&state, &user)?;
             let access = require_admin(&state, &user, &room).await?;
             require_target_member(&state, &access.room, user_id).await?;
-            if db::rooms::set_admin(&state.db, access.room.id, user_id).await? {
-                let event = ServerEvent::AdminChanged {
-                    room: access.room.public_id,
-                    user_id,
-                };
-                state
-                    .hub
-                    .publish(access.room.id, &event, None, Ends::Nobody);
+            let r = &access.room;
+            let done = db::rooms::set_admin(&state.db, r.id, user.id, user_id, |done| {
+                if *done == HandOver::Done {
+                    let event = ServerEvent::AdminChanged {
+                        room: r.public_id.clone(),
+                        user_id,
+                    };
+                    state.hub.publish(r.id, &event, None, Ends::Nobody);
+                }
+            })
+            .await?;
+            match done {
+                HandOver::Done => Ok(()),
+                HandOver::NotAdmin => Err(no_longer_admin()),
+                HandOver::NotAMember => Err(AppError::NotFound(
+                    "That person is not a member of this room.".into(),
+                )),
             }
-            Ok(())
         }
         .await,
     )
@@ -230,16 +276,48 @@ pub async fn delete_room(room: String) -> Result<(), AppError> {
         async move {
             let state = app_state()?;
             let user = require_user(&state).await?;
+            spend_action(&state, &user)?;
             let access = require_admin(&state, &user, &room).await?;
-            db::rooms::delete(&state.db, access.room.id).await?;
-            let event = ServerEvent::RoomDeleted {
-                room: access.room.public_id,
-            };
-            state
-                .hub
-                .publish(access.room.id, &event, None, Ends::Everyone);
+            let r = &access.room;
+            let deleted = db::rooms::delete(&state.db, r.id, user.id, |members| {
+                if let Some(members) = members {
+                    let event = ServerEvent::RoomDeleted {
+                        room: r.public_id.clone(),
+                    };
+                    state.hub.publish(r.id, &event, None, Ends::Everyone);
+                    for member in members {
+                        state.hub.signal(*member, Signal::LeftRoom(r.id));
+                    }
+                }
+            })
+            .await?;
+            if deleted.is_none() {
+                return Err(no_longer_admin());
+            }
             leptos_axum::redirect("/");
             Ok(())
+        }
+        .await,
+    )
+}
+
+/// Lets a removed person join the room again with its link (admin only).
+#[server(endpoint = "readmit_member")]
+pub async fn readmit_member(room: String, user_id: UserId) -> Result<(), AppError> {
+    use self::ssr::*;
+    answer(
+        async move {
+            let state = app_state()?;
+            let user = require_user(&state).await?;
+            spend_action(&state, &user)?;
+            let access = require_admin(&state, &user, &room).await?;
+            match db::members::readmit(&state.db, access.room.id, user.id, user_id).await? {
+                Some(true) => Ok(()),
+                Some(false) => Err(AppError::NotFound(
+                    "That person was not removed from this room.".into(),
+                )),
+                None => Err(no_longer_admin()),
+            }
         }
         .await,
     )
@@ -248,18 +326,37 @@ pub async fn delete_room(room: String) -> Result<(), AppError> {
 #[cfg(feature = "ssr")]
 mod ssr {
     pub use crate::api::messages::FIRST_PAGE;
+    use crate::error::AppError;
+    use crate::model::User;
     pub use crate::model::{Member, RoomDetails, RoomName, ServerEvent};
     use crate::server::AppState;
     pub use crate::server::access::{
         find_room, require_admin, require_member, require_target_member, standing,
     };
     pub use crate::server::db;
-    use crate::server::db::members::AfterRemoval;
+    pub use crate::server::db::members::{AfterRemoval, Joined};
+    pub use crate::server::db::rooms::HandOver;
     use crate::server::db::rooms::RoomRow;
     pub use crate::server::hub::Ends;
-    use crate::server::hub::Signal;
+    pub use crate::server::hub::Signal;
     pub use crate::server::random::token;
     pub use crate::server::web::{answer, app_state, require_user, too_many};
+
+    /// Spends one of the caller's room actions (join, leave, rename,
+    /// remove, hand over, delete, let back in): each is a write everyone's
+    /// messages wait behind.
+    pub fn spend_action(state: &AppState, user: &User) -> Result<(), AppError> {
+        state
+            .limits
+            .actions_by_user
+            .check(&user.id)
+            .map_err(|wait| too_many("You are changing rooms too fast.", wait))
+    }
+
+    /// The admin role passed to someone else while the action was on its way.
+    pub fn no_longer_admin() -> AppError {
+        AppError::Forbidden("You are no longer this room's admin.".into())
+    }
 
     /// Tells the room that `user_id` is gone (with `event`), cuts their
     /// connections off the room, and announces a new admin or the room's end.
@@ -270,7 +367,7 @@ mod ssr {
         outcome: AfterRemoval,
         event: ServerEvent,
     ) {
-        if outcome == AfterRemoval::NotAMember {
+        if matches!(outcome, AfterRemoval::NotAMember | AfterRemoval::NotAdmin) {
             return;
         }
         state
@@ -291,7 +388,7 @@ mod ssr {
                 };
                 state.hub.publish(room.id, &event, None, Ends::Everyone);
             }
-            AfterRemoval::Removed | AfterRemoval::NotAMember => {}
+            AfterRemoval::Removed | AfterRemoval::NotAMember | AfterRemoval::NotAdmin => {}
         }
     }
 }

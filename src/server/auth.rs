@@ -17,6 +17,7 @@ use tokio::sync::OnceCell;
 
 use super::AppState;
 use super::db::{self, now_ms};
+use super::hub::Signal;
 use crate::error::AppError;
 use crate::model::User;
 
@@ -109,22 +110,35 @@ pub fn session_token(state: &AppState, headers: &HeaderMap) -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
-pub fn hash_token(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
+/// A session token's SHA-256, the only form of it the server keeps.
+pub type SessionHash = [u8; 32];
+
+pub fn hash_token(token: &str) -> SessionHash {
+    Sha256::digest(token.as_bytes()).into()
 }
 
 /// The user a token belongs to, renewing the session's idle lifetime.
 pub async fn user_for_token(state: &AppState, token: &str) -> Result<Option<User>, AppError> {
-    let hash = hash_token(token);
+    Ok(live_session(state, &hash_token(token))
+        .await?
+        .map(|user| state.user(user)))
+}
+
+/// The live session with this hash (renewing its idle lifetime), or `None`
+/// when it ended or expired. Open websockets ask this periodically.
+pub async fn live_session(
+    state: &AppState,
+    hash: &SessionHash,
+) -> Result<Option<db::users::UserRow>, AppError> {
     let now = now_ms();
     let idle = state.config.session_idle.as_millis() as i64;
-    let Some(live) = db::sessions::find_live(state.db.pool(), &hash, now, idle).await? else {
+    let Some(live) = db::sessions::find_live(state.db.pool(), hash, now, idle).await? else {
         return Ok(None);
     };
     if now - live.last_seen_at > TOUCH_EVERY_MS {
-        db::sessions::touch(&state.db, &hash, now).await?;
+        db::sessions::touch(&state.db, hash, now).await?;
     }
-    Ok(Some(state.user(live.user)))
+    Ok(Some(live.user))
 }
 
 /// Starts a session for `user_id`; returns the `Set-Cookie` value.
@@ -138,15 +152,20 @@ pub async fn start_session(state: &AppState, user_id: i64) -> Result<HeaderValue
         user_id,
         now,
         now + absolute.as_millis() as i64,
+        state.config.sessions_per_user,
     )
     .await?;
     Ok(cookie(state, &token, absolute.as_secs()))
 }
 
-/// Ends the session behind `headers`' cookie; returns a cookie that clears it.
+/// Ends the session behind `headers`' cookie, closing its open websockets;
+/// returns a cookie that clears it.
 pub async fn end_session(state: &AppState, headers: &HeaderMap) -> Result<HeaderValue, AppError> {
     if let Some(token) = session_token(state, headers) {
-        db::sessions::delete(&state.db, &hash_token(&token)).await?;
+        let hash = hash_token(&token);
+        if let Some(user) = db::sessions::delete(&state.db, &hash).await? {
+            state.hub.signal(user, Signal::SessionEnded(hash));
+        }
     }
     Ok(cookie(state, "", 0))
 }

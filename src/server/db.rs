@@ -71,6 +71,8 @@ pub struct Db {
     pool: SqlitePool,
     /// `None` until the first write, and after a write that failed.
     writer: Arc<Mutex<Option<SqliteConnection>>>,
+    /// Transactions committed, for tests that check a request wrote nothing.
+    writes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Db {
@@ -78,6 +80,7 @@ impl Db {
         Self {
             pool,
             writer: Arc::default(),
+            writes: Arc::default(),
         }
     }
 
@@ -94,14 +97,34 @@ impl Db {
         &self,
         work: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, sqlx::Error>,
     ) -> Result<T, sqlx::Error> {
+        self.write_then(work, |_| {}).await
+    }
+
+    /// As `write`, then runs `announce` with what was committed while the
+    /// write turn is still held: whatever `announce` publishes reaches the
+    /// hub in commit order, so no one hears of a message committed after
+    /// their removal before they hear of the removal.
+    pub async fn write_then<T>(
+        &self,
+        work: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, sqlx::Error>,
+        announce: impl FnOnce(&T),
+    ) -> Result<T, sqlx::Error> {
         let mut turn = self.writer.lock().await;
         let mut conn = match turn.take() {
             Some(conn) => conn,
             None => self.pool.acquire().await?.detach(),
         };
         let value = transaction(&mut conn, work).await?;
+        announce(&value);
         *turn = Some(conn);
+        self.writes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(value)
+    }
+
+    /// Transactions committed since the server started.
+    pub fn writes(&self) -> u64 {
+        self.writes.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -248,3 +271,7 @@ mod tests {
         assert_eq!(names, ["after"]);
     }
 }
+
+#[cfg(test)]
+#[path = "db/upgrade_tests.rs"]
+mod upgrade_tests;

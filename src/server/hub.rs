@@ -1,5 +1,6 @@
 //! The hub: one broadcast channel per room with open listeners, presence,
-//! and a signal channel per person for "you were removed".
+//! and a signal channel per person for "you were removed" and "you logged
+//! out".
 //!
 //! Events are serialised once, when published, and every receiver gets the
 //! same reference-counted frame. The hub keeps no history: a receiver that
@@ -44,8 +45,11 @@ pub enum Ends {
 /// A signal to all of one person's connections.
 #[derive(Clone, Copy, Debug)]
 pub enum Signal {
-    /// Stop following this room (by row id): they are no longer a member.
+    /// Stop following this room (by row id): they are no longer a member,
+    /// or it was deleted.
     LeftRoom(i64),
+    /// This session ended (logged out): its connections close with 1008.
+    SessionEnded(crate::server::auth::SessionHash),
 }
 
 #[derive(Clone)]
@@ -150,35 +154,45 @@ impl Hub {
         }
     }
 
-    /// Starts listening to a room for `user`; returns the receiver and the
-    /// people now online in it.
-    pub fn follow(&self, room: i64, user: UserId) -> (broadcast::Receiver<Broadcast>, Vec<UserId>) {
+    /// Starts listening to a room for `user`; returns the receiver, and the
+    /// people now online in it when that changed (their first connection
+    /// to follow it).
+    pub fn follow(
+        &self,
+        room: i64,
+        user: UserId,
+    ) -> (broadcast::Receiver<Broadcast>, Option<Vec<UserId>>) {
         let mut inner = self.lock();
         let entry = inner.rooms.entry(room).or_insert_with(|| Room {
             tx: broadcast::channel(ROOM_CAPACITY).0,
             online: HashMap::new(),
         });
-        *entry.online.entry(user).or_default() += 1;
-        (entry.tx.subscribe(), online(entry))
+        let n = entry.online.entry(user).or_default();
+        *n += 1;
+        let changed = *n == 1;
+        (entry.tx.subscribe(), changed.then(|| online(entry)))
     }
 
     /// Stops one of `user`'s connections listening to `room` (its receiver
-    /// must be dropped already); returns who is still online, or `None` when
-    /// the room has no listeners left and its channel was dropped.
+    /// must be dropped already); returns who is still online when that
+    /// changed (their last connection to follow it) and anyone is left to
+    /// tell.
     pub fn unfollow(&self, room: i64, user: UserId) -> Option<Vec<UserId>> {
         let mut inner = self.lock();
         let entry = inner.rooms.get_mut(&room)?;
+        let mut changed = false;
         if let Some(n) = entry.online.get_mut(&user) {
             *n -= 1;
             if *n == 0 {
                 entry.online.remove(&user);
+                changed = true;
             }
         }
         if entry.tx.receiver_count() == 0 {
             inner.rooms.remove(&room);
             return None;
         }
-        Some(online(entry))
+        changed.then(|| online(entry))
     }
 
     /// Sends an event to everyone following `room` (if anyone is).
@@ -216,7 +230,7 @@ mod tests {
         let hub = Hub::default();
         hub.publish(1, &event(), None, Ends::Nobody);
         let (mut rx, online) = hub.follow(1, 7);
-        assert_eq!(online, vec![7]);
+        assert_eq!(online, Some(vec![7]));
         hub.publish(1, &event(), None, Ends::Nobody);
         assert_eq!(
             rx.try_recv().unwrap().frame.as_str(),
@@ -225,6 +239,21 @@ mod tests {
         drop(rx);
         assert_eq!(hub.unfollow(1, 7), None);
         assert_eq!(hub.open_rooms(), 0);
+    }
+
+    #[test]
+    fn presence_changes_only_with_a_persons_first_and_last_follower() {
+        let hub = Hub::default();
+        let (_keep, first) = hub.follow(1, 8);
+        assert_eq!(first, Some(vec![8]));
+        let (rx_a, a) = hub.follow(1, 7);
+        assert_eq!(a, Some(vec![7, 8]));
+        let (rx_b, b) = hub.follow(1, 7);
+        assert_eq!(b, None, "a second tab of someone online changes nothing");
+        drop(rx_b);
+        assert_eq!(hub.unfollow(1, 7), None, "still online in the other tab");
+        drop(rx_a);
+        assert_eq!(hub.unfollow(1, 7), Some(vec![8]));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -28,7 +28,6 @@ pub struct AppState {
     pub hub: Hub,
     /// The one writer of messages (group commit).
     pub writer: Writer,
-    pub started: Instant,
 }
 
 /// Every rate limit, keyed by what it limits. Addresses are limit keys
@@ -103,7 +102,6 @@ impl AppState {
             hasher: Hasher::default(),
             db,
             config: Arc::new(config),
-            started: Instant::now(),
         }
     }
 

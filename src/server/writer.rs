@@ -112,15 +112,18 @@ enum Outcome {
 
 /// Stores a batch and answers it.
 async fn commit(db: &Db, hub: &Hub, batch: Vec<Request>) {
-    match store::write(db, &batch).await {
+    let announce = |outcomes: &Vec<Outcome>| {
+        for (req, outcome) in batch.iter().zip(outcomes) {
+            if let Outcome::New(stored) = outcome {
+                publish(hub, req, *stored);
+            }
+        }
+    };
+    match store::write(db, &batch, announce).await {
         Ok(outcomes) => {
             for (req, outcome) in batch.into_iter().zip(outcomes) {
                 let answer = match outcome {
-                    Outcome::New(stored) => {
-                        publish(hub, &req, stored);
-                        Ok(stored)
-                    }
-                    Outcome::Again(stored) => Ok(stored),
+                    Outcome::New(stored) | Outcome::Again(stored) => Ok(stored),
                     Outcome::Refused(e) => Err(e),
                 };
                 let _ = req.reply.send(answer);

@@ -24,8 +24,9 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::access;
-use super::auth::MaybeAuthUser;
+use super::auth::{MaybeAuthUser, SessionHash, hash_token, live_session, session_token};
 use super::hub::Signal;
+use super::rate_limit::Budget;
 use crate::error::AppError;
 use crate::model::{ClientEvent, ErrorCode, MessageBody, ServerEvent, User};
 
@@ -38,6 +39,10 @@ const OUTBOX: usize = 256;
 const SOCKET_BUFFER: usize = 4 * 1024;
 /// The most frames written before one flush.
 const MAX_BURST: usize = 64;
+/// Frames other than sends one connection may send at once, and per second
+/// after that.
+const FRAME_BURST: u32 = 30;
+const FRAMES_PER_SECOND: u32 = 5;
 /// A person's typing indicator is forwarded at most this often per connection.
 const TYPING_EVERY: Duration = Duration::from_secs(2);
 
@@ -96,9 +101,10 @@ pub async fn upgrade(
         )
             .into_response();
     }
-    let Some(user) = user else {
+    let (Some(user), Some(token)) = (user, session_token(&state, &headers)) else {
         return AppError::Unauthorized.into_response();
     };
+    let session = hash_token(&token);
     let limit = state.config.limits.connections_per_user as usize;
     let Ok(signals) = state.hub.connect(user.id, limit) else {
         return AppError::TooManyRequests {
@@ -114,7 +120,7 @@ pub async fn upgrade(
         .write_buffer_size(SOCKET_BUFFER)
         .on_upgrade(move |socket| async move {
             let user_id = user.id;
-            connection(state.clone(), user, socket, signals).await;
+            connection(state.clone(), user, session, socket, signals).await;
             state.hub.disconnect(user_id);
         })
 }
@@ -131,6 +137,7 @@ struct Followed {
 async fn connection(
     state: AppState,
     user: User,
+    session: SessionHash,
     socket: WebSocket,
     mut signals: broadcast::Receiver<Signal>,
 ) {
@@ -147,8 +154,11 @@ async fn connection(
         followed: HashMap::new(),
         last_typing: HashMap::new(),
         acks: None,
+        frames: Budget::new(FRAME_BURST, Duration::from_secs(1), FRAMES_PER_SECOND),
     };
     let mut ping = tokio::time::interval(PING_EVERY);
+    let mut recheck = tokio::time::interval(conn.state.config.session_recheck);
+    recheck.tick().await;
     let mut last_heard = Instant::now();
     let mut linger = false;
     let closing = conn.state.hub.closing();
@@ -177,6 +187,12 @@ async fn connection(
             }
             signal = signals.recv() => match signal {
                 Ok(Signal::LeftRoom(room_id)) => conn.left_room(room_id),
+                Ok(Signal::SessionEnded(ended)) if ended == session => {
+                    let _ = out.0.send(Outgoing::Close(close_code::POLICY, "logged out")).await;
+                    linger = true;
+                    break;
+                }
+                Ok(Signal::SessionEnded(_)) => {}
                 // A missed signal could be a removal: start over rather than risk it.
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     let _ = out.0.send(Outgoing::Close(close_code::AGAIN, "please reconnect")).await;
@@ -184,6 +200,15 @@ async fn connection(
                 }
                 Err(broadcast::error::RecvError::Closed) => break,
             },
+            // A session can also end by expiring, or be deleted from
+            // outside this process: ask the database now and then.
+            _ = recheck.tick() => {
+                if !matches!(live_session(&conn.state, &session).await, Ok(Some(_))) {
+                    let _ = out.0.send(Outgoing::Close(close_code::POLICY, "session expired")).await;
+                    linger = true;
+                    break;
+                }
+            }
             // The server is stopping: what was being handled is done (each
             // send is acknowledged or refused before the next frame is read).
             () = &mut closing => {
@@ -283,11 +308,27 @@ struct Connection {
     /// Started with the first send (most connections only listen), and
     /// taken when the server stops, to wait for every answer.
     acks: Option<acks::Acks>,
+    /// Frames other than sends (which have their own per-person limit):
+    /// subscribes, typing and frames that do not parse.
+    frames: Budget,
 }
 
 impl Connection {
     async fn handle_text(&mut self, text: &str) {
-        match ClientEvent::parse(text) {
+        let parsed = ClientEvent::parse(text);
+        if !matches!(parsed, Ok(ClientEvent::Send { .. }))
+            && let Err(wait) = self.frames.check()
+        {
+            let message = format!(
+                "Too many frames at once; this one was ignored. Wait {:.1} s.",
+                wait.as_secs_f64().max(0.1)
+            );
+            self.out
+                .error(ErrorCode::RateLimited, message, None, None)
+                .await;
+            return;
+        }
+        match parsed {
             Err(message) => {
                 self.out
                     .error(ErrorCode::BadFrame, message, None, None)
@@ -314,10 +355,22 @@ impl Connection {
     }
 
     /// Finds a room the person belongs to, or answers with an error event.
+    /// A room this connection follows is known to be theirs while its
+    /// follower runs (it ends on their removal or the room's deletion);
+    /// anything else is asked of the database.
     async fn member_room(&self, room: &str, client_msg_id: Option<Uuid>) -> Option<i64> {
-        if let Some((id, _)) = self.followed.iter().find(|(_, f)| f.public_id == room) {
+        if let Some((id, _)) = self
+            .followed
+            .iter()
+            .find(|(_, f)| f.public_id == room && !f.task.is_finished())
+        {
             return Some(*id);
         }
+        self.member_in_db(room, client_msg_id).await
+    }
+
+    /// Membership as the database has it now, or an error event.
+    async fn member_in_db(&self, room: &str, client_msg_id: Option<Uuid>) -> Option<i64> {
         match access::require_member(&self.state, &self.user, room).await {
             Ok(access) => Some(access.room.id),
             Err(e) => {
@@ -335,7 +388,9 @@ impl Connection {
     }
 
     async fn subscribe(&mut self, room: String, since_seq: i64) {
-        let Some(room_id) = self.member_room(&room, None).await else {
+        // Always the database: a followed entry may be for a room since
+        // deleted or left.
+        let Some(room_id) = self.member_in_db(&room, None).await else {
             return;
         };
         if self.followed.contains_key(&room_id) {
@@ -343,13 +398,15 @@ impl Connection {
             self.stop_following(room_id);
         }
         let (rx, online) = self.state.hub.follow(room_id, self.user.id);
-        let presence = ServerEvent::Presence {
-            room: room.clone(),
-            online,
-        };
-        self.state
-            .hub
-            .publish(room_id, &presence, None, super::hub::Ends::Nobody);
+        if let Some(online) = online {
+            let presence = ServerEvent::Presence {
+                room: room.clone(),
+                online,
+            };
+            self.state
+                .hub
+                .publish(room_id, &presence, None, super::hub::Ends::Nobody);
+        }
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(follow::follow(
             self.state.clone(),

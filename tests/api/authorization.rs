@@ -59,7 +59,6 @@ fn table(w: &World, role: Role) -> Vec<Row> {
         ),
         ("logout", vec![], Allowed::Everyone),
         ("me", vec![], Allowed::Everyone),
-        ("server_info", vec![], Allowed::Everyone),
         (
             "create_room",
             vec![("name", "New".into())],
@@ -93,6 +92,14 @@ fn table(w: &World, role: Role) -> Vec<Row> {
         (
             "make_admin",
             vec![("room", room.clone()), ("user_id", member)],
+            Allowed::Admin,
+        ),
+        (
+            "readmit_member",
+            vec![
+                ("room", room.clone()),
+                ("user_id", w.removed_id.to_string()),
+            ],
             Allowed::Admin,
         ),
         ("delete_room", vec![("room", room)], Allowed::Admin),

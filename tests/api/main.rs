@@ -13,4 +13,5 @@ mod foundation;
 mod hardening;
 mod login_throttle;
 mod messaging;
+mod room_access;
 mod rooms;

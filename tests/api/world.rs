@@ -13,6 +13,8 @@ pub struct World {
     pub other_admin: Person,
     pub room: String,
     pub member_id: i64,
+    /// Someone the admin removed from the room.
+    pub removed_id: i64,
 }
 
 impl World {
@@ -31,6 +33,18 @@ impl World {
         );
         create_room(&app, &other_admin, "Elsewhere").await;
         let member_id = app.me(&member.client).await["id"].as_i64().unwrap();
+        let removed = app.person("removed").await;
+        let removed_id = removed.id.to_string();
+        app.call(&removed.client, "join_room", &[("room", &room)])
+            .await;
+        let res = app
+            .call(
+                &admin.client,
+                "remove_member",
+                &[("room", &room), ("user_id", &removed_id)],
+            )
+            .await;
+        assert_eq!(res.status(), 200);
         Self {
             app,
             admin,
@@ -39,6 +53,7 @@ impl World {
             other_admin,
             room,
             member_id,
+            removed_id: removed.id,
         }
     }
 
@@ -75,10 +90,16 @@ impl World {
                 .fetch_all(self.app.state.db.pool())
                 .await
                 .unwrap();
+        let removals: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT room_id, user_id FROM room_removals ORDER BY room_id, user_id")
+                .fetch_all(self.app.state.db.pool())
+                .await
+                .unwrap();
         rooms
             .into_iter()
             .map(|r| format!("{r:?}"))
             .chain(members.into_iter().map(|m| format!("{m:?}")))
+            .chain(removals.into_iter().map(|r| format!("removed {r:?}")))
             .chain(std::iter::once(format!(
                 "messages {}",
                 self.app.count("messages").await

@@ -5,7 +5,6 @@ use leptos::prelude::*;
 
 use crate::api::rooms::CreateRoom;
 use crate::app::components::error_alert::{ErrorAlert, action_error};
-use crate::app::components::server_status::ServerStatus;
 use crate::app::session::use_session;
 use crate::model::RoomName;
 
@@ -23,7 +22,6 @@ pub fn HomePage() -> impl IntoView {
     view! {
         <section class="page home">
             <Suspense fallback=|| ()>{body}</Suspense>
-            <ServerStatus />
         </section>
     }
 }

@@ -6,12 +6,13 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::rooms::{
-    DeleteRoom, JoinRoom, LeaveRoom, MakeAdmin, RemoveMember, RenameRoom, get_room,
+    DeleteRoom, JoinRoom, LeaveRoom, MakeAdmin, ReadmitMember, RemoveMember, RenameRoom, get_room,
 };
 use crate::app::components::composer::Composer;
 use crate::app::components::error_alert::{ErrorAlert, action_error};
 use crate::app::components::member_list::MemberList;
 use crate::app::components::message_list::MessageList;
+use crate::app::components::removed_list::RemovedList;
 use crate::app::components::require_user::LoginRedirect;
 use crate::app::components::room_admin::RoomAdmin;
 use crate::app::components::room_header::RoomHeader;
@@ -33,6 +34,7 @@ pub struct RoomActions {
     pub remove: ServerAction<RemoveMember>,
     pub make_admin: ServerAction<MakeAdmin>,
     pub delete: ServerAction<DeleteRoom>,
+    pub readmit: ServerAction<ReadmitMember>,
     /// Bumped to reload the whole page (after joining, or when the person
     /// is no longer a member).
     pub page_changed: Version,
@@ -50,6 +52,7 @@ impl RoomActions {
             remove: ServerAction::new(),
             make_admin: ServerAction::new(),
             delete: ServerAction::new(),
+            readmit: ServerAction::new(),
             page_changed: Version::new(),
             details_changed: Version::new(),
         };
@@ -58,6 +61,7 @@ impl RoomActions {
             v.after_success(actions.rename);
             v.after_success(actions.remove);
             v.after_success(actions.make_admin);
+            v.after_success(actions.readmit);
         }
         rooms_changed.after_success(actions.join);
         rooms_changed.after_success(actions.leave);
@@ -116,6 +120,7 @@ fn MemberRoom(details: RoomDetails, me: User, actions: RoomActions) -> impl Into
 
     let name = Signal::derive(move || details.with(|d| d.name.clone()));
     let members = Signal::derive(move || details.with(|d| d.members.clone()));
+    let removed = Signal::derive(move || details.with(|d| d.removed.clone()));
     let is_admin = Memo::new(move |_| details.with(|d| d.admin_id == me.id));
     let online = {
         let feed = feed.clone();
@@ -143,6 +148,7 @@ fn MemberRoom(details: RoomDetails, me: User, actions: RoomActions) -> impl Into
                             .get()
                             .then(|| view! { <RoomAdmin room=admin_room.clone() name=first_name.clone() actions /> })
                     }}
+                    <RemovedList room=room.clone() removed actions />
                     <ActionForm action=actions.leave attr:class="leave">
                         <input type="hidden" name="room" value=room.clone() />
                         <ErrorAlert message=action_error(actions.leave) />

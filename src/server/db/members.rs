@@ -1,6 +1,6 @@
 //! The `room_members` table.
 
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 
 use super::users::UserRow;
 use super::{Db, now_ms};
@@ -63,25 +63,113 @@ pub async fn is_member(
     Ok(found.is_some())
 }
 
-/// Adds a member (nothing happens if they already are one); a newcomer starts
-/// with the room's history counted as read.
-pub async fn add(db: &Db, room_id: i64, user_id: UserId) -> Result<bool, sqlx::Error> {
+/// What asking to join did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Joined {
+    /// A new member.
+    Joined,
+    /// A member already; nothing changed.
+    AlreadyMember,
+    /// Removed by an admin and not let back in; nothing changed.
+    Removed,
+}
+
+/// Adds a member unless an admin removed them; a newcomer starts with the
+/// room's history counted as read. `announce` runs in the write's turn.
+pub async fn add(
+    db: &Db,
+    room_id: i64,
+    user_id: UserId,
+    announce: impl FnOnce(&Joined),
+) -> Result<Joined, sqlx::Error> {
     let now = now_ms();
-    let done = db
-        .write(async |conn| {
-            sqlx::query!(
+    db.write_then(
+        async |conn| {
+            let removed = sqlx::query_scalar!(
+                r#"SELECT 1 AS "one!: i64" FROM room_removals WHERE room_id = ?1 AND user_id = ?2"#,
+                room_id,
+                user_id
+            )
+            .fetch_optional(&mut *conn)
+            .await?;
+            if removed.is_some() {
+                return Ok(Joined::Removed);
+            }
+            let done = sqlx::query!(
                 "INSERT INTO room_members (room_id, user_id, joined_at, last_read_seq)
-         SELECT ?1, ?2, ?3, last_seq FROM rooms WHERE id = ?1
-         ON CONFLICT DO NOTHING",
+                 SELECT ?1, ?2, ?3, last_seq FROM rooms WHERE id = ?1
+                 ON CONFLICT DO NOTHING",
                 room_id,
                 user_id,
                 now
             )
             .execute(&mut *conn)
-            .await
-        })
+            .await?;
+            Ok(if done.rows_affected() == 1 {
+                Joined::Joined
+            } else {
+                Joined::AlreadyMember
+            })
+        },
+        announce,
+    )
+    .await
+}
+
+/// People removed from a room and not let back in, most recent first.
+pub async fn removed(pool: &SqlitePool, room_id: i64) -> Result<Vec<UserRow>, sqlx::Error> {
+    sqlx::query_as!(
+        UserRow,
+        r#"SELECT u.id AS "id!: i64", u.name, u.avatar
+           FROM room_removals r JOIN users u ON u.id = r.user_id
+           WHERE r.room_id = ?1
+           ORDER BY r.removed_at DESC, u.id"#,
+        room_id
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Lets a removed person join again, if `admin_id` is still the room's
+/// admin; `None` when they are not.
+pub async fn readmit(
+    db: &Db,
+    room_id: i64,
+    admin_id: UserId,
+    user_id: UserId,
+) -> Result<Option<bool>, sqlx::Error> {
+    db.write(async |conn| {
+        if !is_admin(conn, room_id, admin_id).await? {
+            return Ok(None);
+        }
+        let done = sqlx::query!(
+            "DELETE FROM room_removals WHERE room_id = ?1 AND user_id = ?2",
+            room_id,
+            user_id
+        )
+        .execute(&mut *conn)
         .await?;
-    Ok(done.rows_affected() == 1)
+        Ok(Some(done.rows_affected() == 1))
+    })
+    .await
+}
+
+/// Whether `user_id` is the room's admin, inside a write: admin-only writes
+/// check it in their own transaction, so a role handed over a moment
+/// earlier is never used.
+pub async fn is_admin(
+    conn: &mut SqliteConnection,
+    room_id: i64,
+    user_id: UserId,
+) -> Result<bool, sqlx::Error> {
+    let found = sqlx::query_scalar!(
+        r#"SELECT 1 AS "one!: i64" FROM rooms WHERE id = ?1 AND admin_id = ?2"#,
+        room_id,
+        user_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(found.is_some())
 }
 
 /// What removing a member did to the room.
@@ -89,6 +177,8 @@ pub async fn add(db: &Db, room_id: i64, user_id: UserId) -> Result<bool, sqlx::E
 pub enum AfterRemoval {
     /// They were not a member; nothing changed.
     NotAMember,
+    /// The one removing them is no longer the admin; nothing changed.
+    NotAdmin,
     /// Removed; the admin is unchanged.
     Removed,
     /// Removed; they were the admin and the role passed to this member.
@@ -99,49 +189,80 @@ pub enum AfterRemoval {
 
 /// Removes a member in one transaction: when the admin goes, the role passes
 /// to the longest-standing member; when the last member goes, the room goes.
-pub async fn remove(db: &Db, room_id: i64, user_id: UserId) -> Result<AfterRemoval, sqlx::Error> {
-    db.write(async |tx| {
-        let gone = sqlx::query!(
-            "DELETE FROM room_members WHERE room_id = ?1 AND user_id = ?2",
-            room_id,
-            user_id
-        )
-        .execute(&mut *tx)
-        .await?;
-        if gone.rows_affected() == 0 {
-            return Ok(AfterRemoval::NotAMember);
-        }
-        let next = sqlx::query_scalar!(
-            r#"SELECT user_id AS "user_id!: i64" FROM room_members WHERE room_id = ?1
-           ORDER BY joined_at, user_id LIMIT 1"#,
-            room_id
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        let outcome = match next {
-            None => {
-                sqlx::query!("DELETE FROM rooms WHERE id = ?1", room_id)
-                    .execute(&mut *tx)
-                    .await?;
-                AfterRemoval::RoomDeleted
-            }
-            Some(next) => {
-                let passed = sqlx::query!(
-                    "UPDATE rooms SET admin_id = ?2 WHERE id = ?1 AND admin_id = ?3",
+///
+/// `by` is the admin removing them (`None` when they leave): the removal is
+/// then recorded so it holds, and happens only if `by` is still the admin.
+/// `announce` runs in the write's turn.
+pub async fn remove(
+    db: &Db,
+    room_id: i64,
+    user_id: UserId,
+    by: Option<UserId>,
+    announce: impl FnOnce(&AfterRemoval),
+) -> Result<AfterRemoval, sqlx::Error> {
+    let now = now_ms();
+    db.write_then(
+        async |tx| {
+            if let Some(admin) = by {
+                if !is_admin(tx, room_id, admin).await? {
+                    return Ok(AfterRemoval::NotAdmin);
+                }
+                sqlx::query!(
+                    "INSERT INTO room_removals (room_id, user_id, removed_by, removed_at)
+                 SELECT ?1, ?2, ?3, ?4
+                 WHERE EXISTS (SELECT 1 FROM room_members WHERE room_id = ?1 AND user_id = ?2)
+                 ON CONFLICT DO NOTHING",
                     room_id,
-                    next,
-                    user_id
+                    user_id,
+                    admin,
+                    now
                 )
                 .execute(&mut *tx)
                 .await?;
-                if passed.rows_affected() == 1 {
-                    AfterRemoval::AdminPassedTo(next)
-                } else {
-                    AfterRemoval::Removed
-                }
             }
-        };
-        Ok(outcome)
-    })
+            let gone = sqlx::query!(
+                "DELETE FROM room_members WHERE room_id = ?1 AND user_id = ?2",
+                room_id,
+                user_id
+            )
+            .execute(&mut *tx)
+            .await?;
+            if gone.rows_affected() == 0 {
+                return Ok(AfterRemoval::NotAMember);
+            }
+            let next = sqlx::query_scalar!(
+                r#"SELECT user_id AS "user_id!: i64" FROM room_members WHERE room_id = ?1
+           ORDER BY joined_at, user_id LIMIT 1"#,
+                room_id
+            )
+            .fetch_optional(&mut *tx)
+            .await?;
+            let outcome = match next {
+                None => {
+                    sqlx::query!("DELETE FROM rooms WHERE id = ?1", room_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    AfterRemoval::RoomDeleted
+                }
+                Some(next) => {
+                    let passed = sqlx::query!(
+                        "UPDATE rooms SET admin_id = ?2 WHERE id = ?1 AND admin_id = ?3",
+                        room_id,
+                        next,
+                        user_id
+                    )
+                    .execute(&mut *tx)
+                    .await?;
+                    if passed.rows_affected() == 1 {
+                        AfterRemoval::AdminPassedTo(next)
+                    } else {
+                        AfterRemoval::Removed
+                    }
+                }
+            };
+            Ok(outcome)
+        },
+        announce,
+    )
     .await
 }

@@ -73,10 +73,13 @@ pub async fn page_before(
     Ok(out)
 }
 
-/// Up to `limit` messages after `after_seq`, oldest first (replay).
+/// Up to `limit` messages after `after_seq`, oldest first (replay), and
+/// none unless `reader` is a member now: a replay that runs after its
+/// reader was removed reads nothing.
 pub async fn page_after(
     pool: &SqlitePool,
     room_id: i64,
+    reader: UserId,
     after_seq: i64,
     limit: i64,
 ) -> Result<Vec<MessageRow>, sqlx::Error> {
@@ -87,10 +90,12 @@ pub async fn page_after(
                   u.id AS "sender_id!: i64", u.name AS sender_name, u.avatar AS sender_avatar
            FROM messages m JOIN users u ON u.id = m.sender_id
            WHERE m.room_id = ?1 AND m.seq > ?2
+             AND EXISTS (SELECT 1 FROM room_members WHERE room_id = ?1 AND user_id = ?4)
            ORDER BY m.seq LIMIT ?3"#,
         room_id,
         after_seq,
-        limit
+        limit,
+        reader
     )
     .fetch_all(pool)
     .await?;
@@ -206,7 +211,32 @@ pub async fn insert_all(
     Ok(done.last_insert_rowid() - count as i64 + 1)
 }
 
-/// Marks the room read up to `seq` (never backwards, never past the end).
+/// Where `user_id`'s read marker would move if they read up to `seq`
+/// (never backwards, never past the end): `None` when it would not move,
+/// so a marker that does not advance costs no write.
+pub async fn read_target(
+    pool: &SqlitePool,
+    room_id: i64,
+    user_id: UserId,
+    seq: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT m.last_read_seq AS "read!: i64", r.last_seq AS "last!: i64"
+           FROM room_members m JOIN rooms r ON r.id = m.room_id
+           WHERE m.room_id = ?1 AND m.user_id = ?2"#,
+        room_id,
+        user_id
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.and_then(|r| {
+        let target = seq.min(r.last);
+        (target > r.read).then_some(target)
+    }))
+}
+
+/// Moves the read marker forward to `seq` (never backwards, never past the
+/// end).
 pub async fn mark_read(
     db: &Db,
     room_id: i64,

@@ -69,42 +69,121 @@ pub async fn by_public_id(
     .await
 }
 
-pub async fn rename(db: &Db, room_id: i64, name: &str) -> Result<(), sqlx::Error> {
-    db.write(async |conn| {
-        sqlx::query!("UPDATE rooms SET name = ?2 WHERE id = ?1", room_id, name)
-            .execute(&mut *conn)
-            .await
-    })
-    .await?;
-    Ok(())
-}
-
-/// Hands the admin role to `user_id`, who must be a member.
-pub async fn set_admin(db: &Db, room_id: i64, user_id: UserId) -> Result<bool, sqlx::Error> {
-    let done = db
-        .write(async |conn| {
-            sqlx::query!(
-                "UPDATE rooms SET admin_id = ?2
-         WHERE id = ?1 AND EXISTS (SELECT 1 FROM room_members WHERE room_id = ?1 AND user_id = ?2)",
+/// Renames the room if `admin_id` is still its admin; `false` otherwise.
+pub async fn rename(
+    db: &Db,
+    room_id: i64,
+    admin_id: UserId,
+    name: &str,
+    announce: impl FnOnce(&bool),
+) -> Result<bool, sqlx::Error> {
+    db.write_then(
+        async |conn| {
+            let done = sqlx::query!(
+                "UPDATE rooms SET name = ?2 WHERE id = ?1 AND admin_id = ?3",
                 room_id,
-                user_id
+                name,
+                admin_id
             )
             .execute(&mut *conn)
-            .await
-        })
-        .await?;
-    Ok(done.rows_affected() == 1)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        },
+        announce,
+    )
+    .await
 }
 
-/// Deletes the room with its messages and memberships (by cascade).
-pub async fn delete(db: &Db, room_id: i64) -> Result<(), sqlx::Error> {
-    db.write(async |conn| {
-        sqlx::query!("DELETE FROM rooms WHERE id = ?1", room_id)
+/// What handing over the admin role did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandOver {
+    Done,
+    /// The one handing over is no longer the admin.
+    NotAdmin,
+    /// The new admin is not a member.
+    NotAMember,
+}
+
+/// Hands the admin role from `from` (who must still hold it) to `to` (who
+/// must be a member).
+pub async fn set_admin(
+    db: &Db,
+    room_id: i64,
+    from: UserId,
+    to: UserId,
+    announce: impl FnOnce(&HandOver),
+) -> Result<HandOver, sqlx::Error> {
+    db.write_then(
+        async |conn| {
+            if !super::members::is_admin(conn, room_id, from).await? {
+                return Ok(HandOver::NotAdmin);
+            }
+            let done = sqlx::query!(
+                "UPDATE rooms SET admin_id = ?2
+                 WHERE id = ?1
+                   AND EXISTS (SELECT 1 FROM room_members WHERE room_id = ?1 AND user_id = ?2)",
+                room_id,
+                to
+            )
             .execute(&mut *conn)
-            .await
-    })
-    .await?;
-    Ok(())
+            .await?;
+            Ok(if done.rows_affected() == 1 {
+                HandOver::Done
+            } else {
+                HandOver::NotAMember
+            })
+        },
+        announce,
+    )
+    .await
+}
+
+/// Deletes the room with its messages and memberships (by cascade) if
+/// `admin_id` is still its admin; returns who the members were, or `None`.
+pub async fn delete(
+    db: &Db,
+    room_id: i64,
+    admin_id: UserId,
+    announce: impl FnOnce(&Option<Vec<UserId>>),
+) -> Result<Option<Vec<UserId>>, sqlx::Error> {
+    db.write_then(
+        async |conn| {
+            if !super::members::is_admin(conn, room_id, admin_id).await? {
+                return Ok(None);
+            }
+            let members = sqlx::query_scalar!(
+                r#"SELECT user_id AS "user_id!: i64" FROM room_members WHERE room_id = ?1"#,
+                room_id
+            )
+            .fetch_all(&mut *conn)
+            .await?;
+            sqlx::query!("DELETE FROM rooms WHERE id = ?1", room_id)
+                .execute(&mut *conn)
+                .await?;
+            Ok(Some(members))
+        },
+        announce,
+    )
+    .await
+}
+
+/// The room behind `public_id` if `user_id` is a member of it.
+pub async fn for_member(
+    pool: &SqlitePool,
+    public_id: &str,
+    user_id: UserId,
+) -> Result<Option<RoomRow>, sqlx::Error> {
+    sqlx::query_as!(
+        RoomRow,
+        r#"SELECT r.id AS "id!: i64", r.public_id, r.name, r.admin_id AS "admin_id!: i64",
+                  r.last_seq AS "last_seq!: i64"
+           FROM rooms r JOIN room_members m ON m.room_id = r.id AND m.user_id = ?2
+           WHERE r.public_id = ?1"#,
+        public_id,
+        user_id
+    )
+    .fetch_optional(pool)
+    .await
 }
 
 /// The rooms `user_id` belongs to, most recently active first, with unread counts.

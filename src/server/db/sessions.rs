@@ -6,12 +6,15 @@ use super::Db;
 use super::users::UserRow;
 use crate::model::UserId;
 
+/// Starts a session; the user's oldest sessions beyond `max_per_user`
+/// (counting this one) end, so sessions cannot pile up without bound.
 pub async fn insert(
     db: &Db,
     token_hash: &[u8],
     user_id: UserId,
     now: i64,
     expires_at: i64,
+    max_per_user: u32,
 ) -> Result<(), sqlx::Error> {
     db.write(async |conn| {
         sqlx::query!(
@@ -21,6 +24,15 @@ pub async fn insert(
             user_id,
             now,
             expires_at
+        )
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query!(
+            "DELETE FROM sessions WHERE user_id = ?1 AND token_hash NOT IN (
+                 SELECT token_hash FROM sessions WHERE user_id = ?1
+                 ORDER BY last_seen_at DESC, created_at DESC LIMIT ?2)",
+            user_id,
+            max_per_user
         )
         .execute(&mut *conn)
         .await
@@ -80,14 +92,17 @@ pub async fn touch(db: &Db, token_hash: &[u8], now: i64) -> Result<(), sqlx::Err
     Ok(())
 }
 
-pub async fn delete(db: &Db, token_hash: &[u8]) -> Result<(), sqlx::Error> {
+/// Ends a session; returns whose it was, if it existed.
+pub async fn delete(db: &Db, token_hash: &[u8]) -> Result<Option<UserId>, sqlx::Error> {
     db.write(async |conn| {
-        sqlx::query!("DELETE FROM sessions WHERE token_hash = ?1", token_hash)
-            .execute(&mut *conn)
-            .await
+        sqlx::query_scalar!(
+            r#"DELETE FROM sessions WHERE token_hash = ?1 RETURNING user_id AS "user_id!: i64""#,
+            token_hash
+        )
+        .fetch_optional(&mut *conn)
+        .await
     })
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Deletes every session past its absolute or idle end; returns how many.

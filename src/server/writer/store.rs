@@ -15,116 +15,125 @@ use crate::server::db::{self, Db, now_ms};
 /// stored before, one checks membership, one `UPDATE` per room takes its
 /// seqs, and one `INSERT` stores every new message. Messages keep the order
 /// they were queued in, within each room.
-pub(super) async fn write(db: &Db, batch: &[Request]) -> Result<Vec<Outcome>, sqlx::Error> {
+/// `announce` runs with the outcomes while the write turn is still held, so
+/// what it publishes reaches the hub in commit order.
+pub(super) async fn write(
+    db: &Db,
+    batch: &[Request],
+    announce: impl FnOnce(&Vec<Outcome>),
+) -> Result<Vec<Outcome>, sqlx::Error> {
     let now = now_ms();
     let ids: Vec<String> = batch
         .iter()
         .map(|req| req.client_msg_id.hyphenated().to_string())
         .collect();
-    db.write(async |conn| {
-        let key = |i: usize| (batch[i].room_id, batch[i].sender.id, batch[i].client_msg_id);
-        let keys: Vec<_> = (0..batch.len())
-            .map(|i| db::messages::Key(batch[i].room_id, batch[i].sender.id, &ids[i]))
-            .collect();
-        let mut stored: HashMap<(i64, UserId, Uuid), Stored> = HashMap::new();
-        for found in db::messages::find_stored(conn, &json(&keys)?).await? {
-            let Ok(client_msg_id) = Uuid::parse_str(&found.client_msg_id) else {
-                continue;
-            };
-            let at = Stored {
-                id: found.id,
-                seq: found.seq,
-                created_at: found.created_at,
-            };
-            stored.insert((found.room_id, found.sender_id, client_msg_id), at);
-        }
-
-        // The first request for each message not stored yet; a repeat within
-        // the batch is answered like a repeat across batches.
-        let mut first: HashMap<(i64, UserId, Uuid), usize> = HashMap::new();
-        let mut fresh = Vec::new();
-        for i in 0..batch.len() {
-            if !stored.contains_key(&key(i)) && !first.contains_key(&key(i)) {
-                first.insert(key(i), i);
-                fresh.push(i);
-            }
-        }
-        let mut pairs: Vec<(i64, UserId)> = fresh
-            .iter()
-            .map(|&i| (batch[i].room_id, batch[i].sender.id))
-            .collect();
-        pairs.sort_unstable();
-        pairs.dedup();
-        let members: HashSet<(i64, UserId)> = if pairs.is_empty() {
-            HashSet::new()
-        } else {
-            db::messages::members_among(conn, &json(&pairs)?)
-                .await?
-                .into_iter()
-                .collect()
-        };
-        fresh.retain(|&i| members.contains(&(batch[i].room_id, batch[i].sender.id)));
-
-        // Seqs: each room's block taken at once, handed out in queue order.
-        let mut per_room: HashMap<i64, i64> = HashMap::new();
-        for &i in &fresh {
-            *per_room.entry(batch[i].room_id).or_default() += 1;
-        }
-        let mut next_seq: HashMap<i64, i64> = HashMap::new();
-        for (room, n) in per_room {
-            if let Some(last) = db::messages::take_seqs(conn, room, n, now).await? {
-                next_seq.insert(room, last - n + 1);
-            }
-        }
-        let mut seqs: HashMap<usize, (i64, i64)> = HashMap::new();
-        let mut rows = Vec::with_capacity(fresh.len());
-        for &i in &fresh {
-            let Some(next) = next_seq.get_mut(&batch[i].room_id) else {
-                continue; // the room is gone
-            };
-            seqs.insert(i, (*next, rows.len() as i64));
-            let req = &batch[i];
-            rows.push(db::messages::NewRow(
-                req.room_id,
-                *next,
-                req.sender.id,
-                req.body.as_str(),
-                &ids[i],
-            ));
-            *next += 1;
-        }
-        // Row `k` of `rows` got id `first_id + k`.
-        let first_id = if rows.is_empty() {
-            0
-        } else {
-            db::messages::insert_all(conn, &json(&rows)?, rows.len(), now).await?
-        };
-
-        let outcomes = (0..batch.len())
-            .map(|i| {
-                if let Some(&at) = stored.get(&key(i)) {
-                    return Outcome::Again(at);
-                }
-                let origin = first[&key(i)];
-                let Some(&(seq, row)) = seqs.get(&origin) else {
-                    return Outcome::Refused(AppError::Forbidden(
-                        "You are no longer a member of this room.".into(),
-                    ));
+    db.write_then(
+        async |conn| {
+            let key = |i: usize| (batch[i].room_id, batch[i].sender.id, batch[i].client_msg_id);
+            let keys: Vec<_> = (0..batch.len())
+                .map(|i| db::messages::Key(batch[i].room_id, batch[i].sender.id, &ids[i]))
+                .collect();
+            let mut stored: HashMap<(i64, UserId, Uuid), Stored> = HashMap::new();
+            for found in db::messages::find_stored(conn, &json(&keys)?).await? {
+                let Ok(client_msg_id) = Uuid::parse_str(&found.client_msg_id) else {
+                    continue;
                 };
                 let at = Stored {
-                    id: first_id + row,
-                    seq,
-                    created_at: now,
+                    id: found.id,
+                    seq: found.seq,
+                    created_at: found.created_at,
                 };
-                if origin == i {
-                    Outcome::New(at)
-                } else {
-                    Outcome::Again(at)
+                stored.insert((found.room_id, found.sender_id, client_msg_id), at);
+            }
+
+            // The first request for each message not stored yet; a repeat within
+            // the batch is answered like a repeat across batches.
+            let mut first: HashMap<(i64, UserId, Uuid), usize> = HashMap::new();
+            let mut fresh = Vec::new();
+            for i in 0..batch.len() {
+                if !stored.contains_key(&key(i)) && !first.contains_key(&key(i)) {
+                    first.insert(key(i), i);
+                    fresh.push(i);
                 }
-            })
-            .collect();
-        Ok(outcomes)
-    })
+            }
+            let mut pairs: Vec<(i64, UserId)> = fresh
+                .iter()
+                .map(|&i| (batch[i].room_id, batch[i].sender.id))
+                .collect();
+            pairs.sort_unstable();
+            pairs.dedup();
+            let members: HashSet<(i64, UserId)> = if pairs.is_empty() {
+                HashSet::new()
+            } else {
+                db::messages::members_among(conn, &json(&pairs)?)
+                    .await?
+                    .into_iter()
+                    .collect()
+            };
+            fresh.retain(|&i| members.contains(&(batch[i].room_id, batch[i].sender.id)));
+
+            // Seqs: each room's block taken at once, handed out in queue order.
+            let mut per_room: HashMap<i64, i64> = HashMap::new();
+            for &i in &fresh {
+                *per_room.entry(batch[i].room_id).or_default() += 1;
+            }
+            let mut next_seq: HashMap<i64, i64> = HashMap::new();
+            for (room, n) in per_room {
+                if let Some(last) = db::messages::take_seqs(conn, room, n, now).await? {
+                    next_seq.insert(room, last - n + 1);
+                }
+            }
+            let mut seqs: HashMap<usize, (i64, i64)> = HashMap::new();
+            let mut rows = Vec::with_capacity(fresh.len());
+            for &i in &fresh {
+                let Some(next) = next_seq.get_mut(&batch[i].room_id) else {
+                    continue; // the room is gone
+                };
+                seqs.insert(i, (*next, rows.len() as i64));
+                let req = &batch[i];
+                rows.push(db::messages::NewRow(
+                    req.room_id,
+                    *next,
+                    req.sender.id,
+                    req.body.as_str(),
+                    &ids[i],
+                ));
+                *next += 1;
+            }
+            // Row `k` of `rows` got id `first_id + k`.
+            let first_id = if rows.is_empty() {
+                0
+            } else {
+                db::messages::insert_all(conn, &json(&rows)?, rows.len(), now).await?
+            };
+
+            let outcomes = (0..batch.len())
+                .map(|i| {
+                    if let Some(&at) = stored.get(&key(i)) {
+                        return Outcome::Again(at);
+                    }
+                    let origin = first[&key(i)];
+                    let Some(&(seq, row)) = seqs.get(&origin) else {
+                        return Outcome::Refused(AppError::Forbidden(
+                            "You are no longer a member of this room.".into(),
+                        ));
+                    };
+                    let at = Stored {
+                        id: first_id + row,
+                        seq,
+                        created_at: now,
+                    };
+                    if origin == i {
+                        Outcome::New(at)
+                    } else {
+                        Outcome::Again(at)
+                    }
+                })
+                .collect();
+            Ok(outcomes)
+        },
+        announce,
+    )
     .await
 }
 
@@ -182,10 +191,10 @@ mod tests {
             .await
             .unwrap()
             .id;
-        db::members::add(&data, one, bob).await.unwrap();
+        db::members::add(&data, one, bob, |_| {}).await.unwrap();
 
         let early = Uuid::new_v4();
-        let first = write(&data, &[request(one, ann, early, "early")])
+        let first = write(&data, &[request(one, ann, early, "early")], |_| {})
             .await
             .unwrap();
         assert_eq!(stored(&first[0]), Some((true, 1)));
@@ -200,7 +209,7 @@ mod tests {
             request(one, ann, Uuid::new_v4(), "c"),
             request(two, bob, Uuid::new_v4(), "d"),
         ];
-        let outcomes = write(&data, &batch).await.unwrap();
+        let outcomes = write(&data, &batch, |_| {}).await.unwrap();
         let got: Vec<_> = outcomes.iter().map(stored).collect();
         assert_eq!(
             got,
@@ -218,9 +227,15 @@ mod tests {
         // Every id handed back is the stored row's id.
         for (req, outcome) in batch.iter().zip(&outcomes) {
             if let Outcome::New(at) | Outcome::Again(at) = outcome {
-                let rows = db::messages::page_after(data.pool(), req.room_id, at.seq - 1, 1)
-                    .await
-                    .unwrap();
+                let rows = db::messages::page_after(
+                    data.pool(),
+                    req.room_id,
+                    req.sender.id,
+                    at.seq - 1,
+                    1,
+                )
+                .await
+                .unwrap();
                 assert_eq!(rows[0].id, at.id, "{}", req.body.as_str());
             }
         }
@@ -228,7 +243,7 @@ mod tests {
         let bodies = |room| {
             let pool = data.pool().clone();
             async move {
-                db::messages::page_after(&pool, room, 0, 100)
+                db::messages::page_after(&pool, room, bob, 0, 100)
                     .await
                     .unwrap()
                     .into_iter()

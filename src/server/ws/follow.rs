@@ -34,8 +34,11 @@ pub async fn follow(
     out: Outbox,
 ) {
     let Live { mut rx, mut stop } = live;
-    let Ok(Some(row)) = db::rooms::by_id(state.db.pool(), room_id).await else {
-        return;
+    // Read again by public id and membership: the room this task was given
+    // must still be this room, and theirs.
+    let row = match db::rooms::for_member(state.db.pool(), &room, user).await {
+        Ok(Some(row)) if row.id == room_id => row,
+        _ => return,
     };
     let mut last = since_seq.min(row.last_seq);
     if row.last_seq - last > REPLAY_LIMIT {
@@ -48,7 +51,7 @@ pub async fn follow(
             return;
         }
     } else {
-        match Box::pin(catch_up(&state, room_id, &room, last, &out)).await {
+        match Box::pin(catch_up(&state, room_id, user, &room, last, &out)).await {
             Some(seq) => last = seq,
             None => return,
         }
@@ -85,7 +88,7 @@ pub async fn follow(
                     if stopping(&mut stop) {
                         return;
                     }
-                    match Box::pin(catch_up(&state, room_id, &room, last, &out)).await {
+                    match Box::pin(catch_up(&state, room_id, user, &room, last, &out)).await {
                         Some(seq) => last = seq,
                         None => return,
                     }
@@ -106,7 +109,7 @@ pub async fn follow(
                 if stopping(&mut stop) {
                     return;
                 }
-                match Box::pin(catch_up(&state, room_id, &room, last, &out)).await {
+                match Box::pin(catch_up(&state, room_id, user, &room, last, &out)).await {
                     Some(seq) => last = seq,
                     None => return,
                 }
@@ -149,13 +152,16 @@ fn step(last: i64, seq: i64) -> Step {
 async fn catch_up(
     state: &AppState,
     room_id: i64,
+    user: UserId,
     room: &str,
     mut after: i64,
     out: &Outbox,
 ) -> Option<i64> {
     loop {
         let rows =
-            match db::messages::page_after(state.db.pool(), room_id, after, REPLAY_LIMIT).await {
+            match db::messages::page_after(state.db.pool(), room_id, user, after, REPLAY_LIMIT)
+                .await
+            {
                 Ok(rows) => rows,
                 Err(e) => {
                     tracing::error!(error = %e, "replaying a room failed");
