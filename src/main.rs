@@ -5,6 +5,10 @@ use hearth::server::{self, config::Config, listen::Server};
 
 #[tokio::main]
 async fn main() {
+    // Everything Hearth creates (database, journal, pictures, backups) is
+    // for its own user only.
+    // SAFETY: umask only sets the process's file-creation mask.
+    unsafe { libc::umask(0o077) };
     server::telemetry::init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.as_slice() {
@@ -28,10 +32,6 @@ async fn backup(file: &str) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    // Everything the server creates (database, journal, pictures, backups)
-    // is for its own user only.
-    // SAFETY: umask only sets the process's file-creation mask.
-    unsafe { libc::umask(0o077) };
     let server = Server::build(Config::load()?).await?;
     server.run(shutdown_signal()).await;
     Ok(())

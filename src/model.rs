@@ -113,6 +113,17 @@ impl fmt::Debug for Password {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RoomName(String);
 
+/// Characters that change how text around them is shown without being
+/// seen themselves: bidirectional overrides, embeddings and isolates, and
+/// zero-width spaces. In a name they can make one room pass for another.
+/// The zero-width joiner and non-joiner stay: emoji sequences and Persian
+/// and Indic scripts need them.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{061C}' | '\u{180E}' | '\u{200B}' | '\u{200E}' | '\u{200F}'
+        | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
 impl RoomName {
     pub const MAX: usize = 64;
 
@@ -130,6 +141,11 @@ impl RoomName {
         }
         if name.chars().any(char::is_control) {
             return invalid("Room name can't contain control characters.");
+        }
+        if name.chars().any(is_invisible_format) {
+            return invalid(
+                "Room name can't contain invisible direction or zero-width characters; type it plainly.",
+            );
         }
         Ok(Self(name.to_owned()))
     }
@@ -232,6 +248,73 @@ pub struct RoomDetails {
     pub messages: Vec<ChatMessage>,
 }
 
+/// Why a picture upload failed, as a fixed code: the form without
+/// JavaScript carries it back to `/settings` in the URL, and the page shows
+/// its own wording for it, so no one can put words on the page by link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AvatarError {
+    TooLarge,
+    Unusable,
+    Busy,
+    TooMany,
+    Failed,
+}
+
+impl AvatarError {
+    const ALL: [AvatarError; 5] = [
+        AvatarError::TooLarge,
+        AvatarError::Unusable,
+        AvatarError::Busy,
+        AvatarError::TooMany,
+        AvatarError::Failed,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            AvatarError::TooLarge => "too-large",
+            AvatarError::Unusable => "unusable",
+            AvatarError::Busy => "busy",
+            AvatarError::TooMany => "too-many",
+            AvatarError::Failed => "failed",
+        }
+    }
+
+    /// Any other code (a hand-made link) reads as a failure.
+    pub fn from_code(code: &str) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|e| e.code() == code)
+            .unwrap_or(AvatarError::Failed)
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            AvatarError::TooLarge => "That picture is too large. Choose a smaller file.",
+            AvatarError::Unusable => {
+                "That file could not be used: choose a PNG, JPEG, WebP or GIF picture that is not damaged or too big."
+            }
+            AvatarError::Busy => {
+                "The server is busy with other pictures. Try again in a few seconds."
+            }
+            AvatarError::TooMany => {
+                "You have changed your picture many times lately. Try again later."
+            }
+            AvatarError::Failed => "The picture could not be saved. Try again.",
+        }
+    }
+
+    pub fn of(e: &crate::error::AppError) -> Self {
+        use crate::error::AppError;
+        match e {
+            AppError::TooLarge(_) => AvatarError::TooLarge,
+            AppError::Invalid(_) => AvatarError::Unusable,
+            AppError::Busy(_) => AvatarError::Busy,
+            AppError::TooManyRequests { .. } => AvatarError::TooMany,
+            _ => AvatarError::Failed,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,6 +357,15 @@ mod tests {
         assert!(RoomName::parse(&"é".repeat(64)).is_ok());
         assert!(RoomName::parse(&"é".repeat(65)).is_err());
         assert!(RoomName::parse("a\u{7}b").is_err());
+        for sneaky in [
+            "admin\u{202E}gpj",
+            "a\u{200B}b",
+            "\u{2066}x\u{2069}",
+            "\u{FEFF}x",
+        ] {
+            assert!(RoomName::parse(sneaky).is_err(), "{sneaky:?}");
+        }
+        assert!(RoomName::parse("family 👨\u{200D}👩\u{200D}👧").is_ok());
     }
 
     #[test]

@@ -6,18 +6,29 @@
 //! message committed before the backup began is in it, nothing half-written
 //! is.
 
+//!
+//! The copy is written to a file this command creates itself, with mode
+//! 0600 and `O_EXCL|O_NOFOLLOW`: it never overwrites a file, never writes
+//! through a planted symlink, and no one else can read it. `VACUUM INTO`
+//! cannot be told how to open its file, so it writes into the data
+//! directory (0700) first, and the copy goes from there.
+
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use sqlx::ConnectOptions;
+use tokio::io::AsyncWriteExt;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
     #[error("there is no database at {0}; is the data directory right (HEARTH_DATA_DIR)?")]
     NoDatabase(PathBuf),
-    #[error("{0} already exists; choose a new file name so nothing is overwritten")]
+    #[error("{0} already exists (or is a link); choose a new file name so nothing is overwritten")]
     Exists(PathBuf),
-    #[error("the backup file name must be valid UTF-8: {0}")]
-    BadName(PathBuf),
+    #[error("cannot create {0}: {1}")]
+    Create(PathBuf, std::io::Error),
+    #[error("writing the backup failed: {0}")]
+    Io(#[from] std::io::Error),
     #[error("backing up failed: {0}")]
     Sqlite(#[from] sqlx::Error),
 }
@@ -28,19 +39,43 @@ pub async fn backup(data_dir: &Path, dest: &Path) -> Result<(), BackupError> {
     if !source.exists() {
         return Err(BackupError::NoDatabase(source));
     }
-    if dest.exists() {
-        return Err(BackupError::Exists(dest.to_owned()));
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(dest)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => BackupError::Exists(dest.to_owned()),
+            _ if e.raw_os_error() == Some(libc::ELOOP) => BackupError::Exists(dest.to_owned()),
+            _ => BackupError::Create(dest.to_owned(), e),
+        })?;
+    let staged = data_dir.join(format!(".backup-{}.db", super::random::token::<12>()));
+    let result = copy_into(&source, &staged, tokio::fs::File::from_std(file)).await;
+    let _ = tokio::fs::remove_file(&staged).await;
+    if result.is_err() {
+        let _ = tokio::fs::remove_file(dest).await;
     }
-    let dest_str = dest
-        .to_str()
-        .ok_or_else(|| BackupError::BadName(dest.to_owned()))?;
-    let mut conn = super::db::connect_options(&source)
+    result
+}
+
+async fn copy_into(
+    source: &Path,
+    staged: &Path,
+    mut dest: tokio::fs::File,
+) -> Result<(), BackupError> {
+    let mut conn = super::db::connect_options(source)
         .create_if_missing(false)
         .connect()
         .await?;
+    let staged_name = staged.to_string_lossy().into_owned();
     sqlx::query("VACUUM INTO ?")
-        .bind(dest_str)
+        .bind(staged_name)
         .execute(&mut conn)
         .await?;
+    let mut from = tokio::fs::File::open(staged).await?;
+    tokio::io::copy(&mut from, &mut dest).await?;
+    dest.flush().await?;
+    dest.sync_all().await?;
     Ok(())
 }

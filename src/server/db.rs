@@ -157,11 +157,22 @@ async fn transaction<T>(
 }
 
 /// Opens (creating if needed) `<data dir>/hearth.db` and runs the migrations.
+///
+/// The data directory holds password hashes and every message: it is made
+/// (or tightened to) 0700, and the database files to 0600.
 pub async fn open(data_dir: &Path) -> Result<Db, OpenError> {
-    std::fs::create_dir_all(data_dir).map_err(|source| OpenError::DataDir {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let dir_error = |source| OpenError::DataDir {
         path: data_dir.display().to_string(),
         source,
-    })?;
+    };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(data_dir)
+        .map_err(dir_error)?;
+    std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))
+        .map_err(dir_error)?;
     let path = data_dir.join("hearth.db");
     let shown = path.display().to_string();
     let pool = SqlitePoolOptions::new()
@@ -180,6 +191,13 @@ pub async fn open(data_dir: &Path) -> Result<Db, OpenError> {
             path: shown,
             source,
         })?;
+    for file in ["hearth.db", "hearth.db-wal", "hearth.db-shm"] {
+        let path = data_dir.join(file);
+        if path.exists() {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .map_err(dir_error)?;
+        }
+    }
     Ok(Db::new(pool))
 }
 

@@ -23,13 +23,29 @@ use super::AppState;
 use super::auth::AuthUser;
 use super::db;
 use crate::error::AppError;
+use crate::model::AvatarError;
 
 /// The side of the stored square picture, in pixels.
 pub const AVATAR_SIDE: u32 = 256;
 /// Room for multipart headers around the file itself.
 const MULTIPART_OVERHEAD: usize = 16 * 1024;
-/// The most memory a decode may take.
-const DECODE_ALLOC_LIMIT: u64 = 256 * 1024 * 1024;
+/// Memory a decode may take beyond the picture itself (decoder state).
+const DECODE_SLACK: u64 = 8 * 1024 * 1024;
+
+/// The most memory one decode may take: the largest accepted picture as
+/// 8-bit RGBA, and the decoder's own state. A 16-bit picture that size is
+/// refused as too big.
+fn decode_alloc_limit(max_pixels: u32) -> u64 {
+    u64::from(max_pixels) * u64::from(max_pixels) * 4 + DECODE_SLACK
+}
+
+/// How many pictures are decoded at once: one per core, as passwords are
+/// hashed. An upload that finds them all busy is turned away at once (503)
+/// rather than queued, so memory stays at most this many decodes.
+pub fn decoders() -> std::sync::Arc<tokio::sync::Semaphore> {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    std::sync::Arc::new(tokio::sync::Semaphore::new(cores))
+}
 
 #[derive(Serialize)]
 pub struct Uploaded {
@@ -60,7 +76,7 @@ pub async fn upload_avatar(
         (Ok(_), true) => see_other("/settings".into()),
         (Err(e), true) => see_other(format!(
             "/settings?avatar_error={}",
-            crate::url::encode_component(&e.to_string())
+            AvatarError::of(&e).code()
         )),
     }
 }
@@ -86,6 +102,13 @@ async fn store_upload(
     if declared.is_some_and(|n| n > max + MULTIPART_OVERHEAD) {
         return Err(too_large());
     }
+    state
+        .limits
+        .uploads_by_user
+        .check(&user_id)
+        .map_err(|wait| {
+            super::web::too_many("You have changed your picture many times lately.", wait)
+        })?;
     let mut bytes = Vec::new();
     let mut found = false;
     while let Some(mut field) = multipart
@@ -113,12 +136,20 @@ async fn store_upload(
         return Err(AppError::Invalid("Choose a picture file to upload.".into()));
     }
     let max_pixels = state.config.limits.max_avatar_pixels;
-    let png = tokio::task::spawn_blocking(move || normalise(&bytes, max_pixels))
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "avatar processing panicked");
-            AppError::Internal
-        })??;
+    let Ok(decoding) = state.decoders.clone().try_acquire_owned() else {
+        return Err(AppError::Busy(
+            "The server is busy with other pictures. Try again in a few seconds.".into(),
+        ));
+    };
+    let png = tokio::task::spawn_blocking(move || {
+        let _decoding = decoding;
+        normalise(&bytes, max_pixels)
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "avatar processing panicked");
+        AppError::Internal
+    })??;
 
     let name = random_name();
     let dir = state.config.avatar_dir();
@@ -178,7 +209,7 @@ pub fn normalise(bytes: &[u8], max_pixels: u32) -> Result<Vec<u8>, AppError> {
     let mut limits = Limits::default();
     limits.max_image_width = Some(max_pixels);
     limits.max_image_height = Some(max_pixels);
-    limits.max_alloc = Some(DECODE_ALLOC_LIMIT);
+    limits.max_alloc = Some(decode_alloc_limit(max_pixels));
     reader.limits(limits);
     let image = reader.decode().map_err(|e| match e {
         image::ImageError::Limits(_) => AppError::Invalid(format!(
@@ -190,14 +221,10 @@ pub fn normalise(bytes: &[u8], max_pixels: u32) -> Result<Vec<u8>, AppError> {
     })?;
     let (w, h) = (image.width(), image.height());
     let side = w.min(h);
-    let square = image
-        .crop_imm((w - side) / 2, (h - side) / 2, side, side)
-        .resize_exact(
-            AVATAR_SIDE,
-            AVATAR_SIDE,
-            image::imageops::FilterType::CatmullRom,
-        )
-        .to_rgba8();
+    // A view of the centre square, scaled straight to 256×256: no copy of
+    // the full-size picture is ever made.
+    let centre = image::imageops::crop_imm(&image, (w - side) / 2, (h - side) / 2, side, side);
+    let square = image::imageops::thumbnail(&*centre, AVATAR_SIDE, AVATAR_SIDE);
     let mut out = Vec::new();
     square
         .write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
@@ -248,7 +275,17 @@ pub async fn serve_avatar(State(state): State<AppState>, Path(name): Path<String
 
 fn error_response(e: &AppError) -> Response {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, Json(e)).into_response()
+    let mut res = (status, Json(e)).into_response();
+    if let AppError::TooManyRequests {
+        retry_after_secs, ..
+    } = e
+    {
+        res.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            HeaderValue::from(*retry_after_secs),
+        );
+    }
+    res
 }
 
 impl IntoResponse for AppError {

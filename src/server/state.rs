@@ -23,6 +23,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub leptos_options: LeptosOptions,
     pub hasher: Hasher,
+    /// Picture decodes that may run at once (`media::decoders`).
+    pub decoders: std::sync::Arc<tokio::sync::Semaphore>,
     pub limits: Arc<Limiters>,
     /// Live rooms: who listens, and the events they receive.
     pub hub: Hub,
@@ -100,6 +102,7 @@ impl AppState {
             leptos_options: config.leptos_options(),
             limits: Arc::new(Limiters::new(&config)),
             hasher: Hasher::default(),
+            decoders: super::media::decoders(),
             db,
             config: Arc::new(config),
         }

@@ -3,8 +3,19 @@
 use tracing_subscriber::EnvFilter;
 
 pub fn init() {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let asked = std::env::var("RUST_LOG").unwrap_or_default();
+    let mut filter = EnvFilter::try_new(&asked)
+        .ok()
+        .filter(|_| !asked.is_empty())
+        .unwrap_or_else(|| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    // The websocket library's debug and trace lines dump whole frames: room
+    // ids and message bodies. They stay out of the log, even at `trace`,
+    // unless RUST_LOG names the library itself.
+    if !asked.contains("tungstenite") {
+        for quiet in ["tungstenite=info", "tokio_tungstenite=info"] {
+            filter = filter.add_directive(quiet.parse().expect("a valid directive"));
+        }
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)

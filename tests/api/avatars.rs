@@ -241,6 +241,18 @@ fn the_form_works_without_javascript() {
             page.contains("role=\"alert\""),
             "the settings page shows the error"
         );
+        assert_eq!(to, "/settings?avatar_error=unusable", "a code, not text");
+        assert!(page.contains("PNG, JPEG, WebP or GIF"));
+
+        // A link carrying words of its own shows only ours.
+        let forged = app
+            .page(
+                &p.client,
+                "/settings?avatar_error=Your%20account%20is%20locked.%20Call%20us",
+            )
+            .await;
+        assert!(!forged.contains("Call us"));
+        assert!(forged.contains("could not be saved"));
     })
 }
 
@@ -299,5 +311,35 @@ fn pictures_beside_a_name_are_not_read_twice() {
             "the message's and the member list's: {avatars:#?}"
         );
         assert_eq!(avatars.len(), 3, "{avatars:#?}");
+    })
+}
+
+/// Audit finding 3: decoding is bounded. With every decoder busy an upload
+/// is turned away at once, and each person has an upload rate.
+#[test]
+fn uploads_are_bounded_in_concurrency_and_rate() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn_with(|c| c.limits.avatar_uploads_per_hour = 2).await;
+        let p = app.person("olga").await;
+        let all = app.state.decoders.available_permits() as u32;
+        let held = app
+            .state
+            .decoders
+            .clone()
+            .acquire_many_owned(all)
+            .await
+            .unwrap();
+        let busy = upload(&app, &p, "me.png", "image/png", png(64, 64)).await;
+        assert_eq!(busy.status(), 503);
+        assert!(busy.text().await.unwrap().contains("busy"));
+        assert_eq!(avatar_column(&app).await, None);
+        drop(held);
+
+        let ok = upload(&app, &p, "me.png", "image/png", png(64, 64)).await;
+        assert_eq!(ok.status(), 200);
+        let limited = upload(&app, &p, "me.png", "image/png", png(64, 64)).await;
+        assert_eq!(limited.status(), 429, "two an hour, the busy one included");
+        assert!(limited.headers().contains_key("retry-after"));
+        assert_eq!(stored_files(&app).len(), 1);
     })
 }

@@ -244,6 +244,30 @@ fn a_backup_taken_while_running_restores_every_message() {
         let again = hearth::server::backup::backup(&app.state.config.data_dir, &dest).await;
         assert!(again.unwrap_err().to_string().contains("already exists"));
 
+        // Audit finding 12: the copy, the database and its directory are
+        // for the server's user only, and a planted link is not followed.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dest), 0o600, "the backup");
+        assert_eq!(
+            mode(&app.state.config.data_dir),
+            0o700,
+            "the data directory"
+        );
+        assert_eq!(mode(&app.state.config.database_path()), 0o600, "hearth.db");
+        let planted = out.path().join("planted.db");
+        let target = out.path().join("where-the-attacker-reads.db");
+        std::os::unix::fs::symlink(&target, &planted).unwrap();
+        let through = hearth::server::backup::backup(&app.state.config.data_dir, &planted).await;
+        assert!(through.unwrap_err().to_string().contains("already exists"));
+        assert!(!target.exists(), "nothing was written through the link");
+        let staged: Vec<_> = std::fs::read_dir(&app.state.config.data_dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".backup-"))
+            .collect();
+        assert!(staged.is_empty(), "no staged copy is left behind");
+
         // Restore: a new server on the copy finds every message.
         let restored_dir = tempfile::tempdir().unwrap();
         std::fs::copy(&dest, restored_dir.path().join("hearth.db")).unwrap();

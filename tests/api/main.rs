@@ -6,9 +6,11 @@ mod hostile;
 mod world;
 mod ws_client;
 
+mod abuse;
 mod accounts;
 mod authorization;
 mod avatars;
+mod connections;
 mod foundation;
 mod hardening;
 mod login_throttle;

@@ -243,7 +243,7 @@ fn MessageItem(message: ChatMessage, starts_run: bool, local: RwSignal<bool>) ->
             <div class="gutter">{gutter}</div>
             <div class="content">
                 {meta}
-                <p class="body">{body_view(&message.body)}</p>
+                <p class="body" dir="auto">{body_view(&message.body)}</p>
             </div>
         </li>
     }
@@ -298,7 +298,7 @@ fn PendingItem(room: String, pending: Pending) -> impl IntoView {
         <li class="message pending" class:failed=is_failed aria-busy=(!is_failed).then_some("true")>
             <div class="gutter"></div>
             <div class="content">
-            <p class="body">{pending.body.clone()}</p>
+            <p class="body" dir="auto">{pending.body.clone()}</p>
             {match failed {
                 None => view! { <span class="state">"Sending…"</span> }.into_any(),
                 Some(why) => view! {

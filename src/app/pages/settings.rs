@@ -46,8 +46,15 @@ struct UploadState {
 
 impl UploadState {
     fn new() -> Self {
-        // Without JavaScript, a refused upload comes back with its error in the URL.
-        let from_url = use_query_map().with_untracked(|q| q.get("avatar_error"));
+        // Without JavaScript, a refused upload comes back with a code in the
+        // URL; only our own wording for it is shown, never text from the URL.
+        let from_url = use_query_map()
+            .with_untracked(|q| q.get("avatar_error"))
+            .map(|code| {
+                crate::model::AvatarError::from_code(&code)
+                    .message()
+                    .to_owned()
+            });
         Self {
             error: RwSignal::new(from_url),
             uploading: RwSignal::new(false),
