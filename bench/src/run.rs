@@ -167,6 +167,8 @@ pub struct Ctx {
 pub const HEARTH_ENV: &[(&str, &str)] = &[
     ("HEARTH_MESSAGES_PER_SECOND", "1000000"),
     ("HEARTH_MESSAGE_BURST", "1000000"),
+    // 19,000 idle connections come from 64 loopback addresses (~300 each).
+    ("HEARTH_CONNECTIONS_PER_ADDRESS", "1000"),
 ];
 
 impl Ctx {

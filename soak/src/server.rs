@@ -54,6 +54,8 @@ impl Server {
             .env("HEARTH_LOGINS_PER_MINUTE", "1000000")
             .env("HEARTH_ROOMS_PER_HOUR", "1000000")
             .env("HEARTH_CONNECTIONS_PER_USER", "1000")
+            .env("HEARTH_ACTIONS_PER_MINUTE", "1000000")
+            .env("HEARTH_READ_MARKS_PER_MINUTE", "1000000")
             .env("RUST_LOG", "warn,hearth=info")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
