@@ -1,9 +1,11 @@
 //! The faults the soak injects, one module each, and how many runs of each
 //! the full and the short soak make.
 
+pub mod bomb;
 pub mod disk_full;
 pub mod kill9;
 pub mod sigterm;
+pub mod slowloris;
 pub mod storm;
 
 use anyhow::{Result, bail};
@@ -17,6 +19,8 @@ pub enum Fault {
     Storm,
     Sigterm,
     DiskFull,
+    Slowloris,
+    Bomb,
 }
 
 /// What one run found: its counts, a line of detail, and its directory
@@ -28,7 +32,14 @@ pub struct Outcome {
 }
 
 impl Fault {
-    pub const ALL: [Fault; 4] = [Fault::Kill9, Fault::Storm, Fault::Sigterm, Fault::DiskFull];
+    pub const ALL: [Fault; 6] = [
+        Fault::Kill9,
+        Fault::Storm,
+        Fault::Sigterm,
+        Fault::DiskFull,
+        Fault::Slowloris,
+        Fault::Bomb,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -36,6 +47,8 @@ impl Fault {
             Fault::Storm => "storm",
             Fault::Sigterm => "sigterm",
             Fault::DiskFull => "disk-full",
+            Fault::Slowloris => "slowloris",
+            Fault::Bomb => "bomb",
         }
     }
 
@@ -43,7 +56,9 @@ impl Fault {
         match Self::ALL.into_iter().find(|f| f.name() == name) {
             Some(f) => Ok(f),
             None => {
-                bail!("unknown fault {name:?}; the faults are kill-9, storm, sigterm, disk-full")
+                bail!(
+                    "unknown fault {name:?}; the faults are kill-9, storm, sigterm, disk-full, slowloris, bomb"
+                )
             }
         }
     }
@@ -58,6 +73,7 @@ impl Fault {
             (Fault::Sigterm, true) => 2,
             (Fault::DiskFull, false) => 6,
             (Fault::DiskFull, true) => 2,
+            (Fault::Slowloris | Fault::Bomb, _) => 1,
         }
     }
 
@@ -68,6 +84,8 @@ impl Fault {
             Fault::Storm => storm::run(ctx).await,
             Fault::Sigterm => sigterm::run(ctx).await,
             Fault::DiskFull => disk_full::run(ctx, i).await,
+            Fault::Slowloris => slowloris::run(ctx).await,
+            Fault::Bomb => bomb::run(ctx).await,
         }
     }
 }

@@ -89,6 +89,23 @@ impl Api {
             .context("signup set no hearth_session cookie")
     }
 
+    /// Uploads a profile picture; returns the status (the body is not
+    /// needed).
+    pub async fn upload_avatar(&self, cookie: &str, png: Vec<u8>) -> Result<u16> {
+        let part = reqwest::multipart::Part::bytes(png)
+            .file_name("me.png")
+            .mime_str("image/png")?;
+        let res = self
+            .http
+            .post(self.url("/api/avatar"))
+            .header(reqwest::header::COOKIE, cookie)
+            .multipart(reqwest::multipart::Form::new().part("avatar", part))
+            .send()
+            .await
+            .context("POST /api/avatar")?;
+        Ok(res.status().as_u16())
+    }
+
     /// Creates a room and returns its public id.
     pub async fn create_room(&self, cookie: &str, name: &str) -> Result<String> {
         let res = self

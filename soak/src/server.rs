@@ -56,6 +56,7 @@ impl Server {
             .env("HEARTH_CONNECTIONS_PER_USER", "1000")
             .env("HEARTH_ACTIONS_PER_MINUTE", "1000000")
             .env("HEARTH_READ_MARKS_PER_MINUTE", "1000000")
+            .env("HEARTH_AVATAR_UPLOADS_PER_HOUR", "1000000")
             .env("RUST_LOG", "warn,hearth=info")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())

@@ -152,7 +152,9 @@ fn subscribing_again_and_again_announces_nothing_new() {
         let mut watcher = WsClient::following(&app, &ann, &room).await;
         let mut b = WsClient::following(&app, &bob, &room).await;
         // Both came online: those announcements are not what is counted.
-        let _ = watcher.quiet_for(std::time::Duration::from_millis(300)).await;
+        let _ = watcher
+            .quiet_for(std::time::Duration::from_millis(300))
+            .await;
         for _ in 0..40 {
             b.subscribe(&room, 0).await;
         }
