@@ -73,9 +73,9 @@ pub async fn run(ctx: &mut Ctx) -> Result<Outcome> {
                     if n % 2 == 0 && conn.write_all(b"X: y\r\n").await.is_err() {
                         break;
                     }
-                    match tokio::time::timeout(Duration::from_secs(1), conn.read(&mut buf)).await {
-                        Ok(Ok(0) | Err(_)) => break,
-                        _ => {}
+                    let read = tokio::time::timeout(Duration::from_secs(1), conn.read(&mut buf));
+                    if let Ok(Ok(0) | Err(_)) = read.await {
+                        break;
                     }
                 }
                 open.fetch_sub(1, Ordering::Relaxed);
