@@ -10,7 +10,7 @@ test("the home page is server-rendered before any script runs", async ({ browser
   await context.close();
 });
 
-test("the page hydrates without console errors and calls a server function", async ({ page }) => {
+test("the page hydrates without console errors and loads the bundle compressed", async ({ page }) => {
   const problems: string[] = [];
   page.on("console", (msg) => {
     if (msg.type() === "error" || msg.type() === "warning") problems.push(msg.text());

@@ -154,14 +154,14 @@ impl Hub {
         }
     }
 
-    /// Starts listening to a room for `user`; returns the receiver, and the
-    /// people now online in it when that changed (their first connection
-    /// to follow it).
+    /// Starts listening to a room for `user`; returns the receiver, the
+    /// people now online in it, and whether that changed (their first
+    /// connection to follow it), in which case the room should hear it.
     pub fn follow(
         &self,
         room: i64,
         user: UserId,
-    ) -> (broadcast::Receiver<Broadcast>, Option<Vec<UserId>>) {
+    ) -> (broadcast::Receiver<Broadcast>, Vec<UserId>, bool) {
         let mut inner = self.lock();
         let entry = inner.rooms.entry(room).or_insert_with(|| Room {
             tx: broadcast::channel(ROOM_CAPACITY).0,
@@ -170,7 +170,7 @@ impl Hub {
         let n = entry.online.entry(user).or_default();
         *n += 1;
         let changed = *n == 1;
-        (entry.tx.subscribe(), changed.then(|| online(entry)))
+        (entry.tx.subscribe(), online(entry), changed)
     }
 
     /// Stops one of `user`'s connections listening to `room` (its receiver
@@ -229,8 +229,8 @@ mod tests {
     fn channels_exist_while_someone_listens() {
         let hub = Hub::default();
         hub.publish(1, &event(), None, Ends::Nobody);
-        let (mut rx, online) = hub.follow(1, 7);
-        assert_eq!(online, Some(vec![7]));
+        let (mut rx, online, changed) = hub.follow(1, 7);
+        assert_eq!((online, changed), (vec![7], true));
         hub.publish(1, &event(), None, Ends::Nobody);
         assert_eq!(
             rx.try_recv().unwrap().frame.as_str(),
@@ -244,12 +244,13 @@ mod tests {
     #[test]
     fn presence_changes_only_with_a_persons_first_and_last_follower() {
         let hub = Hub::default();
-        let (_keep, first) = hub.follow(1, 8);
-        assert_eq!(first, Some(vec![8]));
-        let (rx_a, a) = hub.follow(1, 7);
-        assert_eq!(a, Some(vec![7, 8]));
-        let (rx_b, b) = hub.follow(1, 7);
-        assert_eq!(b, None, "a second tab of someone online changes nothing");
+        let (_keep, _, first) = hub.follow(1, 8);
+        assert!(first);
+        let (rx_a, a, changed) = hub.follow(1, 7);
+        assert_eq!((a, changed), (vec![7, 8], true));
+        let (rx_b, b, changed) = hub.follow(1, 7);
+        assert_eq!(b, vec![7, 8], "the new tab is told who is online");
+        assert!(!changed, "a second tab of someone online changes nothing");
         drop(rx_b);
         assert_eq!(hub.unfollow(1, 7), None, "still online in the other tab");
         drop(rx_a);

@@ -397,12 +397,12 @@ impl Connection {
             // A resubscription restarts the replay from the client's position.
             self.stop_following(room_id);
         }
-        let (rx, online) = self.state.hub.follow(room_id, self.user.id);
-        if let Some(online) = online {
-            let presence = ServerEvent::Presence {
-                room: room.clone(),
-                online,
-            };
+        let (rx, online, changed) = self.state.hub.follow(room_id, self.user.id);
+        let presence = ServerEvent::Presence {
+            room: room.clone(),
+            online,
+        };
+        if changed {
             self.state
                 .hub
                 .publish(room_id, &presence, None, super::hub::Ends::Nobody);
@@ -414,7 +414,11 @@ impl Connection {
             room_id,
             room.clone(),
             since_seq.max(0),
-            follow::Live { rx, stop: stopped },
+            follow::Live {
+                rx,
+                stop: stopped,
+                presence,
+            },
             self.out.clone(),
         ));
         self.followed.insert(

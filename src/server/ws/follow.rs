@@ -22,6 +22,9 @@ pub const REPLAY_LIMIT: i64 = 100;
 pub struct Live {
     pub rx: broadcast::Receiver<Broadcast>,
     pub stop: oneshot::Receiver<()>,
+    /// Who was online when it started, told to this connection after
+    /// `subscribed` (the room hears only of changes).
+    pub presence: ServerEvent,
 }
 
 pub async fn follow(
@@ -33,7 +36,11 @@ pub async fn follow(
     live: Live,
     out: Outbox,
 ) {
-    let Live { mut rx, mut stop } = live;
+    let Live {
+        mut rx,
+        mut stop,
+        presence,
+    } = live;
     // Read again by public id and membership: the room this task was given
     // must still be this room, and theirs.
     let row = match db::rooms::for_member(state.db.pool(), &room, user).await {
@@ -62,6 +69,7 @@ pub async fn follow(
             last_seq: last,
         })
         .await
+        || !out.event(&presence).await
     {
         return;
     }
