@@ -203,7 +203,9 @@ async fn connection(
             // A session can also end by expiring, or be deleted from
             // outside this process: ask the database now and then.
             _ = recheck.tick() => {
-                if !matches!(live_session(&conn.state, &session).await, Ok(Some(_))) {
+                // Boxed, as `handle_text` is: a query's future is large, and
+                // inline it would make every idle connection's future as big.
+                if !matches!(Box::pin(live_session(&conn.state, &session)).await, Ok(Some(_))) {
                     let _ = out.0.send(Outgoing::Close(close_code::POLICY, "session expired")).await;
                     linger = true;
                     break;
