@@ -38,6 +38,7 @@ test: setup-test lint deny unit build e2e soak-short
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --features ssr --all-targets -- -D warnings
+	cargo clippy -p hearth-protocol --all-targets -- -D warnings
 	cargo clippy --features hydrate --target wasm32-unknown-unknown --lib -- -D warnings
 	@echo "lint: fmt and clippy (ssr, hydrate) clean"
 
@@ -48,6 +49,7 @@ deny:
 
 unit:
 	cargo test --features ssr 2>&1 | tee target/cargo-test.log
+	cargo test -p hearth-protocol 2>&1 | tee -a target/cargo-test.log
 	@grep '^test result:' target/cargo-test.log | awk '{p+=$$4; f+=$$6} END {printf "cargo test: %d passed, %d failed\n", p, f}'
 
 e2e:

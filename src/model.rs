@@ -4,29 +4,15 @@
 //! Everything here compiles for the server and for the browser, so the rules
 //! a person sees in the form are the same rules the server enforces.
 
-pub mod protocol;
-
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-pub use protocol::{ChatMessage, ClientEvent, ErrorCode, ServerEvent};
-
-/// Milliseconds since the Unix epoch, UTC. The browser formats it in the
-/// reader's local time.
-pub type Millis = i64;
-
-/// A user's row id.
-pub type UserId = i64;
-
-/// A person as every page shows them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct User {
-    pub id: UserId,
-    pub name: String,
-    /// Absolute or root-relative URL of the avatar image, or `None` when the
-    /// person has not uploaded one (the UI then draws initials).
-    pub avatar_url: Option<String>,
-}
+/// The websocket protocol's types live in their own crate (`protocol/`), so
+/// the bench, the fault suite and the fuzzer share them without Leptos.
+pub use hearth_protocol::{
+    ChatMessage, ClientEvent, ErrorCode, Member, Millis, PROTOCOL_VERSION, ServerEvent, User,
+    UserId, close,
+};
 
 /// Why a piece of input was refused, worded so the person knows what to fix.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -209,14 +195,6 @@ pub struct RoomSummary {
     /// Messages since the person last read the room.
     pub unread: i64,
     pub last_active_at: Millis,
-}
-
-/// A member as the `Members` list shows them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Member {
-    pub user: User,
-    pub is_admin: bool,
-    pub joined_at: Millis,
 }
 
 /// What a logged-in person may see of a room.

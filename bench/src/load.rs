@@ -183,7 +183,7 @@ pub async fn drive(conns: Vec<Ws>, room: &str, load: &Load, server: &Proc) -> Re
             body: protocol::body(k, (intended - base).as_nanos() as u64),
         };
         sinks[(k as usize) % members]
-            .send(Message::Text(Utf8Bytes::from(protocol::to_frame(&event))))
+            .send(Message::Text(Utf8Bytes::from(event.to_frame())))
             .await
             .with_context(|| format!("sending message {k}"))?;
     }

@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::{WebSocketStream, client_async_with_config};
 
-use crate::protocol::{ClientEvent, ServerEvent, to_frame};
+use crate::protocol::{ClientEvent, ServerEvent};
 
 pub type Ws = WebSocketStream<TcpStream>;
 
@@ -84,7 +84,7 @@ pub async fn connect(
 }
 
 pub async fn send(ws: &mut Ws, event: &ClientEvent) -> Result<()> {
-    ws.send(Message::Text(Utf8Bytes::from(to_frame(event))))
+    ws.send(Message::Text(Utf8Bytes::from(event.to_frame())))
         .await
         .context("sending a frame")
 }
@@ -104,7 +104,7 @@ pub async fn subscribe(ws: &mut Ws, room: &str, since_seq: i64) -> Result<i64> {
         match next_event(ws).await? {
             ServerEvent::Subscribed { room: r, last_seq } if r == room => return Ok(last_seq),
             ServerEvent::Error { code, message, .. } => {
-                bail!("subscribing to {room}: {code}: {message}")
+                bail!("subscribing to {room}: {code:?}: {message}")
             }
             _ => {}
         }

@@ -4,7 +4,7 @@
 
 #![no_main]
 
-use hearth::model::ClientEvent;
+use hearth_protocol::ClientEvent;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -15,7 +15,6 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
         assert_eq!(ClientEvent::parse(text).as_ref(), Ok(&event));
     }
-    let json = serde_json::to_vec(&event).expect("a parsed event serialises");
-    let again: ClientEvent = serde_json::from_slice(&json).expect("its own JSON parses");
+    let again = ClientEvent::parse(&event.to_frame()).expect("its own frame parses");
     assert_eq!(again, event);
 });

@@ -350,7 +350,7 @@ mod connection {
     }
 
     fn frame(event: &ClientEvent) -> Message {
-        Message::Text(serde_json::to_string(event).expect("events serialise"))
+        Message::Text(event.to_frame())
     }
 
     pub(super) async fn run(live: Live, mut commands: UnboundedReceiver<Command>) {
@@ -406,7 +406,8 @@ mod connection {
                     futures::select! {
                         incoming = read.next().fuse() => match incoming {
                             Some(Ok(Message::Text(text))) => {
-                                if let Ok(event) = serde_json::from_str::<ServerEvent>(&text) {
+                                // Event types this build does not know are ignored.
+                                if let Ok(event) = ServerEvent::parse(&text) {
                                     if matches!(event, ServerEvent::Hello { .. }) {
                                         delay = FIRST_RETRY_MS;
                                     }

@@ -135,6 +135,9 @@ pub struct Limits {
     pub header_timeout: Duration,
     /// How long any request but the websocket may take.
     pub request_timeout: Duration,
+    /// A websocket silent this long (no frame, no pong) is closed with 1001;
+    /// the server pings every third of it.
+    pub ws_idle: Duration,
     pub avatar_uploads_per_hour: u32,
     /// Other writes a person can trigger (join, leave, rename, remove, ...).
     pub actions_per_minute: u32,
@@ -205,6 +208,7 @@ struct LimitsSection {
     connections_per_address: Option<u64>,
     header_timeout_seconds: Option<u64>,
     request_timeout_seconds: Option<u64>,
+    ws_idle_seconds: Option<u64>,
     avatar_uploads_per_hour: Option<u64>,
     actions_per_minute: Option<u64>,
     read_marks_per_minute: Option<u64>,
@@ -262,6 +266,7 @@ const KEYS: &[(&str, &str, &str)] = &[
         "request-timeout-seconds",
         "HEARTH_REQUEST_TIMEOUT_SECONDS",
     ),
+    ("limits", "ws-idle-seconds", "HEARTH_WS_IDLE_SECONDS"),
     (
         "limits",
         "avatar-uploads-per-hour",
@@ -438,6 +443,12 @@ impl Config {
                 "limits.request-timeout-seconds",
                 l.request_timeout_seconds,
                 30,
+                3600,
+            )?),
+            ws_idle: Duration::from_secs(positive(
+                "limits.ws-idle-seconds",
+                l.ws_idle_seconds,
+                60,
                 3600,
             )?),
             avatar_uploads_per_hour: positive(

@@ -31,6 +31,8 @@ pub struct Broadcast {
     pub frame: Utf8Bytes,
     /// Whose access to the room this event ends, if anyone's.
     pub ends: Ends,
+    /// A person whose own connections do not receive it (their typing).
+    pub skip: Option<UserId>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -197,12 +199,34 @@ impl Hub {
 
     /// Sends an event to everyone following `room` (if anyone is).
     pub fn publish(&self, room: i64, event: &ServerEvent, seq: Option<i64>, ends: Ends) {
+        self.send(room, event, seq, ends, None);
+    }
+
+    /// Sends a passing event (not stored, ends nothing) to everyone following
+    /// `room` but `from`'s own connections.
+    pub fn publish_to_others(&self, room: i64, event: &ServerEvent, from: UserId) {
+        self.send(room, event, None, Ends::Nobody, Some(from));
+    }
+
+    fn send(
+        &self,
+        room: i64,
+        event: &ServerEvent,
+        seq: Option<i64>,
+        ends: Ends,
+        skip: Option<UserId>,
+    ) {
         let inner = self.lock();
         let Some(entry) = inner.rooms.get(&room) else {
             return;
         };
-        let frame = Utf8Bytes::from(serde_json::to_string(event).expect("events serialise"));
-        let _ = entry.tx.send(Broadcast { seq, frame, ends });
+        let frame = Utf8Bytes::from(event.to_frame());
+        let _ = entry.tx.send(Broadcast {
+            seq,
+            frame,
+            ends,
+            skip,
+        });
     }
 
     /// Number of rooms with listeners (for tests and metrics).

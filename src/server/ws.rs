@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
@@ -28,10 +28,10 @@ use super::auth::{MaybeAuthUser, SessionHash, hash_token, live_session, session_
 use super::hub::Signal;
 use super::rate_limit::Budget;
 use crate::error::AppError;
-use crate::model::{ClientEvent, ErrorCode, MessageBody, ServerEvent, User};
+use crate::model::{
+    ClientEvent, ErrorCode, MessageBody, PROTOCOL_VERSION, ServerEvent, User, close,
+};
 
-/// How often the server pings; a connection silent for three of these is dead.
-const PING_EVERY: Duration = Duration::from_secs(20);
 /// Frames waiting to be written to one client.
 const OUTBOX: usize = 256;
 /// Socket buffers: small, so idle connections cost little memory. Frames
@@ -64,10 +64,12 @@ impl Outbox {
     }
 
     async fn event(&self, event: &ServerEvent) -> bool {
-        self.frame(Utf8Bytes::from(
-            serde_json::to_string(event).expect("events serialise"),
-        ))
-        .await
+        self.frame(Utf8Bytes::from(event.to_frame())).await
+    }
+
+    /// Queues a close frame; the writer sends it and ends.
+    async fn close(&self, code: u16, reason: &'static str) {
+        let _ = self.0.send(Outgoing::Close(code, reason)).await;
     }
 
     async fn error(
@@ -146,7 +148,11 @@ async fn connection(
     let out = Outbox(tx);
     let writer = tokio::spawn(write_frames(sink, rx));
 
-    out.event(&ServerEvent::Hello { user: user.clone() }).await;
+    out.event(&ServerEvent::Hello {
+        user: user.clone(),
+        protocol: PROTOCOL_VERSION,
+    })
+    .await;
     let mut conn = Connection {
         state,
         user,
@@ -156,7 +162,9 @@ async fn connection(
         acks: None,
         frames: Budget::new(FRAME_BURST, Duration::from_secs(1), FRAMES_PER_SECOND),
     };
-    let mut ping = tokio::time::interval(PING_EVERY);
+    // Three pings unanswered and nothing else heard: the client is gone.
+    let idle = conn.state.config.limits.ws_idle;
+    let mut ping = tokio::time::interval(idle / 3);
     let mut recheck = tokio::time::interval(conn.state.config.session_recheck);
     recheck.tick().await;
     let mut last_heard = Instant::now();
@@ -177,8 +185,8 @@ async fn connection(
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                     Some(Ok(Message::Close(_))) | None => break,
                     Some(Err(e)) => {
-                        if is_too_big(e) {
-                            let _ = out.0.send(Outgoing::Close(close_code::SIZE, "frame too large")).await;
+                        if let Some((code, reason)) = close_for(e) {
+                            out.close(code, reason).await;
                             linger = true;
                         }
                         break;
@@ -188,14 +196,14 @@ async fn connection(
             signal = signals.recv() => match signal {
                 Ok(Signal::LeftRoom(room_id)) => conn.left_room(room_id),
                 Ok(Signal::SessionEnded(ended)) if ended == session => {
-                    let _ = out.0.send(Outgoing::Close(close_code::POLICY, "logged out")).await;
+                    out.close(close::POLICY, "logged out").await;
                     linger = true;
                     break;
                 }
                 Ok(Signal::SessionEnded(_)) => {}
                 // A missed signal could be a removal: start over rather than risk it.
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    let _ = out.0.send(Outgoing::Close(close_code::AGAIN, "please reconnect")).await;
+                    out.close(close::TRY_AGAIN, "please reconnect").await;
                     break;
                 }
                 Err(broadcast::error::RecvError::Closed) => break,
@@ -206,7 +214,7 @@ async fn connection(
                 // Boxed, as `handle_text` is: a query's future is large, and
                 // inline it would make every idle connection's future as big.
                 if !matches!(Box::pin(live_session(&conn.state, &session)).await, Ok(Some(_))) {
-                    let _ = out.0.send(Outgoing::Close(close_code::POLICY, "session expired")).await;
+                    out.close(close::POLICY, "session expired").await;
                     linger = true;
                     break;
                 }
@@ -218,7 +226,7 @@ async fn connection(
                 if let Some(acks) = conn.acks.take() {
                     acks.finish().await;
                 }
-                let _ = out.0.send(Outgoing::Close(close_code::AWAY, "server restarting")).await;
+                out.close(close::GOING_AWAY, "server restarting").await;
                 // Let the client answer the close, so nothing queued for it
                 // is lost to a reset connection.
                 let _ = tokio::time::timeout(Duration::from_secs(1), async {
@@ -232,7 +240,8 @@ async fn connection(
                 break;
             }
             _ = ping.tick() => {
-                if last_heard.elapsed() > PING_EVERY * 3 {
+                if last_heard.elapsed() >= idle {
+                    out.close(close::GOING_AWAY, "idle: nothing heard for a while").await;
                     break;
                 }
                 let _ = out.0.send(Outgoing::Ping).await;
@@ -252,12 +261,15 @@ async fn connection(
     }
 }
 
-/// Whether a read error is a frame over the size limit.
-fn is_too_big(e: axum::Error) -> bool {
-    matches!(
-        e.into_inner().downcast::<tungstenite::Error>().map(|b| *b),
-        Ok(tungstenite::Error::Capacity(_))
-    )
+/// The close a read error deserves: the client broke a rule it can be told
+/// about. A connection that just went away (reset, closed) gets none.
+fn close_for(e: axum::Error) -> Option<(u16, &'static str)> {
+    match e.into_inner().downcast::<tungstenite::Error>().map(|b| *b) {
+        Ok(tungstenite::Error::Capacity(_)) => Some((close::TOO_BIG, "frame too large")),
+        Ok(tungstenite::Error::Protocol(_)) => Some((close::PROTOCOL_ERROR, "protocol error")),
+        Ok(tungstenite::Error::Utf8(_)) => Some((close::INVALID_DATA, "text frame is not UTF-8")),
+        _ => None,
+    }
 }
 
 /// Writes what the connection's tasks queue. Everything already waiting is
@@ -415,7 +427,7 @@ impl Connection {
             self.user.id,
             room_id,
             room.clone(),
-            since_seq.max(0),
+            since_seq,
             follow::Live {
                 rx,
                 stop: stopped,
@@ -560,6 +572,6 @@ impl Connection {
         };
         self.state
             .hub
-            .publish(room_id, &event, None, super::hub::Ends::Nobody);
+            .publish_to_others(room_id, &event, self.user.id);
     }
 }

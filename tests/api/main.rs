@@ -15,5 +15,6 @@ mod foundation;
 mod hardening;
 mod login_throttle;
 mod messaging;
+mod protocol;
 mod room_access;
 mod rooms;

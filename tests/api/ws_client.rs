@@ -25,7 +25,10 @@ impl WsClient {
             .await
             .expect("upgrade accepted");
         match client.next().await {
-            ServerEvent::Hello { user } => assert_eq!(user.id, person.id),
+            ServerEvent::Hello { user, protocol } => {
+                assert_eq!(user.id, person.id);
+                assert_eq!(protocol, hearth::model::PROTOCOL_VERSION);
+            }
             other => panic!("expected hello, got {other:?}"),
         }
         client

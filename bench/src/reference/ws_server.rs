@@ -33,7 +33,7 @@ use axum::serve::ListenerExt;
 use tokio::sync::broadcast;
 
 use crate::args::Args;
-use crate::protocol::{ChatMessage, ClientEvent, ServerEvent, User};
+use crate::protocol::{ChatMessage, ClientEvent, ErrorCode, PROTOCOL_VERSION, ServerEvent, User};
 
 const SOCKET_BUFFER: usize = 4 * 1024;
 const MAX_FRAME: usize = 64 * 1024;
@@ -99,7 +99,7 @@ fn reference_user() -> User {
 }
 
 fn frame(event: &ServerEvent) -> Utf8Bytes {
-    Utf8Bytes::from(serde_json::to_string(event).expect("events serialise"))
+    Utf8Bytes::from(event.to_frame())
 }
 
 async fn serve(addr: SocketAddr) -> Result<()> {
@@ -138,6 +138,7 @@ async fn next_broadcast(
 async fn connection(rooms: Rooms, mut socket: WebSocket) {
     let hello = ServerEvent::Hello {
         user: reference_user(),
+        protocol: PROTOCOL_VERSION,
     };
     if socket.send(Message::Text(frame(&hello))).await.is_err() {
         return;
@@ -169,12 +170,12 @@ fn handle(
     text: &str,
     rx: &mut Option<broadcast::Receiver<Utf8Bytes>>,
 ) -> Option<Utf8Bytes> {
-    let event = match serde_json::from_str::<ClientEvent>(text) {
+    let event = match ClientEvent::parse(text) {
         Ok(e) => e,
-        Err(e) => {
+        Err(message) => {
             return Some(frame(&ServerEvent::Error {
-                code: "bad_frame".into(),
-                message: e.to_string(),
+                code: ErrorCode::BadFrame,
+                message,
                 client_msg_id: None,
                 room: None,
             }));
@@ -186,6 +187,8 @@ fn handle(
             *rx = Some(sub);
             Some(frame(&ServerEvent::Subscribed { room, last_seq }))
         }
+        // Hearth's other events are not part of what the reference serves.
+        ClientEvent::Unsubscribe { .. } | ClientEvent::Typing { .. } => None,
         ClientEvent::Send {
             room,
             client_msg_id,

@@ -26,7 +26,7 @@ pub fn SignupPage() -> impl IntoView {
                             autocomplete="username"
                             required
                             minlength=Username::MIN
-                            maxlength=Username::MAX + 8
+                            maxlength=Username::MAX
                             aria-describedby="signup-username-hint"
                         />
                         <p class="hint" id="signup-username-hint">

@@ -101,6 +101,7 @@ pub async fn follow(
                         None => return,
                     }
                 }
+                None if b.skip == Some(user) => {}
                 None => {
                     if !out.frame(b.frame).await {
                         return;

@@ -1,0 +1,213 @@
+//! What a client sends, and the one parser the server uses for it.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use uuid::Uuid;
+
+/// What a client sends. Unknown fields are ignored (a newer client's
+/// optional extras); an unknown `type` is refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientEvent {
+    /// Start receiving a room: first every message with `seq > since_seq`,
+    /// then `subscribed`, then live events. `since_seq` is 0 or more.
+    Subscribe {
+        room: String,
+        #[serde(deserialize_with = "non_negative")]
+        since_seq: i64,
+    },
+    /// Stop receiving a room.
+    Unsubscribe { room: String },
+    /// Send a message. Retrying with the same `client_msg_id` is safe: the
+    /// message is stored once and the same `ack` comes back. The id must be
+    /// in the canonical form (lowercase, hyphenated), the form every `ack`
+    /// and `message` carries it in, so a client can match them by string.
+    Send {
+        room: String,
+        #[serde(deserialize_with = "canonical_uuid")]
+        client_msg_id: Uuid,
+        body: String,
+    },
+    /// The person is typing in a room (send at most every few seconds).
+    Typing { room: String },
+}
+
+impl ClientEvent {
+    /// Parses a text frame, with a message that says what is wrong.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| format!("not a valid client event: {e}"))
+    }
+
+    /// The text frame for this event.
+    pub fn to_frame(&self) -> String {
+        crate::to_frame(self)
+    }
+}
+
+/// A `seq` a client names: an integer, 0 or more.
+fn non_negative<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    struct NonNegative;
+    impl serde::de::Visitor<'_> for NonNegative {
+        type Value = i64;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("since_seq as an integer, 0 or more")
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<i64, E> {
+            i64::try_from(n).map_err(|_| E::custom(format!("since_seq {n} is too large")))
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<i64, E> {
+            u64::try_from(n).map_or_else(
+                |_| {
+                    Err(E::custom(format!(
+                        "since_seq must be 0 or more (0 replays the room from its first message), not {n}"
+                    )))
+                },
+                |n| self.visit_u64(n),
+            )
+        }
+    }
+    d.deserialize_i64(NonNegative)
+}
+
+/// Takes a UUID only as `Uuid`'s `Display` writes it, so the string a client
+/// sent is the string every answer carries back.
+fn canonical_uuid<'de, D: Deserializer<'de>>(d: D) -> Result<Uuid, D::Error> {
+    struct Canonical;
+    impl serde::de::Visitor<'_> for Canonical {
+        type Value = Uuid;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a UUID in lowercase hyphenated form")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Uuid, E> {
+            let mut canonical = [0u8; uuid::fmt::Hyphenated::LENGTH];
+            match Uuid::try_parse(text) {
+                Ok(id)
+                    if id.hyphenated().encode_lower(&mut canonical).as_bytes()
+                        == text.as_bytes() =>
+                {
+                    Ok(id)
+                }
+                _ => {
+                    let shown: String = text.chars().take(40).collect();
+                    Err(E::custom(format!(
+                        "client_msg_id must be a UUID in lowercase hyphenated form \
+                         (8-4-4-4-12 hex digits, e.g. 5f0c2a6e-3b1d-4c8e-9f7a-2d4b6c8e0a1f), not {shown:?}"
+                    )))
+                }
+            }
+        }
+    }
+    d.deserialize_str(Canonical)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_events_round_trip_as_tagged_json() {
+        let send = ClientEvent::Send {
+            room: "r".into(),
+            client_msg_id: Uuid::nil(),
+            body: "hi".into(),
+        };
+        let json = send.to_frame();
+        assert_eq!(
+            json,
+            r#"{"type":"send","room":"r","client_msg_id":"00000000-0000-0000-0000-000000000000","body":"hi"}"#
+        );
+        assert_eq!(ClientEvent::parse(&json).unwrap(), send);
+    }
+
+    #[test]
+    fn bad_frames_say_what_is_wrong() {
+        let err = |text: &str| ClientEvent::parse(text).unwrap_err();
+        assert!(err("{").contains("not a valid client event"));
+        assert!(err(r#"{"type":"shout"}"#).contains("unknown variant"));
+        assert!(err(r#"{"type":"subscribe","room":"r"}"#).contains("since_seq"));
+        assert!(err(r#"{"type":"subscribe","room":"r","since_seq":"x"}"#).contains("since_seq"));
+        assert!(err(r#"{"type":"subscribe","room":"r","since_seq":-1}"#).contains("0 or more"));
+    }
+
+    #[test]
+    fn only_the_canonical_uuid_form_is_taken() {
+        let frame =
+            |id: &str| format!(r#"{{"type":"send","room":"r","client_msg_id":"{id}","body":"b"}}"#);
+        let id = "5f0c2a6e-3b1d-4c8e-9f7a-2d4b6c8e0a1f";
+        assert!(ClientEvent::parse(&frame(id)).is_ok());
+        for other in [
+            id.to_uppercase(),
+            format!("{{{id}}}"),
+            id.replace('-', ""),
+            format!("urn:uuid:{id}"),
+            "not-a-uuid".into(),
+        ] {
+            let e = ClientEvent::parse(&frame(&other)).unwrap_err();
+            assert!(e.contains("lowercase hyphenated"), "{other}: {e}");
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored() {
+        let with_extra = r#"{"type":"typing","room":"r","client_version":"2.0"}"#;
+        assert_eq!(
+            ClientEvent::parse(with_extra).unwrap(),
+            ClientEvent::Typing { room: "r".into() }
+        );
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn room() -> impl Strategy<Value = String> {
+            "[A-Za-z0-9_-]{0,30}"
+        }
+
+        fn client_event() -> impl Strategy<Value = ClientEvent> {
+            prop_oneof![
+                (room(), 0..=i64::MAX)
+                    .prop_map(|(room, since_seq)| ClientEvent::Subscribe { room, since_seq }),
+                room().prop_map(|room| ClientEvent::Unsubscribe { room }),
+                (room(), any::<u128>(), any::<String>()).prop_map(|(room, id, body)| {
+                    ClientEvent::Send {
+                        room,
+                        client_msg_id: Uuid::from_u128(id),
+                        body,
+                    }
+                }),
+                room().prop_map(|room| ClientEvent::Typing { room }),
+            ]
+        }
+
+        proptest! {
+            /// Any text at all: an event or a message, never a panic.
+            #[test]
+            fn parsing_never_panics(text in any::<String>()) {
+                if let Err(message) = ClientEvent::parse(&text) {
+                    prop_assert!(message.starts_with("not a valid client event"));
+                }
+            }
+
+            /// Cutting a valid frame anywhere gives an error, not a
+            /// different event.
+            #[test]
+            fn a_cut_frame_is_refused(event in client_event(), cut in 0usize..200) {
+                let json = event.to_frame();
+                let cut = cut.min(json.len().saturating_sub(1));
+                if json.is_char_boundary(cut) {
+                    prop_assert!(ClientEvent::parse(&json[..cut]).is_err());
+                }
+            }
+
+            #[test]
+            fn events_round_trip(event in client_event()) {
+                prop_assert_eq!(ClientEvent::parse(&event.to_frame()).unwrap(), event);
+            }
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! What the server sends.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{ChatMessage, Member, Millis, User, UserId};
+
+/// What the server sends. A client ignores fields and event types it does
+/// not know (see the crate's compatibility rule).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerEvent {
+    /// First frame on every connection: who is connected, and the protocol
+    /// version the server speaks (`PROTOCOL_VERSION`).
+    Hello {
+        user: User,
+        protocol: u32,
+    },
+    /// The replay after a `subscribe` is complete; live events follow.
+    Subscribed {
+        room: String,
+        last_seq: i64,
+    },
+    /// More than a page was missed: load history with the `history` server
+    /// function; live messages continue after `last_seq`.
+    Resync {
+        room: String,
+        last_seq: i64,
+    },
+    /// A stored message (also the sender's own, to all their tabs).
+    Message {
+        message: ChatMessage,
+    },
+    /// The sender's message was stored (sent only after the commit).
+    Ack {
+        room: String,
+        client_msg_id: Uuid,
+        id: i64,
+        seq: i64,
+        created_at: Millis,
+    },
+    /// Something the client sent was refused; nothing was stored.
+    Error {
+        code: ErrorCode,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_msg_id: Option<Uuid>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        room: Option<String>,
+    },
+    MemberJoined {
+        room: String,
+        member: Member,
+    },
+    MemberLeft {
+        room: String,
+        user_id: UserId,
+    },
+    /// `user_id` was removed by the admin. The removed person's connections
+    /// receive this and nothing more of the room.
+    MemberRemoved {
+        room: String,
+        user_id: UserId,
+    },
+    AdminChanged {
+        room: String,
+        user_id: UserId,
+    },
+    RoomRenamed {
+        room: String,
+        name: String,
+    },
+    RoomDeleted {
+        room: String,
+    },
+    /// Someone else is typing; never sent to the typist's own connections.
+    Typing {
+        room: String,
+        user: User,
+    },
+    /// The members with the room open right now.
+    Presence {
+        room: String,
+        online: Vec<UserId>,
+    },
+}
+
+impl ServerEvent {
+    /// The text frame for this event.
+    pub fn to_frame(&self) -> String {
+        crate::to_frame(self)
+    }
+
+    /// Parses a frame from the server (for clients).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| format!("not a known server event: {e}"))
+    }
+}
+
+/// Why a client event was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The frame is not a valid client event.
+    BadFrame,
+    /// The message body breaks a rule.
+    Invalid,
+    /// No such room (or it was deleted).
+    NotFound,
+    /// Not a member of the room.
+    Forbidden,
+    /// Sending too fast.
+    RateLimited,
+    /// The server could not store the message; retry later.
+    Internal,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_leave_out_absent_fields() {
+        let e = ServerEvent::Error {
+            code: ErrorCode::BadFrame,
+            message: "m".into(),
+            client_msg_id: None,
+            room: None,
+        };
+        assert_eq!(
+            e.to_frame(),
+            r#"{"type":"error","code":"bad_frame","message":"m"}"#
+        );
+    }
+
+    #[test]
+    fn hello_carries_the_protocol_version() {
+        let hello = ServerEvent::Hello {
+            user: User {
+                id: 1,
+                name: "ann".into(),
+                avatar_url: None,
+            },
+            protocol: crate::PROTOCOL_VERSION,
+        };
+        assert_eq!(
+            hello.to_frame(),
+            r#"{"type":"hello","user":{"id":1,"name":"ann","avatar_url":null},"protocol":1}"#
+        );
+    }
+}
