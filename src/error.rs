@@ -47,6 +47,23 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// The code a websocket `error` event carries for this error (the one
+    /// mapping between the two).
+    pub fn code(&self) -> crate::model::ErrorCode {
+        use crate::model::ErrorCode;
+        match self {
+            AppError::Invalid(_) | AppError::Conflict(_) | AppError::TooLarge(_) => {
+                ErrorCode::Invalid
+            }
+            AppError::Unauthorized | AppError::BadCredentials | AppError::Forbidden(_) => {
+                ErrorCode::Forbidden
+            }
+            AppError::NotFound(_) => ErrorCode::NotFound,
+            AppError::TooManyRequests { .. } => ErrorCode::RateLimited,
+            AppError::Busy(_) | AppError::Internal | AppError::Transport(_) => ErrorCode::Internal,
+        }
+    }
+
     /// The HTTP status this error is answered with.
     pub fn status(&self) -> u16 {
         match self {

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod backup;
 pub mod body_limit;
 pub mod client_addr;
+pub mod commit;
 pub mod config;
 pub mod db;
 pub mod health;
@@ -21,7 +22,6 @@ pub mod security;
 pub mod state;
 pub mod telemetry;
 pub mod web;
-pub mod writer;
 pub mod ws;
 
 pub use router::app;

@@ -70,7 +70,7 @@ pub fn connect_options(path: &Path) -> SqliteConnectOptions {
 pub struct Db {
     pool: SqlitePool,
     /// `None` until the first write, and after a write that failed.
-    writer: Arc<Mutex<Option<SqliteConnection>>>,
+    write_conn: Arc<Mutex<Option<SqliteConnection>>>,
     /// Transactions committed, for tests that check a request wrote nothing.
     writes: Arc<std::sync::atomic::AtomicU64>,
 }
@@ -79,7 +79,7 @@ impl Db {
     pub fn new(pool: SqlitePool) -> Self {
         Self {
             pool,
-            writer: Arc::default(),
+            write_conn: Arc::default(),
             writes: Arc::default(),
         }
     }
@@ -109,7 +109,7 @@ impl Db {
         work: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, sqlx::Error>,
         announce: impl FnOnce(&T),
     ) -> Result<T, sqlx::Error> {
-        let mut turn = self.writer.lock().await;
+        let mut turn = self.write_conn.lock().await;
         let mut conn = match turn.take() {
             Some(conn) => conn,
             None => self.pool.acquire().await?.detach(),

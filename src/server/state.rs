@@ -7,6 +7,7 @@ use std::time::Duration;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
+use super::commit::GroupCommit;
 use super::config::Config;
 use super::db::Db;
 use super::db::messages::MessageRow;
@@ -14,7 +15,6 @@ use super::db::users::UserRow;
 use super::hub::Hub;
 use super::passwords::Hasher;
 use super::rate_limit::RateLimiter;
-use super::writer::Writer;
 use crate::model::{ChatMessage, User, UserId};
 
 #[derive(Clone, FromRef)]
@@ -28,8 +28,8 @@ pub struct AppState {
     pub limits: Arc<Limiters>,
     /// Live rooms: who listens, and the events they receive.
     pub hub: Hub,
-    /// The one writer of messages (group commit).
-    pub writer: Writer,
+    /// The one task that stores messages (group commit).
+    pub commit: GroupCommit,
 }
 
 /// Every rate limit, keyed by what it limits. Addresses are limit keys
@@ -92,12 +92,12 @@ impl Limiters {
 }
 
 impl AppState {
-    /// Builds the state and starts the message writer (so it needs a tokio
+    /// Builds the state and starts group commit (so it needs a tokio
     /// runtime).
     pub fn new(db: Db, config: Config) -> Self {
         let hub = Hub::default();
         Self {
-            writer: Writer::spawn(db.clone(), hub.clone()),
+            commit: GroupCommit::spawn(db.clone(), hub.clone()),
             hub,
             leptos_options: config.leptos_options(),
             limits: Arc::new(Limiters::new(&config)),

@@ -2,7 +2,28 @@
 
 use tracing_subscriber::EnvFilter;
 
+/// Logs to standard output, for `main`.
 pub fn init() {
+    tracing_subscriber::fmt()
+        .with_env_filter(filter())
+        .with_target(false)
+        .init();
+}
+
+/// Logs for the integration tests (`TEST_LOG=1 cargo test`), through the
+/// harness's writer: lines from the test's own thread are captured with its
+/// output, and the server's tasks (on the runtime's threads) print as they
+/// run; run the one failing test to read its server's lines. Later calls do
+/// nothing.
+pub fn init_for_tests() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter())
+        .with_target(false)
+        .with_test_writer()
+        .try_init();
+}
+
+fn filter() -> EnvFilter {
     let asked = std::env::var("RUST_LOG").unwrap_or_default();
     let mut filter = EnvFilter::try_new(&asked)
         .ok()
@@ -16,8 +37,5 @@ pub fn init() {
             filter = filter.add_directive(quiet.parse().expect("a valid directive"));
         }
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .init();
+    filter
 }

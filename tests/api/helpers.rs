@@ -1,6 +1,7 @@
 //! `TestApp`: the whole server started in-process on a free port, the way
 //! `main.rs` starts it (`listen::Server`), with its data in a temporary
-//! directory that is removed when the test ends.
+//! directory that is removed when the test ends. `TEST_LOG=1` prints the
+//! server's log lines (filtered by `RUST_LOG`); run one failing test with it.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -57,6 +58,9 @@ impl TestApp {
     /// Starts the app with its data in `dir` (which may hold a database
     /// from an earlier run).
     pub async fn spawn_in(dir: TempDir, tweak: impl FnOnce(&mut Config)) -> Self {
+        if std::env::var_os("TEST_LOG").is_some() {
+            hearth::server::telemetry::init_for_tests();
+        }
         let mut config = Config::for_tests(dir.path());
         tweak(&mut config);
         let server = Server::build(config).await.expect("server starts");

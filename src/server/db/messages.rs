@@ -1,4 +1,4 @@
-//! The `messages` table: history reads, and the writes the writer task makes
+//! The `messages` table: history reads, and the writes group commit makes
 //! inside its group-commit transaction.
 
 use sqlx::{SqliteConnection, SqlitePool};
@@ -102,7 +102,7 @@ pub async fn page_after(
     Ok(rows.into_iter().map(MessageRow::from).collect())
 }
 
-// The writer's statements take a whole batch at once: its rows travel as
+// Group commit's statements take a whole batch at once: its rows travel as
 // one JSON array parameter, read back with `json_each`, so each statement is
 // prepared once and a batch of hundreds costs a handful of round trips to
 // the database thread instead of three per message.

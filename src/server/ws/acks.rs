@@ -2,8 +2,8 @@
 //! queued message's commit, in the order they were queued, and answers with
 //! an ack or an error.
 //!
-//! A connection's messages are queued to the one writer in arrival order and
-//! the writer answers in queue order, so waiting in order never holds an
+//! A connection's messages are queued to group commit in arrival order and
+//! it answers in queue order, so waiting in order never holds an
 //! answer back behind a later one; and one task per connection costs less
 //! than one task per message.
 
@@ -11,10 +11,10 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use super::Outbox;
+use super::outbox::Outbox;
 use crate::error::AppError;
 use crate::model::{ErrorCode, ServerEvent};
-use crate::server::writer::Answer;
+use crate::server::commit::Answer;
 
 /// Sends waiting for their answer, per connection.
 const WAITING: usize = 256;
@@ -73,14 +73,14 @@ async fn answer_in_order(mut rx: mpsc::Receiver<Pending>, out: Outbox) {
                 out.event(&ack).await;
             }
             Err(e) => {
-                let (code, message) = match e {
-                    AppError::Forbidden(_) => (ErrorCode::Forbidden, e.to_string()),
+                let code = e.code();
+                let message = match code {
                     // A write that failed (a full or read-only disk, say).
-                    _ => (
-                        ErrorCode::Internal,
+                    ErrorCode::Internal => {
                         "Not sent: the server could not store your message. Try again in a moment."
-                            .to_owned(),
-                    ),
+                            .to_owned()
+                    }
+                    _ => e.to_string(),
                 };
                 out.error(code, message, Some(room), Some(client_msg_id))
                     .await;

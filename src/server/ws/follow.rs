@@ -8,7 +8,7 @@
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::oneshot;
 
-use super::Outbox;
+use super::outbox::Outbox;
 use crate::model::{ServerEvent, UserId};
 use crate::server::AppState;
 use crate::server::db;

@@ -137,7 +137,7 @@ pub(super) async fn write(
     .await
 }
 
-/// A batch's rows as the one JSON parameter the writer's statements read.
+/// A batch's rows as the one JSON parameter the batch's statements read.
 fn json(rows: &impl serde::Serialize) -> Result<String, sqlx::Error> {
     serde_json::to_string(rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))
 }
@@ -146,8 +146,8 @@ fn json(rows: &impl serde::Serialize) -> Result<String, sqlx::Error> {
 mod tests {
     use super::write;
     use crate::model::{MessageBody, User};
+    use crate::server::commit::{Outcome, Request};
     use crate::server::db;
-    use crate::server::writer::{Outcome, Request};
     use uuid::Uuid;
 
     fn request(room_id: i64, sender: i64, client_msg_id: Uuid, body: &str) -> Request {

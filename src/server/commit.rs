@@ -1,14 +1,14 @@
-//! The one task that writes messages: group commit.
+//! Group commit: the one task that stores messages.
 //!
-//! Senders queue their message and wait. The writer takes every message
+//! Senders queue their message and wait. The task takes every message
 //! waiting at that moment, stores them all in one transaction (each with its
 //! room's next `seq`), commits, and only then answers each sender and
 //! publishes each new message to the hub, in `seq` order. One fsync serves
 //! the whole batch, so throughput is not capped at one transaction per
 //! message, and no one is ever told "sent" about a message that is not on
-//! disk. How a batch is stored is in `writer/store.rs`.
+//! disk. How a batch is stored is in `commit/batch.rs`.
 
-mod store;
+mod batch;
 
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -18,7 +18,7 @@ use super::hub::{Ends, Hub};
 use crate::error::AppError;
 use crate::model::{ChatMessage, MessageBody, ServerEvent, User};
 
-/// Messages waiting for the writer, across everyone. When full, senders wait.
+/// Messages waiting to be committed, across everyone. When full, senders wait.
 const QUEUE: usize = 4096;
 /// The most messages one transaction takes.
 const MAX_BATCH: usize = 512;
@@ -42,12 +42,12 @@ pub struct Stored {
 }
 
 #[derive(Clone)]
-pub struct Writer {
+pub struct GroupCommit {
     tx: mpsc::Sender<Request>,
 }
 
-impl Writer {
-    /// Starts the writer task; it ends when every `Writer` handle is gone,
+impl GroupCommit {
+    /// Starts the task; it ends when every `GroupCommit` handle is gone,
     /// after storing what was queued.
     pub fn spawn(db: Db, hub: Hub) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
@@ -99,7 +99,7 @@ async fn run(db: Db, hub: Hub, mut rx: mpsc::Receiver<Request>) {
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         commit(&db, &hub, std::mem::take(&mut batch)).await;
     }
-    tracing::info!("message writer stopped");
+    tracing::info!("group commit stopped");
 }
 
 /// What happened to one request inside the transaction.
@@ -119,7 +119,7 @@ async fn commit(db: &Db, hub: &Hub, batch: Vec<Request>) {
             }
         }
     };
-    match store::write(db, &batch, announce).await {
+    match batch::write(db, &batch, announce).await {
         Ok(outcomes) => {
             for (req, outcome) in batch.into_iter().zip(outcomes) {
                 let answer = match outcome {

@@ -1,0 +1,312 @@
+//! The client's commands, one method per `ClientEvent`, on the connection's
+//! state (the rooms it follows, its budgets, its pending acks). The reader
+//! loop in `ws.rs` owns a `Connection` and hands it every text frame.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use super::outbox::Outbox;
+use super::{acks, follow};
+use crate::model::{ClientEvent, ErrorCode, MessageBody, ServerEvent, User};
+use crate::server::AppState;
+use crate::server::access;
+use crate::server::hub::Ends;
+use crate::server::rate_limit::Budget;
+
+/// Frames other than sends one connection may send at once, and per second
+/// after that.
+const FRAME_BURST: u32 = 30;
+const FRAMES_PER_SECOND: u32 = 5;
+/// A person's typing indicator is forwarded at most this often per connection.
+const TYPING_EVERY: Duration = Duration::from_secs(2);
+
+/// A followed room: its public id and the task forwarding it.
+struct Followed {
+    public_id: String,
+    task: JoinHandle<()>,
+    /// Dropped to ask the task to stop once it has forwarded what the room
+    /// published so far (see `follow`).
+    stop: oneshot::Sender<()>,
+}
+
+/// One connection's state, owned by its reader loop.
+pub struct Connection {
+    pub state: AppState,
+    user: User,
+    out: Outbox,
+    /// Room row id → the task following it.
+    followed: HashMap<i64, Followed>,
+    last_typing: HashMap<i64, Instant>,
+    /// Sends waiting for their commit; each answers with an ack or an error.
+    /// Started with the first send (most connections only listen), and
+    /// taken when the server stops, to wait for every answer.
+    pub acks: Option<acks::Acks>,
+    /// Frames other than sends (which have their own per-person limit):
+    /// subscribes, typing and frames that do not parse.
+    frames: Budget,
+}
+
+impl Connection {
+    pub fn new(state: AppState, user: User, out: Outbox) -> Self {
+        Self {
+            state,
+            user,
+            out,
+            followed: HashMap::new(),
+            last_typing: HashMap::new(),
+            acks: None,
+            frames: Budget::new(FRAME_BURST, Duration::from_secs(1), FRAMES_PER_SECOND),
+        }
+    }
+
+    pub async fn handle_text(&mut self, text: &str) {
+        let parsed = ClientEvent::parse(text);
+        if !matches!(parsed, Ok(ClientEvent::Send { .. }))
+            && let Err(wait) = self.frames.check()
+        {
+            let message = format!(
+                "Too many frames at once; this one was ignored. Wait {:.1} s.",
+                wait.as_secs_f64().max(0.1)
+            );
+            self.out
+                .error(ErrorCode::RateLimited, message, None, None)
+                .await;
+            return;
+        }
+        match parsed {
+            Err(message) => {
+                self.out
+                    .error(ErrorCode::BadFrame, message, None, None)
+                    .await
+            }
+            Ok(ClientEvent::Subscribe { room, since_seq }) => self.subscribe(room, since_seq).await,
+            Ok(ClientEvent::Unsubscribe { room }) => {
+                if let Some(id) = self
+                    .followed
+                    .iter()
+                    .find(|(_, f)| f.public_id == room)
+                    .map(|(id, _)| *id)
+                {
+                    self.stop_following(id);
+                }
+            }
+            Ok(ClientEvent::Send {
+                room,
+                client_msg_id,
+                body,
+            }) => self.send(room, client_msg_id, body).await,
+            Ok(ClientEvent::Typing { room }) => self.typing(room).await,
+        }
+    }
+
+    /// Finds a room the person belongs to, or answers with an error event.
+    /// A room this connection follows is known to be theirs while its
+    /// follower runs (it ends on their removal or the room's deletion);
+    /// anything else is asked of the database.
+    async fn member_room(&self, room: &str, client_msg_id: Option<Uuid>) -> Option<i64> {
+        if let Some((id, _)) = self
+            .followed
+            .iter()
+            .find(|(_, f)| f.public_id == room && !f.task.is_finished())
+        {
+            return Some(*id);
+        }
+        self.member_in_db(room, client_msg_id).await
+    }
+
+    /// Membership as the database has it now, or an error event.
+    async fn member_in_db(&self, room: &str, client_msg_id: Option<Uuid>) -> Option<i64> {
+        match access::require_member(&self.state, &self.user, room).await {
+            Ok(access) => Some(access.room.id),
+            Err(e) => {
+                self.out
+                    .error(
+                        e.code(),
+                        e.to_string(),
+                        Some(room.to_owned()),
+                        client_msg_id,
+                    )
+                    .await;
+                None
+            }
+        }
+    }
+
+    async fn subscribe(&mut self, room: String, since_seq: i64) {
+        // Always the database: a followed entry may be for a room since
+        // deleted or left.
+        let Some(room_id) = self.member_in_db(&room, None).await else {
+            return;
+        };
+        if self.followed.contains_key(&room_id) {
+            // A resubscription restarts the replay from the client's position.
+            self.stop_following(room_id);
+        }
+        let (rx, online, changed) = self.state.hub.follow(room_id, self.user.id);
+        let presence = ServerEvent::Presence {
+            room: room.clone(),
+            online,
+        };
+        if changed {
+            self.state
+                .hub
+                .publish(room_id, &presence, None, Ends::Nobody);
+        }
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(follow::follow(
+            self.state.clone(),
+            self.user.id,
+            room_id,
+            room.clone(),
+            since_seq,
+            follow::Live {
+                rx,
+                stop: stopped,
+                presence,
+            },
+            self.out.clone(),
+        ));
+        self.followed.insert(
+            room_id,
+            Followed {
+                public_id: room,
+                task,
+                stop,
+            },
+        );
+    }
+
+    /// Stops following a room at once (unsubscribed, or the connection ends).
+    fn stop_following(&mut self, room_id: i64) {
+        self.end_following(room_id, false);
+    }
+
+    /// Stops following a room this person was just removed from. The event
+    /// telling them so was published before the signal that brought us
+    /// here, so the task is asked to stop rather than aborted: it forwards
+    /// that event first (and ends there by itself).
+    pub fn left_room(&mut self, room_id: i64) {
+        self.end_following(room_id, true);
+    }
+
+    fn end_following(&mut self, room_id: i64, drain: bool) {
+        if let Some(f) = self.followed.remove(&room_id) {
+            let Followed {
+                public_id,
+                mut task,
+                stop,
+            } = f;
+            drop(stop);
+            if !drain {
+                task.abort();
+            }
+            let hub = self.state.hub.clone();
+            let user = self.user.id;
+            // The receiver is dropped once the task ends; then count.
+            tokio::spawn(async move {
+                if tokio::time::timeout(Duration::from_secs(1), &mut task)
+                    .await
+                    .is_err()
+                {
+                    task.abort();
+                    let _ = task.await;
+                }
+                if let Some(online) = hub.unfollow(room_id, user) {
+                    let event = ServerEvent::Presence {
+                        room: public_id,
+                        online,
+                    };
+                    hub.publish(room_id, &event, None, Ends::Nobody);
+                }
+            });
+        }
+    }
+
+    pub fn stop_all(&mut self) {
+        let ids: Vec<i64> = self.followed.keys().copied().collect();
+        for id in ids {
+            self.stop_following(id);
+        }
+    }
+
+    async fn send(&mut self, room: String, client_msg_id: Uuid, body: String) {
+        let body = match MessageBody::parse(&body) {
+            Ok(body) => body,
+            Err(e) => {
+                self.out
+                    .error(ErrorCode::Invalid, e.0, Some(room), Some(client_msg_id))
+                    .await;
+                return;
+            }
+        };
+        if let Err(wait) = self.state.limits.messages_by_user.check(&self.user.id) {
+            let message = format!(
+                "You are sending messages too fast. Wait {:.1} s and try again.",
+                wait.as_secs_f64().max(0.1)
+            );
+            self.out
+                .error(
+                    ErrorCode::RateLimited,
+                    message,
+                    Some(room),
+                    Some(client_msg_id),
+                )
+                .await;
+            return;
+        }
+        let Some(room_id) = self.member_room(&room, Some(client_msg_id)).await else {
+            return;
+        };
+        // Queued here, in the order the frames came, so a sender's messages
+        // keep their order; the commit is awaited off the reader loop, so a
+        // client can pipeline.
+        let queued = self
+            .state
+            .commit
+            .submit(
+                room_id,
+                room.clone(),
+                self.user.clone(),
+                client_msg_id,
+                body,
+            )
+            .await;
+        let out = &self.out;
+        let acks = self
+            .acks
+            .get_or_insert_with(|| acks::Acks::start(out.clone()));
+        acks.push(acks::Pending {
+            queued,
+            room,
+            client_msg_id,
+        })
+        .await;
+    }
+
+    async fn typing(&mut self, room: String) {
+        // Followed rooms are known to be this person's; others are checked.
+        let Some(room_id) = self.member_room(&room, None).await else {
+            return;
+        };
+        let now = Instant::now();
+        if self
+            .last_typing
+            .get(&room_id)
+            .is_some_and(|t| now.duration_since(*t) < TYPING_EVERY)
+        {
+            return;
+        }
+        self.last_typing.insert(room_id, now);
+        let event = ServerEvent::Typing {
+            room,
+            user: self.user.clone(),
+        };
+        self.state
+            .hub
+            .publish_to_others(room_id, &event, self.user.id);
+    }
+}
