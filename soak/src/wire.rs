@@ -1,9 +1,12 @@
 //! The parts of Hearth's websocket protocol a client needs, written from
 //! `docs/protocol.md` as any other client would write them.
 //!
-//! The soak deliberately does not link the `hearth` crate: it drives the
-//! release binary from outside, so a server that drifts from the documented
-//! protocol fails here instead of agreeing with itself.
+//! Kept on purpose apart from the `hearth-protocol` crate: the soak drives
+//! the release binary from outside as an independent client would, reading
+//! only the fields it needs and ignoring the rest, as `docs/protocol.md`
+//! tells clients to; a server that drifts from the document fails here
+//! instead of agreeing with itself. The document's own examples are checked
+//! against the crate by `protocol/tests/doc_examples.rs`.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

@@ -623,6 +623,9 @@ fn env_value(raw: &str) -> toml::Value {
 }
 
 #[cfg(test)]
+mod documented;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
