@@ -5,7 +5,6 @@ pub mod feed;
 pub mod live;
 pub mod pages;
 pub mod panels;
-pub mod read_marker;
 pub mod refresh;
 pub mod session;
 pub mod text;

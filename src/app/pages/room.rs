@@ -5,70 +5,32 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::rooms::{
-    DeleteRoom, JoinRoom, LeaveRoom, MakeAdmin, ReadmitMember, RemoveMember, RenameRoom, get_room,
-};
-use crate::app::components::composer::Composer;
+use crate::api::rooms::get_room;
 use crate::app::components::error_alert::{ErrorAlert, action_error};
-use crate::app::components::member_list::MemberList;
-use crate::app::components::message_list::MessageList;
-use crate::app::components::removed_list::RemovedList;
 use crate::app::components::require_user::LoginRedirect;
-use crate::app::components::room_admin::RoomAdmin;
-use crate::app::components::room_header::RoomHeader;
 use crate::app::feed::Feed;
 use crate::app::live::{Live, use_live};
 use crate::app::panels::use_panels;
-use crate::app::refresh::Version;
 use crate::app::session::use_session;
 use crate::error::AppError;
 use crate::model::{RoomDetails, RoomView, User};
 
-/// The actions a room page can take; created once per page so their results
-/// survive the room being refetched.
-#[derive(Clone, Copy)]
-pub struct RoomActions {
-    pub join: ServerAction<JoinRoom>,
-    pub leave: ServerAction<LeaveRoom>,
-    pub rename: ServerAction<RenameRoom>,
-    pub remove: ServerAction<RemoveMember>,
-    pub make_admin: ServerAction<MakeAdmin>,
-    pub delete: ServerAction<DeleteRoom>,
-    pub readmit: ServerAction<ReadmitMember>,
-    /// Bumped to reload the whole page (after joining, or when the person
-    /// is no longer a member).
-    pub page_changed: Version,
-    /// Bumped to refresh the room's name and members in place, keeping the
-    /// conversation, its scroll position and the composer's text.
-    pub details_changed: Version,
-}
+mod actions;
+mod composer;
+mod member_list;
+mod message_list;
+mod read_marker;
+mod removed_list;
+mod room_admin;
+mod room_header;
 
-impl RoomActions {
-    fn new(rooms_changed: Version) -> Self {
-        let actions = Self {
-            join: ServerAction::new(),
-            leave: ServerAction::new(),
-            rename: ServerAction::new(),
-            remove: ServerAction::new(),
-            make_admin: ServerAction::new(),
-            delete: ServerAction::new(),
-            readmit: ServerAction::new(),
-            page_changed: Version::new(),
-            details_changed: Version::new(),
-        };
-        actions.page_changed.after_success(actions.join);
-        for v in [actions.details_changed, rooms_changed] {
-            v.after_success(actions.rename);
-            v.after_success(actions.remove);
-            v.after_success(actions.make_admin);
-            v.after_success(actions.readmit);
-        }
-        rooms_changed.after_success(actions.join);
-        rooms_changed.after_success(actions.leave);
-        rooms_changed.after_success(actions.delete);
-        actions
-    }
-}
+use actions::RoomActions;
+use composer::Composer;
+use member_list::MemberList;
+use message_list::MessageList;
+use removed_list::RemovedList;
+use room_admin::RoomAdmin;
+use room_header::RoomHeader;
 
 #[component]
 pub fn RoomPage() -> impl IntoView {

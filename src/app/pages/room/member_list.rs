@@ -2,9 +2,9 @@
 
 use leptos::prelude::*;
 
+use super::actions::RoomActions;
 use crate::app::components::avatar::{Avatar, AvatarSize};
 use crate::app::components::error_alert::{ErrorAlert, action_error};
-use crate::app::pages::room::RoomActions;
 use crate::model::{Member, UserId};
 
 #[component]

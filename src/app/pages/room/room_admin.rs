@@ -2,8 +2,8 @@
 
 use leptos::prelude::*;
 
+use super::actions::RoomActions;
 use crate::app::components::error_alert::{ErrorAlert, action_error};
-use crate::app::pages::room::RoomActions;
 use crate::model::RoomName;
 
 #[component]

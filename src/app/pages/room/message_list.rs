@@ -4,10 +4,10 @@
 use leptos::html::Div;
 use leptos::prelude::*;
 
+use super::read_marker::mark_read_when_seen;
 use crate::app::components::avatar::{Avatar, AvatarSize};
 use crate::app::feed::{Feed, Pending};
 use crate::app::live::use_live;
-use crate::app::read_marker::mark_read_when_seen;
 use crate::app::text::{Segment, clock, day_key, day_label, linkify};
 use crate::model::ChatMessage;
 

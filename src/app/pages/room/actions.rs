@@ -1,0 +1,55 @@
+//! What a room page can do to its room: the server actions, created once per
+//! page, and the versions that tell the page what to reload after each.
+
+use leptos::prelude::*;
+
+use crate::api::rooms::{
+    DeleteRoom, JoinRoom, LeaveRoom, MakeAdmin, ReadmitMember, RemoveMember, RenameRoom,
+};
+use crate::app::refresh::Version;
+
+/// The actions a room page can take; created once per page so their results
+/// survive the room being refetched.
+#[derive(Clone, Copy)]
+pub struct RoomActions {
+    pub join: ServerAction<JoinRoom>,
+    pub leave: ServerAction<LeaveRoom>,
+    pub rename: ServerAction<RenameRoom>,
+    pub remove: ServerAction<RemoveMember>,
+    pub make_admin: ServerAction<MakeAdmin>,
+    pub delete: ServerAction<DeleteRoom>,
+    pub readmit: ServerAction<ReadmitMember>,
+    /// Bumped to reload the whole page (after joining, or when the person
+    /// is no longer a member).
+    pub page_changed: Version,
+    /// Bumped to refresh the room's name and members in place, keeping the
+    /// conversation, its scroll position and the composer's text.
+    pub details_changed: Version,
+}
+
+impl RoomActions {
+    pub fn new(rooms_changed: Version) -> Self {
+        let actions = Self {
+            join: ServerAction::new(),
+            leave: ServerAction::new(),
+            rename: ServerAction::new(),
+            remove: ServerAction::new(),
+            make_admin: ServerAction::new(),
+            delete: ServerAction::new(),
+            readmit: ServerAction::new(),
+            page_changed: Version::new(),
+            details_changed: Version::new(),
+        };
+        actions.page_changed.after_success(actions.join);
+        for v in [actions.details_changed, rooms_changed] {
+            v.after_success(actions.rename);
+            v.after_success(actions.remove);
+            v.after_success(actions.make_admin);
+            v.after_success(actions.readmit);
+        }
+        rooms_changed.after_success(actions.join);
+        rooms_changed.after_success(actions.leave);
+        rooms_changed.after_success(actions.delete);
+        actions
+    }
+}
