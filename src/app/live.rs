@@ -6,6 +6,14 @@
 //! resends the messages still waiting for an acknowledgement, with their
 //! original `client_msg_id`, so nothing is lost and nothing is stored twice.
 //! On the server (SSR) the same type just holds the first page of each room.
+//!
+//! This file is the handle the pages use; `live/reducer.rs` is what server
+//! events do to the tab's state, and `live/socket.rs` the browser's socket.
+
+#[cfg(any(feature = "hydrate", test))]
+mod reducer;
+#[cfg(feature = "hydrate")]
+mod socket;
 
 use std::collections::{HashMap, HashSet};
 
@@ -13,7 +21,7 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::app::feed::Feed;
-use crate::model::{ChatMessage, ClientEvent, ServerEvent, UserId};
+use crate::model::{ChatMessage, ClientEvent, UserId};
 
 /// The connection as the person sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,7 +33,10 @@ pub enum Status {
 }
 
 /// What the UI asks of the connection task.
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+#[cfg_attr(
+    not(feature = "hydrate"),
+    allow(dead_code, reason = "only the browser's socket reads commands")
+)]
 enum Command {
     Send(ClientEvent),
     /// The logged-in person changed, or the network came back: drop the
@@ -49,13 +60,14 @@ pub struct Live {
     feeds: StoredValue<HashMap<String, ArcRwSignal<Feed>>>,
     /// Rooms followed only for their unread counts (not open in this tab).
     watched: StoredValue<HashSet<String>>,
-    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    /// The socket task's queue; `None` on the server, which has no socket.
     commands: StoredValue<Option<futures::channel::mpsc::UnboundedSender<Command>>>,
 }
 
 impl Live {
-    pub fn provide() -> Self {
-        let live = Self {
+    /// A handle with no socket: nobody logged in, no room open.
+    fn new() -> Self {
+        Self {
             status: RwSignal::new(Status::Connecting),
             me: RwSignal::new(None),
             rooms_changed: RwSignal::new(0),
@@ -63,13 +75,19 @@ impl Live {
             feeds: StoredValue::new(HashMap::new()),
             watched: StoredValue::new(HashSet::new()),
             commands: StoredValue::new(None),
-        };
+        }
+    }
+
+    /// The tab's handle, in the context; in the browser it also starts the
+    /// socket.
+    pub fn provide() -> Self {
+        let live = Self::new();
         provide_context(live);
         #[cfg(feature = "hydrate")]
         {
             let (tx, rx) = futures::channel::mpsc::unbounded();
             live.commands.set_value(Some(tx));
-            leptos::task::spawn_local(connection::run(live, rx));
+            leptos::task::spawn_local(socket::run(live, rx));
             let offline = window_event_listener(leptos::ev::offline, move |_| {
                 live.push(Command::Offline);
             });
@@ -186,134 +204,9 @@ impl Live {
     }
 
     fn push(&self, command: Command) {
-        #[cfg(feature = "hydrate")]
         self.commands.with_value(|tx| {
             if let Some(tx) = tx {
                 let _ = tx.unbounded_send(command);
-            }
-        });
-        #[cfg(not(feature = "hydrate"))]
-        let _ = command;
-    }
-
-    /// Everything to send after (re)connecting: each room from its last
-    /// `seq`, then every message still unacknowledged.
-    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-    fn resume(&self) -> Vec<ClientEvent> {
-        let mut subscribe = vec![];
-        let mut resend = vec![];
-        self.watched.with_value(|watched| {
-            self.feeds.with_value(|feeds| {
-                for room in watched.iter().filter(|r| !feeds.contains_key(*r)) {
-                    subscribe.push(ClientEvent::Subscribe {
-                        room: room.clone(),
-                        since_seq: i64::MAX,
-                    });
-                }
-            });
-        });
-        self.feeds.with_value(|feeds| {
-            for (room, feed) in feeds {
-                feed.with_untracked(|f| {
-                    subscribe.push(ClientEvent::Subscribe {
-                        room: room.clone(),
-                        since_seq: f.last_seq(),
-                    });
-                    for (client_msg_id, body) in f.unsent() {
-                        resend.push(ClientEvent::Send {
-                            room: room.clone(),
-                            client_msg_id,
-                            body,
-                        });
-                    }
-                });
-            }
-        });
-        subscribe.extend(resend);
-        subscribe
-    }
-
-    /// Applies one server event to the feeds and signals.
-    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-    fn apply(&self, event: ServerEvent, now_ms: f64) {
-        match event {
-            ServerEvent::Hello { .. } => {
-                // Counts may have moved while the connection was down.
-                if self.status.get_untracked() == Status::Reconnecting {
-                    self.rooms_changed.update(|v| *v += 1);
-                }
-                self.status.set(Status::Online);
-            }
-            ServerEvent::Subscribed { .. } => {}
-            ServerEvent::Message { message } => match self.feed(&message.room) {
-                Some(feed) => feed.update(|f| {
-                    f.add(message);
-                }),
-                // A room not open here: its unread count went up.
-                None => self.rooms_changed.update(|v| *v += 1),
-            },
-            ServerEvent::Ack {
-                room,
-                client_msg_id,
-                seq,
-                ..
-            } => {
-                if let Some(feed) = self.feed(&room) {
-                    feed.update(|f| f.acked(client_msg_id, seq));
-                }
-            }
-            ServerEvent::Error {
-                message,
-                client_msg_id: Some(id),
-                room: Some(room),
-                ..
-            } => {
-                if let Some(feed) = self.feed(&room) {
-                    feed.update(|f| f.failed(id, message));
-                }
-            }
-            ServerEvent::Error { .. } => {}
-            ServerEvent::Resync { room, .. } => self.reload(room),
-            ServerEvent::Typing { room, user } => {
-                if Some(user.id) == self.me.get_untracked() {
-                    return;
-                }
-                if let Some(feed) = self.feed(&room) {
-                    feed.update(|f| f.typing(user, now_ms + 5_000.0, now_ms));
-                }
-            }
-            ServerEvent::Presence { room, online } => {
-                if let Some(feed) = self.feed(&room) {
-                    feed.update(|f| f.online = online);
-                }
-            }
-            ServerEvent::MemberJoined { .. }
-            | ServerEvent::MemberLeft { .. }
-            | ServerEvent::MemberRemoved { .. }
-            | ServerEvent::AdminChanged { .. }
-            | ServerEvent::RoomRenamed { .. }
-            | ServerEvent::RoomDeleted { .. } => {
-                self.details_changed.update(|v| *v += 1);
-                self.rooms_changed.update(|v| *v += 1);
-            }
-        }
-    }
-
-    /// After a gap bigger than a page: start the room over from its latest page.
-    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-    fn reload(&self, room: String) {
-        let Some(feed) = self.feed(&room) else {
-            return;
-        };
-        leptos::task::spawn_local(async move {
-            let page = crate::api::messages::FIRST_PAGE;
-            if let Ok(messages) = crate::api::messages::get_history(room, None, page).await {
-                let has_older = messages.first().is_some_and(|m| m.seq > 1);
-                feed.update(|f| {
-                    let pending = std::mem::take(&mut f.pending);
-                    *f = Feed::new(messages, has_older);
-                    f.pending = pending;
-                });
             }
         });
     }
@@ -321,140 +214,4 @@ impl Live {
 
 pub fn use_live() -> Live {
     expect_context::<Live>()
-}
-
-#[cfg(feature = "hydrate")]
-mod connection {
-    use futures::channel::mpsc::UnboundedReceiver;
-    use futures::{FutureExt, SinkExt, StreamExt};
-    use gloo_net::websocket::Message;
-    use gloo_net::websocket::futures::WebSocket;
-    use leptos::prelude::*;
-
-    use super::{Command, Live, Status};
-    use crate::model::{ClientEvent, ServerEvent};
-
-    const FIRST_RETRY_MS: f64 = 500.0;
-    const MAX_RETRY_MS: f64 = 15_000.0;
-    /// Longest wait for a socket to open and take the resumption frames.
-    const OPEN_TIMEOUT_MS: u32 = 10_000;
-
-    fn url() -> Option<String> {
-        let location = web_sys::window()?.location();
-        let scheme = if location.protocol().ok()? == "https:" {
-            "wss"
-        } else {
-            "ws"
-        };
-        Some(format!("{scheme}://{}/ws", location.host().ok()?))
-    }
-
-    fn frame(event: &ClientEvent) -> Message {
-        Message::Text(event.to_frame())
-    }
-
-    pub(super) async fn run(live: Live, mut commands: UnboundedReceiver<Command>) {
-        let mut delay = FIRST_RETRY_MS;
-        loop {
-            // Nobody logged in: stay closed until that changes.
-            while live.me.get_untracked().is_none() {
-                if commands.next().await.is_none() {
-                    return;
-                }
-            }
-            let mut reconnect_now = false;
-            if let Some(ws) = url().and_then(|u| WebSocket::open(&u).ok()) {
-                let (mut write, mut read) = ws.split();
-                // Opening can hang (an offline browser may never fail the
-                // attempt), so it races a deadline and the commands.
-                let mut later = vec![];
-                let mut up = {
-                    let mut resumed = Box::pin(
-                        async {
-                            for event in live.resume() {
-                                write.send(frame(&event)).await?;
-                            }
-                            Ok::<(), gloo_net::websocket::WebSocketError>(())
-                        }
-                        .fuse(),
-                    );
-                    let mut deadline =
-                        gloo_timers::future::TimeoutFuture::new(OPEN_TIMEOUT_MS).fuse();
-                    loop {
-                        futures::select! {
-                            done = resumed => break done.is_ok(),
-                            () = deadline => break false,
-                            command = commands.next() => match command {
-                                Some(Command::Reconnect) => {
-                                    reconnect_now = true;
-                                    break false;
-                                }
-                                Some(Command::Offline) => break false,
-                                // Sent once the resumption is through.
-                                Some(Command::Send(event)) => later.push(event),
-                                None => return,
-                            },
-                        }
-                    }
-                };
-                for event in later {
-                    if up {
-                        up = write.send(frame(&event)).await.is_ok();
-                    }
-                }
-                while up {
-                    futures::select! {
-                        incoming = read.next().fuse() => match incoming {
-                            Some(Ok(Message::Text(text))) => {
-                                // Event types this build does not know are ignored.
-                                if let Ok(event) = ServerEvent::parse(&text) {
-                                    if matches!(event, ServerEvent::Hello { .. }) {
-                                        delay = FIRST_RETRY_MS;
-                                    }
-                                    live.apply(event, js_sys::Date::now());
-                                }
-                            }
-                            Some(Ok(Message::Bytes(_))) => {}
-                            _ => up = false,
-                        },
-                        command = commands.next() => match command {
-                            Some(Command::Send(event)) => up = write.send(frame(&event)).await.is_ok(),
-                            Some(Command::Reconnect) => {
-                                up = false;
-                                reconnect_now = true;
-                            }
-                            Some(Command::Offline) => up = false,
-                            None => return,
-                        },
-                    }
-                }
-                let _ = write.close().await;
-            }
-            if reconnect_now {
-                delay = FIRST_RETRY_MS;
-                continue;
-            }
-            live.status.set(Status::Reconnecting);
-            // Jitter spreads the reconnections of many tabs after a restart.
-            let wait = delay * (0.5 + js_sys::Math::random());
-            delay = (delay * 2.0).min(MAX_RETRY_MS);
-            let mut timer = gloo_timers::future::TimeoutFuture::new(wait as u32).fuse();
-            loop {
-                futures::select! {
-                    () = timer => break,
-                    command = commands.next() => match command {
-                        // The network is back (or the person changed): now.
-                        Some(Command::Reconnect) => {
-                            delay = FIRST_RETRY_MS;
-                            break;
-                        }
-                        // Sends wait in the feeds' outboxes and subscriptions
-                        // in the feeds; `resume` replays both on connecting.
-                        Some(Command::Send(_) | Command::Offline) => {}
-                        None => return,
-                    },
-                }
-            }
-        }
-    }
 }

@@ -1,0 +1,338 @@
+//! How the tab's state follows the server: what to send after every
+//! (re)connect, and what each server event changes. Kept apart from the
+//! socket so it can be tested without a browser (below), as `feed.rs` is.
+
+use leptos::prelude::*;
+
+use super::{Live, Status};
+use crate::model::{ClientEvent, ServerEvent};
+
+/// What the socket must do after an event, beyond the state it changed.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum After {
+    Nothing,
+    /// More was missed than a replay holds: load the room's latest page.
+    Reload(String),
+}
+
+impl Live {
+    /// Everything to send after (re)connecting: each room from its last
+    /// `seq`, then every message still unacknowledged.
+    pub(super) fn resume(&self) -> Vec<ClientEvent> {
+        let mut subscribe = vec![];
+        let mut resend = vec![];
+        self.watched.with_value(|watched| {
+            self.feeds.with_value(|feeds| {
+                for room in watched.iter().filter(|r| !feeds.contains_key(*r)) {
+                    subscribe.push(ClientEvent::Subscribe {
+                        room: room.clone(),
+                        since_seq: i64::MAX,
+                    });
+                }
+            });
+        });
+        self.feeds.with_value(|feeds| {
+            for (room, feed) in feeds {
+                feed.with_untracked(|f| {
+                    subscribe.push(ClientEvent::Subscribe {
+                        room: room.clone(),
+                        since_seq: f.last_seq(),
+                    });
+                    for (client_msg_id, body) in f.unsent() {
+                        resend.push(ClientEvent::Send {
+                            room: room.clone(),
+                            client_msg_id,
+                            body,
+                        });
+                    }
+                });
+            }
+        });
+        subscribe.extend(resend);
+        subscribe
+    }
+
+    /// Applies one server event to the feeds and signals; says what the
+    /// socket must do beyond that.
+    pub(super) fn apply(&self, event: ServerEvent, now_ms: f64) -> After {
+        match event {
+            ServerEvent::Hello { .. } => {
+                // Counts may have moved while the connection was down.
+                if self.status.get_untracked() == Status::Reconnecting {
+                    self.rooms_changed.update(|v| *v += 1);
+                }
+                self.status.set(Status::Online);
+            }
+            ServerEvent::Subscribed { .. } => {}
+            ServerEvent::Message { message } => match self.feed(&message.room) {
+                Some(feed) => feed.update(|f| {
+                    f.add(message);
+                }),
+                // A room not open here: its unread count went up.
+                None => self.rooms_changed.update(|v| *v += 1),
+            },
+            ServerEvent::Ack {
+                room,
+                client_msg_id,
+                seq,
+                ..
+            } => {
+                if let Some(feed) = self.feed(&room) {
+                    feed.update(|f| f.acked(client_msg_id, seq));
+                }
+            }
+            ServerEvent::Error {
+                message,
+                client_msg_id: Some(id),
+                room: Some(room),
+                ..
+            } => {
+                if let Some(feed) = self.feed(&room) {
+                    feed.update(|f| f.failed(id, message));
+                }
+            }
+            ServerEvent::Error { .. } => {}
+            ServerEvent::Resync { room, .. } => {
+                if self.feed(&room).is_some() {
+                    return After::Reload(room);
+                }
+            }
+            ServerEvent::Typing { room, user } => {
+                if Some(user.id) == self.me.get_untracked() {
+                    return After::Nothing;
+                }
+                if let Some(feed) = self.feed(&room) {
+                    feed.update(|f| f.typing(user, now_ms + 5_000.0, now_ms));
+                }
+            }
+            ServerEvent::Presence { room, online } => {
+                if let Some(feed) = self.feed(&room) {
+                    feed.update(|f| f.online = online);
+                }
+            }
+            ServerEvent::MemberJoined { .. }
+            | ServerEvent::MemberLeft { .. }
+            | ServerEvent::MemberRemoved { .. }
+            | ServerEvent::AdminChanged { .. }
+            | ServerEvent::RoomRenamed { .. }
+            | ServerEvent::RoomDeleted { .. } => {
+                self.details_changed.update(|v| *v += 1);
+                self.rooms_changed.update(|v| *v += 1);
+            }
+        }
+        After::Nothing
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ChatMessage, ErrorCode, PROTOCOL_VERSION, User};
+    use uuid::Uuid;
+
+    fn person(id: i64) -> User {
+        User {
+            id,
+            name: format!("p{id}"),
+            avatar_url: None,
+        }
+    }
+
+    fn msg(room: &str, seq: i64) -> ChatMessage {
+        ChatMessage {
+            id: seq,
+            room: room.into(),
+            seq,
+            sender: person(2),
+            body: format!("m{seq}"),
+            client_msg_id: Uuid::from_u128(seq as u128),
+            created_at: 0,
+        }
+    }
+
+    /// Runs a test with Ann (1) holding room `a` from its first two
+    /// messages, inside a reactive owner as a page would be.
+    fn with_live(test: impl FnOnce(Live)) {
+        Owner::new().with(|| {
+            let live = Live::new();
+            live.me.set(Some(1));
+            live.open("a", vec![msg("a", 1), msg("a", 2)], false);
+            test(live);
+        });
+    }
+
+    fn seqs(live: &Live, room: &str) -> Vec<i64> {
+        live.feed(room)
+            .map(|f| f.with_untracked(|f| f.messages.iter().map(|m| m.seq).collect()))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn resuming_subscribes_every_room_from_what_it_holds_then_resends() {
+        with_live(|live| {
+            live.watch(["b".to_owned()]);
+            live.send("a", "still sending".into());
+            let events = live.resume();
+            assert_eq!(events.len(), 3, "{events:?}");
+            assert!(events.contains(&ClientEvent::Subscribe {
+                room: "a".into(),
+                since_seq: 2
+            }));
+            assert!(events.contains(&ClientEvent::Subscribe {
+                room: "b".into(),
+                since_seq: i64::MAX
+            }));
+            assert!(
+                matches!(&events[2], ClientEvent::Send { room, body, .. } if room == "a" && body == "still sending"),
+                "subscriptions first, then the outbox: {events:?}"
+            );
+            // Once acknowledged, nothing is resent.
+            let id = match &events[2] {
+                ClientEvent::Send { client_msg_id, .. } => *client_msg_id,
+                _ => unreachable!(),
+            };
+            live.apply(
+                ServerEvent::Ack {
+                    room: "a".into(),
+                    client_msg_id: id,
+                    id: 3,
+                    seq: 3,
+                    created_at: 0,
+                },
+                0.0,
+            );
+            assert_eq!(live.resume().len(), 2);
+        });
+    }
+
+    #[test]
+    fn messages_land_in_their_feed_once_and_in_order() {
+        with_live(|live| {
+            for seq in [4, 3, 2, 4] {
+                assert_eq!(
+                    live.apply(
+                        ServerEvent::Message {
+                            message: msg("a", seq)
+                        },
+                        0.0
+                    ),
+                    After::Nothing
+                );
+            }
+            assert_eq!(seqs(&live, "a"), vec![1, 2, 3, 4]);
+        });
+    }
+
+    #[test]
+    fn a_message_in_a_room_not_open_here_refreshes_the_counts() {
+        with_live(|live| {
+            let before = live.rooms_changed.get_untracked();
+            live.apply(
+                ServerEvent::Message {
+                    message: msg("b", 9),
+                },
+                0.0,
+            );
+            assert_eq!(live.rooms_changed.get_untracked(), before + 1);
+            assert!(live.feed("b").is_none());
+        });
+    }
+
+    #[test]
+    fn a_refused_message_is_marked_failed_in_its_feed() {
+        with_live(|live| {
+            live.send("a", "too fast".into());
+            let id = live
+                .feed("a")
+                .unwrap()
+                .with_untracked(|f| f.pending[0].client_msg_id);
+            live.apply(
+                ServerEvent::Error {
+                    code: ErrorCode::RateLimited,
+                    message: "Wait 1 s.".into(),
+                    client_msg_id: Some(id),
+                    room: Some("a".into()),
+                },
+                0.0,
+            );
+            let failed = live
+                .feed("a")
+                .unwrap()
+                .with_untracked(|f| f.pending[0].failed.clone());
+            assert_eq!(failed.as_deref(), Some("Wait 1 s."));
+            assert!(
+                live.resume()
+                    .iter()
+                    .all(|e| !matches!(e, ClientEvent::Send { .. }))
+            );
+        });
+    }
+
+    #[test]
+    fn hello_after_a_reconnection_refreshes_the_counts() {
+        with_live(|live| {
+            let hello = || ServerEvent::Hello {
+                user: person(1),
+                protocol: PROTOCOL_VERSION,
+            };
+            live.apply(hello(), 0.0);
+            assert_eq!(live.status.get_untracked(), Status::Online);
+            assert_eq!(
+                live.rooms_changed.get_untracked(),
+                0,
+                "a first connection changes nothing"
+            );
+            live.status.set(Status::Reconnecting);
+            live.apply(hello(), 0.0);
+            assert_eq!(live.rooms_changed.get_untracked(), 1);
+        });
+    }
+
+    #[test]
+    fn typing_shows_for_others_only() {
+        with_live(|live| {
+            live.apply(
+                ServerEvent::Typing {
+                    room: "a".into(),
+                    user: person(1),
+                },
+                0.0,
+            );
+            live.apply(
+                ServerEvent::Typing {
+                    room: "a".into(),
+                    user: person(2),
+                },
+                0.0,
+            );
+            let typing = live.feed("a").unwrap().with_untracked(|f| f.typing.clone());
+            assert_eq!(typing.len(), 1);
+            assert_eq!(typing[0].0.id, 2);
+        });
+    }
+
+    #[test]
+    fn room_changes_refresh_the_details_and_a_big_gap_reloads() {
+        with_live(|live| {
+            live.apply(
+                ServerEvent::RoomRenamed {
+                    room: "a".into(),
+                    name: "n".into(),
+                },
+                0.0,
+            );
+            assert_eq!(live.details_changed.get_untracked(), 1);
+            assert_eq!(live.rooms_changed.get_untracked(), 1);
+            let resync = |room: &str| ServerEvent::Resync {
+                room: room.into(),
+                last_seq: 500,
+            };
+            assert_eq!(live.apply(resync("a"), 0.0), After::Reload("a".into()));
+            assert_eq!(
+                live.apply(resync("b"), 0.0),
+                After::Nothing,
+                "not open here"
+            );
+        });
+    }
+}
