@@ -204,3 +204,93 @@ fn sessions_per_person_are_capped() {
         assert!(app.me(&first.client).await.is_null(), "the oldest ended");
     })
 }
+
+/// Frames other than sends share a per-connection budget
+/// (30 at once, then a few a second). A flood of typing and unsubscribe
+/// frames is answered with `rate_limited` past the burst, reaches the
+/// others as at most one typing event, and the connection still sends.
+#[test]
+fn a_flood_of_other_frames_is_rate_limited_and_the_socket_still_sends() {
+    use std::time::Duration;
+
+    use hearth::model::{ClientEvent, ErrorCode};
+
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        let ann = app.person("ann").await;
+        let bob = app.person("bob").await;
+        let room = app.room_with(&ann, &[&bob]).await;
+        let mut watcher = WsClient::following(&app, &bob, &room).await;
+        let mut a = WsClient::following(&app, &ann, &room).await;
+        let _ = watcher.quiet_for(Duration::from_millis(300)).await;
+        for i in 0..100 {
+            let frame = if i % 2 == 0 {
+                ClientEvent::Typing { room: room.clone() }
+            } else {
+                ClientEvent::Unsubscribe {
+                    room: "AAAAAAAAAAAAAAAAAAAAAA".into(),
+                }
+            };
+            a.send(&frame).await;
+        }
+        let mut limited = 0;
+        while let Some(event) = a.quiet_for(Duration::from_millis(500)).await {
+            match event {
+                ServerEvent::Error {
+                    code: ErrorCode::RateLimited,
+                    message,
+                    ..
+                } => {
+                    assert!(message.contains("Too many frames"), "{message}");
+                    limited += 1;
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        // 30 pass at once; a frame or two more may have been refilled.
+        assert!((60..=70).contains(&limited), "{limited} frames refused");
+
+        let mut typing = 0;
+        while let Ok(Some(Ok(msg))) = tokio::time::timeout(
+            Duration::from_millis(300),
+            futures::StreamExt::next(&mut watcher.socket),
+        )
+        .await
+        {
+            if let tokio_tungstenite::tungstenite::Message::Text(t) = msg
+                && matches!(
+                    serde_json::from_str(&t).unwrap(),
+                    ServerEvent::Typing { .. }
+                )
+            {
+                typing += 1;
+            }
+        }
+        assert!(typing <= 1, "{typing} typing events reached the others");
+
+        // Sends have their own limit: the spent budget does not stop them.
+        let id = a.say(&room, "still here").await;
+        loop {
+            match a.next().await {
+                ServerEvent::Ack { client_msg_id, .. } if client_msg_id == id => break,
+                // Her own message, as all her tabs see it.
+                ServerEvent::Message { message } if message.client_msg_id == id => continue,
+                other => panic!("expected the ack, got {other:?}"),
+            }
+        }
+        assert!(matches!(
+            watcher.next().await,
+            ServerEvent::Message { message } if message.body == "still here"
+        ));
+        // And the budget refills: a subscribe works again a moment later.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        a.subscribe(&room, 0).await;
+        loop {
+            match a.next().await {
+                ServerEvent::Subscribed { .. } => break,
+                ServerEvent::Message { .. } => continue,
+                other => panic!("expected the replay, got {other:?}"),
+            }
+        }
+    })
+}

@@ -276,7 +276,7 @@ fn login_attempts_are_throttled_with_a_retry_time() {
 
 /// A plain form post as a browser without JavaScript sends it: Accept:
 /// text/html and the page it came from as the Referer.
-async fn post_form(
+pub async fn post_form(
     app: &TestApp,
     client: &reqwest::Client,
     path: &str,
@@ -346,6 +346,70 @@ fn forms_work_without_javascript() {
         .await;
         assert_eq!(res.status(), 302);
         assert_eq!(res.headers()["location"], "/settings");
+    })
+}
+
+/// A log-in form whose `next` points elsewhere, as a
+/// link from another site can fill it in, still lands on this site, and a
+/// control character does not break the log-in.
+#[test]
+fn log_in_never_redirects_off_this_site() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn_with(|c| c.limits.logins_per_minute = 1_000).await;
+        app.person("kim").await;
+        let here = reqwest::Url::parse(&app.url("/")).unwrap();
+        for next in [
+            "/\t/evil.example",
+            "/%09/evil.example",
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "\t//evil.example",
+            "/\n/evil.example",
+            "/r/abc\r\nSet-Cookie: planted=1",
+            "/settings\u{0}//evil.example",
+            "/\u{7f}/evil.example",
+            "///evil.example/%2e%2e",
+            "/\u{3000}/evil.example",
+        ] {
+            let client = app.client();
+            let res = post_form(
+                &app,
+                &client,
+                "/api/login",
+                "/login",
+                &[
+                    ("username", "kim"),
+                    ("password", "password123"),
+                    ("next", next),
+                ],
+            )
+            .await;
+            assert_eq!(res.status(), 302, "{next:?}");
+            let location =
+                String::from_utf8_lossy(res.headers()["location"].as_bytes()).into_owned();
+            assert!(
+                location.starts_with('/')
+                    && !location.starts_with("//")
+                    && !location.starts_with("/\\"),
+                "{next:?} went to {location:?}"
+            );
+            assert!(
+                !location.chars().any(char::is_control),
+                "{next:?} went to {location:?}"
+            );
+            let lands = here.join(&location).unwrap();
+            assert_eq!(lands.origin(), here.origin(), "{next:?} went to {lands}");
+            cookie_header(&res);
+            assert!(
+                res.headers()
+                    .get_all("set-cookie")
+                    .iter()
+                    .all(|c| !c.as_bytes().starts_with(b"planted")),
+                "{next:?}: a header was injected"
+            );
+            assert_eq!(app.me(&client).await["name"], "kim", "{next:?}: logged in");
+        }
     })
 }
 

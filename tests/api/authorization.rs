@@ -17,6 +17,8 @@ enum Allowed {
     /// Anyone, logged in or not (signing up, logging in, health).
     Everyone,
     LoggedIn,
+    /// Anyone logged in but those the room's admin removed.
+    NotRemoved,
     /// Members of the room, its admin included.
     Members,
     Admin,
@@ -27,6 +29,7 @@ impl Allowed {
         match self {
             Allowed::Everyone => true,
             Allowed::LoggedIn => role != Role::Anonymous,
+            Allowed::NotRemoved => !matches!(role, Role::Anonymous | Role::Removed),
             Allowed::Members => matches!(role, Role::Member | Role::Admin),
             Allowed::Admin => role == Role::Admin,
         }
@@ -67,7 +70,11 @@ fn table(w: &World, role: Role) -> Vec<Row> {
         ("my_rooms", vec![], Allowed::LoggedIn),
         // Outsiders get the preview (name and size) only; see rooms.rs.
         ("room", vec![("room", room.clone())], Allowed::LoggedIn),
-        ("join_room", vec![("room", room.clone())], Allowed::LoggedIn),
+        (
+            "join_room",
+            vec![("room", room.clone())],
+            Allowed::NotRemoved,
+        ),
         (
             "history",
             vec![("room", room.clone()), ("limit", "10".into())],
@@ -144,6 +151,12 @@ async fn server_functions_for(role: Role) {
         } else {
             let refused = if role == Role::Anonymous { 401 } else { 403 };
             assert_eq!(status, refused, "{role:?} {endpoint}: {body}");
+            if role == Role::Removed && endpoint == "join_room" {
+                assert!(
+                    body.contains("removed you"),
+                    "a removed member is told why: {body}"
+                );
+            }
             assert_eq!(
                 w.snapshot().await,
                 before,
@@ -185,6 +198,15 @@ fn server_functions_admin() {
 fn server_functions_another_rooms_admin() {
     crate::helpers::run(async {
         server_functions_for(Role::OtherAdmin).await;
+    })
+}
+
+/// A removed member still has the link; they are an
+/// outsider again, and joining says why it is refused.
+#[test]
+fn server_functions_removed_member() {
+    crate::helpers::run(async {
+        server_functions_for(Role::Removed).await;
     })
 }
 

@@ -207,3 +207,114 @@ fn private_answers_are_not_cached() {
         }
     })
 }
+
+/// Reads one answer's head (and whatever of its body came with it).
+async fn read_answer(conn: &mut TcpStream, wait: Duration) -> String {
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        match tokio::time::timeout(wait, conn.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => answer.extend_from_slice(&buf[..n]),
+            other => panic!("no answer ({other:?}) after {answer:?}"),
+        }
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// A keep-alive connection left idle after its request is
+/// closed by the server, not kept open for the client to reuse forever.
+/// (A pooled HTTP client would reconnect silently, so this speaks raw TCP.)
+#[test]
+fn an_idle_keep_alive_connection_is_closed_by_the_server() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn_with(|c| c.limits.header_timeout = Duration::from_secs(1)).await;
+        let mut conn = connect_from(&app, "127.0.0.1").await;
+        let request = format!(
+            "GET /healthz HTTP/1.1\r\nHost: {}\r\nConnection: keep-alive\r\n\r\n",
+            app.addr
+        );
+        conn.write_all(request.as_bytes()).await.unwrap();
+        let answer = read_answer(&mut conn, Duration::from_secs(5)).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(
+            !answer.to_ascii_lowercase().contains("connection: close"),
+            "the answer itself keeps the connection: {answer}"
+        );
+        let idle = std::time::Instant::now();
+        assert!(
+            closed_within(&mut conn, Duration::from_secs(4)).await,
+            "still open after {:?} idle",
+            idle.elapsed()
+        );
+        assert!(
+            idle.elapsed() >= Duration::from_millis(500),
+            "closed too soon for keep-alive: {:?}",
+            idle.elapsed()
+        );
+    })
+}
+
+/// A request that takes longer than the request timeout
+/// (here a body trickled a byte at a time to a server function) is
+/// answered 408 and does not hold the connection.
+#[test]
+fn a_request_slower_than_the_timeout_gets_408() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn_with(|c| c.limits.request_timeout = Duration::from_secs(1)).await;
+        let conn = connect_from(&app, "127.0.0.1").await;
+        let body = "username=ann&password=password123";
+        let head = format!(
+            "POST /api/login HTTP/1.1\r\nHost: {}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: {}\r\n\r\n",
+            app.addr,
+            body.len()
+        );
+        let (mut read, mut write) = conn.into_split();
+        write.write_all(head.as_bytes()).await.unwrap();
+        let started = std::time::Instant::now();
+        // One byte every 200 ms: the whole body would take about 7 s.
+        let trickle = tokio::spawn(async move {
+            for byte in body.bytes() {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                if write.write_all(&[byte]).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = tokio::time::timeout(Duration::from_secs(4), read.read(&mut buf))
+                .await
+                .expect("an answer before the body is done")
+                .expect("read");
+            assert!(n > 0, "closed without an answer");
+            answer.extend_from_slice(&buf[..n]);
+        }
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "answered after {:?}",
+            started.elapsed()
+        );
+        // The connection does not stay open for the rest of the body.
+        let closed = async {
+            loop {
+                match read.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => continue,
+                }
+            }
+        };
+        assert!(
+            tokio::time::timeout(Duration::from_secs(3), closed)
+                .await
+                .is_ok(),
+            "the connection stayed open after the 408"
+        );
+        trickle.abort();
+        assert_eq!(app.count("sessions").await, 0);
+    })
+}

@@ -86,6 +86,110 @@ fn https_sites_get_strict_transport_security() {
     })
 }
 
+/// Every `Set-Cookie` value of `res`.
+fn set_cookies(res: &reqwest::Response) -> Vec<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect()
+}
+
+/// Behind TLS (an `https` public origin, the server on
+/// loopback behind its proxy) the session cookie is `Secure` and
+/// `__Host-` prefixed, so no sibling host or plain-HTTP page can plant or
+/// read it; a plain-HTTP loopback site keeps a plain cookie.
+#[test]
+fn session_cookies_are_host_only_and_secure_behind_https() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn_with(|c| {
+            c.public_origin = Some(PublicOrigin::parse("https://chat.example").unwrap())
+        })
+        .await;
+        let post = |endpoint: &str, form: &[(&str, &str)]| {
+            app.http
+                .post(app.url(&format!("/api/{endpoint}")))
+                .header("host", "chat.example")
+                .header("origin", "https://chat.example")
+                .form(form)
+        };
+        let account = [("username", "ann"), ("password", "password123")];
+        let signup = post("signup", &account).send().await.unwrap();
+        assert_eq!(signup.status(), 200);
+        let login = post("login", &account).send().await.unwrap();
+        assert_eq!(login.status(), 200);
+        let mut token = String::new();
+        for res in [&signup, &login] {
+            let cookies = set_cookies(res);
+            assert_eq!(cookies.len(), 1, "{cookies:?}");
+            let cookie = &cookies[0];
+            let (pair, attrs) = cookie.split_once(';').unwrap();
+            token = pair
+                .strip_prefix("__Host-hearth_session=")
+                .unwrap_or_else(|| panic!("not a __Host- cookie: {cookie}"))
+                .to_owned();
+            assert!(!token.is_empty());
+            let attrs: Vec<String> = attrs.split(';').map(|a| a.trim().to_owned()).collect();
+            for attr in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+                assert!(attrs.iter().any(|a| a == attr), "{cookie} lacks {attr}");
+            }
+            assert!(
+                !attrs
+                    .iter()
+                    .any(|a| a.to_ascii_lowercase().starts_with("domain")),
+                "{cookie} names a domain"
+            );
+        }
+        let me = |cookie: String| {
+            app.http
+                .post(app.url("/api/me"))
+                .header("host", "chat.example")
+                .header("origin", "https://chat.example")
+                .header("cookie", cookie)
+                .send()
+        };
+        let res = me(format!("__Host-hearth_session={token}")).await.unwrap();
+        assert_eq!(
+            res.json::<serde_json::Value>().await.unwrap()["name"],
+            "ann"
+        );
+        // The same token under the unprefixed name (which a sibling host or
+        // a plain-HTTP page could set) is not a session here.
+        let res = me(format!("hearth_session={token}")).await.unwrap();
+        assert!(res.json::<serde_json::Value>().await.unwrap().is_null());
+        // Log-out clears the prefixed cookie the same way.
+        let out = app
+            .http
+            .post(app.url("/api/logout"))
+            .header("host", "chat.example")
+            .header("origin", "https://chat.example")
+            .header("cookie", format!("__Host-hearth_session={token}"))
+            .send()
+            .await
+            .unwrap();
+        let cleared = set_cookies(&out);
+        assert!(
+            cleared.len() == 1
+                && cleared[0].starts_with("__Host-hearth_session=;")
+                && cleared[0].contains("Secure"),
+            "{cleared:?}"
+        );
+
+        // On the default plain-HTTP loopback site: the plain name, not Secure.
+        let plain = TestApp::spawn().await;
+        let res = plain.call(&plain.http, "signup", &account).await;
+        assert_eq!(res.status(), 200);
+        let cookies = set_cookies(&res);
+        assert!(
+            cookies.len() == 1
+                && cookies[0].starts_with("hearth_session=")
+                && !cookies[0].contains("Secure")
+                && cookies[0].contains("HttpOnly"),
+            "{cookies:?}"
+        );
+    })
+}
+
 #[test]
 fn cross_site_requests_change_nothing() {
     crate::helpers::run(async {

@@ -13,7 +13,7 @@ use crate::avatars::{avatar_column, crc32, png, stored_files, upload};
 use crate::helpers::TestApp;
 use crate::ws_client::WsClient;
 
-async fn healthy(app: &TestApp) {
+pub async fn healthy(app: &TestApp) {
     let res = app.http.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(res.status(), 200, "the server still answers");
 }

@@ -38,10 +38,12 @@ fn expected(role: Role, action: Action) -> u16 {
     match (role, action) {
         (Anonymous, _) => 401,
         (_, JoinMalformed | JoinUnknown) => 404,
+        // Removed by the admin: the link no longer lets them in.
+        (Removed, JoinValid) => 403,
         (_, Read | JoinValid) => 200,
         (Member, Leave) => 200,
         (Admin, _) => 200,
-        (Outsider | OtherAdmin | Member, _) => 403,
+        (Outsider | OtherAdmin | Member | Removed, _) => 403,
     }
 }
 
@@ -128,6 +130,13 @@ fn the_admin_can_do_everything() {
 fn another_rooms_admin_has_no_power_here() {
     crate::helpers::run(async {
         check_role(Role::OtherAdmin).await;
+    })
+}
+
+#[test]
+fn a_removed_member_can_preview_but_not_come_back() {
+    crate::helpers::run(async {
+        check_role(Role::Removed).await;
     })
 }
 
@@ -298,6 +307,161 @@ fn the_room_page_shows_outsiders_nothing_and_unknown_rooms_are_404() {
         assert_eq!(
             res.headers()["location"],
             format!("/login?next=/r/{}", w.room)
+        );
+    })
+}
+
+/// The admin check and the admin's write are one
+/// transaction. The role moves between the HTTP layer's check and the
+/// write, so these calls go straight to the writes with the old admin as
+/// the actor: each must see the hand-over and change nothing.
+#[test]
+fn a_stale_admin_reaching_the_write_itself_changes_nothing() {
+    use hearth::server::db::members::{self, AfterRemoval};
+    use hearth::server::db::rooms::{self, HandOver};
+
+    crate::helpers::run(async {
+        let w = World::new().await;
+        let third = w.app.person("third").await;
+        w.app
+            .call(&third.client, "join_room", &[("room", &w.room)])
+            .await;
+        let res = w
+            .app
+            .call(
+                &w.admin.client,
+                "make_admin",
+                &[("room", &w.room), ("user_id", &w.member_id.to_string())],
+            )
+            .await;
+        assert_eq!(res.status(), 200, "the role is handed over");
+        let db = &w.app.state.db;
+        let row = rooms::by_public_id(db.pool(), &w.room)
+            .await
+            .unwrap()
+            .expect("the room");
+        assert_eq!(row.admin_id, w.member_id);
+        let stale = w.admin.id;
+        let before = w.snapshot().await;
+
+        let removed = members::remove(db, row.id, third.id, Some(stale), |_| {}).await;
+        assert_eq!(removed.unwrap(), AfterRemoval::NotAdmin, "remove");
+        let readmitted = members::readmit(db, row.id, stale, w.removed_id).await;
+        assert_eq!(readmitted.unwrap(), None, "readmit");
+        let renamed = rooms::rename(db, row.id, stale, "Taken back", |_| {}).await;
+        assert!(!renamed.unwrap(), "rename");
+        for to in [stale, third.id] {
+            let handed = rooms::set_admin(db, row.id, stale, to, |_| {}).await;
+            assert_eq!(handed.unwrap(), HandOver::NotAdmin, "hand-over to {to}");
+        }
+        let deleted = rooms::delete(db, row.id, stale, |_| {}).await;
+        assert_eq!(deleted.unwrap(), None, "delete");
+        assert_eq!(
+            w.snapshot().await,
+            before,
+            "the stale admin changed nothing"
+        );
+
+        // The same writes by the admin now in office do happen, so the
+        // refusals above came from the role and nothing else.
+        let admin = w.member_id;
+        assert!(
+            rooms::rename(db, row.id, admin, "Renamed", |_| {})
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            members::readmit(db, row.id, admin, w.removed_id)
+                .await
+                .unwrap(),
+            Some(true)
+        );
+        assert_eq!(
+            members::remove(db, row.id, third.id, Some(admin), |_| {})
+                .await
+                .unwrap(),
+            AfterRemoval::Removed
+        );
+        assert_eq!(
+            rooms::set_admin(db, row.id, admin, stale, |_| {})
+                .await
+                .unwrap(),
+            HandOver::Done
+        );
+        assert!(
+            rooms::delete(db, row.id, stale, |_| {})
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            rooms::by_public_id(db.pool(), &w.room)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    })
+}
+
+/// Invisible direction and zero-width characters would let
+/// one room's name pass for another's, so names with them are refused at
+/// creation and renaming; message text, which may hold them, is isolated
+/// with `dir="auto"` so it cannot reorder what is shown around it.
+#[test]
+fn invisible_direction_characters_are_kept_out_of_room_names() {
+    use hearth::model::ServerEvent;
+
+    use crate::ws_client::WsClient;
+
+    crate::helpers::run(async {
+        let w = World::new().await;
+        let name_of = async |room: &str| -> String {
+            sqlx::query_scalar("SELECT name FROM rooms WHERE public_id = ?")
+                .bind(room)
+                .fetch_one(w.app.state.db.pool())
+                .await
+                .unwrap()
+        };
+        let rooms = w.app.count("rooms").await;
+        for bad in [
+            "Payroll\u{202E}txt.exe",
+            "Book\u{200B}club",
+            "\u{2066}Book club\u{2069}",
+            "\u{200B}",
+        ] {
+            for (endpoint, args) in [
+                ("create_room", vec![("name", bad)]),
+                (
+                    "rename_room",
+                    vec![("room", w.room.as_str()), ("name", bad)],
+                ),
+            ] {
+                let res = w.app.call(&w.admin.client, endpoint, &args).await;
+                let status = res.status().as_u16();
+                let text = res.text().await.unwrap();
+                assert_eq!(status, 400, "{endpoint} {bad:?}: {text}");
+                assert!(
+                    text.contains("invisible direction or zero-width"),
+                    "{endpoint} {bad:?}: {text}"
+                );
+            }
+        }
+        assert_eq!(w.app.count("rooms").await, rooms, "nothing created");
+        assert_eq!(name_of(&w.room).await, "Book club", "nothing renamed");
+
+        let body = "\u{645}\u{631}\u{62d}\u{628}\u{627} \u{202E}txt.exe";
+        let mut ws = WsClient::connect(&w.app, &w.member).await;
+        ws.say(&w.room, body).await;
+        assert!(matches!(ws.next().await, ServerEvent::Ack { .. }));
+        let html = w
+            .app
+            .page(&w.member.client, &format!("/r/{}", w.room))
+            .await;
+        let at = html.find(body).expect("the message on the page");
+        let tag = &html[html[..at].rfind("<p").expect("in a paragraph")..at];
+        assert!(
+            tag.contains("class=\"body\"") && tag.contains("dir=\"auto\""),
+            "the body is not isolated: {tag}"
         );
     })
 }

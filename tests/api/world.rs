@@ -1,16 +1,19 @@
 //! The world the authorization tests act in: a room with its admin and a
-//! member, a logged-in outsider, and the admin of another room.
+//! member, someone the admin removed, a logged-in outsider, and the admin
+//! of another room.
 
 use crate::helpers::{Person, TestApp};
 
-/// A room with an admin and a member, another room with its own admin, and
-/// a logged-in outsider.
+/// A room with an admin, a member and a removed member, another room with
+/// its own admin, and a logged-in outsider.
 pub struct World {
     pub app: TestApp,
     pub admin: Person,
     pub member: Person,
     pub outsider: Person,
     pub other_admin: Person,
+    /// Someone the admin removed, who still has the room's link.
+    pub removed: Person,
     pub room: String,
     pub member_id: i64,
     /// Someone the admin removed from the room.
@@ -54,6 +57,7 @@ impl World {
             room,
             member_id,
             removed_id: removed.id,
+            removed,
         }
     }
 
@@ -65,6 +69,7 @@ impl World {
             Role::Member => self.member.client.clone(),
             Role::Admin => self.admin.client.clone(),
             Role::OtherAdmin => self.other_admin.client.clone(),
+            Role::Removed => self.removed.client.clone(),
         }
     }
 
@@ -75,6 +80,7 @@ impl World {
             Role::Member => Some(&self.member),
             Role::Admin => Some(&self.admin),
             Role::OtherAdmin => Some(&self.other_admin),
+            Role::Removed => Some(&self.removed),
         }
     }
 
@@ -121,12 +127,15 @@ pub enum Role {
     Member,
     Admin,
     OtherAdmin,
+    /// Was a member until the admin removed them; still has the link.
+    Removed,
 }
 
-pub const ROLES: [Role; 5] = [
+pub const ROLES: [Role; 6] = [
     Role::Anonymous,
     Role::Outsider,
     Role::Member,
     Role::Admin,
     Role::OtherAdmin,
+    Role::Removed,
 ];
