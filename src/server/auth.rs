@@ -170,6 +170,13 @@ pub async fn end_session(state: &AppState, headers: &HeaderMap) -> Result<Header
     Ok(cookie(state, "", 0))
 }
 
+// A header value refuses only control characters and DEL. Here it holds a
+// constant name, a URL-safe base64 token (or nothing), a number and
+// constant attributes.
+#[expect(
+    clippy::expect_used,
+    reason = "every part of the value is visible ASCII"
+)]
 fn cookie(state: &AppState, value: &str, max_age_secs: u64) -> HeaderValue {
     let secure = if state.config.secure_cookies() {
         "; Secure"

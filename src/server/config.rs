@@ -366,7 +366,6 @@ impl Config {
         let media_base_url = non_empty("server.media-base-url", f.server.media_base_url, "/media")?
             .trim_end_matches('/')
             .to_owned();
-        let l = f.limits;
         let positive = |key: &'static str, v: Option<u64>, default: u64, max: u64| {
             let v = v.unwrap_or(default);
             if v == 0 || v > max {
@@ -375,101 +374,7 @@ impl Config {
                 Ok(v)
             }
         };
-        const GIB: u64 = 1 << 30;
-        let limits = Limits {
-            max_avatar_bytes: positive("limits.max-avatar-bytes", l.max_avatar_bytes, 5 << 20, GIB)?
-                as usize,
-            max_avatar_pixels: positive(
-                "limits.max-avatar-pixels",
-                l.max_avatar_pixels,
-                4096,
-                16384,
-            )? as u32,
-            max_request_bytes: positive(
-                "limits.max-request-bytes",
-                l.max_request_bytes,
-                64 << 10,
-                GIB,
-            )? as usize,
-            max_ws_frame_bytes: positive(
-                "limits.max-ws-frame-bytes",
-                l.max_ws_frame_bytes,
-                64 << 10,
-                GIB,
-            )? as usize,
-            messages_per_second: positive(
-                "limits.messages-per-second",
-                l.messages_per_second,
-                10,
-                1_000_000,
-            )? as u32,
-            message_burst: positive("limits.message-burst", l.message_burst, 20, 1_000_000)? as u32,
-            logins_per_minute: positive(
-                "limits.logins-per-minute",
-                l.logins_per_minute,
-                10,
-                1_000_000,
-            )? as u32,
-            rooms_per_hour: positive("limits.rooms-per-hour", l.rooms_per_hour, 30, 1_000_000)?
-                as u32,
-            connections_per_user: positive(
-                "limits.connections-per-user",
-                l.connections_per_user,
-                20,
-                100_000,
-            )? as u32,
-            max_connections: match l.max_connections {
-                None => None,
-                Some(_) => {
-                    Some(
-                        positive("limits.max-connections", l.max_connections, 1, 10_000_000)?
-                            as usize,
-                    )
-                }
-            },
-            connections_per_address: positive(
-                "limits.connections-per-address",
-                l.connections_per_address,
-                512,
-                10_000_000,
-            )? as usize,
-            header_timeout: Duration::from_secs(positive(
-                "limits.header-timeout-seconds",
-                l.header_timeout_seconds,
-                10,
-                3600,
-            )?),
-            request_timeout: Duration::from_secs(positive(
-                "limits.request-timeout-seconds",
-                l.request_timeout_seconds,
-                30,
-                3600,
-            )?),
-            ws_idle: Duration::from_secs(positive(
-                "limits.ws-idle-seconds",
-                l.ws_idle_seconds,
-                60,
-                3600,
-            )?),
-            avatar_uploads_per_hour: positive(
-                "limits.avatar-uploads-per-hour",
-                l.avatar_uploads_per_hour,
-                20,
-                1_000_000,
-            )? as u32,
-            actions_per_minute: positive(
-                "limits.actions-per-minute",
-                l.actions_per_minute,
-                30,
-                1_000_000,
-            )? as u32,
-            read_marks_per_minute: positive(
-                "limits.read-marks-per-minute",
-                l.read_marks_per_minute,
-                120,
-                1_000_000,
-            )? as u32,
-        };
+        let limits = limits(f.limits, positive)?;
         const DAY: u64 = 24 * 60 * 60;
         let idle = positive("sessions.idle-days", f.sessions.idle_days, 14, 3650)?;
         let absolute = positive("sessions.absolute-days", f.sessions.absolute_days, 30, 3650)?;
@@ -514,18 +419,9 @@ impl Config {
                 format!("({idle}) must not be longer than sessions.absolute-days ({absolute})"),
             ));
         }
-        let site_pkg_dir = non_empty("server.site-pkg-dir", f.server.site_pkg_dir, "pkg")?
-            .trim_matches('/')
-            .to_owned();
-        if site_pkg_dir
-            .split('/')
-            .any(|part| part.is_empty() || part == "." || part == "..")
-        {
-            return Err(bad(
-                "server.site-pkg-dir",
-                format!("must be a folder inside site-root, such as \"pkg\", not {site_pkg_dir:?}"),
-            ));
-        }
+        let site_pkg_dir = non_empty("server.site-pkg-dir", f.server.site_pkg_dir, "pkg")?;
+        let site_pkg_dir =
+            parse_pkg_dir(&site_pkg_dir).map_err(|m| bad("server.site-pkg-dir", m))?;
         Ok(Config {
             public_origin,
             trusted_proxies,
@@ -596,12 +492,123 @@ impl Config {
     }
 
     /// A configuration for tests: defaults with the data kept in `dir`.
+    // An empty file with no overrides is the defaults, which a unit test
+    // (`defaults_serve_from_target_site`) checks are valid.
+    #[expect(clippy::expect_used, reason = "the defaults are valid")]
     pub fn for_tests(dir: &Path) -> Self {
         let mut cfg = Self::from_toml("(test)", "", |_| None).expect("defaults are valid");
         cfg.data_dir = dir.to_path_buf();
-        cfg.site_addr = "127.0.0.1:0".parse().expect("valid");
+        cfg.site_addr = SocketAddr::from(([127, 0, 0, 1], 0));
         cfg
     }
+}
+
+/// The `[limits]` table, each value checked by `positive` against its range.
+fn limits(
+    l: LimitsSection,
+    positive: impl Fn(&'static str, Option<u64>, u64, u64) -> Result<u64, ConfigError>,
+) -> Result<Limits, ConfigError> {
+    const GIB: u64 = 1 << 30;
+    Ok(Limits {
+        max_avatar_bytes: positive("limits.max-avatar-bytes", l.max_avatar_bytes, 5 << 20, GIB)?
+            as usize,
+        max_avatar_pixels: positive("limits.max-avatar-pixels", l.max_avatar_pixels, 4096, 16384)?
+            as u32,
+        max_request_bytes: positive(
+            "limits.max-request-bytes",
+            l.max_request_bytes,
+            64 << 10,
+            GIB,
+        )? as usize,
+        max_ws_frame_bytes: positive(
+            "limits.max-ws-frame-bytes",
+            l.max_ws_frame_bytes,
+            64 << 10,
+            GIB,
+        )? as usize,
+        messages_per_second: positive(
+            "limits.messages-per-second",
+            l.messages_per_second,
+            10,
+            1_000_000,
+        )? as u32,
+        message_burst: positive("limits.message-burst", l.message_burst, 20, 1_000_000)? as u32,
+        logins_per_minute: positive(
+            "limits.logins-per-minute",
+            l.logins_per_minute,
+            10,
+            1_000_000,
+        )? as u32,
+        rooms_per_hour: positive("limits.rooms-per-hour", l.rooms_per_hour, 30, 1_000_000)? as u32,
+        connections_per_user: positive(
+            "limits.connections-per-user",
+            l.connections_per_user,
+            20,
+            100_000,
+        )? as u32,
+        max_connections: match l.max_connections {
+            None => None,
+            Some(_) => {
+                Some(positive("limits.max-connections", l.max_connections, 1, 10_000_000)? as usize)
+            }
+        },
+        connections_per_address: positive(
+            "limits.connections-per-address",
+            l.connections_per_address,
+            512,
+            10_000_000,
+        )? as usize,
+        header_timeout: Duration::from_secs(positive(
+            "limits.header-timeout-seconds",
+            l.header_timeout_seconds,
+            10,
+            3600,
+        )?),
+        request_timeout: Duration::from_secs(positive(
+            "limits.request-timeout-seconds",
+            l.request_timeout_seconds,
+            30,
+            3600,
+        )?),
+        ws_idle: Duration::from_secs(positive(
+            "limits.ws-idle-seconds",
+            l.ws_idle_seconds,
+            60,
+            3600,
+        )?),
+        avatar_uploads_per_hour: positive(
+            "limits.avatar-uploads-per-hour",
+            l.avatar_uploads_per_hour,
+            20,
+            1_000_000,
+        )? as u32,
+        actions_per_minute: positive(
+            "limits.actions-per-minute",
+            l.actions_per_minute,
+            30,
+            1_000_000,
+        )? as u32,
+        read_marks_per_minute: positive(
+            "limits.read-marks-per-minute",
+            l.read_marks_per_minute,
+            120,
+            1_000_000,
+        )? as u32,
+    })
+}
+
+/// A folder inside site-root (`pkg`, `assets/pkg`), without outer slashes.
+fn parse_pkg_dir(raw: &str) -> Result<String, String> {
+    let dir = raw.trim_matches('/');
+    if dir
+        .split('/')
+        .any(|part| part.is_empty() || part == "." || part == "..")
+    {
+        return Err(format!(
+            "must be a folder inside site-root, such as \"pkg\", not {dir:?}"
+        ));
+    }
+    Ok(dir.to_owned())
 }
 
 /// An address (`10.0.0.1`) or a network (`10.0.0.0/8`).

@@ -78,7 +78,7 @@ fn hashing_threads() -> &'static flume::Sender<Job> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         for i in 0..cores {
             let queue = queue.clone();
-            std::thread::Builder::new()
+            let started = std::thread::Builder::new()
                 .name(format!("hearth-hash-{i}"))
                 .spawn(move || {
                     lowest_priority();
@@ -92,8 +92,13 @@ fn hashing_threads() -> &'static flume::Sender<Job> {
                             Err(flume::RecvTimeoutError::Disconnected) => return,
                         }
                     }
-                })
-                .expect("starting a hashing thread");
+                });
+            // Fewer threads only means fewer hashes at once. With none, no
+            // one receives the jobs, and every hash fails as "the hashing
+            // threads are gone".
+            if let Err(e) = started {
+                tracing::error!(error = %e, "a password hashing thread did not start");
+            }
         }
         jobs
     })

@@ -16,9 +16,10 @@ use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota};
 fn quota(burst: u32, per: Duration, count: u32) -> Quota {
     let count = count.max(1);
     let every = (per / count).max(Duration::from_nanos(1));
-    Quota::with_period(every)
-        .expect("a positive period")
-        .allow_burst(NonZeroU32::new(burst.max(1)).expect("at least one"))
+    // `with_period` refuses only a zero period, and `every` is at least 1ns.
+    #[expect(clippy::expect_used, reason = "the period is never zero")]
+    let quota = Quota::with_period(every).expect("a positive period");
+    quota.allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
 }
 
 /// A limiter per key. Memory stays bounded: keys whose budget has refilled

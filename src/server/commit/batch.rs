@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use sqlx::SqliteConnection;
 use uuid::Uuid;
 
 use super::{Outcome, Request, Stored};
@@ -30,25 +31,11 @@ pub(super) async fn write(
     db.write_then(
         async |conn| {
             let key = |i: usize| (batch[i].room_id, batch[i].sender.id, batch[i].client_msg_id);
-            let keys: Vec<_> = (0..batch.len())
-                .map(|i| db::messages::Key(batch[i].room_id, batch[i].sender.id, &ids[i]))
-                .collect();
-            let mut stored: HashMap<(i64, UserId, Uuid), Stored> = HashMap::new();
-            for found in db::messages::find_stored(conn, &json(&keys)?).await? {
-                let Ok(client_msg_id) = Uuid::parse_str(&found.client_msg_id) else {
-                    continue;
-                };
-                let at = Stored {
-                    id: found.id,
-                    seq: found.seq,
-                    created_at: found.created_at,
-                };
-                stored.insert((found.room_id, found.sender_id, client_msg_id), at);
-            }
+            let stored = stored_already(conn, batch, &ids).await?;
 
             // The first request for each message not stored yet; a repeat within
             // the batch is answered like a repeat across batches.
-            let mut first: HashMap<(i64, UserId, Uuid), usize> = HashMap::new();
+            let mut first: HashMap<MessageKey, usize> = HashMap::new();
             let mut fresh = Vec::new();
             for i in 0..batch.len() {
                 if !stored.contains_key(&key(i)) && !first.contains_key(&key(i)) {
@@ -56,21 +43,7 @@ pub(super) async fn write(
                     fresh.push(i);
                 }
             }
-            let mut pairs: Vec<(i64, UserId)> = fresh
-                .iter()
-                .map(|&i| (batch[i].room_id, batch[i].sender.id))
-                .collect();
-            pairs.sort_unstable();
-            pairs.dedup();
-            let members: HashSet<(i64, UserId)> = if pairs.is_empty() {
-                HashSet::new()
-            } else {
-                db::messages::members_among(conn, &json(&pairs)?)
-                    .await?
-                    .into_iter()
-                    .collect()
-            };
-            fresh.retain(|&i| members.contains(&(batch[i].room_id, batch[i].sender.id)));
+            keep_members(conn, batch, &mut fresh).await?;
 
             // Seqs: each room's block taken at once, handed out in queue order.
             let mut per_room: HashMap<i64, i64> = HashMap::new();
@@ -135,6 +108,59 @@ pub(super) async fn write(
         announce,
     )
     .await
+}
+
+/// A message's room, sender, and the id its sender gave it.
+type MessageKey = (i64, UserId, Uuid);
+
+/// Where the messages of `batch` that are stored already were stored, by
+/// key; `ids` are the requests' client ids as the database holds them.
+async fn stored_already(
+    conn: &mut SqliteConnection,
+    batch: &[Request],
+    ids: &[String],
+) -> Result<HashMap<MessageKey, Stored>, sqlx::Error> {
+    let keys: Vec<_> = (0..batch.len())
+        .map(|i| db::messages::Key(batch[i].room_id, batch[i].sender.id, &ids[i]))
+        .collect();
+    let mut stored = HashMap::new();
+    for found in db::messages::find_stored(conn, &json(&keys)?).await? {
+        let Ok(client_msg_id) = Uuid::parse_str(&found.client_msg_id) else {
+            continue;
+        };
+        let at = Stored {
+            id: found.id,
+            seq: found.seq,
+            created_at: found.created_at,
+        };
+        stored.insert((found.room_id, found.sender_id, client_msg_id), at);
+    }
+    Ok(stored)
+}
+
+/// Drops from `fresh` (indexes into `batch`) each request whose sender is
+/// not a member of its room.
+async fn keep_members(
+    conn: &mut SqliteConnection,
+    batch: &[Request],
+    fresh: &mut Vec<usize>,
+) -> Result<(), sqlx::Error> {
+    let mut pairs: Vec<(i64, UserId)> = fresh
+        .iter()
+        .map(|&i| (batch[i].room_id, batch[i].sender.id))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let members: HashSet<(i64, UserId)> = if pairs.is_empty() {
+        HashSet::new()
+    } else {
+        db::messages::members_among(conn, &json(&pairs)?)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    fresh.retain(|&i| members.contains(&(batch[i].room_id, batch[i].sender.id)));
+    Ok(())
 }
 
 /// A batch's rows as the one JSON parameter the batch's statements read.

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::io;
 use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -31,6 +31,18 @@ struct Inner {
     /// Addresses (the trusted proxies) that only the total applies to.
     exempt: Vec<ipnet::IpNet>,
     open: Mutex<Open>,
+}
+
+impl Inner {
+    /// The counts, locked. The lock is poisoned only by a panic while it is
+    /// held, and it is held only to compare and step counters.
+    #[expect(
+        clippy::expect_used,
+        reason = "nothing that holds the lock panics, so it is never poisoned"
+    )]
+    fn counts(&self) -> MutexGuard<'_, Open> {
+        self.open.lock().expect("caps lock")
+    }
 }
 
 #[derive(Default)]
@@ -76,7 +88,7 @@ impl Caps {
         let inner = &self.inner;
         let key = limit_key(peer);
         let counted = !inner.exempt.iter().any(|net| net.contains(&peer));
-        let mut open = inner.open.lock().expect("caps lock");
+        let mut open = inner.counts();
         if open.total >= inner.total {
             return Err(Refused::Total);
         }
@@ -96,7 +108,7 @@ impl Caps {
 
     /// Connections open now.
     pub fn open(&self) -> usize {
-        self.inner.open.lock().expect("caps lock").total
+        self.inner.counts().total
     }
 }
 
@@ -108,7 +120,7 @@ pub struct Permit {
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        let mut open = self.caps.inner.open.lock().expect("caps lock");
+        let mut open = self.caps.inner.counts();
         open.total -= 1;
         if let Some(key) = self.key
             && let Some(n) = open.by_address.get_mut(&key)

@@ -84,64 +84,8 @@ pub fn MessageList(room: String, feed: ArcRwSignal<Feed>, last_read: i64) -> imp
         move || feed.with(|f| f.has_older)
     };
 
-    // Follow new messages when the reader is at the bottom; otherwise count
-    // them. Older history arriving at the top changes neither.
-    {
-        let feed = feed.clone();
-        Effect::new(move |prev: Option<(i64, usize)>| {
-            let now = feed.with(|f| (f.last_seq(), f.pending.len()));
-            match prev {
-                None => scroll_to_bottom(scroller),
-                Some((last, pending)) if now.0 > last || now.1 > pending => {
-                    if at_bottom.get_untracked() {
-                        scroll_to_bottom(scroller);
-                    } else if now.0 > last {
-                        let added = feed
-                            .with_untracked(|f| f.messages.iter().filter(|m| m.seq > last).count());
-                        unseen.update(|n| *n += added);
-                    }
-                }
-                _ => {}
-            }
-            now
-        });
-    }
-
-    let load_older = {
-        let feed = feed.clone();
-        let room = room.clone();
-        move || {
-            if loading_older.get_untracked() || !feed.with_untracked(|f| f.has_older) {
-                return;
-            }
-            let Some(first) = feed.with_untracked(Feed::first_seq) else {
-                return;
-            };
-            loading_older.set(true);
-            let feed = feed.clone();
-            let room = room.clone();
-            leptos::task::spawn_local(async move {
-                let limit = crate::api::messages::FIRST_PAGE;
-                if let Ok(older) = crate::api::messages::get_history(room, Some(first), limit).await
-                {
-                    let more =
-                        older.len() == limit as usize && older.first().is_some_and(|m| m.seq > 1);
-                    // Keep what the reader is looking at where it is.
-                    let before = scroller
-                        .get_untracked()
-                        .map(|el| (el.scroll_height(), el.scroll_top()));
-                    feed.update(|f| f.prepend(older, more));
-                    request_animation_frame(move || {
-                        if let (Some(el), Some((height, top))) = (scroller.get_untracked(), before)
-                        {
-                            el.set_scroll_top(top + el.scroll_height() - height);
-                        }
-                    });
-                }
-                loading_older.set(false);
-            });
-        }
-    };
+    follow_new_messages(feed.clone(), scroller, at_bottom, unseen);
+    let load_older = older_loader(room.clone(), feed.clone(), scroller, loading_older);
 
     let on_scroll = {
         let load_older = load_older.clone();
@@ -210,6 +154,72 @@ pub fn MessageList(room: String, feed: ArcRwSignal<Feed>, last_read: i64) -> imp
                 }}
             </button>
         </Show>
+    }
+}
+
+/// Follows new messages when the reader is at the bottom; otherwise counts
+/// them in `unseen`. Older history arriving at the top changes neither.
+fn follow_new_messages(
+    feed: ArcRwSignal<Feed>,
+    scroller: NodeRef<Div>,
+    at_bottom: RwSignal<bool>,
+    unseen: RwSignal<usize>,
+) {
+    Effect::new(move |prev: Option<(i64, usize)>| {
+        let now = feed.with(|f| (f.last_seq(), f.pending.len()));
+        match prev {
+            None => scroll_to_bottom(scroller),
+            Some((last, pending)) if now.0 > last || now.1 > pending => {
+                if at_bottom.get_untracked() {
+                    scroll_to_bottom(scroller);
+                } else if now.0 > last {
+                    let added =
+                        feed.with_untracked(|f| f.messages.iter().filter(|m| m.seq > last).count());
+                    unseen.update(|n| *n += added);
+                }
+            }
+            _ => {}
+        }
+        now
+    });
+}
+
+/// Loads the page of history before the first message shown, one page at a
+/// time (`loading` is set meanwhile), and does nothing when there is none.
+fn older_loader(
+    room: String,
+    feed: ArcRwSignal<Feed>,
+    scroller: NodeRef<Div>,
+    loading: RwSignal<bool>,
+) -> impl Fn() + Clone + 'static {
+    move || {
+        if loading.get_untracked() || !feed.with_untracked(|f| f.has_older) {
+            return;
+        }
+        let Some(first) = feed.with_untracked(Feed::first_seq) else {
+            return;
+        };
+        loading.set(true);
+        let feed = feed.clone();
+        let room = room.clone();
+        leptos::task::spawn_local(async move {
+            let limit = crate::api::messages::FIRST_PAGE;
+            if let Ok(older) = crate::api::messages::get_history(room, Some(first), limit).await {
+                let more =
+                    older.len() == limit as usize && older.first().is_some_and(|m| m.seq > 1);
+                // Keep what the reader is looking at where it is.
+                let before = scroller
+                    .get_untracked()
+                    .map(|el| (el.scroll_height(), el.scroll_top()));
+                feed.update(|f| f.prepend(older, more));
+                request_animation_frame(move || {
+                    if let (Some(el), Some((height, top))) = (scroller.get_untracked(), before) {
+                        el.set_scroll_top(top + el.scroll_height() - height);
+                    }
+                });
+            }
+            loading.set(false);
+        });
     }
 }
 
