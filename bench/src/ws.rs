@@ -104,7 +104,7 @@ pub async fn subscribe(ws: &mut Ws, room: &str, since_seq: i64) -> Result<i64> {
         match next_event(ws).await? {
             ServerEvent::Subscribed { room: r, last_seq } if r == room => return Ok(last_seq),
             ServerEvent::Error { code, message, .. } => {
-                bail!("subscribing to {room}: {code:?}: {message}")
+                bail!("subscribing to {room}: {code}: {message}")
             }
             _ => {}
         }

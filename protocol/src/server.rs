@@ -115,6 +115,37 @@ pub enum ErrorCode {
     Internal,
 }
 
+impl ErrorCode {
+    /// Every code, for documents and tests (a new code goes here and in
+    /// `as_str`, whose match will not compile without it).
+    pub const ALL: [ErrorCode; 6] = [
+        ErrorCode::BadFrame,
+        ErrorCode::Invalid,
+        ErrorCode::NotFound,
+        ErrorCode::Forbidden,
+        ErrorCode::RateLimited,
+        ErrorCode::Internal,
+    ];
+
+    /// The code as the wire spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadFrame => "bad_frame",
+            ErrorCode::Invalid => "invalid",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +162,13 @@ mod tests {
             e.to_frame(),
             r#"{"type":"error","code":"bad_frame","message":"m"}"#
         );
+    }
+
+    #[test]
+    fn codes_are_spelt_as_serde_writes_them() {
+        for code in ErrorCode::ALL {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::http::Api;
 use crate::record::{Ending, Pending, Record};
-use crate::socket::{Socket, connect, json, next_event, send_frame};
+use crate::socket::{Socket, connect, next_event, send_frame};
 use crate::wire::{ClientEvent, ServerEvent};
 
 /// A refused send is tried again after this long.
@@ -189,7 +189,7 @@ impl Task {
     /// One connection, from hello to its end.
     async fn session(&mut self, mut socket: Socket) -> End {
         match tokio::time::timeout(HELLO_TIMEOUT, next_event(&mut socket)).await {
-            Ok(Some(ServerEvent::Hello {})) => {}
+            Ok(Some(ServerEvent::Hello { .. })) => {}
             _ => return End::Lost,
         }
         let (subscribes, resend) = {
@@ -201,10 +201,11 @@ impl Task {
                 .rooms
                 .iter()
                 .map(|room| {
-                    json(&ClientEvent::Subscribe {
-                        room,
+                    ClientEvent::Subscribe {
+                        room: room.clone(),
                         since_seq: r.held(room),
-                    })
+                    }
+                    .to_frame()
                 })
                 .collect();
             // Everything unacknowledged goes again, same ids, oldest first.
@@ -308,7 +309,7 @@ impl Task {
     /// Applies one server frame; `Err` when the connection should be dropped
     /// (history could not be loaded after `resync`).
     async fn handle(&mut self, text: &str) -> Result<()> {
-        let event: ServerEvent = match serde_json::from_str(text) {
+        let event = match ServerEvent::parse(text) {
             Ok(event) => event,
             Err(e) => {
                 self.shared
@@ -330,6 +331,7 @@ impl Task {
                 client_msg_id,
                 seq,
                 created_at,
+                ..
             } => self
                 .shared
                 .record()
@@ -338,12 +340,17 @@ impl Task {
                 code,
                 message,
                 client_msg_id,
-            } => self.shared.record().on_error(code, message, client_msg_id),
+                ..
+            } => self
+                .shared
+                .record()
+                .on_error(code.to_string(), message, client_msg_id),
             ServerEvent::Subscribed { room, last_seq } => {
                 self.shared.record().on_subscribed(&room, last_seq);
             }
             ServerEvent::Resync { room, last_seq } => self.resync(&room, last_seq).await?,
-            ServerEvent::Hello {} | ServerEvent::Other => {}
+            // Typing, presence and membership change nothing the soak checks.
+            _ => {}
         }
         Ok(())
     }

@@ -43,7 +43,7 @@ pub async fn connect(addr: SocketAddr, cookie: &str, small_buffer: bool) -> Resu
 pub async fn next_event(socket: &mut Socket) -> Option<ServerEvent> {
     loop {
         match socket.next().await? {
-            Ok(Message::Text(t)) => return serde_json::from_str(&t).ok(),
+            Ok(Message::Text(t)) => return ServerEvent::parse(&t).ok(),
             Ok(Message::Close(_)) | Err(_) => return None,
             Ok(_) => {}
         }
@@ -51,13 +51,10 @@ pub async fn next_event(socket: &mut Socket) -> Option<ServerEvent> {
 }
 
 pub fn send_frame(p: &Pending) -> String {
-    json(&ClientEvent::Send {
-        room: &p.room,
+    ClientEvent::Send {
+        room: p.room.clone(),
         client_msg_id: p.id,
-        body: &p.body,
-    })
-}
-
-pub fn json(event: &ClientEvent<'_>) -> String {
-    serde_json::to_string(event).expect("client events serialise")
+        body: p.body.clone(),
+    }
+    .to_frame()
 }

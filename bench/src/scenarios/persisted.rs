@@ -111,8 +111,7 @@ async fn sender(mut ws: Ws, room: String, from: Instant, end: Instant) -> Sent {
                 ..
             }) => {
                 out.errors += 1;
-                out.first_error
-                    .get_or_insert(format!("{code:?}: {message}"));
+                out.first_error.get_or_insert(format!("{code}: {message}"));
                 if let Some(id) = client_msg_id {
                     pending.remove(&id);
                 }

@@ -17,7 +17,7 @@ use crate::crowd::{Crowd, Shape};
 use crate::report::Tally;
 use crate::run::{Ctx, Run};
 use crate::verify::Db;
-use crate::wire::CLOSE_GOING_AWAY;
+use crate::wire::close::GOING_AWAY as CLOSE_GOING_AWAY;
 
 const SHAPE: Shape = Shape {
     senders: 8,
