@@ -17,6 +17,7 @@ pub mod media;
 pub mod passwords;
 pub mod random;
 pub mod rate_limit;
+pub mod room_events;
 pub mod router;
 pub mod security;
 pub mod state;

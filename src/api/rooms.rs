@@ -117,16 +117,8 @@ pub async fn join_room(room: String) -> Result<(), AppError> {
             let r = find_room(&state, &room).await?;
             let joined = db::members::add(&state.db, r.id, user.id, |joined| {
                 if *joined == Joined::Joined {
-                    let member = Member {
-                        user: user.clone(),
-                        is_admin: false,
-                        joined_at: db::now_ms(),
-                    };
-                    let event = ServerEvent::MemberJoined {
-                        room: r.public_id.clone(),
-                        member,
-                    };
-                    state.hub.publish(r.id, &event, None, Ends::Nobody);
+                    RoomEvents::new(&state.hub, r.id, &r.public_id)
+                        .member_joined(&user, db::now_ms());
                 }
             })
             .await?;
@@ -154,12 +146,9 @@ pub async fn leave_room(room: String) -> Result<(), AppError> {
             let user = require_user(&state).await?;
             spend_action(&state, &user)?;
             let access = require_member(&state, &user, &room).await?;
-            let event = ServerEvent::MemberLeft {
-                room: access.room.public_id.clone(),
-                user_id: user.id,
-            };
-            db::members::remove(&state.db, access.room.id, user.id, None, |outcome| {
-                announce_removal(&state, &access.room, user.id, *outcome, event);
+            let r = &access.room;
+            db::members::remove(&state.db, r.id, user.id, None, |outcome| {
+                RoomEvents::new(&state.hub, r.id, &r.public_id).member_left(user.id, *outcome);
             })
             .await?;
             leptos_axum::redirect("/");
@@ -183,11 +172,7 @@ pub async fn rename_room(room: String, name: String) -> Result<(), AppError> {
             let r = &access.room;
             let renamed = db::rooms::rename(&state.db, r.id, user.id, name.as_str(), |done| {
                 if *done {
-                    let event = ServerEvent::RoomRenamed {
-                        room: r.public_id.clone(),
-                        name: name.as_str().to_owned(),
-                    };
-                    state.hub.publish(r.id, &event, None, Ends::Nobody);
+                    RoomEvents::new(&state.hub, r.id, &r.public_id).renamed(name.as_str());
                 }
             })
             .await?;
@@ -216,13 +201,9 @@ pub async fn remove_member(room: String, user_id: UserId) -> Result<(), AppError
                 ));
             }
             require_target_member(&state, &access.room, user_id).await?;
-            let event = ServerEvent::MemberRemoved {
-                room: access.room.public_id.clone(),
-                user_id,
-            };
             let r = &access.room;
             let outcome = db::members::remove(&state.db, r.id, user_id, Some(user.id), |outcome| {
-                announce_removal(&state, r, user_id, *outcome, event);
+                RoomEvents::new(&state.hub, r.id, &r.public_id).member_removed(user_id, *outcome);
             })
             .await?;
             if outcome == AfterRemoval::NotAdmin {
@@ -248,11 +229,7 @@ pub async fn make_admin(room: String, user_id: UserId) -> Result<(), AppError> {
             let r = &access.room;
             let done = db::rooms::set_admin(&state.db, r.id, user.id, user_id, |done| {
                 if *done == HandOver::Done {
-                    let event = ServerEvent::AdminChanged {
-                        room: r.public_id.clone(),
-                        user_id,
-                    };
-                    state.hub.publish(r.id, &event, None, Ends::Nobody);
+                    RoomEvents::new(&state.hub, r.id, &r.public_id).admin_changed(user_id);
                 }
             })
             .await?;
@@ -281,13 +258,7 @@ pub async fn delete_room(room: String) -> Result<(), AppError> {
             let r = &access.room;
             let deleted = db::rooms::delete(&state.db, r.id, user.id, |members| {
                 if let Some(members) = members {
-                    let event = ServerEvent::RoomDeleted {
-                        room: r.public_id.clone(),
-                    };
-                    state.hub.publish(r.id, &event, None, Ends::Everyone);
-                    for member in members {
-                        state.hub.signal(*member, Signal::LeftRoom(r.id));
-                    }
+                    RoomEvents::new(&state.hub, r.id, &r.public_id).deleted(members);
                 }
             })
             .await?;
@@ -328,7 +299,7 @@ mod ssr {
     pub use crate::api::messages::FIRST_PAGE;
     use crate::error::AppError;
     use crate::model::User;
-    pub use crate::model::{Member, RoomDetails, RoomName, ServerEvent};
+    pub use crate::model::{Member, RoomDetails, RoomName};
     use crate::server::AppState;
     pub use crate::server::access::{
         find_room, require_admin, require_member, require_target_member, standing,
@@ -336,10 +307,8 @@ mod ssr {
     pub use crate::server::db;
     pub use crate::server::db::members::{AfterRemoval, Joined};
     pub use crate::server::db::rooms::HandOver;
-    use crate::server::db::rooms::RoomRow;
-    pub use crate::server::hub::Ends;
-    pub use crate::server::hub::Signal;
     pub use crate::server::random::token;
+    pub use crate::server::room_events::RoomEvents;
     pub use crate::server::web::{answer, app_state, require_user, too_many};
 
     /// Spends one of the caller's room actions (join, leave, rename,
@@ -356,39 +325,5 @@ mod ssr {
     /// The admin role passed to someone else while the action was on its way.
     pub fn no_longer_admin() -> AppError {
         AppError::Forbidden("You are no longer this room's admin.".into())
-    }
-
-    /// Tells the room that `user_id` is gone (with `event`), cuts their
-    /// connections off the room, and announces a new admin or the room's end.
-    pub fn announce_removal(
-        state: &AppState,
-        room: &RoomRow,
-        user_id: i64,
-        outcome: AfterRemoval,
-        event: ServerEvent,
-    ) {
-        if matches!(outcome, AfterRemoval::NotAMember | AfterRemoval::NotAdmin) {
-            return;
-        }
-        state
-            .hub
-            .publish(room.id, &event, None, Ends::User(user_id));
-        state.hub.signal(user_id, Signal::LeftRoom(room.id));
-        match outcome {
-            AfterRemoval::AdminPassedTo(next) => {
-                let event = ServerEvent::AdminChanged {
-                    room: room.public_id.clone(),
-                    user_id: next,
-                };
-                state.hub.publish(room.id, &event, None, Ends::Nobody);
-            }
-            AfterRemoval::RoomDeleted => {
-                let event = ServerEvent::RoomDeleted {
-                    room: room.public_id.clone(),
-                };
-                state.hub.publish(room.id, &event, None, Ends::Everyone);
-            }
-            AfterRemoval::Removed | AfterRemoval::NotAMember | AfterRemoval::NotAdmin => {}
-        }
     }
 }

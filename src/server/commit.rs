@@ -14,9 +14,10 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::db::Db;
-use super::hub::{Ends, Hub};
+use super::hub::Hub;
+use super::room_events::RoomEvents;
 use crate::error::AppError;
-use crate::model::{ChatMessage, MessageBody, ServerEvent, User};
+use crate::model::{MessageBody, User};
 
 /// Messages waiting to be committed, across everyone. When full, senders wait.
 const QUEUE: usize = 4096;
@@ -139,16 +140,11 @@ async fn commit(db: &Db, hub: &Hub, batch: Vec<Request>) {
 }
 
 fn publish(hub: &Hub, req: &Request, stored: Stored) {
-    let event = ServerEvent::Message {
-        message: ChatMessage {
-            id: stored.id,
-            room: req.room.clone(),
-            seq: stored.seq,
-            sender: req.sender.clone(),
-            body: req.body.as_str().to_owned(),
-            client_msg_id: req.client_msg_id,
-            created_at: stored.created_at,
-        },
-    };
-    hub.publish(req.room_id, &event, Some(stored.seq), Ends::Nobody);
+    let events = RoomEvents::new(hub, req.room_id, &req.room);
+    events.message(events.stored_message(
+        (stored.id, stored.seq, stored.created_at),
+        &req.sender,
+        req.body.as_str(),
+        req.client_msg_id,
+    ));
 }

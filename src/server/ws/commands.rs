@@ -11,11 +11,11 @@ use uuid::Uuid;
 
 use super::outbox::Outbox;
 use super::{acks, follow};
-use crate::model::{ClientEvent, ErrorCode, MessageBody, ServerEvent, User};
+use crate::model::{ClientEvent, ErrorCode, MessageBody, User};
 use crate::server::AppState;
 use crate::server::access;
-use crate::server::hub::Ends;
 use crate::server::rate_limit::Budget;
+use crate::server::room_events::RoomEvents;
 
 /// Frames other than sends one connection may send at once, and per second
 /// after that.
@@ -147,14 +147,10 @@ impl Connection {
             self.stop_following(room_id);
         }
         let (rx, online, changed) = self.state.hub.follow(room_id, self.user.id);
-        let presence = ServerEvent::Presence {
-            room: room.clone(),
-            online,
-        };
+        let events = RoomEvents::new(&self.state.hub, room_id, &room);
+        let presence = events.presence(online);
         if changed {
-            self.state
-                .hub
-                .publish(room_id, &presence, None, Ends::Nobody);
+            events.publish_presence(&presence);
         }
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(follow::follow(
@@ -216,11 +212,8 @@ impl Connection {
                     let _ = task.await;
                 }
                 if let Some(online) = hub.unfollow(room_id, user) {
-                    let event = ServerEvent::Presence {
-                        room: public_id,
-                        online,
-                    };
-                    hub.publish(room_id, &event, None, Ends::Nobody);
+                    let events = RoomEvents::new(&hub, room_id, &public_id);
+                    events.publish_presence(&events.presence(online));
                 }
             });
         }
@@ -301,12 +294,6 @@ impl Connection {
             return;
         }
         self.last_typing.insert(room_id, now);
-        let event = ServerEvent::Typing {
-            room,
-            user: self.user.clone(),
-        };
-        self.state
-            .hub
-            .publish_to_others(room_id, &event, self.user.id);
+        RoomEvents::new(&self.state.hub, room_id, &room).typing(&self.user);
     }
 }
