@@ -41,6 +41,26 @@ impl ClientEvent {
     pub fn to_frame(&self) -> String {
         crate::to_frame(self)
     }
+
+    /// The event's `type`, as the wire spells it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ClientEvent::Subscribe { .. } => "subscribe",
+            ClientEvent::Unsubscribe { .. } => "unsubscribe",
+            ClientEvent::Send { .. } => "send",
+            ClientEvent::Typing { .. } => "typing",
+        }
+    }
+
+    /// The room the event is about.
+    pub fn room(&self) -> &str {
+        match self {
+            ClientEvent::Subscribe { room, .. }
+            | ClientEvent::Unsubscribe { room }
+            | ClientEvent::Send { room, .. }
+            | ClientEvent::Typing { room } => room,
+        }
+    }
 }
 
 /// A `seq` a client names: an integer, 0 or more.
@@ -116,6 +136,7 @@ mod tests {
             body: "hi".into(),
         };
         let json = send.to_frame();
+        assert_eq!((send.kind(), send.room()), ("send", "r"));
         assert_eq!(
             json,
             r#"{"type":"send","room":"r","client_msg_id":"00000000-0000-0000-0000-000000000000","body":"hi"}"#

@@ -45,14 +45,6 @@ fn is_within(written: &Value, example: &Value) -> bool {
     }
 }
 
-fn client_kind(event: &ClientEvent) -> &'static str {
-    match event {
-        ClientEvent::Subscribe { .. } => "subscribe",
-        ClientEvent::Unsubscribe { .. } => "unsubscribe",
-        ClientEvent::Send { .. } => "send",
-        ClientEvent::Typing { .. } => "typing",
-    }
-}
 const CLIENT_KINDS: usize = 4;
 
 fn server_kind(event: &ServerEvent) -> &'static str {
@@ -85,7 +77,7 @@ fn every_client_example_is_taken_as_written() {
             json(frame),
             "the document's spelling differs"
         );
-        kinds.insert(client_kind(&event));
+        kinds.insert(event.kind());
     }
     for frame in examples("json client-extra") {
         let event = ClientEvent::parse(frame).unwrap_or_else(|e| panic!("{e}: {frame}"));
@@ -95,7 +87,7 @@ fn every_client_example_is_taken_as_written() {
             json(frame),
             "no extra field in {frame}"
         );
-        kinds.insert(client_kind(&event));
+        kinds.insert(event.kind());
     }
     assert_eq!(
         kinds.len(),

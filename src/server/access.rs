@@ -26,6 +26,7 @@ pub async fn find_room(state: &AppState, public_id: &str) -> Result<RoomRow, App
     if !is_room_public_id(public_id) {
         return Err(not_found());
     }
+    tracing::Span::current().record("room", public_id);
     db::rooms::by_public_id(state.db.pool(), public_id)
         .await?
         .ok_or_else(not_found)

@@ -78,6 +78,9 @@ where
             Some(Caller(cell)) => cell.get_or_try_init(resolve).await?.clone(),
             None => resolve().await?,
         };
+        if let Some(user) = &user {
+            tracing::Span::current().record("user", user.id);
+        }
         Ok(MaybeAuthUser(user))
     }
 }

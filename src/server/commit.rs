@@ -131,7 +131,7 @@ async fn commit(db: &Db, hub: &Hub, batch: Vec<Request>) {
             }
         }
         Err(e) => {
-            tracing::error!(error = %e, messages = batch.len(), "storing messages failed; none acknowledged");
+            tracing::error!(error = %super::web::causes(&e), messages = batch.len(), "storing messages failed; none acknowledged");
             for req in batch {
                 let _ = req.reply.send(Err(AppError::Internal));
             }

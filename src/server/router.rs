@@ -79,5 +79,19 @@ fn routes() -> Vec<AxumRouteListing> {
 pub fn harden(router: Router) -> Router {
     router
         .layer(CatchPanicLayer::new())
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+}
+
+/// Every request's span, so whatever is logged while it is handled names
+/// the route (a server function's is its path), and, once known, the
+/// caller (`auth.rs`) and the room (`access.rs`). The query string is left
+/// out: it can carry a log-in's `next`.
+fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        path = %req.uri().path(),
+        user = tracing::field::Empty,
+        room = tracing::field::Empty,
+    )
 }

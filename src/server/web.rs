@@ -114,11 +114,27 @@ pub async fn error_status(
     axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
+/// A database failure is logged here, once, with its whole chain of causes,
+/// inside the span of what was being done (the request or websocket
+/// command, its room and its caller); the person gets a plain "something
+/// went wrong".
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
-        tracing::error!(error = %e, "database error");
+        tracing::error!(error = %causes(&e), "database error");
         AppError::Internal
     }
+}
+
+/// An error and its sources, outermost first.
+pub fn causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 impl From<HashError> for AppError {
@@ -144,5 +160,59 @@ pub fn too_many(what: &str, wait: std::time::Duration) -> AppError {
             if secs == 1 { "" } else { "s" }
         ),
         retry_after_secs: secs,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// Collects what the subscriber writes.
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_database_error_is_logged_once_with_its_cause_inside_its_span() {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!(
+                "command",
+                kind = "send",
+                room = "Xq3vA9kLmN2pQr5sTu7wYz",
+                user = tracing::field::Empty
+            );
+            let _entered = span.enter();
+            span.record("user", 7);
+            let cause = std::io::Error::other("disk I/O error");
+            let _ = AppError::from(sqlx::Error::Io(cause));
+        });
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.matches("database error").count(), 1, "{text}");
+        for part in [
+            "kind=\"send\"",
+            "room=\"Xq3vA9kLmN2pQr5sTu7wYz\"",
+            "user=7",
+            "disk I/O error",
+        ] {
+            assert!(text.contains(part), "{part} missing from {text}");
+        }
     }
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use super::outbox::Outbox;
@@ -81,10 +82,21 @@ impl Connection {
             Err(message) => {
                 self.out
                     .error(ErrorCode::BadFrame, message, None, None)
-                    .await
+                    .await;
             }
-            Ok(ClientEvent::Subscribe { room, since_seq }) => self.subscribe(room, since_seq).await,
-            Ok(ClientEvent::Unsubscribe { room }) => {
+            Ok(event) => {
+                // Whatever is logged while handling it names the command and
+                // the room (and, from the connection's span, the person).
+                let span = tracing::info_span!("command", kind = event.kind(), room = event.room());
+                self.dispatch(event).instrument(span).await;
+            }
+        }
+    }
+
+    async fn dispatch(&mut self, event: ClientEvent) {
+        match event {
+            ClientEvent::Subscribe { room, since_seq } => self.subscribe(room, since_seq).await,
+            ClientEvent::Unsubscribe { room } => {
                 if let Some(id) = self
                     .followed
                     .iter()
@@ -94,12 +106,12 @@ impl Connection {
                     self.stop_following(id);
                 }
             }
-            Ok(ClientEvent::Send {
+            ClientEvent::Send {
                 room,
                 client_msg_id,
                 body,
-            }) => self.send(room, client_msg_id, body).await,
-            Ok(ClientEvent::Typing { room }) => self.typing(room).await,
+            } => self.send(room, client_msg_id, body).await,
+            ClientEvent::Typing { room } => self.typing(room).await,
         }
     }
 
@@ -153,19 +165,22 @@ impl Connection {
             events.publish_presence(&presence);
         }
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(follow::follow(
-            self.state.clone(),
-            self.user.id,
-            room_id,
-            room.clone(),
-            since_seq,
-            follow::Live {
-                rx,
-                stop: stopped,
-                presence,
-            },
-            self.out.clone(),
-        ));
+        let task = tokio::spawn(
+            follow::follow(
+                self.state.clone(),
+                self.user.id,
+                room_id,
+                room.clone(),
+                since_seq,
+                follow::Live {
+                    rx,
+                    stop: stopped,
+                    presence,
+                },
+                self.out.clone(),
+            )
+            .instrument(tracing::info_span!("follow")),
+        );
         self.followed.insert(
             room_id,
             Followed {
