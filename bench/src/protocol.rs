@@ -8,7 +8,7 @@
 //! drives both.
 
 pub use hearth_protocol::{
-    ChatMessage, ClientEvent, ErrorCode, PROTOCOL_VERSION, ServerEvent, User,
+    ChatMessage, ClientEvent, ErrorCode, PROTOCOL_VERSION, ServerEvent, User, UserId,
 };
 
 /// The bench's message bodies: `<k>:<intended send time, ns>:<padding>`,
@@ -52,7 +52,7 @@ mod tests {
                 room: "r".into(),
                 seq: 1,
                 sender: User {
-                    id: 1,
+                    id: UserId(1),
                     name: "ann".into(),
                     avatar_url: None,
                 },

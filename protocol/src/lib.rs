@@ -11,9 +11,11 @@
 
 mod client;
 pub mod close;
+mod ids;
 mod server;
 
 pub use client::ClientEvent;
+pub use ids::UserId;
 pub use server::{ErrorCode, ServerEvent};
 
 use serde::{Deserialize, Serialize};
@@ -26,9 +28,6 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// Milliseconds since the Unix epoch, UTC. Clients format it in the reader's
 /// local time.
 pub type Millis = i64;
-
-/// A user's row id.
-pub type UserId = i64;
 
 /// A person as every page and event shows them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -175,7 +175,7 @@ mod tests {
     fn hello_carries_the_protocol_version() {
         let hello = ServerEvent::Hello {
             user: User {
-                id: 1,
+                id: crate::UserId(1),
                 name: "ann".into(),
                 avatar_url: None,
             },

@@ -27,7 +27,7 @@ pub async fn signup(username: String, password: String) -> Result<(), AppError> 
                     "The name \"{name}\" is taken. Choose another one."
                 )));
             };
-            tracing::info!(user = id, "signed up");
+            tracing::info!(user = id.0, "signed up");
             set_cookie(start_session(&state, id).await?);
             leptos_axum::redirect("/");
             Ok(())

@@ -144,7 +144,7 @@ mod tests {
             room: "r".into(),
             seq,
             sender: User {
-                id: 1,
+                id: UserId(1),
                 name: "ann".into(),
                 avatar_url: None,
             },

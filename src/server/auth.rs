@@ -19,7 +19,7 @@ use super::AppState;
 use super::db::{self, now_ms};
 use super::hub::Signal;
 use crate::error::AppError;
-use crate::model::User;
+use crate::model::{User, UserId};
 
 /// The session cookie's name on a plain-HTTP site.
 pub const COOKIE_NAME: &str = "hearth_session";
@@ -79,7 +79,7 @@ where
             None => resolve().await?,
         };
         if let Some(user) = &user {
-            tracing::Span::current().record("user", user.id);
+            tracing::Span::current().record("user", user.id.0);
         }
         Ok(MaybeAuthUser(user))
     }
@@ -145,7 +145,7 @@ pub async fn live_session(
 }
 
 /// Starts a session for `user_id`; returns the `Set-Cookie` value.
-pub async fn start_session(state: &AppState, user_id: i64) -> Result<HeaderValue, AppError> {
+pub async fn start_session(state: &AppState, user_id: UserId) -> Result<HeaderValue, AppError> {
     let token = super::random::token::<32>();
     let now = now_ms();
     let absolute = state.config.session_absolute;

@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::db::Db;
+use super::db::rooms::RoomId;
 use super::hub::Hub;
 use super::room_events::RoomEvents;
 use crate::error::AppError;
@@ -26,7 +27,7 @@ const MAX_BATCH: usize = 512;
 
 /// A message to store.
 pub struct Request {
-    pub room_id: i64,
+    pub room_id: RoomId,
     pub room: String,
     pub sender: User,
     pub client_msg_id: Uuid,
@@ -63,7 +64,7 @@ impl GroupCommit {
     /// order) while it waits for the commits elsewhere.
     pub async fn submit(
         &self,
-        room_id: i64,
+        room_id: RoomId,
         room: String,
         sender: User,
         client_msg_id: Uuid,

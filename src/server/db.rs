@@ -260,7 +260,7 @@ mod tests {
         for q in queued {
             ids.push(q.await.unwrap().unwrap().unwrap());
         }
-        let expected: Vec<_> = (first + 1..=first + 20).collect();
+        let expected: Vec<_> = (first + 1..=first + 20).map(crate::model::UserId).collect();
         assert_eq!(ids, expected);
     }
 

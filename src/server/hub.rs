@@ -13,6 +13,7 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{broadcast, watch};
 
 use crate::model::{ServerEvent, UserId};
+use crate::server::db::rooms::RoomId;
 
 /// How many events a room channel buffers per receiver before that receiver
 /// lags. A lagging receiver loses its place in the channel, never a message:
@@ -49,7 +50,7 @@ pub enum Ends {
 pub enum Signal {
     /// Stop following this room (by row id): they are no longer a member,
     /// or it was deleted.
-    LeftRoom(i64),
+    LeftRoom(RoomId),
     /// This session ended (logged out): its connections close with 1008.
     SessionEnded(crate::server::auth::SessionHash),
 }
@@ -74,7 +75,7 @@ impl Default for Hub {
 #[derive(Default)]
 struct Inner {
     /// Room row id → its channel and who has it open.
-    rooms: HashMap<i64, Room>,
+    rooms: HashMap<RoomId, Room>,
     /// Person → their open connections.
     people: HashMap<UserId, Person>,
 }
@@ -161,7 +162,7 @@ impl Hub {
     /// connection to follow it), in which case the room should hear it.
     pub fn follow(
         &self,
-        room: i64,
+        room: RoomId,
         user: UserId,
     ) -> (broadcast::Receiver<Broadcast>, Vec<UserId>, bool) {
         let mut inner = self.lock();
@@ -179,7 +180,7 @@ impl Hub {
     /// must be dropped already); returns who is still online when that
     /// changed (their last connection to follow it) and anyone is left to
     /// tell.
-    pub fn unfollow(&self, room: i64, user: UserId) -> Option<Vec<UserId>> {
+    pub fn unfollow(&self, room: RoomId, user: UserId) -> Option<Vec<UserId>> {
         let mut inner = self.lock();
         let entry = inner.rooms.get_mut(&room)?;
         let mut changed = false;
@@ -198,19 +199,19 @@ impl Hub {
     }
 
     /// Sends an event to everyone following `room` (if anyone is).
-    pub fn publish(&self, room: i64, event: &ServerEvent, seq: Option<i64>, ends: Ends) {
+    pub fn publish(&self, room: RoomId, event: &ServerEvent, seq: Option<i64>, ends: Ends) {
         self.send(room, event, seq, ends, None);
     }
 
     /// Sends a passing event (not stored, ends nothing) to everyone following
     /// `room` but `from`'s own connections.
-    pub fn publish_to_others(&self, room: i64, event: &ServerEvent, from: UserId) {
+    pub fn publish_to_others(&self, room: RoomId, event: &ServerEvent, from: UserId) {
         self.send(room, event, None, Ends::Nobody, Some(from));
     }
 
     fn send(
         &self,
-        room: i64,
+        room: RoomId,
         event: &ServerEvent,
         seq: Option<i64>,
         ends: Ends,
@@ -245,6 +246,12 @@ fn online(room: &Room) -> Vec<UserId> {
 mod tests {
     use super::*;
 
+    const ROOM: RoomId = RoomId(1);
+
+    fn ids(ids: &[i64]) -> Vec<UserId> {
+        ids.iter().copied().map(UserId).collect()
+    }
+
     fn event() -> ServerEvent {
         ServerEvent::RoomDeleted { room: "r".into() }
     }
@@ -252,42 +259,46 @@ mod tests {
     #[test]
     fn channels_exist_while_someone_listens() {
         let hub = Hub::default();
-        hub.publish(1, &event(), None, Ends::Nobody);
-        let (mut rx, online, changed) = hub.follow(1, 7);
-        assert_eq!((online, changed), (vec![7], true));
-        hub.publish(1, &event(), None, Ends::Nobody);
+        hub.publish(ROOM, &event(), None, Ends::Nobody);
+        let (mut rx, online, changed) = hub.follow(ROOM, UserId(7));
+        assert_eq!((online, changed), (ids(&[7]), true));
+        hub.publish(ROOM, &event(), None, Ends::Nobody);
         assert_eq!(
             rx.try_recv().unwrap().frame.as_str(),
             r#"{"type":"room_deleted","room":"r"}"#
         );
         drop(rx);
-        assert_eq!(hub.unfollow(1, 7), None);
+        assert_eq!(hub.unfollow(ROOM, UserId(7)), None);
         assert_eq!(hub.open_rooms(), 0);
     }
 
     #[test]
     fn presence_changes_only_with_a_persons_first_and_last_follower() {
         let hub = Hub::default();
-        let (_keep, _, first) = hub.follow(1, 8);
+        let (_keep, _, first) = hub.follow(ROOM, UserId(8));
         assert!(first);
-        let (rx_a, a, changed) = hub.follow(1, 7);
-        assert_eq!((a, changed), (vec![7, 8], true));
-        let (rx_b, b, changed) = hub.follow(1, 7);
-        assert_eq!(b, vec![7, 8], "the new tab is told who is online");
+        let (rx_a, a, changed) = hub.follow(ROOM, UserId(7));
+        assert_eq!((a, changed), (ids(&[7, 8]), true));
+        let (rx_b, b, changed) = hub.follow(ROOM, UserId(7));
+        assert_eq!(b, ids(&[7, 8]), "the new tab is told who is online");
         assert!(!changed, "a second tab of someone online changes nothing");
         drop(rx_b);
-        assert_eq!(hub.unfollow(1, 7), None, "still online in the other tab");
+        assert_eq!(
+            hub.unfollow(ROOM, UserId(7)),
+            None,
+            "still online in the other tab"
+        );
         drop(rx_a);
-        assert_eq!(hub.unfollow(1, 7), Some(vec![8]));
+        assert_eq!(hub.unfollow(ROOM, UserId(7)), Some(ids(&[8])));
     }
 
     #[test]
     fn connections_per_person_are_limited() {
         let hub = Hub::default();
-        let _a = hub.connect(1, 2).unwrap();
-        let _b = hub.connect(1, 2).unwrap();
-        assert!(hub.connect(1, 2).is_err());
-        hub.disconnect(1);
-        assert!(hub.connect(1, 2).is_ok());
+        let _a = hub.connect(UserId(1), 2).unwrap();
+        let _b = hub.connect(UserId(1), 2).unwrap();
+        assert!(hub.connect(UserId(1), 2).is_err());
+        hub.disconnect(UserId(1));
+        assert!(hub.connect(UserId(1), 2).is_ok());
     }
 }

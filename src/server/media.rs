@@ -23,7 +23,7 @@ use super::AppState;
 use super::auth::AuthUser;
 use super::db;
 use crate::error::AppError;
-use crate::model::AvatarError;
+use crate::model::{AvatarError, UserId};
 
 /// The side of the stored square picture, in pixels.
 pub const AVATAR_SIDE: u32 = 256;
@@ -83,7 +83,7 @@ pub async fn upload_avatar(
 
 async fn store_upload(
     state: &AppState,
-    user_id: i64,
+    user_id: UserId,
     headers: &HeaderMap,
     mut multipart: Multipart,
 ) -> Result<String, AppError> {

@@ -8,6 +8,7 @@
 use uuid::Uuid;
 
 use super::db::members::AfterRemoval;
+use super::db::rooms::RoomId;
 use super::hub::{Ends, Hub, Signal};
 use crate::model::{ChatMessage, Member, Millis, ServerEvent, User, UserId};
 
@@ -15,12 +16,12 @@ use crate::model::{ChatMessage, Member, Millis, ServerEvent, User, UserId};
 /// the events name).
 pub struct RoomEvents<'a> {
     hub: &'a Hub,
-    id: i64,
+    id: RoomId,
     public_id: &'a str,
 }
 
 impl<'a> RoomEvents<'a> {
-    pub fn new(hub: &'a Hub, id: i64, public_id: &'a str) -> Self {
+    pub fn new(hub: &'a Hub, id: RoomId, public_id: &'a str) -> Self {
         Self { hub, id, public_id }
     }
 

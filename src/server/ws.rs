@@ -67,7 +67,7 @@ pub async fn upgrade(
             let user_id = user.id;
             // Whatever the connection logs names the person.
             connection(state.clone(), user, session, socket, signals)
-                .instrument(tracing::info_span!("websocket", user = user_id))
+                .instrument(tracing::info_span!("websocket", user = user_id.0))
                 .await;
             state.hub.disconnect(user_id);
         })

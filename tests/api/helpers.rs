@@ -7,6 +7,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::LazyLock;
 
+use hearth::model::UserId;
 use hearth::server::{AppState, config::Config, listen::Server};
 use tempfile::TempDir;
 
@@ -131,7 +132,7 @@ impl TestApp {
 pub struct Person {
     pub client: reqwest::Client,
     pub cookie: String,
-    pub id: i64,
+    pub id: UserId,
 }
 
 impl TestApp {
@@ -170,7 +171,7 @@ impl TestApp {
             .and_then(|c| c.split(';').next())
             .expect("session cookie")
             .to_owned();
-        let id = self.me(&client).await["id"].as_i64().expect("id");
+        let id = UserId(self.me(&client).await["id"].as_i64().expect("id"));
         Person { client, cookie, id }
     }
 

@@ -215,7 +215,7 @@ fn the_admin_role_passes_on_and_the_last_one_out_deletes_the_room() {
             .unwrap();
         assert_eq!(
             view["Member"]["admin_id"].as_i64(),
-            Some(w.member_id),
+            Some(w.member_id.0),
             "the longest-standing member"
         );
 

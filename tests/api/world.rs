@@ -3,6 +3,7 @@
 //! of another room.
 
 use crate::helpers::{Person, TestApp};
+use hearth::model::UserId;
 
 /// A room with an admin, a member and a removed member, another room with
 /// its own admin, and a logged-in outsider.
@@ -15,9 +16,9 @@ pub struct World {
     /// Someone the admin removed, who still has the room's link.
     pub removed: Person,
     pub room: String,
-    pub member_id: i64,
+    pub member_id: UserId,
     /// Someone the admin removed from the room.
-    pub removed_id: i64,
+    pub removed_id: UserId,
 }
 
 impl World {
@@ -35,7 +36,7 @@ impl World {
             200
         );
         create_room(&app, &other_admin, "Elsewhere").await;
-        let member_id = app.me(&member.client).await["id"].as_i64().unwrap();
+        let member_id = member.id;
         let removed = app.person("removed").await;
         let removed_id = removed.id.to_string();
         app.call(&removed.client, "join_room", &[("room", &room)])

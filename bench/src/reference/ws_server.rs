@@ -33,7 +33,9 @@ use axum::serve::ListenerExt;
 use tokio::sync::broadcast;
 
 use crate::args::Args;
-use crate::protocol::{ChatMessage, ClientEvent, ErrorCode, PROTOCOL_VERSION, ServerEvent, User};
+use crate::protocol::{
+    ChatMessage, ClientEvent, ErrorCode, PROTOCOL_VERSION, ServerEvent, User, UserId,
+};
 
 const SOCKET_BUFFER: usize = 4 * 1024;
 const MAX_FRAME: usize = 64 * 1024;
@@ -92,7 +94,7 @@ impl Rooms {
 
 fn reference_user() -> User {
     User {
-        id: 1,
+        id: UserId(1),
         name: "reference".into(),
         avatar_url: None,
     }

@@ -127,12 +127,12 @@ impl Live {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ChatMessage, ErrorCode, PROTOCOL_VERSION, User};
+    use crate::model::{ChatMessage, ErrorCode, PROTOCOL_VERSION, User, UserId};
     use uuid::Uuid;
 
     fn person(id: i64) -> User {
         User {
-            id,
+            id: UserId(id),
             name: format!("p{id}"),
             avatar_url: None,
         }
@@ -155,7 +155,7 @@ mod tests {
     fn with_live(test: impl FnOnce(Live)) {
         Owner::new().with(|| {
             let live = Live::new();
-            live.me.set(Some(1));
+            live.me.set(Some(UserId(1)));
             live.open("a", vec![msg("a", 1), msg("a", 2)], false);
             test(live);
         });
@@ -307,7 +307,7 @@ mod tests {
             );
             let typing = live.feed("a").unwrap().with_untracked(|f| f.typing.clone());
             assert_eq!(typing.len(), 1);
-            assert_eq!(typing[0].0.id, 2);
+            assert_eq!(typing[0].0.id, UserId(2));
         });
     }
 

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::{Outcome, Request, Stored};
 use crate::error::AppError;
 use crate::model::UserId;
+use crate::server::db::rooms::RoomId;
 use crate::server::db::{self, Db, now_ms};
 
 /// Stores a batch in one transaction, set-based: one query finds what was
@@ -46,11 +47,11 @@ pub(super) async fn write(
             keep_members(conn, batch, &mut fresh).await?;
 
             // Seqs: each room's block taken at once, handed out in queue order.
-            let mut per_room: HashMap<i64, i64> = HashMap::new();
+            let mut per_room: HashMap<RoomId, i64> = HashMap::new();
             for &i in &fresh {
                 *per_room.entry(batch[i].room_id).or_default() += 1;
             }
-            let mut next_seq: HashMap<i64, i64> = HashMap::new();
+            let mut next_seq: HashMap<RoomId, i64> = HashMap::new();
             for (room, n) in per_room {
                 if let Some(last) = db::messages::take_seqs(conn, room, n, now).await? {
                     next_seq.insert(room, last - n + 1);
@@ -111,7 +112,7 @@ pub(super) async fn write(
 }
 
 /// A message's room, sender, and the id its sender gave it.
-type MessageKey = (i64, UserId, Uuid);
+type MessageKey = (RoomId, UserId, Uuid);
 
 /// Where the messages of `batch` that are stored already were stored, by
 /// key; `ids` are the requests' client ids as the database holds them.
@@ -145,13 +146,13 @@ async fn keep_members(
     batch: &[Request],
     fresh: &mut Vec<usize>,
 ) -> Result<(), sqlx::Error> {
-    let mut pairs: Vec<(i64, UserId)> = fresh
+    let mut pairs: Vec<(RoomId, UserId)> = fresh
         .iter()
         .map(|&i| (batch[i].room_id, batch[i].sender.id))
         .collect();
     pairs.sort_unstable();
     pairs.dedup();
-    let members: HashSet<(i64, UserId)> = if pairs.is_empty() {
+    let members: HashSet<(RoomId, UserId)> = if pairs.is_empty() {
         HashSet::new()
     } else {
         db::messages::members_among(conn, &json(&pairs)?)
@@ -171,12 +172,13 @@ fn json(rows: &impl serde::Serialize) -> Result<String, sqlx::Error> {
 #[cfg(test)]
 mod tests {
     use super::write;
-    use crate::model::{MessageBody, User};
+    use crate::model::{MessageBody, User, UserId};
     use crate::server::commit::{Outcome, Request};
     use crate::server::db;
+    use crate::server::db::rooms::RoomId;
     use uuid::Uuid;
 
-    fn request(room_id: i64, sender: i64, client_msg_id: Uuid, body: &str) -> Request {
+    fn request(room_id: RoomId, sender: UserId, client_msg_id: Uuid, body: &str) -> Request {
         Request {
             room_id,
             room: format!("room-{room_id}"),

@@ -2,6 +2,7 @@
 
 use sqlx::{SqliteConnection, SqlitePool};
 
+use super::rooms::RoomId;
 use super::users::UserRow;
 use super::{Db, now_ms};
 use crate::model::UserId;
@@ -14,7 +15,7 @@ pub struct MemberRow {
 }
 
 /// The members of a room, longest-standing first.
-pub async fn list(pool: &SqlitePool, room_id: i64) -> Result<Vec<MemberRow>, sqlx::Error> {
+pub async fn list(pool: &SqlitePool, room_id: RoomId) -> Result<Vec<MemberRow>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"SELECT u.id AS "id!: i64", u.name, u.avatar, m.joined_at AS "joined_at!: i64",
                   m.last_read_seq AS "last_read_seq!: i64"
@@ -29,7 +30,7 @@ pub async fn list(pool: &SqlitePool, room_id: i64) -> Result<Vec<MemberRow>, sql
         .into_iter()
         .map(|r| MemberRow {
             user: UserRow {
-                id: r.id,
+                id: UserId(r.id),
                 name: r.name,
                 avatar: r.avatar,
             },
@@ -39,7 +40,7 @@ pub async fn list(pool: &SqlitePool, room_id: i64) -> Result<Vec<MemberRow>, sql
         .collect())
 }
 
-pub async fn count(pool: &SqlitePool, room_id: i64) -> Result<i64, sqlx::Error> {
+pub async fn count(pool: &SqlitePool, room_id: RoomId) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT COUNT(*) AS "n!: i64" FROM room_members WHERE room_id = ?1"#,
         room_id
@@ -50,7 +51,7 @@ pub async fn count(pool: &SqlitePool, room_id: i64) -> Result<i64, sqlx::Error> 
 
 pub async fn is_member(
     pool: &SqlitePool,
-    room_id: i64,
+    room_id: RoomId,
     user_id: UserId,
 ) -> Result<bool, sqlx::Error> {
     let found = sqlx::query_scalar!(
@@ -78,7 +79,7 @@ pub enum Joined {
 /// room's history counted as read. `announce` runs in the write's turn.
 pub async fn add(
     db: &Db,
-    room_id: i64,
+    room_id: RoomId,
     user_id: UserId,
     announce: impl FnOnce(&Joined),
 ) -> Result<Joined, sqlx::Error> {
@@ -117,7 +118,7 @@ pub async fn add(
 }
 
 /// People removed from a room and not let back in, most recent first.
-pub async fn removed(pool: &SqlitePool, room_id: i64) -> Result<Vec<UserRow>, sqlx::Error> {
+pub async fn removed(pool: &SqlitePool, room_id: RoomId) -> Result<Vec<UserRow>, sqlx::Error> {
     sqlx::query_as!(
         UserRow,
         r#"SELECT u.id AS "id!: i64", u.name, u.avatar
@@ -134,7 +135,7 @@ pub async fn removed(pool: &SqlitePool, room_id: i64) -> Result<Vec<UserRow>, sq
 /// admin; `None` when they are not.
 pub async fn readmit(
     db: &Db,
-    room_id: i64,
+    room_id: RoomId,
     admin_id: UserId,
     user_id: UserId,
 ) -> Result<Option<bool>, sqlx::Error> {
@@ -159,7 +160,7 @@ pub async fn readmit(
 /// earlier is never used.
 pub async fn is_admin(
     conn: &mut SqliteConnection,
-    room_id: i64,
+    room_id: RoomId,
     user_id: UserId,
 ) -> Result<bool, sqlx::Error> {
     let found = sqlx::query_scalar!(
@@ -195,7 +196,7 @@ pub enum AfterRemoval {
 /// `announce` runs in the write's turn.
 pub async fn remove(
     db: &Db,
-    room_id: i64,
+    room_id: RoomId,
     user_id: UserId,
     by: Option<UserId>,
     announce: impl FnOnce(&AfterRemoval),
@@ -254,7 +255,7 @@ pub async fn remove(
                     .execute(&mut *tx)
                     .await?;
                     if passed.rows_affected() == 1 {
-                        AfterRemoval::AdminPassedTo(next)
+                        AfterRemoval::AdminPassedTo(UserId(next))
                     } else {
                         AfterRemoval::Removed
                     }

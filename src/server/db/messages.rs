@@ -4,6 +4,7 @@
 use sqlx::{SqliteConnection, SqlitePool};
 
 use super::Db;
+use super::rooms::RoomId;
 use super::users::UserRow;
 use crate::model::UserId;
 
@@ -35,7 +36,7 @@ impl From<Flat> for MessageRow {
             id: r.id,
             seq: r.seq,
             sender: UserRow {
-                id: r.sender_id,
+                id: UserId(r.sender_id),
                 name: r.sender_name,
                 avatar: r.sender_avatar,
             },
@@ -49,7 +50,7 @@ impl From<Flat> for MessageRow {
 /// Up to `limit` messages before `before_seq` (or the latest), oldest first.
 pub async fn page_before(
     pool: &SqlitePool,
-    room_id: i64,
+    room_id: RoomId,
     before_seq: Option<i64>,
     limit: i64,
 ) -> Result<Vec<MessageRow>, sqlx::Error> {
@@ -78,7 +79,7 @@ pub async fn page_before(
 /// reader was removed reads nothing.
 pub async fn page_after(
     pool: &SqlitePool,
-    room_id: i64,
+    room_id: RoomId,
     reader: UserId,
     after_seq: i64,
     limit: i64,
@@ -109,11 +110,11 @@ pub async fn page_after(
 
 /// One message of a batch, identified as the sender identifies it.
 #[derive(serde::Serialize)]
-pub struct Key<'a>(pub i64, pub UserId, pub &'a str);
+pub struct Key<'a>(pub RoomId, pub UserId, pub &'a str);
 
 /// A message already stored, found by its `Key`.
 pub struct Found {
-    pub room_id: i64,
+    pub room_id: RoomId,
     pub sender_id: UserId,
     pub client_msg_id: String,
     pub id: i64,
@@ -145,7 +146,7 @@ pub async fn find_stored(
 pub async fn members_among(
     conn: &mut SqliteConnection,
     pairs: &str,
-) -> Result<Vec<(i64, UserId)>, sqlx::Error> {
+) -> Result<Vec<(RoomId, UserId)>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"SELECT r.room_id AS "room_id!: i64", r.user_id AS "user_id!: i64"
            FROM json_each(?1) AS p CROSS JOIN room_members AS r
@@ -154,14 +155,17 @@ pub async fn members_among(
     )
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.room_id, r.user_id)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| (RoomId(r.room_id), UserId(r.user_id)))
+        .collect())
 }
 
 /// Takes the room's next `count` seqs; returns the last one taken, or `None`
 /// when the room is gone.
 pub async fn take_seqs(
     conn: &mut SqliteConnection,
-    room_id: i64,
+    room_id: RoomId,
     count: i64,
     now: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
@@ -178,7 +182,7 @@ pub async fn take_seqs(
 
 /// One new message of a batch: `[room_id, seq, sender_id, body, client_msg_id]`.
 #[derive(serde::Serialize)]
-pub struct NewRow<'a>(pub i64, pub i64, pub UserId, pub &'a str, pub &'a str);
+pub struct NewRow<'a>(pub RoomId, pub i64, pub UserId, pub &'a str, pub &'a str);
 
 /// Inserts `rows` (`NewRow`s, as JSON), in their order, all created at
 /// `now`; returns the id of the first (the others follow one by one).
@@ -216,7 +220,7 @@ pub async fn insert_all(
 /// so a marker that does not advance costs no write.
 pub async fn read_target(
     pool: &SqlitePool,
-    room_id: i64,
+    room_id: RoomId,
     user_id: UserId,
     seq: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
@@ -239,7 +243,7 @@ pub async fn read_target(
 /// end).
 pub async fn mark_read(
     db: &Db,
-    room_id: i64,
+    room_id: RoomId,
     user_id: UserId,
     seq: i64,
 ) -> Result<(), sqlx::Error> {

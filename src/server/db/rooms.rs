@@ -5,10 +5,31 @@ use sqlx::SqlitePool;
 use super::{Db, now_ms};
 use crate::model::{RoomSummary, UserId};
 
+/// A room's row id: the hub's key and every table's link to the room.
+/// Never reused, never shown (people see the public id).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, sqlx::Type,
+)]
+#[serde(transparent)]
+#[sqlx(transparent)]
+pub struct RoomId(pub i64);
+
+impl From<i64> for RoomId {
+    fn from(id: i64) -> Self {
+        Self(id)
+    }
+}
+
+impl std::fmt::Display for RoomId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// A room row.
 #[derive(Clone, Debug)]
 pub struct RoomRow {
-    pub id: i64,
+    pub id: RoomId,
     pub public_id: String,
     pub name: String,
     pub admin_id: UserId,
@@ -47,7 +68,7 @@ pub async fn create(
         })
         .await?;
     Ok(RoomRow {
-        id,
+        id: RoomId(id),
         public_id: public_id.to_owned(),
         name: name.to_owned(),
         admin_id,
@@ -72,7 +93,7 @@ pub async fn by_public_id(
 /// Renames the room if `admin_id` is still its admin; `false` otherwise.
 pub async fn rename(
     db: &Db,
-    room_id: i64,
+    room_id: RoomId,
     admin_id: UserId,
     name: &str,
     announce: impl FnOnce(&bool),
@@ -108,7 +129,7 @@ pub enum HandOver {
 /// must be a member).
 pub async fn set_admin(
     db: &Db,
-    room_id: i64,
+    room_id: RoomId,
     from: UserId,
     to: UserId,
     announce: impl FnOnce(&HandOver),
@@ -142,7 +163,7 @@ pub async fn set_admin(
 /// `admin_id` is still its admin; returns who the members were, or `None`.
 pub async fn delete(
     db: &Db,
-    room_id: i64,
+    room_id: RoomId,
     admin_id: UserId,
     announce: impl FnOnce(&Option<Vec<UserId>>),
 ) -> Result<Option<Vec<UserId>>, sqlx::Error> {
@@ -160,7 +181,7 @@ pub async fn delete(
             sqlx::query!("DELETE FROM rooms WHERE id = ?1", room_id)
                 .execute(&mut *conn)
                 .await?;
-            Ok(Some(members))
+            Ok(Some(members.into_iter().map(UserId).collect()))
         },
         announce,
     )
@@ -202,7 +223,7 @@ pub async fn for_user(pool: &SqlitePool, user_id: UserId) -> Result<Vec<RoomSumm
     .await
 }
 
-pub async fn by_id(pool: &SqlitePool, id: i64) -> Result<Option<RoomRow>, sqlx::Error> {
+pub async fn by_id(pool: &SqlitePool, id: RoomId) -> Result<Option<RoomRow>, sqlx::Error> {
     sqlx::query_as!(
         RoomRow,
         r#"SELECT id AS "id!: i64", public_id, name, admin_id AS "admin_id!: i64", last_seq AS "last_seq!: i64"

@@ -70,7 +70,7 @@ pub async fn find_live(
     Ok(row.map(|r| Live {
         last_seen_at: r.last_seen_at,
         user: UserRow {
-            id: r.id,
+            id: UserId(r.id),
             name: r.name,
             avatar: r.avatar,
         },
@@ -103,6 +103,7 @@ pub async fn delete(db: &Db, token_hash: &[u8]) -> Result<Option<UserId>, sqlx::
         .await
     })
     .await
+    .map(|id| id.map(UserId))
 }
 
 /// Deletes every session past its absolute or idle end; returns how many.

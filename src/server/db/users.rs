@@ -35,6 +35,7 @@ pub async fn insert(
         .await
     })
     .await
+    .map(|id| id.map(UserId))
 }
 
 /// The id and password hash of the user with this name (any case).
@@ -48,7 +49,7 @@ pub async fn credentials(
     )
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|r| (r.id, r.password_hash)))
+    Ok(row.map(|r| (UserId(r.id), r.password_hash)))
 }
 
 pub async fn by_id(pool: &SqlitePool, id: UserId) -> Result<Option<UserRow>, sqlx::Error> {

@@ -15,6 +15,7 @@ use super::{acks, follow};
 use crate::model::{ClientEvent, ErrorCode, MessageBody, User};
 use crate::server::AppState;
 use crate::server::access;
+use crate::server::db::rooms::RoomId;
 use crate::server::rate_limit::Budget;
 use crate::server::room_events::RoomEvents;
 
@@ -40,8 +41,8 @@ pub struct Connection {
     user: User,
     out: Outbox,
     /// Room row id → the task following it.
-    followed: HashMap<i64, Followed>,
-    last_typing: HashMap<i64, Instant>,
+    followed: HashMap<RoomId, Followed>,
+    last_typing: HashMap<RoomId, Instant>,
     /// Sends waiting for their commit; each answers with an ack or an error.
     /// Started with the first send (most connections only listen), and
     /// taken when the server stops, to wait for every answer.
@@ -119,7 +120,7 @@ impl Connection {
     /// A room this connection follows is known to be theirs while its
     /// follower runs (it ends on their removal or the room's deletion);
     /// anything else is asked of the database.
-    async fn member_room(&self, room: &str, client_msg_id: Option<Uuid>) -> Option<i64> {
+    async fn member_room(&self, room: &str, client_msg_id: Option<Uuid>) -> Option<RoomId> {
         if let Some((id, _)) = self
             .followed
             .iter()
@@ -131,7 +132,7 @@ impl Connection {
     }
 
     /// Membership as the database has it now, or an error event.
-    async fn member_in_db(&self, room: &str, client_msg_id: Option<Uuid>) -> Option<i64> {
+    async fn member_in_db(&self, room: &str, client_msg_id: Option<Uuid>) -> Option<RoomId> {
         match access::require_member(&self.state, &self.user, room).await {
             Ok(access) => Some(access.room.id),
             Err(e) => {
@@ -192,7 +193,7 @@ impl Connection {
     }
 
     /// Stops following a room at once (unsubscribed, or the connection ends).
-    fn stop_following(&mut self, room_id: i64) {
+    fn stop_following(&mut self, room_id: RoomId) {
         self.end_following(room_id, false);
     }
 
@@ -200,11 +201,11 @@ impl Connection {
     /// telling them so was published before the signal that brought us
     /// here, so the task is asked to stop rather than aborted: it forwards
     /// that event first (and ends there by itself).
-    pub fn left_room(&mut self, room_id: i64) {
+    pub fn left_room(&mut self, room_id: RoomId) {
         self.end_following(room_id, true);
     }
 
-    fn end_following(&mut self, room_id: i64, drain: bool) {
+    fn end_following(&mut self, room_id: RoomId, drain: bool) {
         if let Some(f) = self.followed.remove(&room_id) {
             let Followed {
                 public_id,
@@ -235,7 +236,7 @@ impl Connection {
     }
 
     pub fn stop_all(&mut self) {
-        let ids: Vec<i64> = self.followed.keys().copied().collect();
+        let ids: Vec<RoomId> = self.followed.keys().copied().collect();
         for id in ids {
             self.stop_following(id);
         }

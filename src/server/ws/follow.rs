@@ -12,6 +12,7 @@ use super::outbox::Outbox;
 use crate::model::{ServerEvent, UserId};
 use crate::server::AppState;
 use crate::server::db;
+use crate::server::db::rooms::RoomId;
 use crate::server::hub::{Broadcast, Ends};
 
 /// The most messages a replay sends; a bigger gap gets `resync` instead.
@@ -30,7 +31,7 @@ pub struct Live {
 pub async fn follow(
     state: AppState,
     user: UserId,
-    room_id: i64,
+    room_id: RoomId,
     room: String,
     since_seq: i64,
     live: Live,
@@ -160,7 +161,7 @@ fn step(last: i64, seq: i64) -> Step {
 /// or `None` when the connection is gone or the database failed.
 async fn catch_up(
     state: &AppState,
-    room_id: i64,
+    room_id: RoomId,
     user: UserId,
     room: &str,
     mut after: i64,

@@ -325,7 +325,7 @@ fn PendingItem(room: String, pending: Pending) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::User;
+    use crate::model::{User, UserId};
 
     fn msg(seq: i64, sender: i64, at: i64) -> ChatMessage {
         ChatMessage {
@@ -333,7 +333,7 @@ mod tests {
             room: "r".into(),
             seq,
             sender: User {
-                id: sender,
+                id: UserId(sender),
                 name: format!("u{sender}"),
                 avatar_url: None,
             },
