@@ -10,8 +10,8 @@ use std::fmt;
 /// The websocket protocol's types live in their own crate (`protocol/`), so
 /// the bench, the fault suite and the fuzzer share them without Leptos.
 pub use hearth_protocol::{
-    ChatMessage, ClientEvent, ErrorCode, Member, Millis, PROTOCOL_VERSION, ServerEvent, User,
-    UserId, close,
+    ChatMessage, ClientEvent, ErrorCode, Member, Millis, PROTOCOL_VERSION, RoomPublicId,
+    ServerEvent, User, UserId, close,
 };
 
 /// Why a piece of input was refused, worded so the person knows what to fix.
@@ -190,7 +190,7 @@ pub fn is_room_public_id(s: &str) -> bool {
 /// A room in the `Rooms` navigation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomSummary {
-    pub public_id: String,
+    pub public_id: RoomPublicId,
     pub name: String,
     /// Messages since the person last read the room.
     pub unread: i64,
@@ -202,7 +202,7 @@ pub struct RoomSummary {
 pub enum RoomView {
     /// Not a member: the name and the size, nothing of the conversation.
     Preview {
-        public_id: String,
+        public_id: RoomPublicId,
         name: String,
         member_count: i64,
     },
@@ -212,7 +212,7 @@ pub enum RoomView {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomDetails {
-    pub public_id: String,
+    pub public_id: RoomPublicId,
     pub name: String,
     pub admin_id: UserId,
     pub members: Vec<Member>,

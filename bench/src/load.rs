@@ -178,7 +178,7 @@ pub async fn drive(conns: Vec<Ws>, room: &str, load: &Load, server: &Proc) -> Re
             max_lag = max_lag.max(now - intended);
         }
         let event = ClientEvent::Send {
-            room: room.to_owned(),
+            room: room.into(),
             client_msg_id: Uuid::new_v4(),
             body: protocol::body(k, (intended - base).as_nanos() as u64),
         };

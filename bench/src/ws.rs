@@ -95,7 +95,7 @@ pub async fn subscribe(ws: &mut Ws, room: &str, since_seq: i64) -> Result<i64> {
     send(
         ws,
         &ClientEvent::Subscribe {
-            room: room.to_owned(),
+            room: room.into(),
             since_seq,
         },
     )

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use uuid::Uuid;
 
+use crate::RoomPublicId;
+
 /// What a client sends. Unknown fields are ignored (a newer client's
 /// optional extras); an unknown `type` is refused.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -11,24 +13,24 @@ pub enum ClientEvent {
     /// Start receiving a room: first every message with `seq > since_seq`,
     /// then `subscribed`, then live events. `since_seq` is 0 or more.
     Subscribe {
-        room: String,
+        room: RoomPublicId,
         #[serde(deserialize_with = "non_negative")]
         since_seq: i64,
     },
     /// Stop receiving a room.
-    Unsubscribe { room: String },
+    Unsubscribe { room: RoomPublicId },
     /// Send a message. Retrying with the same `client_msg_id` is safe: the
     /// message is stored once and the same `ack` comes back. The id must be
     /// in the canonical form (lowercase, hyphenated), the form every `ack`
     /// and `message` carries it in, so a client can match them by string.
     Send {
-        room: String,
+        room: RoomPublicId,
         #[serde(deserialize_with = "canonical_uuid")]
         client_msg_id: Uuid,
         body: String,
     },
     /// The person is typing in a room (send at most every few seconds).
-    Typing { room: String },
+    Typing { room: RoomPublicId },
 }
 
 impl ClientEvent {
@@ -185,8 +187,8 @@ mod tests {
         use super::*;
         use proptest::prelude::*;
 
-        fn room() -> impl Strategy<Value = String> {
-            "[A-Za-z0-9_-]{0,30}"
+        fn room() -> impl Strategy<Value = RoomPublicId> {
+            "[A-Za-z0-9_-]{0,30}".prop_map(RoomPublicId::from)
         }
 
         fn client_event() -> impl Strategy<Value = ClientEvent> {

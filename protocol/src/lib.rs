@@ -15,7 +15,7 @@ mod ids;
 mod server;
 
 pub use client::ClientEvent;
-pub use ids::UserId;
+pub use ids::{RoomPublicId, UserId};
 pub use server::{ErrorCode, ServerEvent};
 
 use serde::{Deserialize, Serialize};
@@ -51,8 +51,7 @@ pub struct Member {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatMessage {
     pub id: i64,
-    /// The room's public id.
-    pub room: String,
+    pub room: RoomPublicId,
     /// 1, 2, 3 … within the room: the order everyone sees.
     pub seq: i64,
     pub sender: User,

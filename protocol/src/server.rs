@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{ChatMessage, Member, Millis, User, UserId};
+use crate::{ChatMessage, Member, Millis, RoomPublicId, User, UserId};
 
 /// What the server sends. A client ignores fields and event types it does
 /// not know (see the crate's compatibility rule).
@@ -18,13 +18,13 @@ pub enum ServerEvent {
     },
     /// The replay after a `subscribe` is complete; live events follow.
     Subscribed {
-        room: String,
+        room: RoomPublicId,
         last_seq: i64,
     },
     /// More than a page was missed: load history with the `history` server
     /// function; live messages continue after `last_seq`.
     Resync {
-        room: String,
+        room: RoomPublicId,
         last_seq: i64,
     },
     /// A stored message (also the sender's own, to all their tabs).
@@ -33,7 +33,7 @@ pub enum ServerEvent {
     },
     /// The sender's message was stored (sent only after the commit).
     Ack {
-        room: String,
+        room: RoomPublicId,
         client_msg_id: Uuid,
         id: i64,
         seq: i64,
@@ -46,41 +46,41 @@ pub enum ServerEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         client_msg_id: Option<Uuid>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        room: Option<String>,
+        room: Option<RoomPublicId>,
     },
     MemberJoined {
-        room: String,
+        room: RoomPublicId,
         member: Member,
     },
     MemberLeft {
-        room: String,
+        room: RoomPublicId,
         user_id: UserId,
     },
     /// `user_id` was removed by the admin. The removed person's connections
     /// receive this and nothing more of the room.
     MemberRemoved {
-        room: String,
+        room: RoomPublicId,
         user_id: UserId,
     },
     AdminChanged {
-        room: String,
+        room: RoomPublicId,
         user_id: UserId,
     },
     RoomRenamed {
-        room: String,
+        room: RoomPublicId,
         name: String,
     },
     RoomDeleted {
-        room: String,
+        room: RoomPublicId,
     },
     /// Someone else is typing; never sent to the typist's own connections.
     Typing {
-        room: String,
+        room: RoomPublicId,
         user: User,
     },
     /// The members with the room open right now.
     Presence {
-        room: String,
+        room: RoomPublicId,
         online: Vec<UserId>,
     },
 }

@@ -202,7 +202,7 @@ impl Task {
                 .iter()
                 .map(|room| {
                     ClientEvent::Subscribe {
-                        room: room.clone(),
+                        room: room.clone().into(),
                         since_seq: r.held(room),
                     }
                     .to_frame()
@@ -335,7 +335,7 @@ impl Task {
             } => self
                 .shared
                 .record()
-                .on_ack(room, client_msg_id, seq, created_at),
+                .on_ack(room.into_string(), client_msg_id, seq, created_at),
             ServerEvent::Error {
                 code,
                 message,

@@ -129,7 +129,7 @@ impl Record {
     }
 
     pub fn on_message(&mut self, m: &ChatMessage) {
-        let Some(list) = self.received.get_mut(&m.room) else {
+        let Some(list) = self.received.get_mut(m.room.as_str()) else {
             self.problems.push(format!(
                 "message for room {} we never subscribed to",
                 m.room
@@ -137,7 +137,7 @@ impl Record {
             return;
         };
         list.push((m.seq, m.client_msg_id));
-        let held = self.held.entry(m.room.clone()).or_default();
+        let held = self.held.entry(m.room.to_string()).or_default();
         *held = (*held).max(m.seq);
     }
 

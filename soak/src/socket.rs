@@ -52,7 +52,7 @@ pub async fn next_event(socket: &mut Socket) -> Option<ServerEvent> {
 
 pub fn send_frame(p: &Pending) -> String {
     ClientEvent::Send {
-        room: p.room.clone(),
+        room: p.room.clone().into(),
         client_msg_id: p.id,
         body: p.body.clone(),
     }

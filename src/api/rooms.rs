@@ -6,11 +6,11 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{RoomSummary, RoomView, UserId};
+use crate::model::{RoomPublicId, RoomSummary, RoomView, UserId};
 
 /// Creates a room with the caller as admin and goes to it.
 #[server(endpoint = "create_room")]
-pub async fn create_room(name: String) -> Result<String, AppError> {
+pub async fn create_room(name: String) -> Result<RoomPublicId, AppError> {
     use self::ssr::*;
     answer(
         async move {

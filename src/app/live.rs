@@ -141,7 +141,7 @@ impl Live {
         };
         let since_seq = feed.with_untracked(Feed::last_seq);
         self.command(ClientEvent::Subscribe {
-            room: room.to_owned(),
+            room: room.into(),
             since_seq,
         });
         feed
@@ -156,7 +156,7 @@ impl Live {
                 && self.watched.try_update_value(|w| w.insert(room.clone())) == Some(true);
             if new {
                 self.command(ClientEvent::Subscribe {
-                    room,
+                    room: room.into(),
                     since_seq: i64::MAX,
                 });
             }
@@ -170,7 +170,7 @@ impl Live {
             feed.update(|f| f.send(client_msg_id, body.clone()));
         }
         self.command(ClientEvent::Send {
-            room: room.to_owned(),
+            room: room.into(),
             client_msg_id,
             body,
         });
@@ -182,7 +182,7 @@ impl Live {
             .and_then(|f| f.try_update(|f| f.retry(client_msg_id)).flatten());
         if let Some(body) = body {
             self.command(ClientEvent::Send {
-                room: room.to_owned(),
+                room: room.into(),
                 client_msg_id,
                 body,
             });
@@ -190,9 +190,7 @@ impl Live {
     }
 
     pub fn typing(&self, room: &str) {
-        self.command(ClientEvent::Typing {
-            room: room.to_owned(),
-        });
+        self.command(ClientEvent::Typing { room: room.into() });
     }
 
     fn feed(&self, room: &str) -> Option<ArcRwSignal<Feed>> {

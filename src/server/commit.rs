@@ -18,7 +18,7 @@ use super::db::rooms::RoomId;
 use super::hub::Hub;
 use super::room_events::RoomEvents;
 use crate::error::AppError;
-use crate::model::{MessageBody, User};
+use crate::model::{MessageBody, RoomPublicId, User};
 
 /// Messages waiting to be committed, across everyone. When full, senders wait.
 const QUEUE: usize = 4096;
@@ -28,7 +28,7 @@ const MAX_BATCH: usize = 512;
 /// A message to store.
 pub struct Request {
     pub room_id: RoomId,
-    pub room: String,
+    pub room: RoomPublicId,
     pub sender: User,
     pub client_msg_id: Uuid,
     pub body: MessageBody,
@@ -65,7 +65,7 @@ impl GroupCommit {
     pub async fn submit(
         &self,
         room_id: RoomId,
-        room: String,
+        room: RoomPublicId,
         sender: User,
         client_msg_id: Uuid,
         body: MessageBody,

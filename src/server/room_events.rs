@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::db::members::AfterRemoval;
 use super::db::rooms::RoomId;
 use super::hub::{Ends, Hub, Signal};
-use crate::model::{ChatMessage, Member, Millis, ServerEvent, User, UserId};
+use crate::model::{ChatMessage, Member, Millis, RoomPublicId, ServerEvent, User, UserId};
 
 /// One room's events, by its row id (the hub's key) and public id (what
 /// the events name).
@@ -25,8 +25,8 @@ impl<'a> RoomEvents<'a> {
         Self { hub, id, public_id }
     }
 
-    fn room(&self) -> String {
-        self.public_id.to_owned()
+    fn room(&self) -> RoomPublicId {
+        self.public_id.into()
     }
 
     /// A message just committed with `seq`.

@@ -122,7 +122,7 @@ impl AppState {
     pub fn chat_message(&self, room: &str, row: MessageRow) -> ChatMessage {
         ChatMessage {
             id: row.id,
-            room: room.to_owned(),
+            room: room.into(),
             seq: row.seq,
             sender: self.user(row.sender),
             body: row.body,

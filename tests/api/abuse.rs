@@ -225,7 +225,9 @@ fn a_flood_of_other_frames_is_rate_limited_and_the_socket_still_sends() {
         let _ = watcher.quiet_for(Duration::from_millis(300)).await;
         for i in 0..100 {
             let frame = if i % 2 == 0 {
-                ClientEvent::Typing { room: room.clone() }
+                ClientEvent::Typing {
+                    room: room.clone().into(),
+                }
             } else {
                 ClientEvent::Unsubscribe {
                     room: "AAAAAAAAAAAAAAAAAAAAAA".into(),

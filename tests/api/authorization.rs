@@ -236,19 +236,19 @@ fn websocket_events_by_role() {
             let mut ws = WsClient::connect(&w.app, person).await;
             let events = [
                 ClientEvent::Subscribe {
-                    room: w.room.clone(),
+                    room: w.room.clone().into(),
                     since_seq: 0,
                 },
                 ClientEvent::Typing {
-                    room: w.room.clone(),
+                    room: w.room.clone().into(),
                 },
                 ClientEvent::Send {
-                    room: w.room.clone(),
+                    room: w.room.clone().into(),
                     client_msg_id: Uuid::new_v4(),
                     body: format!("from {role:?}"),
                 },
                 ClientEvent::Unsubscribe {
-                    room: w.room.clone(),
+                    room: w.room.clone().into(),
                 },
             ];
             for event in events {

@@ -286,7 +286,7 @@ fn shutting_down_finishes_sends_then_closes_with_1001() {
         let mut a = WsClient::following(&app, &ann, &room).await;
         let id = Uuid::new_v4();
         a.send(&ClientEvent::Send {
-            room: room.clone(),
+            room: room.clone().into(),
             client_msg_id: id,
             body: "last words".into(),
         })

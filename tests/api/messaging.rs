@@ -253,7 +253,7 @@ fn a_retry_with_the_same_id_stores_nothing_new() {
         let mut a = WsClient::connect(&app, &ann).await;
         let id = Uuid::new_v4();
         let send = ClientEvent::Send {
-            room: room.clone(),
+            room: room.clone().into(),
             client_msg_id: id,
             body: "once".into(),
         };
@@ -425,7 +425,7 @@ fn messages_survive_a_server_restart_with_contiguous_seq() {
         let mut a = WsClient::connect(&app, &ann).await;
         // The client resends one it was unsure of, plus new ones.
         a.send(&ClientEvent::Send {
-            room: room.clone(),
+            room: room.clone().into(),
             client_msg_id: sent[4],
             body: "before 4".into(),
         })

@@ -84,7 +84,10 @@ fn typing_reaches_others_but_not_the_typists_own_connections() {
         let mut a2 = WsClient::following(&app, &ann, &room).await;
         let mut b = WsClient::following(&app, &bob, &room).await;
 
-        a1.send(&ClientEvent::Typing { room: room.clone() }).await;
+        a1.send(&ClientEvent::Typing {
+            room: room.clone().into(),
+        })
+        .await;
         loop {
             match b.next_raw().await {
                 ServerEvent::Typing { user, .. } => {

@@ -79,7 +79,7 @@ impl Rooms {
         let event = ServerEvent::Message {
             message: ChatMessage {
                 id: entry.seq,
-                room: room.to_owned(),
+                room: room.into(),
                 seq: entry.seq,
                 sender: reference_user(),
                 body,

@@ -48,7 +48,7 @@ async fn sender(mut ws: Ws, room: String, from: Instant, end: Instant) -> Sent {
         while pending.len() < WINDOW && Instant::now() < end {
             let id = Uuid::new_v4();
             let event = ClientEvent::Send {
-                room: room.clone(),
+                room: room.clone().into(),
                 client_msg_id: id,
                 body: protocol::body(k, 0),
             };
@@ -97,7 +97,7 @@ async fn sender(mut ws: Ws, room: String, from: Instant, end: Instant) -> Sent {
                         out.in_window += 1;
                     }
                     out.acked.push(Acked {
-                        room,
+                        room: room.into_string(),
                         client_msg_id,
                         id,
                         seq,

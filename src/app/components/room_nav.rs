@@ -23,7 +23,7 @@ pub fn RoomNav() -> impl IntoView {
     // Follow every room for its unread count.
     Effect::new(move |_| {
         if let Some(Ok(rooms)) = session.rooms.get() {
-            live.watch(rooms.into_iter().map(|r| r.public_id));
+            live.watch(rooms.into_iter().map(|r| r.public_id.into_string()));
         }
     });
     // Going somewhere closes the menu on a narrow screen.

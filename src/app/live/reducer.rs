@@ -25,7 +25,7 @@ impl Live {
             self.feeds.with_value(|feeds| {
                 for room in watched.iter().filter(|r| !feeds.contains_key(*r)) {
                     subscribe.push(ClientEvent::Subscribe {
-                        room: room.clone(),
+                        room: room.as_str().into(),
                         since_seq: i64::MAX,
                     });
                 }
@@ -35,12 +35,12 @@ impl Live {
             for (room, feed) in feeds {
                 feed.with_untracked(|f| {
                     subscribe.push(ClientEvent::Subscribe {
-                        room: room.clone(),
+                        room: room.as_str().into(),
                         since_seq: f.last_seq(),
                     });
                     for (client_msg_id, body) in f.unsent() {
                         resend.push(ClientEvent::Send {
-                            room: room.clone(),
+                            room: room.as_str().into(),
                             client_msg_id,
                             body,
                         });
@@ -94,7 +94,7 @@ impl Live {
             ServerEvent::Error { .. } => {}
             ServerEvent::Resync { room, .. } => {
                 if self.feed(&room).is_some() {
-                    return After::Reload(room);
+                    return After::Reload(room.into_string());
                 }
             }
             ServerEvent::Typing { room, user } => {

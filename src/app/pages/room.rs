@@ -56,6 +56,7 @@ pub fn RoomPage() -> impl IntoView {
                 match room.await {
                     Ok(RoomView::Member(details)) => view! { <MemberRoom details me actions /> }.into_any(),
                     Ok(RoomView::Preview { public_id, name, member_count }) => {
+                        let public_id = public_id.into_string();
                         view! { <Preview public_id name member_count actions /> }.into_any()
                     }
                     Err(AppError::NotFound(_)) => view! { <RoomNotFound /> }.into_any(),
@@ -72,7 +73,7 @@ pub fn RoomPage() -> impl IntoView {
 fn MemberRoom(details: RoomDetails, me: User, actions: RoomActions) -> impl IntoView {
     let live = use_live();
     let panels = use_panels();
-    let room = details.public_id.clone();
+    let room = details.public_id.to_string();
     let has_older = details.messages.first().is_some_and(|m| m.seq > 1);
     let feed = live.open(&room, details.messages.clone(), has_older);
     let first_name = details.name.clone();

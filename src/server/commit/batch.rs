@@ -181,7 +181,7 @@ mod tests {
     fn request(room_id: RoomId, sender: UserId, client_msg_id: Uuid, body: &str) -> Request {
         Request {
             room_id,
-            room: format!("room-{room_id}"),
+            room: format!("room-{room_id}").into(),
             sender: User {
                 id: sender,
                 name: format!("user-{sender}"),

@@ -3,7 +3,7 @@
 use sqlx::SqlitePool;
 
 use super::{Db, now_ms};
-use crate::model::{RoomSummary, UserId};
+use crate::model::{RoomPublicId, RoomSummary, UserId};
 
 /// A room's row id: the hub's key and every table's link to the room.
 /// Never reused, never shown (people see the public id).
@@ -30,7 +30,7 @@ impl std::fmt::Display for RoomId {
 #[derive(Clone, Debug)]
 pub struct RoomRow {
     pub id: RoomId,
-    pub public_id: String,
+    pub public_id: RoomPublicId,
     pub name: String,
     pub admin_id: UserId,
     pub last_seq: i64,
@@ -69,7 +69,7 @@ pub async fn create(
         .await?;
     Ok(RoomRow {
         id: RoomId(id),
-        public_id: public_id.to_owned(),
+        public_id: public_id.into(),
         name: name.to_owned(),
         admin_id,
         last_seq: 0,

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::outbox::Outbox;
 use crate::error::AppError;
-use crate::model::{ErrorCode, ServerEvent};
+use crate::model::{ErrorCode, RoomPublicId, ServerEvent};
 use crate::server::commit::Answer;
 
 /// Sends waiting for their answer, per connection.
@@ -22,7 +22,7 @@ const WAITING: usize = 256;
 /// A send that was queued (or refused while queueing).
 pub struct Pending {
     pub queued: Result<Answer, AppError>,
-    pub room: String,
+    pub room: RoomPublicId,
     pub client_msg_id: Uuid,
 }
 

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::outbox::Outbox;
 use super::{acks, follow};
-use crate::model::{ClientEvent, ErrorCode, MessageBody, User};
+use crate::model::{ClientEvent, ErrorCode, MessageBody, RoomPublicId, User};
 use crate::server::AppState;
 use crate::server::access;
 use crate::server::db::rooms::RoomId;
@@ -28,7 +28,7 @@ const TYPING_EVERY: Duration = Duration::from_secs(2);
 
 /// A followed room: its public id and the task forwarding it.
 struct Followed {
-    public_id: String,
+    public_id: RoomPublicId,
     task: JoinHandle<()>,
     /// Dropped to ask the task to stop once it has forwarded what the room
     /// published so far (see `follow`).
@@ -137,19 +137,14 @@ impl Connection {
             Ok(access) => Some(access.room.id),
             Err(e) => {
                 self.out
-                    .error(
-                        e.code(),
-                        e.to_string(),
-                        Some(room.to_owned()),
-                        client_msg_id,
-                    )
+                    .error(e.code(), e.to_string(), Some(room.into()), client_msg_id)
                     .await;
                 None
             }
         }
     }
 
-    async fn subscribe(&mut self, room: String, since_seq: i64) {
+    async fn subscribe(&mut self, room: RoomPublicId, since_seq: i64) {
         // Always the database: a followed entry may be for a room since
         // deleted or left.
         let Some(room_id) = self.member_in_db(&room, None).await else {
@@ -242,7 +237,7 @@ impl Connection {
         }
     }
 
-    async fn send(&mut self, room: String, client_msg_id: Uuid, body: String) {
+    async fn send(&mut self, room: RoomPublicId, client_msg_id: Uuid, body: String) {
         let body = match MessageBody::parse(&body) {
             Ok(body) => body,
             Err(e) => {
@@ -296,7 +291,7 @@ impl Connection {
         .await;
     }
 
-    async fn typing(&mut self, room: String) {
+    async fn typing(&mut self, room: RoomPublicId) {
         // Followed rooms are known to be this person's; others are checked.
         let Some(room_id) = self.member_room(&room, None).await else {
             return;

@@ -9,7 +9,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::oneshot;
 
 use super::outbox::Outbox;
-use crate::model::{ServerEvent, UserId};
+use crate::model::{RoomPublicId, ServerEvent, UserId};
 use crate::server::AppState;
 use crate::server::db;
 use crate::server::db::rooms::RoomId;
@@ -32,7 +32,7 @@ pub async fn follow(
     state: AppState,
     user: UserId,
     room_id: RoomId,
-    room: String,
+    room: RoomPublicId,
     since_seq: i64,
     live: Live,
     out: Outbox,

@@ -9,7 +9,7 @@ use futures::stream::SplitSink;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::model::{ErrorCode, ServerEvent};
+use crate::model::{ErrorCode, RoomPublicId, ServerEvent};
 
 /// Frames waiting to be written to one client.
 const CAPACITY: usize = 256;
@@ -50,7 +50,7 @@ impl Outbox {
         &self,
         code: ErrorCode,
         message: String,
-        room: Option<String>,
+        room: Option<RoomPublicId>,
         client_msg_id: Option<Uuid>,
     ) {
         let event = ServerEvent::Error {
