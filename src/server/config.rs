@@ -4,12 +4,22 @@
 //! Every key has a default, so the release binary started from the repository
 //! root with nothing set serves the app from `target/site`. A value that does
 //! not parse stops start-up with a message naming the key.
+//!
+//! The keys are declared once, in `config/keys.rs`, which makes [`Config`]
+//! and [`Limits`]; `config/kinds.rs` reads and checks each kind of value,
+//! and `config/declare.rs` finds it in the environment, the file or the
+//! default. What spans several keys is checked here.
 
-use std::net::{IpAddr, SocketAddr};
+mod declare;
+mod keys;
+mod kinds;
+mod origin;
+
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use serde::Deserialize;
+pub use keys::{Config, Limits};
+pub use origin::PublicOrigin;
 
 /// Where the configuration file is looked for, unless `HEARTH_CONFIG` says.
 pub const DEFAULT_CONFIG_FILE: &str = "Leptos.toml";
@@ -30,263 +40,6 @@ pub enum ConfigError {
         message: String,
     },
 }
-
-/// The whole configuration, as the rest of the server uses it.
-#[derive(Clone, Debug)]
-pub struct Config {
-    pub site_addr: SocketAddr,
-    pub site_root: String,
-    pub site_pkg_dir: String,
-    pub output_name: String,
-    pub data_dir: PathBuf,
-    /// Base URL avatars are addressed through (`/media` by default).
-    pub media_base_url: String,
-    /// The scheme and host people reach the site at; `None` derives it from
-    /// a loopback `site_addr` (see [`Config::public_origins`]).
-    pub public_origin: Option<PublicOrigin>,
-    /// Peers whose `Forwarded` / `X-Forwarded-For` headers are believed.
-    pub trusted_proxies: Vec<ipnet::IpNet>,
-    pub limits: Limits,
-    pub session_idle: Duration,
-    pub session_absolute: Duration,
-    /// How often an open websocket checks that its session still lives.
-    pub session_recheck: Duration,
-    /// Sessions one person may have; the oldest end beyond this.
-    pub sessions_per_user: u32,
-}
-
-/// A site's origin: `http` or `https`, and the host (with the port when it
-/// is not the scheme's default), lower-cased, as browsers send it in
-/// `Origin` and `Host`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PublicOrigin {
-    pub https: bool,
-    pub host: String,
-}
-
-impl PublicOrigin {
-    /// Parses `https://chat.example` (a path, query or user part is refused).
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let url = url::Url::parse(raw.trim())
-            .map_err(|e| format!("must be a URL like https://chat.example.com ({e})"))?;
-        let https = match url.scheme() {
-            "https" => true,
-            "http" => false,
-            other => {
-                return Err(format!(
-                    "must start with http:// or https://, not {other}://"
-                ));
-            }
-        };
-        if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
-            return Err(
-                "must be only a scheme and a host, like https://chat.example.com, with no path"
-                    .into(),
-            );
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err("must not carry a user name or password".into());
-        }
-        let host = url
-            .host_str()
-            .ok_or("must name a host")?
-            .to_ascii_lowercase();
-        let host = match url.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host,
-        };
-        Ok(Self { https, host })
-    }
-
-    /// The origin of a plain-HTTP site at `host` (`host:port`).
-    fn plain(host: String) -> Self {
-        Self { https: false, host }
-    }
-
-    /// As browsers write it in `Origin`.
-    pub fn to_origin_string(&self) -> String {
-        format!(
-            "{}://{}",
-            if self.https { "https" } else { "http" },
-            self.host
-        )
-    }
-}
-
-/// Size and rate limits.
-#[derive(Clone, Debug)]
-pub struct Limits {
-    pub max_avatar_bytes: usize,
-    pub max_avatar_pixels: u32,
-    pub max_request_bytes: usize,
-    pub max_ws_frame_bytes: usize,
-    pub messages_per_second: u32,
-    pub message_burst: u32,
-    pub logins_per_minute: u32,
-    pub rooms_per_hour: u32,
-    pub connections_per_user: u32,
-    /// Open TCP connections in all; `None` derives it from the open-files
-    /// limit at start-up.
-    pub max_connections: Option<usize>,
-    /// Open TCP connections from one address (a /64 for IPv6).
-    pub connections_per_address: usize,
-    /// How long a client may take to send a request's headers, and how long
-    /// an idle keep-alive connection stays open.
-    pub header_timeout: Duration,
-    /// How long any request but the websocket may take.
-    pub request_timeout: Duration,
-    /// A websocket silent this long (no frame, no pong) is closed with 1001;
-    /// the server pings every third of it.
-    pub ws_idle: Duration,
-    pub avatar_uploads_per_hour: u32,
-    /// Other writes a person can trigger (join, leave, rename, remove, ...).
-    pub actions_per_minute: u32,
-    /// Read-marker updates per person.
-    pub read_marks_per_minute: u32,
-}
-
-/// The file's shape: kebab-case keys in three tables, every key optional.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct File {
-    #[serde(default)]
-    server: ServerSection,
-    #[serde(default)]
-    limits: LimitsSection,
-    #[serde(default)]
-    sessions: SessionsSection,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct ServerSection {
-    site_addr: Option<String>,
-    site_root: Option<String>,
-    site_pkg_dir: Option<String>,
-    output_name: Option<String>,
-    data_dir: Option<String>,
-    media_base_url: Option<String>,
-    public_origin: Option<String>,
-    trusted_proxies: Option<OneOrMany>,
-}
-
-/// A list in the file, or a comma-separated string (from the environment).
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum OneOrMany {
-    Many(Vec<String>),
-    One(String),
-}
-
-impl OneOrMany {
-    fn items(self) -> Vec<String> {
-        match self {
-            OneOrMany::Many(v) => v,
-            OneOrMany::One(s) => s
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        }
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct LimitsSection {
-    max_avatar_bytes: Option<u64>,
-    max_avatar_pixels: Option<u64>,
-    max_request_bytes: Option<u64>,
-    max_ws_frame_bytes: Option<u64>,
-    messages_per_second: Option<u64>,
-    message_burst: Option<u64>,
-    logins_per_minute: Option<u64>,
-    rooms_per_hour: Option<u64>,
-    connections_per_user: Option<u64>,
-    max_connections: Option<u64>,
-    connections_per_address: Option<u64>,
-    header_timeout_seconds: Option<u64>,
-    request_timeout_seconds: Option<u64>,
-    ws_idle_seconds: Option<u64>,
-    avatar_uploads_per_hour: Option<u64>,
-    actions_per_minute: Option<u64>,
-    read_marks_per_minute: Option<u64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct SessionsSection {
-    idle_days: Option<u64>,
-    absolute_days: Option<u64>,
-    recheck_seconds: Option<u64>,
-    max_per_user: Option<u64>,
-}
-
-/// Each key, its table, and the environment variable that overrides it.
-const KEYS: &[(&str, &str, &str)] = &[
-    ("server", "site-addr", "LEPTOS_SITE_ADDR"),
-    ("server", "site-root", "LEPTOS_SITE_ROOT"),
-    ("server", "site-pkg-dir", "LEPTOS_SITE_PKG_DIR"),
-    ("server", "output-name", "LEPTOS_OUTPUT_NAME"),
-    ("server", "data-dir", "HEARTH_DATA_DIR"),
-    ("server", "media-base-url", "HEARTH_MEDIA_BASE_URL"),
-    ("server", "public-origin", "HEARTH_PUBLIC_ORIGIN"),
-    ("server", "trusted-proxies", "HEARTH_TRUSTED_PROXIES"),
-    ("limits", "max-avatar-bytes", "HEARTH_MAX_AVATAR_BYTES"),
-    ("limits", "max-avatar-pixels", "HEARTH_MAX_AVATAR_PIXELS"),
-    ("limits", "max-request-bytes", "HEARTH_MAX_REQUEST_BYTES"),
-    ("limits", "max-ws-frame-bytes", "HEARTH_MAX_WS_FRAME_BYTES"),
-    (
-        "limits",
-        "messages-per-second",
-        "HEARTH_MESSAGES_PER_SECOND",
-    ),
-    ("limits", "message-burst", "HEARTH_MESSAGE_BURST"),
-    ("limits", "logins-per-minute", "HEARTH_LOGINS_PER_MINUTE"),
-    ("limits", "rooms-per-hour", "HEARTH_ROOMS_PER_HOUR"),
-    (
-        "limits",
-        "connections-per-user",
-        "HEARTH_CONNECTIONS_PER_USER",
-    ),
-    ("limits", "max-connections", "HEARTH_MAX_CONNECTIONS"),
-    (
-        "limits",
-        "connections-per-address",
-        "HEARTH_CONNECTIONS_PER_ADDRESS",
-    ),
-    (
-        "limits",
-        "header-timeout-seconds",
-        "HEARTH_HEADER_TIMEOUT_SECONDS",
-    ),
-    (
-        "limits",
-        "request-timeout-seconds",
-        "HEARTH_REQUEST_TIMEOUT_SECONDS",
-    ),
-    ("limits", "ws-idle-seconds", "HEARTH_WS_IDLE_SECONDS"),
-    (
-        "limits",
-        "avatar-uploads-per-hour",
-        "HEARTH_AVATAR_UPLOADS_PER_HOUR",
-    ),
-    ("limits", "actions-per-minute", "HEARTH_ACTIONS_PER_MINUTE"),
-    (
-        "limits",
-        "read-marks-per-minute",
-        "HEARTH_READ_MARKS_PER_MINUTE",
-    ),
-    ("sessions", "idle-days", "HEARTH_SESSION_IDLE_DAYS"),
-    ("sessions", "absolute-days", "HEARTH_SESSION_ABSOLUTE_DAYS"),
-    (
-        "sessions",
-        "recheck-seconds",
-        "HEARTH_SESSION_RECHECK_SECONDS",
-    ),
-    ("sessions", "max-per-user", "HEARTH_SESSIONS_PER_USER"),
-];
 
 impl Config {
     /// Reads `HEARTH_CONFIG` (default `Leptos.toml`; a missing default file is
@@ -312,162 +65,42 @@ impl Config {
         text: &str,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let parse_err = |message: String| ConfigError::Parse {
-            path: path.to_owned(),
-            message,
-        };
-        let mut table: toml::Table = text
+        let file: toml::Table = text
             .parse()
-            .map_err(|e: toml::de::Error| parse_err(e.to_string()))?;
-        for (section, key, var) in KEYS {
-            if let Some(raw) = env(var) {
-                let value = env_value(&raw);
-                let entry = table
-                    .entry(section.to_string())
-                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-                match entry {
-                    toml::Value::Table(t) => {
-                        t.insert(key.to_string(), value);
-                    }
-                    _ => return Err(parse_err(format!("`{section}` must be a table"))),
-                }
-            }
-        }
-        let file: File = toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| parse_err(e.to_string()))?;
-        Self::from_file(path, file)
+            .map_err(|e: toml::de::Error| ConfigError::Parse {
+                path: path.to_owned(),
+                message: e.to_string(),
+            })?;
+        let mut values = declare::Values::new(path, file, &env);
+        let config = Self::read(&mut values)?;
+        values.finish()?;
+        config.check(&values)?;
+        Ok(config)
     }
 
-    fn from_file(path: &str, f: File) -> Result<Self, ConfigError> {
-        let bad = |key: &'static str, message: String| ConfigError::Value {
-            path: path.to_owned(),
-            key,
-            message,
-        };
-        let site_addr_raw = f
-            .server
-            .site_addr
-            .unwrap_or_else(|| "127.0.0.1:3000".into());
-        let site_addr: SocketAddr = site_addr_raw.parse().map_err(|_| {
-            bad(
-                "server.site-addr",
-                format!("must be an address like 127.0.0.1:3000, not {site_addr_raw:?}"),
-            )
-        })?;
-        let non_empty = |key: &'static str, v: Option<String>, default: &str| {
-            let v = v.unwrap_or_else(|| default.to_owned());
-            if v.trim().is_empty() {
-                Err(bad(key, "must not be empty".into()))
-            } else {
-                Ok(v)
-            }
-        };
-        let media_base_url = non_empty("server.media-base-url", f.server.media_base_url, "/media")?
-            .trim_end_matches('/')
-            .to_owned();
-        let positive = |key: &'static str, v: Option<u64>, default: u64, max: u64| {
-            let v = v.unwrap_or(default);
-            if v == 0 || v > max {
-                Err(bad(key, format!("must be between 1 and {max}, not {v}")))
-            } else {
-                Ok(v)
-            }
-        };
-        let limits = limits(f.limits, positive)?;
-        const DAY: u64 = 24 * 60 * 60;
-        let idle = positive("sessions.idle-days", f.sessions.idle_days, 14, 3650)?;
-        let absolute = positive("sessions.absolute-days", f.sessions.absolute_days, 30, 3650)?;
-        let recheck = positive(
-            "sessions.recheck-seconds",
-            f.sessions.recheck_seconds,
-            60,
-            86_400,
-        )?;
-        let sessions_per_user = positive(
-            "sessions.max-per-user",
-            f.sessions.max_per_user,
-            50,
-            100_000,
-        )? as u32;
-        let public_origin = match f.server.public_origin {
-            None => None,
-            Some(raw) => {
-                Some(PublicOrigin::parse(&raw).map_err(|m| bad("server.public-origin", m))?)
-            }
-        };
-        if public_origin.is_none() && !site_addr.ip().is_loopback() {
-            return Err(bad(
+    /// The rules that span several keys.
+    fn check(&self, values: &declare::Values<'_>) -> Result<(), ConfigError> {
+        if self.public_origin.is_none() && !self.site_addr.ip().is_loopback() {
+            return Err(values.bad(
                 "server.public-origin",
                 format!(
-                    "must be set when site-addr ({site_addr}) is not a loopback address: \
-                     the scheme and host people use, like https://chat.example.com"
+                    "must be set when site-addr ({}) is not a loopback address: \
+                     the scheme and host people use, like https://chat.example.com",
+                    self.site_addr
                 ),
             ));
         }
-        let trusted_proxies = f
-            .server
-            .trusted_proxies
-            .map(OneOrMany::items)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|raw| parse_net(&raw).map_err(|m| bad("server.trusted-proxies", m)))
-            .collect::<Result<Vec<_>, _>>()?;
-        if idle > absolute {
-            return Err(bad(
+        if self.session_idle > self.session_absolute {
+            let (idle, absolute) = (
+                kinds::days(self.session_idle),
+                kinds::days(self.session_absolute),
+            );
+            return Err(values.bad(
                 "sessions.idle-days",
                 format!("({idle}) must not be longer than sessions.absolute-days ({absolute})"),
             ));
         }
-        let site_pkg_dir = non_empty("server.site-pkg-dir", f.server.site_pkg_dir, "pkg")?;
-        let site_pkg_dir =
-            parse_pkg_dir(&site_pkg_dir).map_err(|m| bad("server.site-pkg-dir", m))?;
-        Ok(Config {
-            public_origin,
-            trusted_proxies,
-            session_recheck: Duration::from_secs(recheck),
-            sessions_per_user,
-            site_addr,
-            site_root: non_empty("server.site-root", f.server.site_root, "target/site")?,
-            site_pkg_dir,
-            output_name: non_empty("server.output-name", f.server.output_name, "hearth")?,
-            data_dir: PathBuf::from(non_empty("server.data-dir", f.server.data_dir, "./data")?),
-            media_base_url,
-            limits,
-            session_idle: Duration::from_secs(idle * DAY),
-            session_absolute: Duration::from_secs(absolute * DAY),
-        })
-    }
-
-    /// Whether cookies carry `Secure` (and the `__Host-` name): always,
-    /// unless the public origin is plain `http://`.
-    pub fn secure_cookies(&self) -> bool {
-        self.public_origin.as_ref().is_some_and(|o| o.https)
-    }
-
-    /// The origins the site answers as: the configured one, or for a
-    /// server on a loopback address, that address and `localhost` with its
-    /// port over plain HTTP.
-    pub fn public_origins(&self) -> Vec<PublicOrigin> {
-        if let Some(o) = &self.public_origin {
-            return vec![o.clone()];
-        }
-        let port = self.site_addr.port();
-        let with_port = |host: &str| {
-            if port == 80 {
-                host.to_owned()
-            } else {
-                format!("{host}:{port}")
-            }
-        };
-        let ip = match self.site_addr.ip() {
-            IpAddr::V4(v4) => v4.to_string(),
-            IpAddr::V6(v6) => format!("[{v6}]"),
-        };
-        vec![
-            PublicOrigin::plain(with_port(&ip)),
-            PublicOrigin::plain(with_port("localhost")),
-        ]
+        Ok(())
     }
 
     /// The SQLite file.
@@ -503,137 +136,13 @@ impl Config {
     }
 }
 
-/// The `[limits]` table, each value checked by `positive` against its range.
-fn limits(
-    l: LimitsSection,
-    positive: impl Fn(&'static str, Option<u64>, u64, u64) -> Result<u64, ConfigError>,
-) -> Result<Limits, ConfigError> {
-    const GIB: u64 = 1 << 30;
-    Ok(Limits {
-        max_avatar_bytes: positive("limits.max-avatar-bytes", l.max_avatar_bytes, 5 << 20, GIB)?
-            as usize,
-        max_avatar_pixels: positive("limits.max-avatar-pixels", l.max_avatar_pixels, 4096, 16384)?
-            as u32,
-        max_request_bytes: positive(
-            "limits.max-request-bytes",
-            l.max_request_bytes,
-            64 << 10,
-            GIB,
-        )? as usize,
-        max_ws_frame_bytes: positive(
-            "limits.max-ws-frame-bytes",
-            l.max_ws_frame_bytes,
-            64 << 10,
-            GIB,
-        )? as usize,
-        messages_per_second: positive(
-            "limits.messages-per-second",
-            l.messages_per_second,
-            10,
-            1_000_000,
-        )? as u32,
-        message_burst: positive("limits.message-burst", l.message_burst, 20, 1_000_000)? as u32,
-        logins_per_minute: positive(
-            "limits.logins-per-minute",
-            l.logins_per_minute,
-            10,
-            1_000_000,
-        )? as u32,
-        rooms_per_hour: positive("limits.rooms-per-hour", l.rooms_per_hour, 30, 1_000_000)? as u32,
-        connections_per_user: positive(
-            "limits.connections-per-user",
-            l.connections_per_user,
-            20,
-            100_000,
-        )? as u32,
-        max_connections: match l.max_connections {
-            None => None,
-            Some(_) => {
-                Some(positive("limits.max-connections", l.max_connections, 1, 10_000_000)? as usize)
-            }
-        },
-        connections_per_address: positive(
-            "limits.connections-per-address",
-            l.connections_per_address,
-            512,
-            10_000_000,
-        )? as usize,
-        header_timeout: Duration::from_secs(positive(
-            "limits.header-timeout-seconds",
-            l.header_timeout_seconds,
-            10,
-            3600,
-        )?),
-        request_timeout: Duration::from_secs(positive(
-            "limits.request-timeout-seconds",
-            l.request_timeout_seconds,
-            30,
-            3600,
-        )?),
-        ws_idle: Duration::from_secs(positive(
-            "limits.ws-idle-seconds",
-            l.ws_idle_seconds,
-            60,
-            3600,
-        )?),
-        avatar_uploads_per_hour: positive(
-            "limits.avatar-uploads-per-hour",
-            l.avatar_uploads_per_hour,
-            20,
-            1_000_000,
-        )? as u32,
-        actions_per_minute: positive(
-            "limits.actions-per-minute",
-            l.actions_per_minute,
-            30,
-            1_000_000,
-        )? as u32,
-        read_marks_per_minute: positive(
-            "limits.read-marks-per-minute",
-            l.read_marks_per_minute,
-            120,
-            1_000_000,
-        )? as u32,
-    })
-}
-
-/// A folder inside site-root (`pkg`, `assets/pkg`), without outer slashes.
-fn parse_pkg_dir(raw: &str) -> Result<String, String> {
-    let dir = raw.trim_matches('/');
-    if dir
-        .split('/')
-        .any(|part| part.is_empty() || part == "." || part == "..")
-    {
-        return Err(format!(
-            "must be a folder inside site-root, such as \"pkg\", not {dir:?}"
-        ));
-    }
-    Ok(dir.to_owned())
-}
-
-/// An address (`10.0.0.1`) or a network (`10.0.0.0/8`).
-fn parse_net(raw: &str) -> Result<ipnet::IpNet, String> {
-    raw.parse::<ipnet::IpNet>()
-        .or_else(|_| raw.parse::<IpAddr>().map(ipnet::IpNet::from))
-        .map_err(|_| format!("{raw:?} is not an address or a network like 10.0.0.0/8"))
-}
-
-/// An environment value as TOML: integers and booleans as such, else a string.
-fn env_value(raw: &str) -> toml::Value {
-    if let Ok(i) = raw.parse::<i64>() {
-        toml::Value::Integer(i)
-    } else if let Ok(b) = raw.parse::<bool>() {
-        toml::Value::Boolean(b)
-    } else {
-        toml::Value::String(raw.to_owned())
-    }
-}
-
 #[cfg(test)]
 mod documented;
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     fn no_env(_: &str) -> Option<String> {
@@ -727,6 +236,35 @@ mod tests {
                 .to_string();
             assert!(err.contains(key), "{err:?} should name {key}");
             assert!(err.contains("Leptos.toml"), "{err:?} should name the file");
+        }
+    }
+
+    #[test]
+    fn a_value_from_the_environment_names_its_variable_when_bad() {
+        let env = |k: &str| (k == "HEARTH_MESSAGE_BURST").then(|| "lots".to_string());
+        let err = Config::from_toml("Leptos.toml", "", env)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("limits.message-burst"), "{err}");
+        assert!(err.contains("HEARTH_MESSAGE_BURST"), "{err}");
+        let env = |k: &str| (k == "LEPTOS_OUTPUT_NAME").then(|| "123".to_string());
+        let c = Config::from_toml("t", "", env).unwrap();
+        assert_eq!(c.output_name, "123", "digits are text to a text key");
+    }
+
+    #[test]
+    fn a_table_or_key_nobody_reads_is_refused() {
+        let cases = [
+            ("[limit]\n", "[limit]"),
+            ("[limit]\nmessage-burst = 5\n", "limit.message-burst"),
+            ("colour = \"red\"\n", "colour"),
+            ("server = 1\n", "server"),
+        ];
+        for (text, named) in cases {
+            let err = Config::from_toml("Leptos.toml", text, no_env)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(named), "{err:?} should name {named}");
         }
     }
 }
