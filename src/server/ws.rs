@@ -19,7 +19,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use tokio::sync::broadcast;
-use tracing::Instrument;
 
 use super::AppState;
 use super::auth::{MaybeAuthUser, SessionHash, hash_token, live_session, session_token};
@@ -65,10 +64,7 @@ pub async fn upgrade(
         .write_buffer_size(SOCKET_BUFFER)
         .on_upgrade(move |socket| async move {
             let user_id = user.id;
-            // Whatever the connection logs names the person.
-            connection(state.clone(), user, session, socket, signals)
-                .instrument(tracing::info_span!("websocket", user = user_id.0))
-                .await;
+            connection(state.clone(), user, session, socket, signals).await;
             state.hub.disconnect(user_id);
         })
 }

@@ -86,9 +86,16 @@ impl Connection {
                     .await;
             }
             Ok(event) => {
-                // Whatever is logged while handling it names the command and
-                // the room (and, from the connection's span, the person).
-                let span = tracing::info_span!("command", kind = event.kind(), room = event.room());
+                // Whatever is logged while handling it names the command, the
+                // room and the person. The span lives only as long as the
+                // command: a span held per connection or per followed room
+                // would cost every idle connection memory.
+                let span = tracing::info_span!(
+                    "command",
+                    kind = event.kind(),
+                    room = event.room(),
+                    user = self.user.id.0
+                );
                 self.dispatch(event).instrument(span).await;
             }
         }
@@ -161,22 +168,19 @@ impl Connection {
             events.publish_presence(&presence);
         }
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(
-            follow::follow(
-                self.state.clone(),
-                self.user.id,
-                room_id,
-                room.clone(),
-                since_seq,
-                follow::Live {
-                    rx,
-                    stop: stopped,
-                    presence,
-                },
-                self.out.clone(),
-            )
-            .instrument(tracing::info_span!("follow")),
-        );
+        let task = tokio::spawn(follow::follow(
+            self.state.clone(),
+            self.user.id,
+            room_id,
+            room.clone(),
+            since_seq,
+            follow::Live {
+                rx,
+                stop: stopped,
+                presence,
+            },
+            self.out.clone(),
+        ));
         self.followed.insert(
             room_id,
             Followed {

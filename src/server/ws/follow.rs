@@ -168,21 +168,21 @@ async fn catch_up(
     out: &Outbox,
 ) -> Option<i64> {
     loop {
-        let rows = match db::messages::page_after(
-            state.db.pool(),
-            room_id,
-            user,
-            after,
-            REPLAY_LIMIT,
-        )
-        .await
-        {
-            Ok(rows) => rows,
-            Err(e) => {
-                tracing::error!(error = %crate::server::web::causes(&e), "replaying a room failed");
-                return None;
-            }
-        };
+        let rows =
+            match db::messages::page_after(state.db.pool(), room_id, user, after, REPLAY_LIMIT)
+                .await
+            {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::error!(
+                        error = %crate::server::web::causes(&e),
+                        room = %room,
+                        user = user.0,
+                        "replaying a room failed"
+                    );
+                    return None;
+                }
+            };
         let Some(last) = rows.last().map(|r| r.seq) else {
             return Some(after);
         };
