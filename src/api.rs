@@ -1,6 +1,7 @@
 //! Server functions, one module per domain. Each is thin: check the input,
 //! call `server::db` or `server::hub`, return a `model` type.
 
+pub mod account;
 pub mod auth;
 pub mod messages;
 pub mod rooms;

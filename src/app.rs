@@ -7,6 +7,7 @@ pub mod pages;
 pub mod panels;
 pub mod refresh;
 pub mod session;
+pub mod tabs;
 pub mod text;
 
 use leptos::prelude::*;
@@ -39,6 +40,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <HydrationScripts options />
                 <MetaTags />
+                <noscript>
+                    <link rel="stylesheet" href="/noscript.css" />
+                </noscript>
             </head>
             <body>
                 <App />
@@ -68,6 +72,7 @@ pub fn App() -> impl IntoView {
     let live = live::Live::provide();
     let session = Session::provide();
     session.drive_live(live);
+    tabs::refetch_rooms_on(session.rooms_changed);
     let panels = panels::Panels::provide();
     mark_hydrated();
     // Every route renders completely before it is sent (`SsrMode::Async`):

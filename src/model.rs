@@ -7,6 +7,8 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub mod account;
+
 /// The websocket protocol's types live in their own crate (`protocol/`), so
 /// the bench, the fault suite and the fuzzer share them without Leptos.
 pub use hearth_protocol::{

@@ -2,6 +2,7 @@
 //! state, the database, authentication, media and the HTTP routes.
 
 pub mod access;
+pub mod account;
 pub mod assets;
 pub mod auth;
 pub mod backup;
@@ -10,6 +11,7 @@ pub mod client_addr;
 pub mod commit;
 pub mod config;
 pub mod db;
+pub mod device;
 pub mod health;
 pub mod hub;
 pub mod listen;

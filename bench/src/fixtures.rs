@@ -163,7 +163,7 @@ pub async fn create(hearth: &Path, dir: &Path, spec: Spec, cpu: usize) -> Result
 
 /// Starts the real server on the empty data directory and stops it once it
 /// answers `/healthz`: the migrations have run.
-async fn migrate_with_hearth(hearth: &Path, dir: &Path, data: &Path, cpu: usize) -> Result<()> {
+pub async fn migrate_with_hearth(hearth: &Path, dir: &Path, data: &Path, cpu: usize) -> Result<()> {
     crate::sys::require_file(hearth, "the hearth binary", "build it with `make build`")?;
     let addr = free_addr()?;
     let env = vec![
@@ -234,14 +234,15 @@ fn fill(db: &Path, spec: Spec) -> Result<Fixture> {
             "INSERT INTO users (name, password_hash, avatar, created_at) VALUES (?1, ?2, NULL, ?3) RETURNING id",
         )?;
         let mut session = tx.prepare(
-            "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at) VALUES (?1, ?2, ?3, ?3, ?4)",
+            "INSERT INTO sessions (token_hash, public_id, user_id, created_at, last_seen_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
         )?;
         for i in 0..spec.users {
             let name = format!("bench{i:05}");
             let id: i64 = user.query_row(rusqlite::params![name, hash, now], |r| r.get(0))?;
             let token = random_b64::<32>();
             let token_hash = Sha256::digest(token.as_bytes()).to_vec();
-            session.execute(rusqlite::params![token_hash, id, now, expires])?;
+            let public_id = random_b64::<16>();
+            session.execute(rusqlite::params![token_hash, public_id, id, now, expires])?;
             users.push(FixUser { id, name, token });
         }
     }

@@ -46,12 +46,22 @@ impl Conn {
 
     /// POSTs a form-encoded body (what a server function expects).
     pub async fn post_form(&mut self, path: &str, form: &[(&str, &str)]) -> Result<Answer> {
+        self.post_form_as(path, form, None).await
+    }
+
+    /// As `post_form`, as whoever `cookie` logs in.
+    pub async fn post_form_as(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> Result<Answer> {
         let body = form
             .iter()
             .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
             .collect::<Vec<_>>()
             .join("&");
-        self.request(Method::POST, path, None, Some(body)).await
+        self.request(Method::POST, path, cookie, Some(body)).await
     }
 
     async fn request(

@@ -1,5 +1,6 @@
 //! `hearth-bench`: Hearth's benchmark harness. One binary holds the load
-//! generator (`run`), the fixture writer (`fixture`), the references
+//! generator (`run`), the fixture writer (`fixture`), the cost of the
+//! `Rooms` list over long histories (`unread`), the references
 //! (`serve-ws-reference`, `serve-page-reference`, `sqlite-reference`,
 //! `argon2-rate`) and the idle-connection holder (`hold`), so that a run
 //! starts copies of itself pinned where they belong. See `bench/README.md`.
@@ -19,6 +20,7 @@ mod run;
 mod scenarios;
 mod stats;
 mod sys;
+mod unread;
 mod ws;
 
 use std::path::PathBuf;
@@ -39,6 +41,11 @@ usage: hearth-bench <command> [options]
             --server-cpu N (0)  --client-cpu N (1)  --quick  --no-profile
   fixture   a fresh database for the scenarios, written straight into SQLite
             --hearth BIN  --dir DIR (must be new or empty)  --users N (19000)
+  unread    times `my_rooms` for a person in many rooms with long histories
+            against the same over short ones; writes <out>/unread.json
+            --out DIR (target/bench)  --hearth BIN  --rooms N (200)
+            --messages N (100000)  --short N (202)  --calls N (200)
+            --server-cpu N (0)  --client-cpu N (1)  --keep (the database)
 
   helpers the run starts by itself (pinned with taskset):
   serve-ws-reference    --addr ADDR
@@ -90,6 +97,13 @@ fn dispatch(argv: &[String]) -> Result<()> {
                 fixtures::Fixture::db_path(&dir).display()
             );
             Ok(())
+        }
+        "unread" => {
+            let mut args = Args::parse(rest, &["keep"])?;
+            let client_cpu: usize = args.get_or("client-cpu", 1)?;
+            let opts = unread::Options::parse(args)?;
+            sys::pin_current_thread(client_cpu)?;
+            current_thread()?.block_on(unread::run(opts))
         }
         "serve-ws-reference" => reference::ws_server::command(Args::parse(rest, &[])?),
         "serve-page-reference" => reference::page_server::command(Args::parse(rest, &[])?),

@@ -1,4 +1,4 @@
-import { expect, Page } from "@playwright/test";
+import { expect, Locator, Page } from "@playwright/test";
 
 let counter = 0;
 
@@ -82,4 +82,22 @@ export async function sendOverSocket(page: Page, room: string, bodies: string[])
     },
     { room, bodies },
   );
+}
+
+/**
+ * The button of a menu (`<details>`/`<summary>`, see room/menu.rs) named
+ * `name`: the summary whose text, visible or for screen readers only, is
+ * exactly that name. Playwright gives a summary no role, so it is found by
+ * its text; its accessible name is checked where menus are tested.
+ */
+export function menuButton(scope: Page | Locator, name: string): Locator {
+  const page = "page" in scope ? scope.page() : scope;
+  return scope.locator("summary").filter({ has: page.getByText(name, { exact: true }) });
+}
+
+/** Opens the menu named `name` unless it is open already. */
+export async function openMenu(scope: Page | Locator, name: string): Promise<void> {
+  const button = menuButton(scope, name);
+  const open = await button.evaluate((el) => (el.parentElement as HTMLDetailsElement).open);
+  if (!open) await button.click();
 }

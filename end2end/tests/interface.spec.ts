@@ -134,6 +134,13 @@ test("scrolled up: new messages wait behind a button; older history loads at the
     room,
     Array.from({ length: 120 }, (_, i) => `history ${i + 1}`),
   );
+  const otherCtx = await browser.newContext();
+  const other = await otherCtx.newPage();
+  await signUp(other, uniqueName("oth"));
+  await other.goto(link);
+  await hydrated(other);
+  await other.getByRole("button", { name: "Join room" }).click();
+  await expect(other.getByRole("textbox", { name: "Message" })).toBeVisible();
   await page.reload();
   await hydrated(page);
   const messages = log(page).locator("li.message");
@@ -152,7 +159,9 @@ test("scrolled up: new messages wait behind a button; older history loads at the
         el.scrollTop = el.scrollHeight / 2;
       }),
   );
-  await sendOverSocket(page, room, ["fresh one", "fresh two"]);
+  // From someone else: the reader's own messages (from another tab) are
+  // never new to them.
+  await sendOverSocket(other, room, ["fresh one", "fresh two"]);
   const button = page.getByRole("button", { name: "2 new messages" });
   await expect(button).toBeVisible();
   await expect(log(page).getByText("fresh two")).not.toBeInViewport();
@@ -170,4 +179,5 @@ test("scrolled up: new messages wait behind a button; older history loads at the
   await expect(log(page).getByText("history 1", { exact: true })).toBeVisible();
   await expect(page.getByRole("button", { name: "Load older messages" })).toHaveCount(0);
   await ctx.close();
+  await otherCtx.close();
 });

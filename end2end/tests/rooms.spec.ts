@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { hydrated, signUp, uniqueName } from "./helpers";
+import { hydrated, menuButton, openMenu, signUp, uniqueName } from "./helpers";
 
 test("create a room, share its link, a second person joins, the admin removes them", async ({ browser }) => {
   const adminContext = await browser.newContext({ permissions: ["clipboard-read", "clipboard-write"] });
@@ -35,13 +35,16 @@ test("create a room, share its link, a second person joins, the admin removes th
   await hydrated(guest);
   await guest.getByRole("button", { name: "Join room" }).click();
   await expect(guest.getByRole("list", { name: "Members" }).getByRole("listitem")).toHaveCount(2);
-  await expect(guest.getByRole("button", { name: `Remove ${adminName}` })).toHaveCount(0);
+  // Only the admin has a menu on each other member's row.
+  await expect(menuButton(guest, `Actions for ${adminName}`)).toHaveCount(0);
+  await expect(guest.getByRole("button", { name: "Remove from room" })).toHaveCount(0);
 
   // The admin sees the newcomer and removes them.
   await admin.reload();
   await hydrated(admin);
   await expect(members.getByRole("listitem")).toHaveCount(2);
-  await admin.getByRole("button", { name: `Remove ${guestName}` }).click();
+  await menuButton(admin, `Actions for ${guestName}`).click();
+  await admin.getByRole("button", { name: "Remove from room" }).click();
   await expect(members.getByRole("listitem")).toHaveCount(1);
 
   // The removed person is back to the preview.
@@ -87,12 +90,14 @@ test("the admin renames and deletes a room; its link then says not found", async
   await expect(page).toHaveURL(/\/r\//);
   const link = page.url();
   await hydrated(page);
+  await openMenu(page, "Room settings");
   await page.getByLabel("New room name").fill("New name");
   await page.getByRole("button", { name: "Rename room" }).click();
   await expect(page.getByRole("heading", { name: "New name" })).toBeVisible();
   await expect(page.getByRole("navigation", { name: "Rooms" })).toContainText("New name");
 
-  await page.getByRole("button", { name: "Delete room" }).click();
+  await openMenu(page, "Room settings");
+  await menuButton(page, "Delete room").click();
   await page.getByRole("button", { name: "Yes, delete room" }).click();
   await expect(page).toHaveURL(/\/$/);
   await expect(page.getByRole("navigation", { name: "Rooms" })).not.toContainText("New name");

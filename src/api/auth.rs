@@ -28,7 +28,7 @@ pub async fn signup(username: String, password: String) -> Result<(), AppError> 
                 )));
             };
             tracing::info!(user = id.0, "signed up");
-            set_cookie(start_session(&state, id).await?);
+            set_cookie(start_session(&state, id, device().as_deref(), &hash).await?);
             leptos_axum::redirect("/");
             Ok(())
         }
@@ -69,11 +69,11 @@ pub async fn login(
                 Some((id, hash)) => (Some(id), Some(PasswordHashString::from_db(hash))),
                 None => (None, None),
             };
-            let ok = slot.verify(password, hash).await?;
-            let Some(id) = id.filter(|_| ok) else {
+            let ok = slot.verify(password, hash.clone()).await?;
+            let (Some(id), Some(hash)) = (id.filter(|_| ok), hash) else {
                 return Err(AppError::BadCredentials);
             };
-            set_cookie(start_session(&state, id).await?);
+            set_cookie(start_session(&state, id, device().as_deref(), &hash).await?);
             leptos_axum::redirect(&safe_next(next.as_deref()));
             Ok(())
         }
@@ -149,7 +149,7 @@ mod ssr {
     pub use crate::server::auth::{end_session, set_cookie, start_session};
     pub use crate::server::db;
     pub use crate::server::passwords::PasswordHashString;
-    pub use crate::server::web::{answer, app_state, client_ip, current_user, too_many};
+    pub use crate::server::web::{answer, app_state, client_ip, current_user, device, too_many};
 }
 
 #[cfg(all(test, feature = "ssr"))]

@@ -60,6 +60,10 @@ pub struct Live {
     feeds: StoredValue<HashMap<String, ArcRwSignal<Feed>>>,
     /// Rooms followed only for their unread counts (not open in this tab).
     watched: StoredValue<HashSet<String>>,
+    /// How many pages show each room now. A message in a room with a feed
+    /// that no page shows (one left earlier) refreshes the counts, as one
+    /// in a watched room does.
+    shown: StoredValue<HashMap<String, usize>>,
     /// The socket task's queue; `None` on the server, which has no socket.
     commands: StoredValue<Option<futures::channel::mpsc::UnboundedSender<Command>>>,
 }
@@ -74,6 +78,7 @@ impl Live {
             details_changed: RwSignal::new(0),
             feeds: StoredValue::new(HashMap::new()),
             watched: StoredValue::new(HashSet::new()),
+            shown: StoredValue::new(HashMap::new()),
             commands: StoredValue::new(None),
         }
     }
@@ -118,7 +123,7 @@ impl Live {
     }
 
     /// The room's feed, starting from the server-rendered page and following
-    /// the room live from there.
+    /// the room live from there; the room counts as shown until `hide`.
     pub fn open(
         &self,
         room: &str,
@@ -139,12 +144,26 @@ impl Live {
                 feed
             }
         };
+        self.shown
+            .update_value(|s| *s.entry(room.to_owned()).or_default() += 1);
         let since_seq = feed.with_untracked(Feed::last_seq);
         self.command(ClientEvent::Subscribe {
             room: room.into(),
             since_seq,
         });
         feed
+    }
+
+    /// The page showing `room` is gone; its feed stays, to resume from.
+    pub fn hide(&self, room: &str) {
+        self.shown.update_value(|s| {
+            if let Some(n) = s.get_mut(room) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    s.remove(room);
+                }
+            }
+        });
     }
 
     /// Follows the person's other rooms from now on, so a message there

@@ -58,7 +58,8 @@ impl Session {
         session
     }
 
-    /// The page title: `Hearth`, or `(3) Hearth` with unread messages.
+    /// The page title: `Hearth`, or `(3) Hearth` with unread messages
+    /// (`(99+) Hearth` past 99).
     pub fn title(&self) -> String {
         // `try_with`: on the server the title is read after the page has
         // rendered, when the resource may be gone; then plain "Hearth" (the
@@ -72,7 +73,7 @@ impl Session {
             })
             .unwrap_or(0);
         if unread > 0 {
-            format!("({unread}) Hearth")
+            format!("({}) Hearth", crate::app::text::count_label(unread))
         } else {
             "Hearth".to_owned()
         }

@@ -1,5 +1,18 @@
-//! How message text and times are shown: links found in plain text, and
-//! times in the reader's own clock.
+//! How message text, times and counts are shown: links found in plain
+//! text, times in the reader's own clock, unread counts capped at `99+`.
+
+/// The highest count shown in full; the server counts one more, at most,
+/// so that anything beyond shows as `99+`.
+pub const MAX_SHOWN_COUNT: i64 = 99;
+
+/// An unread count as shown: `7`, or `99+` past 99.
+pub fn count_label(n: i64) -> String {
+    if n > MAX_SHOWN_COUNT {
+        format!("{MAX_SHOWN_COUNT}+")
+    } else {
+        n.to_string()
+    }
+}
 
 /// A piece of a message body: plain text, or a link.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -159,6 +172,14 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_past_99_show_as_99_plus() {
+        assert_eq!(count_label(1), "1");
+        assert_eq!(count_label(99), "99");
+        assert_eq!(count_label(100), "99+");
+        assert_eq!(count_label(20_000), "99+");
+    }
 
     #[test]
     fn links_are_found_and_the_rest_is_text() {

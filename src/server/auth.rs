@@ -18,6 +18,7 @@ use tokio::sync::OnceCell;
 use super::AppState;
 use super::db::{self, now_ms};
 use super::hub::Signal;
+use super::passwords::PasswordHashString;
 use crate::error::AppError;
 use crate::model::{User, UserId};
 
@@ -144,20 +145,32 @@ pub async fn live_session(
     Ok(Some(live.user))
 }
 
-/// Starts a session for `user_id`; returns the `Set-Cookie` value.
-pub async fn start_session(state: &AppState, user_id: UserId) -> Result<HeaderValue, AppError> {
+/// Starts a session for `user_id` on `device` (from the request's
+/// `User-Agent`, see `device.rs`), if their password hash is still
+/// `password_hash` (the one just checked or set); returns the `Set-Cookie`
+/// value. A password changed, or an account deleted, between the check and
+/// now is a wrong password.
+pub async fn start_session(
+    state: &AppState,
+    user_id: UserId,
+    device: Option<&str>,
+    password_hash: &PasswordHashString,
+) -> Result<HeaderValue, AppError> {
     let token = super::random::token::<32>();
     let now = now_ms();
     let absolute = state.config.session_absolute;
-    db::sessions::insert(
-        &state.db,
-        &hash_token(&token),
+    let session = db::sessions::NewSession {
+        token_hash: &hash_token(&token),
+        public_id: &super::random::token::<16>(),
         user_id,
+        device,
         now,
-        now + absolute.as_millis() as i64,
-        state.config.sessions_per_user,
-    )
-    .await?;
+        expires_at: now + absolute.as_millis() as i64,
+        password_hash: password_hash.as_str(),
+    };
+    if !db::sessions::insert(&state.db, session, state.config.sessions_per_user).await? {
+        return Err(AppError::BadCredentials);
+    }
     Ok(cookie(state, &token, absolute.as_secs()))
 }
 
@@ -171,6 +184,11 @@ pub async fn end_session(state: &AppState, headers: &HeaderMap) -> Result<Header
         }
     }
     Ok(cookie(state, "", 0))
+}
+
+/// A `Set-Cookie` value that clears the session cookie.
+pub fn cleared_cookie(state: &AppState) -> HeaderValue {
+    cookie(state, "", 0)
 }
 
 // A header value refuses only control characters and DEL. Here it holds a

@@ -4,6 +4,7 @@
 //! `.sqlx/` cache is committed so builds need no database. Reads take the
 //! pool (`Db::pool`); writes take the `Db` and run through `Db::write`.
 
+pub mod accounts;
 pub mod members;
 pub mod messages;
 pub mod rooms;

@@ -20,7 +20,7 @@ use crate::server::db::rooms::RoomId;
 /// it reloads what it missed from the database. The slots are allocated up
 /// front per room, so a small number keeps idle rooms cheap.
 const ROOM_CAPACITY: usize = 128;
-/// Signals per person are rare (removals); a few suffice.
+/// Signals per person are rare (removals, sessions ended); a few suffice.
 const USER_CAPACITY: usize = 16;
 
 /// A room event as it travels to every listener.
@@ -53,6 +53,13 @@ pub enum Signal {
     LeftRoom(RoomId),
     /// This session ended (logged out): its connections close with 1008.
     SessionEnded(crate::server::auth::SessionHash),
+    /// Every session of the person but `except` ended at once (a new
+    /// password, "log out everywhere else", the account deleted): their
+    /// connections close with 1008. One signal, however many sessions, so
+    /// the channel never overflows and closes the survivor too.
+    SessionsEnded {
+        except: Option<crate::server::auth::SessionHash>,
+    },
 }
 
 #[derive(Clone)]

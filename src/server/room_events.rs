@@ -78,7 +78,7 @@ impl<'a> RoomEvents<'a> {
             room: self.room(),
             user_id,
         };
-        self.member_gone(user_id, outcome, &event);
+        self.member_gone(user_id, outcome, &event, true);
     }
 
     /// The admin removed `user_id`; what followed too.
@@ -87,17 +87,38 @@ impl<'a> RoomEvents<'a> {
             room: self.room(),
             user_id,
         };
-        self.member_gone(user_id, outcome, &event);
+        self.member_gone(user_id, outcome, &event, true);
+    }
+
+    /// `user_id` deleted their account: the room hears it as their leaving.
+    /// Their own connections are not told, as they are all closing
+    /// (`Signal::SessionsEnded`); a signal per room could overflow their
+    /// signal channel first.
+    pub fn member_deleted(&self, user_id: UserId, outcome: AfterRemoval) {
+        let event = ServerEvent::MemberLeft {
+            room: self.room(),
+            user_id,
+        };
+        self.member_gone(user_id, outcome, &event, false);
     }
 
     /// Tells the room that `user_id` is gone (with `event`), cuts their
-    /// connections off the room, and announces a new admin or the room's end.
-    fn member_gone(&self, user_id: UserId, outcome: AfterRemoval, event: &ServerEvent) {
+    /// connections off the room (telling them too, with `tell_them`), and
+    /// announces a new admin or the room's end.
+    fn member_gone(
+        &self,
+        user_id: UserId,
+        outcome: AfterRemoval,
+        event: &ServerEvent,
+        tell_them: bool,
+    ) {
         if matches!(outcome, AfterRemoval::NotAMember | AfterRemoval::NotAdmin) {
             return;
         }
         self.hub.publish(self.id, event, None, Ends::User(user_id));
-        self.hub.signal(user_id, Signal::LeftRoom(self.id));
+        if tell_them {
+            self.hub.signal(user_id, Signal::LeftRoom(self.id));
+        }
         match outcome {
             AfterRemoval::AdminPassedTo(next) => self.admin_changed(next),
             AfterRemoval::RoomDeleted => self.deleted(&[]),

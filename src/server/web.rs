@@ -4,13 +4,13 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::header::{ACCEPT, RETRY_AFTER};
+use axum::http::header::{ACCEPT, RETRY_AFTER, USER_AGENT};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
-use super::auth::{AuthUser, MaybeAuthUser};
+use super::auth::{AuthUser, MaybeAuthUser, SessionHash, hash_token, session_token};
 use super::passwords::HashError;
 use super::{AppState, client_addr};
 use crate::error::AppError;
@@ -44,6 +44,20 @@ pub async fn require_user(state: &AppState) -> Result<User, AppError> {
     Ok(AuthUser::from_request_parts(&mut parts()?, state).await?.0)
 }
 
+/// The device the request came from ("Firefox on Linux"), as its
+/// `User-Agent` describes it; see `device.rs`.
+pub fn device() -> Option<String> {
+    let parts = parts().ok()?;
+    let agent = parts.headers.get(USER_AGENT)?;
+    super::device::describe(&String::from_utf8_lossy(agent.as_bytes()))
+}
+
+/// The hash of the current request's session token, if it carries one.
+pub fn session_hash(state: &AppState) -> Option<SessionHash> {
+    let parts = parts().ok()?;
+    session_token(state, &parts.headers).map(|token| hash_token(&token))
+}
+
 /// The address the request came from, as a rate-limit key: the client's
 /// own behind a trusted proxy (`server.trusted-proxies`), an IPv6 address's
 /// /64.
@@ -69,14 +83,8 @@ pub fn client_ip(state: &AppState) -> IpAddr {
 /// page decides.
 pub fn answer<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if let Err(err) = &result {
-        let over_http = use_context::<Parts>().is_some_and(|p| {
-            let plain_form = p
-                .headers
-                .get(ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.contains("text/html"));
-            p.uri.path().starts_with("/api/") && !plain_form
-        });
+        let over_http = use_context::<Parts>()
+            .is_some_and(|p| p.uri.path().starts_with("/api/") && !accepts_html(&p));
         if let (true, Some(res)) = (over_http, use_context::<ResponseOptions>()) {
             res.set_status(
                 StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
@@ -90,6 +98,21 @@ pub fn answer<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         }
     }
     result
+}
+
+/// Whether the current request is a plain form post (a browser without
+/// JavaScript, or before it loaded), which server_fn answers with a
+/// redirect back to the page.
+pub fn plain_form() -> bool {
+    use_context::<Parts>().is_some_and(|p| accepts_html(&p))
+}
+
+fn accepts_html(parts: &Parts) -> bool {
+    parts
+        .headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
 }
 
 /// Gives a server function's error its own status when the error arose

@@ -124,6 +124,12 @@ async fn connection(
                     break;
                 }
                 Ok(Signal::SessionEnded(_)) => {}
+                Ok(Signal::SessionsEnded { except }) if except != Some(session) => {
+                    out.close(close::POLICY, "logged out").await;
+                    linger = true;
+                    break;
+                }
+                Ok(Signal::SessionsEnded { .. }) => {}
                 // A missed signal could be a removal: start over rather than risk it.
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     out.close(close::TRY_AGAIN, "please reconnect").await;

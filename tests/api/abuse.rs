@@ -60,8 +60,10 @@ fn a_read_marker_that_does_not_advance_writes_nothing() {
     crate::helpers::run(async {
         let app = TestApp::spawn_with(|c| c.limits.read_marks_per_minute = 3).await;
         let ann = app.person("ann").await;
-        let room = app.room_with(&ann, &[]).await;
-        let mut ws = WsClient::connect(&app, &ann).await;
+        let bob = app.person("bob").await;
+        let room = app.room_with(&ann, &[&bob]).await;
+        // Bob writes: sending would move Ann's own marker.
+        let mut ws = WsClient::connect(&app, &bob).await;
         for i in 0..5 {
             ws.say(&room, &format!("m{i}")).await;
         }

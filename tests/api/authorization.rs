@@ -110,6 +110,31 @@ fn table(w: &World, role: Role) -> Vec<Row> {
             Allowed::Admin,
         ),
         ("delete_room", vec![("room", room)], Allowed::Admin),
+        (
+            "change_password",
+            vec![
+                ("current_password", "password123".into()),
+                ("new_password", "password456".into()),
+            ],
+            Allowed::LoggedIn,
+        ),
+        ("sessions", vec![], Allowed::LoggedIn),
+        // Each person's own session; anyone else's is "not found" (see
+        // account_sessions.rs).
+        (
+            "end_session",
+            vec![("session", w.session_id(role))],
+            Allowed::LoggedIn,
+        ),
+        ("end_other_sessions", vec![], Allowed::LoggedIn),
+        (
+            "delete_account",
+            vec![
+                ("password", "password123".into()),
+                ("messages", "keep".into()),
+            ],
+            Allowed::LoggedIn,
+        ),
     ]
 }
 

@@ -259,9 +259,13 @@ fn nothing_that_changes_state_answers_a_get() {
             "delete_room",
             "mark_read",
             "avatar",
+            "change_password",
+            "end_session",
+            "end_other_sessions",
+            "delete_account",
         ] {
             let url = app.url(&format!(
-                "/api/{endpoint}?room={room}&name=x&username=eve&password=password123"
+                "/api/{endpoint}?room={room}&name=x&username=eve&password=password123&messages=keep"
             ));
             let res = ann.client.get(url).send().await.unwrap();
             assert!(

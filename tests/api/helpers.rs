@@ -127,6 +127,28 @@ impl TestApp {
     }
 }
 
+/// A client with its own cookie jar calling itself `user_agent`.
+fn agent(user_agent: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .user_agent(user_agent)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// The `name=value` of the session cookie a response sets.
+pub fn session_cookie(res: &reqwest::Response) -> String {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("hearth_session="))
+        .and_then(|c| c.split(';').next())
+        .expect("session cookie")
+        .to_owned()
+}
+
 /// A logged-in person: their client (holding the session cookie), the
 /// cookie itself for websockets, and their user id.
 pub struct Person {
@@ -153,7 +175,15 @@ impl TestApp {
 
     /// Signs `name` up (password `password123`) and returns them logged in.
     pub async fn person(&self, name: &str) -> Person {
-        let client = self.client();
+        self.signed_up(name, self.client()).await
+    }
+
+    /// As `person`, from a browser calling itself `user_agent`.
+    pub async fn person_on(&self, name: &str, user_agent: &str) -> Person {
+        self.signed_up(name, agent(user_agent)).await
+    }
+
+    async fn signed_up(&self, name: &str, client: reqwest::Client) -> Person {
         let res = self
             .call(
                 &client,
@@ -162,15 +192,29 @@ impl TestApp {
             )
             .await;
         assert_eq!(res.status(), 200, "signup {name}");
-        let cookie = res
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|c| c.starts_with("hearth_session="))
-            .and_then(|c| c.split(';').next())
-            .expect("session cookie")
-            .to_owned();
+        let cookie = session_cookie(&res);
+        let id = UserId(self.me(&client).await["id"].as_i64().expect("id"));
+        Person { client, cookie, id }
+    }
+
+    /// Logs `name` in again (password `password123`) from a new client
+    /// calling itself `user_agent`: another session of the same person.
+    pub async fn log_in(&self, name: &str, user_agent: &str) -> Person {
+        self.log_in_with(name, "password123", user_agent).await
+    }
+
+    /// As `log_in`, with another password.
+    pub async fn log_in_with(&self, name: &str, password: &str, user_agent: &str) -> Person {
+        let client = agent(user_agent);
+        let res = self
+            .call(
+                &client,
+                "login",
+                &[("username", name), ("password", password)],
+            )
+            .await;
+        assert_eq!(res.status(), 200, "login {name}");
+        let cookie = session_cookie(&res);
         let id = UserId(self.me(&client).await["id"].as_i64().expect("id"));
         Person { client, cookie, id }
     }

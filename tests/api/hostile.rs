@@ -176,6 +176,9 @@ fn bad_server_function_bodies_get_4xx_and_change_nothing() {
             "make_admin",
             "history",
             "mark_read",
+            "change_password",
+            "end_session",
+            "delete_account",
         ];
         let bodies: Vec<(&str, Vec<u8>)> = vec![
             ("application/x-www-form-urlencoded", b"".to_vec()),

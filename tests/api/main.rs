@@ -18,6 +18,9 @@ mod world;
 mod ws_client;
 
 mod abuse;
+mod account_deletion;
+mod account_forms;
+mod account_sessions;
 mod accounts;
 mod authorization;
 mod avatars;
@@ -29,3 +32,4 @@ mod messaging;
 mod protocol;
 mod room_access;
 mod rooms;
+mod unread;

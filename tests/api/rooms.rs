@@ -248,13 +248,27 @@ fn my_rooms_are_listed_most_recently_active_first() {
         let p = app.person("quinn").await;
         let first = create_room(&app, &p, "First").await;
         let second = create_room(&app, &p, "Second").await;
-        sqlx::query(
-        "UPDATE rooms SET last_active_at = last_active_at + 1000, last_seq = 3 WHERE public_id = ?",
-    )
-    .bind(&first)
-    .execute(app.state.db.pool())
-    .await
-    .unwrap();
+        // Three messages from someone else in the first room.
+        let other = app.person("rhea").await;
+        let res = app
+            .call(&other.client, "join_room", &[("room", &first)])
+            .await;
+        assert_eq!(res.status(), 200);
+        let mut socket = crate::ws_client::WsClient::connect(&app, &other).await;
+        for body in ["one", "two", "three"] {
+            socket.say(&first, body).await;
+        }
+        let mut acks = 0;
+        while acks < 3 {
+            if let hearth::model::ServerEvent::Ack { .. } = socket.next().await {
+                acks += 1;
+            }
+        }
+        sqlx::query("UPDATE rooms SET last_active_at = last_active_at + 1000 WHERE public_id = ?")
+            .bind(&first)
+            .execute(app.state.db.pool())
+            .await
+            .unwrap();
         let rooms: Value = app
             .call(&p.client, "my_rooms", &[])
             .await

@@ -19,6 +19,8 @@ pub struct World {
     pub member_id: UserId,
     /// Someone the admin removed from the room.
     pub removed_id: UserId,
+    /// Each person's session, as their settings name it.
+    pub session_ids: Vec<(UserId, String)>,
 }
 
 impl World {
@@ -49,7 +51,16 @@ impl World {
             )
             .await;
         assert_eq!(res.status(), 200);
+        let session_ids: Vec<(i64, String)> =
+            sqlx::query_as("SELECT user_id, public_id FROM sessions")
+                .fetch_all(app.state.db.pool())
+                .await
+                .unwrap();
         Self {
+            session_ids: session_ids
+                .into_iter()
+                .map(|(id, session)| (UserId(id), session))
+                .collect(),
             app,
             admin,
             member,
@@ -85,6 +96,17 @@ impl World {
         }
     }
 
+    /// The session `role` is logged in with, by its public id (for
+    /// anyone else, someone's: the admin's).
+    pub fn session_id(&self, role: Role) -> String {
+        let who = self.person(role).unwrap_or(&self.admin).id;
+        self.session_ids
+            .iter()
+            .find(|(id, _)| *id == who)
+            .map(|(_, session)| session.clone())
+            .expect("a session")
+    }
+
     /// Rooms and memberships, to prove a refused call changed nothing.
     pub async fn snapshot(&self) -> Vec<String> {
         let rooms: Vec<(String, String, i64)> =
@@ -110,6 +132,11 @@ impl World {
             .chain(std::iter::once(format!(
                 "messages {}",
                 self.app.count("messages").await
+            )))
+            .chain(std::iter::once(format!(
+                "sessions {}, accounts {}",
+                self.app.count("sessions").await,
+                self.app.count("users WHERE deleted_at IS NULL").await
             )))
             .collect()
     }

@@ -1,5 +1,6 @@
 //! The `Rooms` navigation: the person's rooms, most recently active first,
-//! each with its unread count; nothing for someone logged out.
+//! each with its unread count (`99+` past 99); nothing for someone logged
+//! out.
 //!
 //! One boundary holds both awaits. A boundary (or resource) created inside
 //! another boundary's resolved content takes its hydration id at a different
@@ -12,6 +13,7 @@ use leptos_router::hooks::use_location;
 use crate::app::live::use_live;
 use crate::app::panels::use_panels;
 use crate::app::session::use_session;
+use crate::app::text::count_label;
 use crate::model::RoomSummary;
 
 #[component]
@@ -81,10 +83,11 @@ fn RoomLink(room: RoomSummary, current: Memo<String>) -> impl IntoView {
                 <span class="room-name">{room.name}</span>
                 {(unread > 0)
                     .then(|| {
-                        let label = format!("{unread} unread");
+                        let count = count_label(unread);
+                        let label = format!("{count} unread");
                         view! {
                             <span class="unread" aria-label=label.clone() title=label>
-                                {unread}
+                                {count}
                             </span>
                         }
                     })}

@@ -52,6 +52,13 @@ impl Live {
         subscribe
     }
 
+    /// Whether a page here shows `room` now.
+    fn is_shown(&self, room: &str) -> bool {
+        self.shown
+            .try_with_value(|s| s.contains_key(room))
+            .unwrap_or(false)
+    }
+
     /// Applies one server event to the feeds and signals; says what the
     /// socket must do beyond that.
     pub(super) fn apply(&self, event: ServerEvent, now_ms: f64) -> After {
@@ -64,13 +71,18 @@ impl Live {
                 self.status.set(Status::Online);
             }
             ServerEvent::Subscribed { .. } => {}
-            ServerEvent::Message { message } => match self.feed(&message.room) {
-                Some(feed) => feed.update(|f| {
-                    f.add(message);
-                }),
-                // A room not open here: its unread count went up.
-                None => self.rooms_changed.update(|v| *v += 1),
-            },
+            ServerEvent::Message { message } => {
+                // A room no page here shows: its unread count went up (the
+                // page showing one keeps the counts itself).
+                if !self.is_shown(&message.room) {
+                    self.rooms_changed.update(|v| *v += 1);
+                }
+                if let Some(feed) = self.feed(&message.room) {
+                    feed.update(|f| {
+                        f.add(message);
+                    });
+                }
+            }
             ServerEvent::Ack {
                 room,
                 client_msg_id,
@@ -235,6 +247,29 @@ mod tests {
             );
             assert_eq!(live.rooms_changed.get_untracked(), before + 1);
             assert!(live.feed("b").is_none());
+        });
+    }
+
+    #[test]
+    fn a_message_in_a_room_left_earlier_refreshes_the_counts() {
+        with_live(|live| {
+            let before = live.rooms_changed.get_untracked();
+            live.apply(
+                ServerEvent::Message {
+                    message: msg("a", 3),
+                },
+                0.0,
+            );
+            assert_eq!(live.rooms_changed.get_untracked(), before, "shown here");
+            live.hide("a");
+            live.apply(
+                ServerEvent::Message {
+                    message: msg("a", 4),
+                },
+                0.0,
+            );
+            assert_eq!(live.rooms_changed.get_untracked(), before + 1);
+            assert_eq!(seqs(&live, "a"), vec![1, 2, 3, 4], "the feed keeps up");
         });
     }
 

@@ -18,19 +18,21 @@ use crate::model::{RoomDetails, RoomView, User};
 mod actions;
 mod composer;
 mod member_list;
+mod menu;
 mod message_list;
 mod read_marker;
 mod removed_list;
-mod room_admin;
 mod room_header;
+mod room_settings;
+mod scroll;
 
 use actions::RoomActions;
 use composer::Composer;
 use member_list::MemberList;
 use message_list::MessageList;
 use removed_list::RemovedList;
-use room_admin::RoomAdmin;
 use room_header::RoomHeader;
+use room_settings::RoomSettings;
 
 #[component]
 pub fn RoomPage() -> impl IntoView {
@@ -76,7 +78,10 @@ fn MemberRoom(details: RoomDetails, me: User, actions: RoomActions) -> impl Into
     let room = details.public_id.to_string();
     let has_older = details.messages.first().is_some_and(|m| m.seq > 1);
     let feed = live.open(&room, details.messages.clone(), has_older);
-    let first_name = details.name.clone();
+    {
+        let room = room.clone();
+        on_cleanup(move || live.hide(&room));
+    }
     let last_read = details.last_read_seq;
     let details = RwSignal::new(details);
     refresh_in_place(room.clone(), details, actions, live);
@@ -90,33 +95,27 @@ fn MemberRoom(details: RoomDetails, me: User, actions: RoomActions) -> impl Into
         Signal::derive(move || feed.with(|f| f.online.clone()))
     };
     let typing_feed = feed.clone();
-    let admin_room = room.clone();
+    let (settings_room, removed_room) = (room.clone(), room.clone());
     view! {
         <div
             class="room"
             class:members-open=move || panels.members_shown() == Some(true)
             class:members-closed=move || panels.members_shown() == Some(false)
         >
-            <RoomHeader name member_count=Signal::derive(move || members.with(Vec::len)) />
+            <RoomHeader name member_count=Signal::derive(move || members.with(Vec::len))>
+                <RoomSettings room=settings_room name is_admin actions />
+            </RoomHeader>
             <div class="room-body">
                 <section class="conversation" aria-label="Conversation">
-                    <MessageList room=room.clone() feed=feed last_read />
+                    <MessageList room=room.clone() feed=feed last_read me=me.id />
                     <TypingLine feed=typing_feed />
                     <Composer room=room.clone() />
                 </section>
                 <aside class="room-side" id="room-side" aria-label="Room details">
                     <MemberList room=room.clone() members online me=me.id is_admin actions />
-                    {move || {
-                        is_admin
-                            .get()
-                            .then(|| view! { <RoomAdmin room=admin_room.clone() name=first_name.clone() actions /> })
-                    }}
-                    <RemovedList room=room.clone() removed actions />
-                    <ActionForm action=actions.leave attr:class="leave">
-                        <input type="hidden" name="room" value=room.clone() />
-                        <ErrorAlert message=action_error(actions.leave) />
-                        <button type="submit" class="secondary">"Leave room"</button>
-                    </ActionForm>
+                    <Show when=move || removed.with(|r| !r.is_empty())>
+                        <RemovedList room=removed_room.clone() removed actions />
+                    </Show>
                 </aside>
             </div>
         </div>

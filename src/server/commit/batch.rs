@@ -15,7 +15,8 @@ use crate::server::db::{self, Db, now_ms};
 
 /// Stores a batch in one transaction, set-based: one query finds what was
 /// stored before, one checks membership, one `UPDATE` per room takes its
-/// seqs, and one `INSERT` stores every new message. Messages keep the order
+/// seqs, one `INSERT` stores every new message, and one `UPDATE` moves each
+/// sender's read marker to their last message. Messages keep the order
 /// they were queued in, within each room.
 /// `announce` runs with the outcomes while the write turn is still held, so
 /// what it publishes reaches the hub in commit order.
@@ -78,7 +79,10 @@ pub(super) async fn write(
             let first_id = if rows.is_empty() {
                 0
             } else {
-                db::messages::insert_all(conn, &json(&rows)?, rows.len(), now).await?
+                let rows_json = json(&rows)?;
+                let first = db::messages::insert_all(conn, &rows_json, rows.len(), now).await?;
+                db::messages::senders_read_own(conn, &rows_json).await?;
+                first
             };
 
             let outcomes = (0..batch.len())
@@ -298,5 +302,21 @@ mod tests {
                 .last_seq,
         );
         assert_eq!(last_seqs, (3, 2));
+
+        // Each sender's marker is at their last message of the batch; the
+        // earlier batch had put Ann's at 1, so hers moved on to 3.
+        let markers = |room| {
+            let pool = data.pool().clone();
+            async move {
+                db::members::list(&pool, room)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|m| (m.user.id, m.last_read_seq))
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(markers(one).await, [(ann, 3), (bob, 2)]);
+        assert_eq!(markers(two).await, [(bob, 2)]);
     }
 }

@@ -215,6 +215,24 @@ pub async fn insert_all(
     Ok(done.last_insert_rowid() - count as i64 + 1)
 }
 
+/// Moves each sender's read marker to their last message of the batch
+/// (`NewRow`s, as JSON, the same parameter `insert_all` took), never
+/// backwards: what you sent yourself is never unread for you. One
+/// statement for the whole batch.
+pub async fn senders_read_own(conn: &mut SqliteConnection, rows: &str) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"UPDATE room_members SET last_read_seq = n.seq
+           FROM (SELECT value ->> 0 AS room_id, value ->> 2 AS user_id, MAX(value ->> 1) AS seq
+                 FROM json_each(?1) GROUP BY 1, 2) AS n
+           WHERE room_members.room_id = n.room_id AND room_members.user_id = n.user_id
+             AND room_members.last_read_seq < n.seq"#,
+        rows
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Where `user_id`'s read marker would move if they read up to `seq`
 /// (never backwards, never past the end): `None` when it would not move,
 /// so a marker that does not advance costs no write.

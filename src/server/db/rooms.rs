@@ -207,17 +207,32 @@ pub async fn for_member(
     .await
 }
 
-/// The rooms `user_id` belongs to, most recently active first, with unread counts.
+/// The most unread messages counted per room; the list shows more as `99+`.
+pub const UNREAD_CAP: i64 = 100;
+
+/// The rooms `user_id` belongs to, most recently active first, with unread
+/// counts: messages from others after the person's read marker, at most
+/// `UNREAD_CAP`.
+///
+/// Each count walks the `(room_id, seq)` index from the marker and stops
+/// after `UNREAD_CAP` messages from others, so the list costs at most that
+/// many steps per room however long a history is (plus the person's own
+/// messages after their marker, which sending moves past: almost none).
 pub async fn for_user(pool: &SqlitePool, user_id: UserId) -> Result<Vec<RoomSummary>, sqlx::Error> {
     sqlx::query_as!(
         RoomSummary,
         r#"SELECT r.public_id, r.name,
-                  MAX(r.last_seq - m.last_read_seq, 0) AS "unread!: i64",
+                  (SELECT COUNT(*) FROM (
+                       SELECT 1 FROM messages x
+                       WHERE x.room_id = m.room_id AND x.seq > m.last_read_seq
+                         AND x.sender_id <> m.user_id
+                       LIMIT ?2)) AS "unread!: i64",
                   r.last_active_at AS "last_active_at!: i64"
            FROM room_members m JOIN rooms r ON r.id = m.room_id
            WHERE m.user_id = ?1
            ORDER BY r.last_active_at DESC, r.id DESC"#,
-        user_id
+        user_id,
+        UNREAD_CAP
     )
     .fetch_all(pool)
     .await

@@ -1,32 +1,59 @@
 //! The `sessions` table. Only the SHA-256 of a token is ever stored.
 
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 
 use super::Db;
 use super::users::UserRow;
 use crate::model::UserId;
+use crate::model::account::SessionInfo;
 
-/// Starts a session; the user's oldest sessions beyond `max_per_user`
-/// (counting this one) end, so sessions cannot pile up without bound.
-pub async fn insert(
-    db: &Db,
-    token_hash: &[u8],
-    user_id: UserId,
-    now: i64,
-    expires_at: i64,
-    max_per_user: u32,
-) -> Result<(), sqlx::Error> {
+/// A session about to start.
+pub struct NewSession<'a> {
+    pub token_hash: &'a [u8],
+    /// What the settings page names it by (`random::token`).
+    pub public_id: &'a str,
+    pub user_id: UserId,
+    /// "Firefox on Linux" (`device::describe`), if known.
+    pub device: Option<&'a str>,
+    pub now: i64,
+    pub expires_at: i64,
+    /// The password hash the log-in was checked against.
+    pub password_hash: &'a str,
+}
+
+/// Starts a session, if the account still has the password hash the
+/// log-in was checked against and is not deleted: a log-in checked just
+/// before a password change or a deletion committed starts nothing. The
+/// user's oldest sessions beyond `max_per_user` (counting this one) end,
+/// so sessions cannot pile up without bound. Returns whether it started.
+pub async fn insert(db: &Db, new: NewSession<'_>, max_per_user: u32) -> Result<bool, sqlx::Error> {
+    let NewSession {
+        token_hash,
+        public_id,
+        user_id,
+        device,
+        now,
+        expires_at,
+        password_hash,
+    } = new;
     db.write(async |conn| {
-        sqlx::query!(
-            "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at)
-         VALUES (?1, ?2, ?3, ?3, ?4)",
+        let started = sqlx::query!(
+            "INSERT INTO sessions (token_hash, public_id, user_id, device, created_at, last_seen_at, expires_at)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?5, ?6 FROM users
+             WHERE id = ?3 AND password_hash = ?7 AND deleted_at IS NULL",
             token_hash,
+            public_id,
             user_id,
+            device,
             now,
-            expires_at
+            expires_at,
+            password_hash
         )
         .execute(&mut *conn)
         .await?;
+        if started.rows_affected() == 0 {
+            return Ok(false);
+        }
         sqlx::query!(
             "DELETE FROM sessions WHERE user_id = ?1 AND token_hash NOT IN (
                  SELECT token_hash FROM sessions WHERE user_id = ?1
@@ -35,10 +62,10 @@ pub async fn insert(
             max_per_user
         )
         .execute(&mut *conn)
-        .await
+        .await?;
+        Ok(true)
     })
-    .await?;
-    Ok(())
+    .await
 }
 
 /// A live session: its user and when it was last seen.
@@ -60,7 +87,8 @@ pub async fn find_live(
         r#"SELECT s.last_seen_at AS "last_seen_at!: i64",
                   u.id AS "id!: i64", u.name, u.avatar
            FROM sessions s JOIN users u ON u.id = s.user_id
-           WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND s.last_seen_at + ?3 > ?2"#,
+           WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND s.last_seen_at + ?3 > ?2
+             AND u.deleted_at IS NULL"#,
         token_hash,
         now,
         idle_ms
@@ -104,6 +132,68 @@ pub async fn delete(db: &Db, token_hash: &[u8]) -> Result<Option<UserId>, sqlx::
     })
     .await
     .map(|id| id.map(UserId))
+}
+
+/// `user_id`'s live sessions, the one with `current` (a token hash) first,
+/// then the most recently used.
+pub async fn list(
+    pool: &SqlitePool,
+    user_id: UserId,
+    current: &[u8],
+    now: i64,
+    idle_ms: i64,
+) -> Result<Vec<SessionInfo>, sqlx::Error> {
+    sqlx::query_as!(
+        SessionInfo,
+        r#"SELECT public_id AS id, device, created_at AS "created_at!: i64",
+                  last_seen_at AS "last_used_at!: i64", token_hash = ?2 AS "current!: bool"
+           FROM sessions
+           WHERE user_id = ?1 AND expires_at > ?3 AND last_seen_at + ?4 > ?3
+           ORDER BY token_hash = ?2 DESC, last_seen_at DESC, created_at DESC"#,
+        user_id,
+        current,
+        now,
+        idle_ms
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Ends `user_id`'s session with this public id; returns its token hash,
+/// or `None` when they have no such session (someone else's is no
+/// different from one that never was).
+pub async fn delete_by_public_id(
+    db: &Db,
+    user_id: UserId,
+    public_id: &str,
+) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    db.write(async |conn| {
+        sqlx::query_scalar!(
+            "DELETE FROM sessions WHERE user_id = ?1 AND public_id = ?2 RETURNING token_hash",
+            user_id,
+            public_id
+        )
+        .fetch_optional(&mut *conn)
+        .await
+    })
+    .await
+}
+
+/// Ends every session of `user_id` but the one with hash `keep`, inside a
+/// write; returns how many ended.
+pub async fn delete_others(
+    conn: &mut SqliteConnection,
+    user_id: UserId,
+    keep: &[u8],
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query!(
+        "DELETE FROM sessions WHERE user_id = ?1 AND token_hash <> ?2",
+        user_id,
+        keep
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// Deletes every session past its absolute or idle end; returns how many.

@@ -38,18 +38,29 @@ pub async fn insert(
     .map(|id| id.map(UserId))
 }
 
-/// The id and password hash of the user with this name (any case).
+/// The id and password hash of the live account with this name (any case).
 pub async fn credentials(
     pool: &SqlitePool,
     name: &str,
 ) -> Result<Option<(UserId, String)>, sqlx::Error> {
     let row = sqlx::query!(
-        r#"SELECT id AS "id!: i64", password_hash FROM users WHERE name = ?1 COLLATE NOCASE"#,
+        r#"SELECT id AS "id!: i64", password_hash FROM users
+           WHERE name = ?1 COLLATE NOCASE AND deleted_at IS NULL"#,
         name
     )
     .fetch_optional(pool)
     .await?;
     Ok(row.map(|r| (UserId(r.id), r.password_hash)))
+}
+
+/// The password hash of a live account.
+pub async fn password_hash(pool: &SqlitePool, id: UserId) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT password_hash FROM users WHERE id = ?1 AND deleted_at IS NULL",
+        id
+    )
+    .fetch_optional(pool)
+    .await
 }
 
 pub async fn by_id(pool: &SqlitePool, id: UserId) -> Result<Option<UserRow>, sqlx::Error> {

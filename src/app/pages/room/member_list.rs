@@ -1,8 +1,10 @@
-//! The `Members` list, with the admin's per-member powers.
+//! The `Members` list; for the admin, a menu on each other member's row
+//! (`Actions for <name>`: `Make admin`, `Remove from room`).
 
 use leptos::prelude::*;
 
 use super::actions::RoomActions;
+use super::menu::Menu;
 use crate::app::components::avatar::{Avatar, AvatarSize};
 use crate::app::components::error_alert::{ErrorAlert, action_error};
 use crate::model::{Member, UserId};
@@ -23,8 +25,9 @@ pub fn MemberList(
             .get()
             .into_iter()
             .map(|m| {
-                let powers = (is_admin && m.user.id != me)
-                    .then(|| view! { <MemberPowers room=room.clone() member=m.clone() actions /> });
+                let menu = (is_admin && m.user.id != me).then(
+                    || view! { <MemberActions room=room.clone() member=m.clone() actions /> },
+                );
                 let id = m.user.id;
                 let is_online = move || online.with(|o| o.contains(&id));
                 view! {
@@ -41,7 +44,7 @@ pub fn MemberList(
                         </span>
                         <span class="member-name">{m.user.name.clone()}</span>
                         {m.is_admin.then(|| view! { <span class="badge">"admin"</span> })}
-                        {powers}
+                        {menu}
                     </li>
                 }
             })
@@ -57,24 +60,23 @@ pub fn MemberList(
     }
 }
 
+/// The admin's menu for one member: `Make admin`, `Remove from room`.
 #[component]
-fn MemberPowers(room: String, member: Member, actions: RoomActions) -> impl IntoView {
+fn MemberActions(room: String, member: Member, actions: RoomActions) -> impl IntoView {
     let id = member.user.id.to_string();
-    let name = member.user.name;
     let (room2, id2) = (room.clone(), id.clone());
-    let (promote, remove) = (format!("Make {name} admin"), format!("Remove {name}"));
     view! {
-        <div class="member-powers">
+        <Menu label=format!("Actions for {}", member.user.name) icon="⋯" class="member-menu">
             <ActionForm action=actions.make_admin>
                 <input type="hidden" name="room" value=room />
                 <input type="hidden" name="user_id" value=id />
-                <button type="submit" class="secondary small">{promote}</button>
+                <button type="submit" class="menu-item">"Make admin"</button>
             </ActionForm>
             <ActionForm action=actions.remove>
                 <input type="hidden" name="room" value=room2 />
                 <input type="hidden" name="user_id" value=id2 />
-                <button type="submit" class="secondary small">{remove}</button>
+                <button type="submit" class="menu-item danger-item">"Remove from room"</button>
             </ActionForm>
-        </div>
+        </Menu>
     }
 }

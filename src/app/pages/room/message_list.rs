@@ -5,11 +5,12 @@ use leptos::html::Div;
 use leptos::prelude::*;
 
 use super::read_marker::mark_read_when_seen;
+use super::scroll::Scroll;
 use crate::app::components::avatar::{Avatar, AvatarSize};
 use crate::app::feed::{Feed, Pending};
 use crate::app::live::use_live;
 use crate::app::text::{Segment, clock, day_key, day_label, linkify};
-use crate::model::ChatMessage;
+use crate::model::{ChatMessage, UserId};
 
 /// Messages closer together than this from one person share one header.
 const RUN_GAP_MS: i64 = 5 * 60 * 1000;
@@ -54,15 +55,20 @@ fn rows(messages: &[ChatMessage], local: bool) -> Vec<Row> {
 }
 
 #[component]
-pub fn MessageList(room: String, feed: ArcRwSignal<Feed>, last_read: i64) -> impl IntoView {
+pub fn MessageList(
+    room: String,
+    feed: ArcRwSignal<Feed>,
+    /// The reader's read marker when the page was rendered.
+    last_read: i64,
+    /// The reader: their own messages are never "new" to them.
+    me: UserId,
+) -> impl IntoView {
     // Server HTML shows UTC; once hydrated, the reader's own clock.
     let local = RwSignal::new(false);
     Effect::new(move |_| local.set(true));
-    let scroller = NodeRef::<Div>::new();
-    let at_bottom = RwSignal::new(true);
-    let unseen = RwSignal::new(0usize);
+    let scroll = Scroll::new(feed.clone(), me);
     let loading_older = RwSignal::new(false);
-    mark_read_when_seen(room.clone(), feed.clone(), at_bottom, last_read);
+    mark_read_when_seen(room.clone(), feed.clone(), scroll.on_screen, last_read);
 
     let rows = {
         let feed = feed.clone();
@@ -84,27 +90,25 @@ pub fn MessageList(room: String, feed: ArcRwSignal<Feed>, last_read: i64) -> imp
         move || feed.with(|f| f.has_older)
     };
 
-    follow_new_messages(feed.clone(), scroller, at_bottom, unseen);
-    let load_older = older_loader(room.clone(), feed.clone(), scroller, loading_older);
+    let load_older = older_loader(room.clone(), feed.clone(), scroll.scroller, loading_older);
 
     let on_scroll = {
         let load_older = load_older.clone();
         move |_| {
-            if let Some(el) = scroller.get_untracked() {
-                let bottom = el.scroll_height() - el.scroll_top() - el.client_height() < 48;
-                at_bottom.set(bottom);
-                if bottom {
-                    unseen.set(0);
-                }
-                if el.scroll_top() < 64 {
-                    load_older();
-                }
+            scroll.scrolled();
+            if scroll
+                .scroller
+                .get_untracked()
+                .is_some_and(|el| el.scroll_top() < 64)
+            {
+                load_older();
             }
         }
     };
+    let unseen = scroll.unseen;
 
     view! {
-        <div class="messages" node_ref=scroller on:scroll=on_scroll>
+        <div class="messages" node_ref=scroll.scroller on:scroll=on_scroll>
             <Show when=has_older.clone()>
                 <div class="older">
                     <button
@@ -124,7 +128,7 @@ pub fn MessageList(room: String, feed: ArcRwSignal<Feed>, last_read: i64) -> imp
             <Show when=empty.clone()>
                 <p class="empty">"No messages yet. Say hello!"</p>
             </Show>
-            <ol class="message-log" role="log" aria-live="polite" aria-label="Messages">
+            <ol class="message-log" role="log" aria-live="polite" aria-label="Messages" node_ref=scroll.log>
                 <For each=rows key=Row::key let(row)>
                     {match row {
                         Row::Day(label) => view! {
@@ -140,14 +144,7 @@ pub fn MessageList(room: String, feed: ArcRwSignal<Feed>, last_read: i64) -> imp
             </ol>
         </div>
         <Show when=move || { unseen.get() > 0 }>
-            <button
-                type="button"
-                class="new-messages"
-                on:click=move |_| {
-                    scroll_to_bottom(scroller);
-                    unseen.set(0);
-                }
-            >
+            <button type="button" class="new-messages" on:click=move |_| scroll.go_to_bottom()>
                 {move || {
                     let n = unseen.get();
                     if n == 1 { "1 new message".to_owned() } else { format!("{n} new messages") }
@@ -155,33 +152,6 @@ pub fn MessageList(room: String, feed: ArcRwSignal<Feed>, last_read: i64) -> imp
             </button>
         </Show>
     }
-}
-
-/// Follows new messages when the reader is at the bottom; otherwise counts
-/// them in `unseen`. Older history arriving at the top changes neither.
-fn follow_new_messages(
-    feed: ArcRwSignal<Feed>,
-    scroller: NodeRef<Div>,
-    at_bottom: RwSignal<bool>,
-    unseen: RwSignal<usize>,
-) {
-    Effect::new(move |prev: Option<(i64, usize)>| {
-        let now = feed.with(|f| (f.last_seq(), f.pending.len()));
-        match prev {
-            None => scroll_to_bottom(scroller),
-            Some((last, pending)) if now.0 > last || now.1 > pending => {
-                if at_bottom.get_untracked() {
-                    scroll_to_bottom(scroller);
-                } else if now.0 > last {
-                    let added =
-                        feed.with_untracked(|f| f.messages.iter().filter(|m| m.seq > last).count());
-                    unseen.update(|n| *n += added);
-                }
-            }
-            _ => {}
-        }
-        now
-    });
 }
 
 /// Loads the page of history before the first message shown, one page at a
@@ -220,12 +190,6 @@ fn older_loader(
             }
             loading.set(false);
         });
-    }
-}
-
-fn scroll_to_bottom(scroller: NodeRef<Div>) {
-    if let Some(el) = scroller.get_untracked() {
-        el.set_scroll_top(el.scroll_height());
     }
 }
 
@@ -325,7 +289,7 @@ fn PendingItem(room: String, pending: Pending) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{User, UserId};
+    use crate::model::User;
 
     fn msg(seq: i64, sender: i64, at: i64) -> ChatMessage {
         ChatMessage {

@@ -1,12 +1,17 @@
-//! The top of a room: its name, its size, `Copy link`, and the button that
-//! shows or hides `Members`.
+//! The top of a room: its name, its size, `Copy link`, the button that
+//! shows or hides `Members`, and what the page adds after it.
 
 use leptos::prelude::*;
 
 use crate::app::panels::use_panels;
 
 #[component]
-pub fn RoomHeader(name: Signal<String>, member_count: Signal<usize>) -> impl IntoView {
+pub fn RoomHeader(
+    name: Signal<String>,
+    member_count: Signal<usize>,
+    /// More tools, after `Members` (the room's settings).
+    children: Children,
+) -> impl IntoView {
     let panels = use_panels();
     let copied = RwSignal::new(false);
     let copy = move |_| {
@@ -40,6 +45,7 @@ pub fn RoomHeader(name: Signal<String>, member_count: Signal<usize>) -> impl Int
                 >
                     "Members"
                 </button>
+                {children()}
             </div>
         </header>
     }

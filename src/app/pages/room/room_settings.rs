@@ -1,0 +1,81 @@
+//! `Room settings`, a menu in the room's header: for the admin, rename and
+//! delete (behind a confirmation); for everyone, leave.
+
+use leptos::prelude::*;
+
+use super::actions::RoomActions;
+use super::menu::Menu;
+use crate::app::components::error_alert::{ErrorAlert, action_error};
+use crate::model::RoomName;
+
+#[component]
+pub fn RoomSettings(
+    room: String,
+    name: Signal<String>,
+    is_admin: Memo<bool>,
+    actions: RoomActions,
+) -> impl IntoView {
+    let admin_room = room.clone();
+    let admin_tools = move || {
+        is_admin.get().then(|| {
+            let (room, rename_room) = (admin_room.clone(), admin_room.clone());
+            view! {
+                <ActionForm action=actions.rename attr:class="rename">
+                    <input type="hidden" name="room" value=rename_room />
+                    <ErrorAlert message=action_error(actions.rename) />
+                    <div class="field">
+                        <label for="rename-room">"New room name"</label>
+                        <input
+                            id="rename-room"
+                            type="text"
+                            name="name"
+                            required
+                            maxlength=RoomName::MAX
+                            value=move || name.get()
+                        />
+                    </div>
+                    <button type="submit" class="secondary">"Rename room"</button>
+                </ActionForm>
+                <ConfirmDelete room name actions />
+            }
+        })
+    };
+    view! {
+        <Menu label="Room settings".to_owned() icon="⚙" show_label=true class="room-settings">
+            {admin_tools}
+            <ActionForm action=actions.leave attr:class="leave">
+                <input type="hidden" name="room" value=room.clone() />
+                <ErrorAlert message=action_error(actions.leave) />
+                <button type="submit" class="secondary">"Leave room"</button>
+            </ActionForm>
+        </Menu>
+    }
+}
+
+/// `Delete room`, which opens the confirmation (a disclosure too, so it
+/// needs no JavaScript); `Cancel` closes it again.
+#[component]
+fn ConfirmDelete(room: String, name: Signal<String>, actions: RoomActions) -> impl IntoView {
+    let confirm = NodeRef::<leptos::html::Details>::new();
+    let cancel = move |_| {
+        if let Some(d) = confirm.get_untracked() {
+            d.set_open(false);
+        }
+    };
+    view! {
+        <details class="confirm-delete" node_ref=confirm>
+            <summary class="danger-summary">"Delete room"</summary>
+            <div class="confirm" role="group" aria-labelledby="confirm-delete">
+                <p id="confirm-delete">
+                    {move || format!("Delete \"{}\" with all its messages? This cannot be undone.", name.get())}
+                </p>
+                <ActionForm action=actions.delete>
+                    <input type="hidden" name="room" value=room />
+                    <ErrorAlert message=action_error(actions.delete) />
+                    <button type="submit" class="danger">"Yes, delete room"</button>
+                    <button type="button" class="secondary" on:click=cancel>"Cancel"</button>
+                </ActionForm>
+            </div>
+        </details>
+    }
+}
