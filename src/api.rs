@@ -3,5 +3,6 @@
 
 pub mod account;
 pub mod auth;
+pub mod message_forms;
 pub mod messages;
 pub mod rooms;

@@ -12,9 +12,12 @@ pub mod account;
 /// The websocket protocol's types live in their own crate (`protocol/`), so
 /// the bench, the fault suite and the fuzzer share them without Leptos.
 pub use hearth_protocol::{
-    ChatMessage, ClientEvent, ErrorCode, Member, Millis, PROTOCOL_VERSION, RoomPublicId,
-    ServerEvent, User, UserId, close,
+    Change, ChatMessage, ClientEvent, ErrorCode, MAX_REACTIONS, Member, Millis, PROTOCOL_VERSION,
+    Quote, Reaction, RoomPublicId, ServerEvent, User, UserId, close,
 };
+
+/// What a deleted message shows in its place.
+pub const DELETED_MESSAGE_TEXT: &str = "Message deleted";
 
 /// Why a piece of input was refused, worded so the person knows what to fix.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

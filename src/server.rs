@@ -25,6 +25,7 @@ pub mod security;
 pub mod state;
 pub mod telemetry;
 pub mod web;
+pub mod wire;
 pub mod ws;
 
 pub use router::app;

@@ -172,7 +172,7 @@ for (const [label, viewport] of widths) {
       const message = friend.page.getByRole("log", { name: "Messages" }).locator("li.message").first();
       await expect(message).toContainText("deleted user");
       await expect(message).not.toContainText(name);
-      await expect(message).toContainText(choice === "keep" ? "Goodbye, everyone" : "This message was removed.");
+      await expect(message).toContainText(choice === "keep" ? "Goodbye, everyone" : "Message deleted");
 
       // The name is free again.
       await signUp(page, name);

@@ -28,9 +28,74 @@ pub enum ClientEvent {
         #[serde(deserialize_with = "canonical_uuid")]
         client_msg_id: Uuid,
         body: String,
+        /// The `seq` of the message this one answers.
+        #[serde(
+            default,
+            deserialize_with = "some_target",
+            skip_serializing_if = "Option::is_none"
+        )]
+        reply_to: Option<i64>,
+    },
+    /// Replace the body of one's own message `seq`. Like every operation
+    /// below, retrying with the same `client_op_id` applies it once and
+    /// answers `done` again.
+    Edit {
+        room: RoomPublicId,
+        #[serde(deserialize_with = "canonical_uuid")]
+        client_op_id: Uuid,
+        #[serde(deserialize_with = "target")]
+        seq: i64,
+        body: String,
+    },
+    /// Delete message `seq` (one's own, or anyone's for the room's admin).
+    Delete {
+        room: RoomPublicId,
+        #[serde(deserialize_with = "canonical_uuid")]
+        client_op_id: Uuid,
+        #[serde(deserialize_with = "target")]
+        seq: i64,
+    },
+    /// Put `emoji` on message `seq` (nothing changes if it is there).
+    React {
+        room: RoomPublicId,
+        #[serde(deserialize_with = "canonical_uuid")]
+        client_op_id: Uuid,
+        #[serde(deserialize_with = "target")]
+        seq: i64,
+        emoji: String,
+    },
+    /// Take one's `emoji` off message `seq` (nothing changes if it is not there).
+    Unreact {
+        room: RoomPublicId,
+        #[serde(deserialize_with = "canonical_uuid")]
+        client_op_id: Uuid,
+        #[serde(deserialize_with = "target")]
+        seq: i64,
+        emoji: String,
     },
     /// The person is typing in a room (send at most every few seconds).
     Typing { room: RoomPublicId },
+}
+
+/// What an operation on a stored message does, once parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    Edit { body: String },
+    Delete,
+    React { emoji: String },
+    Unreact { emoji: String },
+}
+
+impl Change {
+    /// The operation's `type`, as the wire spells it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Change::Edit { .. } => "edit",
+            Change::Delete => "delete",
+            Change::React { .. } => "react",
+            Change::Unreact { .. } => "unreact",
+        }
+    }
 }
 
 impl ClientEvent {
@@ -50,6 +115,10 @@ impl ClientEvent {
             ClientEvent::Subscribe { .. } => "subscribe",
             ClientEvent::Unsubscribe { .. } => "unsubscribe",
             ClientEvent::Send { .. } => "send",
+            ClientEvent::Edit { .. } => "edit",
+            ClientEvent::Delete { .. } => "delete",
+            ClientEvent::React { .. } => "react",
+            ClientEvent::Unreact { .. } => "unreact",
             ClientEvent::Typing { .. } => "typing",
         }
     }
@@ -60,37 +129,98 @@ impl ClientEvent {
             ClientEvent::Subscribe { room, .. }
             | ClientEvent::Unsubscribe { room }
             | ClientEvent::Send { room, .. }
+            | ClientEvent::Edit { room, .. }
+            | ClientEvent::Delete { room, .. }
+            | ClientEvent::React { room, .. }
+            | ClientEvent::Unreact { room, .. }
             | ClientEvent::Typing { room } => room,
         }
     }
+
+    /// An operation on a stored message, split into the message it names
+    /// (`client_op_id`, `seq`) and what it does to it.
+    pub fn into_change(self) -> Option<(RoomPublicId, Uuid, i64, Change)> {
+        let (room, id, seq, change) = match self {
+            ClientEvent::Edit {
+                room,
+                client_op_id,
+                seq,
+                body,
+            } => (room, client_op_id, seq, Change::Edit { body }),
+            ClientEvent::Delete {
+                room,
+                client_op_id,
+                seq,
+            } => (room, client_op_id, seq, Change::Delete),
+            ClientEvent::React {
+                room,
+                client_op_id,
+                seq,
+                emoji,
+            } => (room, client_op_id, seq, Change::React { emoji }),
+            ClientEvent::Unreact {
+                room,
+                client_op_id,
+                seq,
+                emoji,
+            } => (room, client_op_id, seq, Change::Unreact { emoji }),
+            _ => return None,
+        };
+        Some((room, id, seq, change))
+    }
 }
 
-/// A `seq` a client names: an integer, 0 or more.
+/// `since_seq`: an integer, 0 or more.
 fn non_negative<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    struct NonNegative;
-    impl serde::de::Visitor<'_> for NonNegative {
-        type Value = i64;
+    d.deserialize_i64(Seq {
+        min: 0,
+        rule: "since_seq must be 0 or more (0 replays the room from its first message)",
+    })
+}
 
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("since_seq as an integer, 0 or more")
-        }
+/// The `seq` of the message an operation acts on: 1 or more.
+fn target<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    d.deserialize_i64(Seq {
+        min: 1,
+        rule: "seq must be a message's seq, 1 or more",
+    })
+}
 
-        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<i64, E> {
-            i64::try_from(n).map_err(|_| E::custom(format!("since_seq {n} is too large")))
-        }
+/// `reply_to`, when given: a message's `seq`, 1 or more.
+fn some_target<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    d.deserialize_i64(Seq {
+        min: 1,
+        rule: "reply_to must be a message's seq, 1 or more",
+    })
+    .map(Some)
+}
 
-        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<i64, E> {
-            u64::try_from(n).map_or_else(
-                |_| {
-                    Err(E::custom(format!(
-                        "since_seq must be 0 or more (0 replays the room from its first message), not {n}"
-                    )))
-                },
-                |n| self.visit_u64(n),
-            )
+/// A `seq` a client names: an integer, `min` or more.
+struct Seq {
+    min: i64,
+    rule: &'static str,
+}
+
+impl serde::de::Visitor<'_> for Seq {
+    type Value = i64;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.rule)
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<i64, E> {
+        match i64::try_from(n) {
+            Ok(n) => self.visit_i64(n),
+            Err(_) => Err(E::custom(format!("{}; {n} is too large", self.rule))),
         }
     }
-    d.deserialize_i64(NonNegative)
+
+    fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<i64, E> {
+        if n < self.min {
+            return Err(E::custom(format!("{}, not {n}", self.rule)));
+        }
+        Ok(n)
+    }
 }
 
 /// Takes a UUID only as `Uuid`'s `Display` writes it, so the string a client
@@ -116,7 +246,7 @@ fn canonical_uuid<'de, D: Deserializer<'de>>(d: D) -> Result<Uuid, D::Error> {
                 _ => {
                     let shown: String = text.chars().take(40).collect();
                     Err(E::custom(format!(
-                        "client_msg_id must be a UUID in lowercase hyphenated form \
+                        "client_msg_id and client_op_id must be UUIDs in lowercase hyphenated form \
                          (8-4-4-4-12 hex digits, e.g. 5f0c2a6e-3b1d-4c8e-9f7a-2d4b6c8e0a1f), not {shown:?}"
                     )))
                 }
@@ -136,6 +266,7 @@ mod tests {
             room: "r".into(),
             client_msg_id: Uuid::nil(),
             body: "hi".into(),
+            reply_to: None,
         };
         let json = send.to_frame();
         assert_eq!((send.kind(), send.room()), ("send", "r"));
@@ -154,6 +285,25 @@ mod tests {
         assert!(err(r#"{"type":"subscribe","room":"r"}"#).contains("since_seq"));
         assert!(err(r#"{"type":"subscribe","room":"r","since_seq":"x"}"#).contains("since_seq"));
         assert!(err(r#"{"type":"subscribe","room":"r","since_seq":-1}"#).contains("0 or more"));
+        let id = "5f0c2a6e-3b1d-4c8e-9f7a-2d4b6c8e0a1f";
+        assert!(
+            err(&format!(
+                r#"{{"type":"delete","room":"r","client_op_id":"{id}","seq":0}}"#
+            ))
+            .contains("1 or more")
+        );
+        assert!(
+            err(&format!(
+                r#"{{"type":"send","room":"r","client_msg_id":"{id}","body":"b","reply_to":-4}}"#
+            ))
+            .contains("reply_to")
+        );
+        assert!(
+            err(&format!(
+                r#"{{"type":"react","room":"r","client_op_id":"{id}","seq":3}}"#
+            ))
+            .contains("emoji")
+        );
     }
 
     #[test]
@@ -196,13 +346,49 @@ mod tests {
                 (room(), 0..=i64::MAX)
                     .prop_map(|(room, since_seq)| ClientEvent::Subscribe { room, since_seq }),
                 room().prop_map(|room| ClientEvent::Unsubscribe { room }),
-                (room(), any::<u128>(), any::<String>()).prop_map(|(room, id, body)| {
-                    ClientEvent::Send {
+                (
+                    room(),
+                    any::<u128>(),
+                    any::<String>(),
+                    proptest::option::of(1..=i64::MAX)
+                )
+                    .prop_map(|(room, id, body, reply_to)| ClientEvent::Send {
                         room,
                         client_msg_id: Uuid::from_u128(id),
                         body,
+                        reply_to,
+                    }),
+                (room(), any::<u128>(), 1..=i64::MAX, any::<String>()).prop_map(
+                    |(room, id, seq, body)| ClientEvent::Edit {
+                        room,
+                        client_op_id: Uuid::from_u128(id),
+                        seq,
+                        body,
+                    }
+                ),
+                (room(), any::<u128>(), 1..=i64::MAX).prop_map(|(room, id, seq)| {
+                    ClientEvent::Delete {
+                        room,
+                        client_op_id: Uuid::from_u128(id),
+                        seq,
                     }
                 }),
+                (room(), any::<u128>(), 1..=i64::MAX, any::<String>()).prop_map(
+                    |(room, id, seq, emoji)| ClientEvent::React {
+                        room,
+                        client_op_id: Uuid::from_u128(id),
+                        seq,
+                        emoji,
+                    }
+                ),
+                (room(), any::<u128>(), 1..=i64::MAX, any::<String>()).prop_map(
+                    |(room, id, seq, emoji)| ClientEvent::Unreact {
+                        room,
+                        client_op_id: Uuid::from_u128(id),
+                        seq,
+                        emoji,
+                    }
+                ),
                 room().prop_map(|room| ClientEvent::Typing { room }),
             ]
         }

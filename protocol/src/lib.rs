@@ -12,14 +12,15 @@
 mod client;
 pub mod close;
 mod ids;
+mod message;
 mod server;
 
-pub use client::ClientEvent;
+pub use client::{Change, ClientEvent};
 pub use ids::{RoomPublicId, UserId};
+pub use message::{ChatMessage, MAX_REACTIONS, Quote, Reaction};
 pub use server::{ErrorCode, ServerEvent};
 
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 /// The version `hello` announces. Additions (a new optional field, a new
 /// server event) keep it; anything a written client could trip on raises it.
@@ -45,21 +46,6 @@ pub struct Member {
     pub user: User,
     pub is_admin: bool,
     pub joined_at: Millis,
-}
-
-/// A stored message as every reader receives it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChatMessage {
-    pub id: i64,
-    pub room: RoomPublicId,
-    /// 1, 2, 3 … within the room: the order everyone sees.
-    pub seq: i64,
-    pub sender: User,
-    /// Trimmed of surrounding whitespace when stored.
-    pub body: String,
-    /// As the sender made it, in the canonical form (see `ClientEvent::Send`).
-    pub client_msg_id: Uuid,
-    pub created_at: Millis,
 }
 
 /// The one way an event becomes a text frame. Serialising these types cannot

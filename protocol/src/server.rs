@@ -12,25 +12,15 @@ use crate::{ChatMessage, Member, Millis, RoomPublicId, User, UserId};
 pub enum ServerEvent {
     /// First frame on every connection: who is connected, and the protocol
     /// version the server speaks (`PROTOCOL_VERSION`).
-    Hello {
-        user: User,
-        protocol: u32,
-    },
+    Hello { user: User, protocol: u32 },
     /// The replay after a `subscribe` is complete; live events follow.
-    Subscribed {
-        room: RoomPublicId,
-        last_seq: i64,
-    },
+    Subscribed { room: RoomPublicId, last_seq: i64 },
     /// More than a page was missed: load history with the `history` server
     /// function; live messages continue after `last_seq`.
-    Resync {
-        room: RoomPublicId,
-        last_seq: i64,
-    },
-    /// A stored message (also the sender's own, to all their tabs).
-    Message {
-        message: ChatMessage,
-    },
+    Resync { room: RoomPublicId, last_seq: i64 },
+    /// A stored message (also the sender's own, to all their tabs), in its
+    /// current state; its `seq` is the event's.
+    Message { message: ChatMessage },
     /// The sender's message was stored (sent only after the commit).
     Ack {
         room: RoomPublicId,
@@ -39,6 +29,16 @@ pub enum ServerEvent {
         seq: i64,
         created_at: Millis,
     },
+    /// An operation on a stored message (`edit`, `delete`, `react`,
+    /// `unreact`) was committed, or changed nothing (`seq` absent): either
+    /// way `message` is the message as it is now.
+    Done {
+        room: RoomPublicId,
+        client_op_id: Uuid,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seq: Option<i64>,
+        message: ChatMessage,
+    },
     /// Something the client sent was refused; nothing was stored.
     Error {
         code: ErrorCode,
@@ -46,38 +46,70 @@ pub enum ServerEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         client_msg_id: Option<Uuid>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_op_id: Option<Uuid>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         room: Option<RoomPublicId>,
+    },
+    /// Message `message.seq` was edited (event `seq`); `message` is its
+    /// state now, which may be later still.
+    MessageEdited {
+        room: RoomPublicId,
+        seq: i64,
+        message: ChatMessage,
+    },
+    /// Message `message.seq` was deleted by `by` (its author or the admin):
+    /// `message` is the tombstone.
+    MessageDeleted {
+        room: RoomPublicId,
+        seq: i64,
+        by: UserId,
+        message: ChatMessage,
+    },
+    ReactionAdded {
+        room: RoomPublicId,
+        seq: i64,
+        user_id: UserId,
+        emoji: String,
+        message: ChatMessage,
+    },
+    ReactionRemoved {
+        room: RoomPublicId,
+        seq: i64,
+        user_id: UserId,
+        emoji: String,
+        message: ChatMessage,
     },
     MemberJoined {
         room: RoomPublicId,
+        seq: i64,
         member: Member,
     },
     MemberLeft {
         room: RoomPublicId,
+        seq: i64,
         user_id: UserId,
     },
     /// `user_id` was removed by the admin. The removed person's connections
     /// receive this and nothing more of the room.
     MemberRemoved {
         room: RoomPublicId,
+        seq: i64,
         user_id: UserId,
     },
     AdminChanged {
         room: RoomPublicId,
+        seq: i64,
         user_id: UserId,
     },
     RoomRenamed {
         room: RoomPublicId,
+        seq: i64,
         name: String,
     },
-    RoomDeleted {
-        room: RoomPublicId,
-    },
+    /// Nothing more of the room follows.
+    RoomDeleted { room: RoomPublicId, seq: i64 },
     /// Someone else is typing; never sent to the typist's own connections.
-    Typing {
-        room: RoomPublicId,
-        user: User,
-    },
+    Typing { room: RoomPublicId, user: User },
     /// The members with the room open right now.
     Presence {
         room: RoomPublicId,
@@ -89,6 +121,33 @@ impl ServerEvent {
     /// The text frame for this event.
     pub fn to_frame(&self) -> String {
         crate::to_frame(self)
+    }
+
+    /// The event's place in its room's log, for the events that take one
+    /// (every durable change; not typing, presence or the connection's own
+    /// answers).
+    pub fn log_seq(&self) -> Option<i64> {
+        match self {
+            ServerEvent::Message { message } => Some(message.seq),
+            ServerEvent::MessageEdited { seq, .. }
+            | ServerEvent::MessageDeleted { seq, .. }
+            | ServerEvent::ReactionAdded { seq, .. }
+            | ServerEvent::ReactionRemoved { seq, .. }
+            | ServerEvent::MemberJoined { seq, .. }
+            | ServerEvent::MemberLeft { seq, .. }
+            | ServerEvent::MemberRemoved { seq, .. }
+            | ServerEvent::AdminChanged { seq, .. }
+            | ServerEvent::RoomRenamed { seq, .. }
+            | ServerEvent::RoomDeleted { seq, .. } => Some(*seq),
+            ServerEvent::Hello { .. }
+            | ServerEvent::Subscribed { .. }
+            | ServerEvent::Resync { .. }
+            | ServerEvent::Ack { .. }
+            | ServerEvent::Done { .. }
+            | ServerEvent::Error { .. }
+            | ServerEvent::Typing { .. }
+            | ServerEvent::Presence { .. } => None,
+        }
     }
 
     /// Parses a frame from the server (for clients).
@@ -156,6 +215,7 @@ mod tests {
             code: ErrorCode::BadFrame,
             message: "m".into(),
             client_msg_id: None,
+            client_op_id: None,
             room: None,
         };
         assert_eq!(

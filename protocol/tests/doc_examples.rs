@@ -45,7 +45,7 @@ fn is_within(written: &Value, example: &Value) -> bool {
     }
 }
 
-const CLIENT_KINDS: usize = 4;
+const CLIENT_KINDS: usize = 8;
 
 fn server_kind(event: &ServerEvent) -> &'static str {
     match event {
@@ -54,7 +54,12 @@ fn server_kind(event: &ServerEvent) -> &'static str {
         ServerEvent::Resync { .. } => "resync",
         ServerEvent::Message { .. } => "message",
         ServerEvent::Ack { .. } => "ack",
+        ServerEvent::Done { .. } => "done",
         ServerEvent::Error { .. } => "error",
+        ServerEvent::MessageEdited { .. } => "message_edited",
+        ServerEvent::MessageDeleted { .. } => "message_deleted",
+        ServerEvent::ReactionAdded { .. } => "reaction_added",
+        ServerEvent::ReactionRemoved { .. } => "reaction_removed",
         ServerEvent::MemberJoined { .. } => "member_joined",
         ServerEvent::MemberLeft { .. } => "member_left",
         ServerEvent::MemberRemoved { .. } => "member_removed",
@@ -65,7 +70,7 @@ fn server_kind(event: &ServerEvent) -> &'static str {
         ServerEvent::Presence { .. } => "presence",
     }
 }
-const SERVER_KINDS: usize = 14;
+const SERVER_KINDS: usize = 19;
 
 #[test]
 fn every_client_example_is_taken_as_written() {

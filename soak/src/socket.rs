@@ -55,6 +55,7 @@ pub fn send_frame(p: &Pending) -> String {
         room: p.room.clone().into(),
         client_msg_id: p.id,
         body: p.body.clone(),
+        reply_to: None,
     }
     .to_frame()
 }

@@ -29,7 +29,7 @@ pub async fn get_history(
                 )));
             }
             let access = require_member(&state, &user, &room).await?;
-            let rows = db::messages::page_before(
+            let rows = db::message_state::page_before(
                 state.db.pool(),
                 access.room.id,
                 before_seq,
@@ -43,6 +43,35 @@ pub async fn get_history(
         }
         .await,
     )
+}
+
+/// The earlier texts of message `seq`, oldest first, each with when it was
+/// replaced (for the room's members; empty when the message was never
+/// edited, or is deleted).
+#[server(endpoint = "message_revisions")]
+pub async fn message_revisions(room: String, seq: i64) -> Result<Vec<Revision>, AppError> {
+    use self::ssr::*;
+    answer(
+        async move {
+            let state = app_state()?;
+            let user = require_user(&state).await?;
+            let access = require_member(&state, &user, &room).await?;
+            let texts = db::message_state::revisions(state.db.pool(), access.room.id, seq).await?;
+            Ok(texts
+                .into_iter()
+                .map(|(body, until)| Revision { body, until })
+                .collect())
+        }
+        .await,
+    )
+}
+
+/// An earlier text of an edited message.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Revision {
+    pub body: String,
+    /// When an edit replaced it.
+    pub until: crate::model::Millis,
 }
 
 /// Marks the room read up to `seq`, so unread counts agree on every device.

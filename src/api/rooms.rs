@@ -45,9 +45,12 @@ pub async fn list_my_rooms() -> Result<Vec<RoomSummary>, AppError> {
 }
 
 /// A room as the caller may see it: the whole room for members, a preview
-/// (name and size) for anyone else logged in.
+/// (name and size) for anyone else logged in. Members get the latest page
+/// of messages or, with `at`, every message from a little before message
+/// `at` to the latest (at most `AROUND_MAX`), so a link to a message shows
+/// it in its place with the conversation continuing to now.
 #[server(endpoint = "room")]
-pub async fn get_room(room: String) -> Result<RoomView, AppError> {
+pub async fn get_room(room: String, at: Option<i64>) -> Result<RoomView, AppError> {
     use self::ssr::*;
     answer(
         async move {
@@ -75,12 +78,17 @@ pub async fn get_room(room: String) -> Result<RoomView, AppError> {
                     user: state.user(m.user),
                 })
                 .collect();
-            let messages =
-                db::messages::page_before(state.db.pool(), r.id, None, i64::from(FIRST_PAGE))
-                    .await?
-                    .into_iter()
-                    .map(|m| state.chat_message(&r.public_id, m))
-                    .collect();
+            let pool = state.db.pool();
+            let rows = match at {
+                Some(seq) => db::message_state::from_before(pool, r.id, seq, AROUND_MAX).await?,
+                None => {
+                    db::message_state::page_before(pool, r.id, None, i64::from(FIRST_PAGE)).await?
+                }
+            };
+            let messages = rows
+                .into_iter()
+                .map(|m| state.chat_message(&r.public_id, m))
+                .collect();
             let removed = if r.admin_id == user.id {
                 db::members::removed(state.db.pool(), r.id)
                     .await?
@@ -116,9 +124,12 @@ pub async fn join_room(room: String) -> Result<(), AppError> {
             spend_action(&state, &user)?;
             let r = find_room(&state, &room).await?;
             let joined = db::members::add(&state.db, r.id, user.id, |joined| {
-                if *joined == Joined::Joined {
-                    RoomEvents::new(&state.hub, r.id, &r.public_id)
-                        .member_joined(&user, db::now_ms());
+                if let Joined::Joined { seq } = *joined {
+                    RoomEvents::new(&state.hub, r.id, &r.public_id).member_joined(
+                        seq,
+                        &user,
+                        db::now_ms(),
+                    );
                 }
             })
             .await?;
@@ -171,12 +182,12 @@ pub async fn rename_room(room: String, name: String) -> Result<(), AppError> {
             let access = require_admin(&state, &user, &room).await?;
             let r = &access.room;
             let renamed = db::rooms::rename(&state.db, r.id, user.id, name.as_str(), |done| {
-                if *done {
-                    RoomEvents::new(&state.hub, r.id, &r.public_id).renamed(name.as_str());
+                if let Some(seq) = *done {
+                    RoomEvents::new(&state.hub, r.id, &r.public_id).renamed(seq, name.as_str());
                 }
             })
             .await?;
-            if !renamed {
+            if renamed.is_none() {
                 return Err(no_longer_admin());
             }
             Ok(())
@@ -228,13 +239,13 @@ pub async fn make_admin(room: String, user_id: UserId) -> Result<(), AppError> {
             require_target_member(&state, &access.room, user_id).await?;
             let r = &access.room;
             let done = db::rooms::set_admin(&state.db, r.id, user.id, user_id, |done| {
-                if *done == HandOver::Done {
-                    RoomEvents::new(&state.hub, r.id, &r.public_id).admin_changed(user_id);
+                if let HandOver::Done { seq } = *done {
+                    RoomEvents::new(&state.hub, r.id, &r.public_id).admin_changed(seq, user_id);
                 }
             })
             .await?;
             match done {
-                HandOver::Done => Ok(()),
+                HandOver::Done { .. } => Ok(()),
                 HandOver::NotAdmin => Err(no_longer_admin()),
                 HandOver::NotAMember => Err(AppError::NotFound(
                     "That person is not a member of this room.".into(),
@@ -256,9 +267,10 @@ pub async fn delete_room(room: String) -> Result<(), AppError> {
             spend_action(&state, &user)?;
             let access = require_admin(&state, &user, &room).await?;
             let r = &access.room;
-            let deleted = db::rooms::delete(&state.db, r.id, user.id, |members| {
-                if let Some(members) = members {
-                    RoomEvents::new(&state.hub, r.id, &r.public_id).deleted(members);
+            let deleted = db::rooms::delete(&state.db, r.id, user.id, |deleted| {
+                if let Some(deleted) = deleted {
+                    RoomEvents::new(&state.hub, r.id, &r.public_id)
+                        .deleted(deleted.seq, &deleted.members);
                 }
             })
             .await?;
@@ -297,6 +309,10 @@ pub async fn readmit_member(room: String, user_id: UserId) -> Result<(), AppErro
 #[cfg(feature = "ssr")]
 mod ssr {
     pub use crate::api::messages::FIRST_PAGE;
+
+    /// The most messages a page shown `at` a message holds: a few before
+    /// it, and everything after it to the latest.
+    pub const AROUND_MAX: i64 = 500;
     use crate::error::AppError;
     use crate::model::User;
     pub use crate::model::{Member, RoomDetails, RoomName};

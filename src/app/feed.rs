@@ -1,23 +1,38 @@
 //! One room's messages as the browser holds them: the stored ones in `seq`
-//! order, and the person's own messages still on their way.
+//! order, each in the latest state seen, and the person's own messages and
+//! changes still on their way.
 //!
 //! Pure state, no networking: `live.rs` feeds it events, the message list
-//! renders it. Applying the same event twice changes nothing, which is what
-//! makes resuming after a reconnect safe.
+//! renders it. Applying the same event twice, or an older one after a newer
+//! (a message's `revision` orders its states), changes nothing, which is
+//! what makes resuming after a reconnect safe.
 
 use uuid::Uuid;
 
-use crate::model::{ChatMessage, User, UserId};
+use crate::model::{Change, ChatMessage, Quote, Reaction, User, UserId};
 
 /// A message the person sent that has no `seq` yet.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pending {
     pub client_msg_id: Uuid,
     pub body: String,
+    /// The seq of the message it answers.
+    pub reply_to: Option<i64>,
     /// Why the server refused it; `None` while it is on its way.
     pub failed: Option<String>,
     /// The server acknowledged it; its message event is on its way.
     pub acked: bool,
+}
+
+/// A change the person made to a stored message, not yet answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingChange {
+    pub client_op_id: Uuid,
+    /// The message it changes.
+    pub seq: i64,
+    pub change: Change,
+    /// Why the server refused it; `None` while it is on its way.
+    pub failed: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -25,6 +40,11 @@ pub struct Feed {
     /// Stored messages, ascending `seq`, no duplicates.
     pub messages: Vec<ChatMessage>,
     pub pending: Vec<Pending>,
+    /// Edits, deletions and reactions on their way, in the order made.
+    pub changes: Vec<PendingChange>,
+    /// The highest seq of the room's log applied here, of any kind of
+    /// event: where to resume from.
+    pub log_seq: i64,
     /// People typing now, with when their indicator expires (ms).
     pub typing: Vec<(User, f64)>,
     pub online: Vec<UserId>,
@@ -42,26 +62,69 @@ impl Feed {
         feed
     }
 
-    /// The highest `seq` held: what to resume from.
+    /// The highest `seq` of a message held.
     pub fn last_seq(&self) -> i64 {
         self.messages.last().map_or(0, |m| m.seq)
+    }
+
+    /// Where to resume the room's log from: everything up to here was
+    /// applied (messages and every other kind of event).
+    pub fn resume_from(&self) -> i64 {
+        self.log_seq.max(self.last_seq())
+    }
+
+    /// An event of the log was applied (or needs nothing here).
+    pub fn saw(&mut self, seq: i64) {
+        self.log_seq = self.log_seq.max(seq);
     }
 
     pub fn first_seq(&self) -> Option<i64> {
         self.messages.first().map(|m| m.seq)
     }
 
-    /// Adds a stored message in its place; a duplicate is ignored. Returns
-    /// whether it was new.
+    /// Adds a stored message in its place, or takes its state if newer
+    /// than the one held; returns whether it was new.
     pub fn add(&mut self, message: ChatMessage) -> bool {
         self.pending
             .retain(|p| p.client_msg_id != message.client_msg_id);
         self.typing.retain(|(u, _)| u.id != message.sender.id);
         match self.messages.binary_search_by_key(&message.seq, |m| m.seq) {
-            Ok(_) => false,
+            Ok(at) => {
+                self.take_state(at, message);
+                false
+            }
             Err(at) => {
                 self.messages.insert(at, message);
                 true
+            }
+        }
+    }
+
+    /// A change to a message (an edit, its deletion, a reaction), logged as
+    /// `seq`: the message's new state replaces the one held if newer. A
+    /// message not held (older than the history loaded) is left for
+    /// history to bring, in its state then.
+    pub fn changed(&mut self, seq: i64, message: ChatMessage) {
+        self.saw(seq);
+        if let Ok(at) = self.messages.binary_search_by_key(&message.seq, |m| m.seq) {
+            self.take_state(at, message);
+        }
+    }
+
+    /// Takes `message`'s state for the one held at `at` if it is newer, and
+    /// refreshes the quote of every reply to it.
+    fn take_state(&mut self, at: usize, message: ChatMessage) {
+        if !message.is_newer_than(&self.messages[at]) {
+            return;
+        }
+        let seq = message.seq;
+        let quote = Quote::of(&message);
+        self.messages[at] = message;
+        for m in &mut self.messages[at..] {
+            if let Some(q) = &mut m.reply_to
+                && q.seq == seq
+            {
+                *q = quote.clone();
             }
         }
     }
@@ -78,13 +141,76 @@ impl Feed {
         self.has_older = has_more;
     }
 
-    pub fn send(&mut self, client_msg_id: Uuid, body: String) {
+    pub fn send(&mut self, client_msg_id: Uuid, body: String, reply_to: Option<i64>) {
         self.pending.push(Pending {
             client_msg_id,
             body,
+            reply_to,
             failed: None,
             acked: false,
         });
+    }
+
+    /// The person changed message `seq`; shown at once, until answered.
+    pub fn change(&mut self, client_op_id: Uuid, seq: i64, change: Change) {
+        self.changes.push(PendingChange {
+            client_op_id,
+            seq,
+            change,
+            failed: None,
+        });
+    }
+
+    /// A change was committed (or changed nothing): `message` is as it is.
+    pub fn done(&mut self, client_op_id: Uuid, seq: Option<i64>, message: ChatMessage) {
+        self.changes.retain(|c| c.client_op_id != client_op_id);
+        match seq {
+            Some(seq) => self.changed(seq, message),
+            None => {
+                if let Ok(at) = self.messages.binary_search_by_key(&message.seq, |m| m.seq) {
+                    self.take_state(at, message);
+                }
+            }
+        }
+    }
+
+    /// A change was refused: it is shown as failed until dismissed.
+    pub fn change_failed(&mut self, client_op_id: Uuid, why: String) {
+        if let Some(c) = self
+            .changes
+            .iter_mut()
+            .find(|c| c.client_op_id == client_op_id)
+        {
+            c.failed = Some(why);
+        }
+    }
+
+    /// Forgets a failed change (the person dismissed it).
+    pub fn dismiss(&mut self, client_op_id: Uuid) {
+        self.changes.retain(|c| c.client_op_id != client_op_id);
+    }
+
+    /// Changes to resend after reconnecting: on their way, not refused.
+    pub fn unsent_changes(&self) -> Vec<PendingChange> {
+        self.changes
+            .iter()
+            .filter(|c| c.failed.is_none())
+            .cloned()
+            .collect()
+    }
+
+    /// Message `seq` as it should show now: as stored, with the person's
+    /// own changes still on their way laid over it.
+    pub fn shown(&self, message: &ChatMessage, me: Option<UserId>) -> ChatMessage {
+        let mut shown = message.clone();
+        for c in self
+            .changes
+            .iter()
+            .filter(|c| c.seq == message.seq && c.failed.is_none())
+        {
+            apply_locally(&mut shown, &c.change, me);
+        }
+        shown
     }
 
     pub fn acked(&mut self, client_msg_id: Uuid, seq: i64) {
@@ -109,28 +235,65 @@ impl Feed {
         }
     }
 
-    /// Marks a failed message as on its way again; returns its body.
-    pub fn retry(&mut self, client_msg_id: Uuid) -> Option<String> {
+    /// Marks a failed message as on its way again; returns its body and
+    /// what it answers.
+    pub fn retry(&mut self, client_msg_id: Uuid) -> Option<(String, Option<i64>)> {
         let p = self
             .pending
             .iter_mut()
             .find(|p| p.client_msg_id == client_msg_id)?;
         p.failed = None;
-        Some(p.body.clone())
+        Some((p.body.clone(), p.reply_to))
     }
 
     /// Messages to resend after reconnecting: on their way, not refused.
-    pub fn unsent(&self) -> Vec<(Uuid, String)> {
+    pub fn unsent(&self) -> Vec<Pending> {
         self.pending
             .iter()
             .filter(|p| p.failed.is_none() && !p.acked)
-            .map(|p| (p.client_msg_id, p.body.clone()))
+            .cloned()
             .collect()
     }
 
     pub fn typing(&mut self, user: User, until_ms: f64, now_ms: f64) {
         self.typing.retain(|(u, t)| u.id != user.id && *t > now_ms);
         self.typing.push((user, until_ms));
+    }
+}
+
+/// What the person's own change does to a message, until the server's
+/// answer brings the stored state.
+fn apply_locally(message: &mut ChatMessage, change: &Change, me: Option<UserId>) {
+    match change {
+        Change::Edit { body } => {
+            message.body.clone_from(body);
+            message.edited_at = message.edited_at.or(Some(message.created_at));
+        }
+        Change::Delete => {
+            message.deleted = true;
+            message.body.clear();
+            message.reactions.clear();
+        }
+        Change::React { emoji } => {
+            let Some(me) = me else { return };
+            match message.reactions.iter_mut().find(|r| r.emoji == *emoji) {
+                Some(r) if !r.users.contains(&me) => r.users.push(me),
+                Some(_) => {}
+                None => message.reactions.push(Reaction {
+                    emoji: emoji.clone(),
+                    users: vec![me],
+                }),
+            }
+        }
+        Change::Unreact { emoji } => {
+            let Some(me) = me else { return };
+            for r in &mut message.reactions {
+                if r.emoji == *emoji {
+                    r.users.retain(|u| *u != me);
+                }
+            }
+            message.reactions.retain(|r| !r.users.is_empty());
+        }
     }
 }
 
@@ -151,6 +314,11 @@ mod tests {
             body: format!("m{seq}"),
             client_msg_id: Uuid::from_u128(seq as u128),
             created_at: 0,
+            revision: seq,
+            edited_at: None,
+            deleted: false,
+            reply_to: None,
+            reactions: vec![],
         }
     }
 
@@ -169,8 +337,13 @@ mod tests {
     fn a_pending_message_gives_way_to_the_stored_one() {
         let mut f = Feed::default();
         let id = Uuid::from_u128(7);
-        f.send(id, "m7".into());
-        assert_eq!(f.unsent(), vec![(id, "m7".to_owned())]);
+        f.send(id, "m7".into(), None);
+        let unsent: Vec<_> = f
+            .unsent()
+            .into_iter()
+            .map(|p| (p.client_msg_id, p.body))
+            .collect();
+        assert_eq!(unsent, vec![(id, "m7".to_owned())]);
         f.acked(id, 7);
         assert!(f.unsent().is_empty(), "acknowledged: not resent");
         f.add(msg(7));
@@ -181,10 +354,10 @@ mod tests {
     fn a_refused_message_waits_for_retry() {
         let mut f = Feed::default();
         let id = Uuid::from_u128(9);
-        f.send(id, "hi".into());
+        f.send(id, "hi".into(), Some(3));
         f.failed(id, "too fast".into());
         assert!(f.unsent().is_empty());
-        assert_eq!(f.retry(id).as_deref(), Some("hi"));
+        assert_eq!(f.retry(id), Some(("hi".to_owned(), Some(3))));
         assert_eq!(f.unsent().len(), 1);
     }
 

@@ -21,7 +21,7 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::app::feed::Feed;
-use crate::model::{ChatMessage, ClientEvent, UserId};
+use crate::model::{Change, ChatMessage, ClientEvent, UserId};
 
 /// The connection as the person sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,13 +122,16 @@ impl Live {
         }
     }
 
-    /// The room's feed, starting from the server-rendered page and following
-    /// the room live from there; the room counts as shown until `hide`.
+    /// The room's feed, starting from the server-rendered page (its
+    /// messages, and `log_seq`, where the room's log stood when it was read)
+    /// and following the room live from there; the room counts as shown
+    /// until `hide`.
     pub fn open(
         &self,
         room: &str,
         first_page: Vec<ChatMessage>,
         has_older: bool,
+        log_seq: i64,
     ) -> ArcRwSignal<Feed> {
         let existing = self.feeds.with_value(|f| f.get(room).cloned());
         let feed = match existing {
@@ -137,7 +140,9 @@ impl Live {
                 feed
             }
             None => {
-                let feed = ArcRwSignal::new(Feed::new(first_page, has_older));
+                let mut page = Feed::new(first_page, has_older);
+                page.saw(log_seq);
+                let feed = ArcRwSignal::new(page);
                 self.feeds.update_value(|f| {
                     f.insert(room.to_owned(), feed.clone());
                 });
@@ -146,7 +151,7 @@ impl Live {
         };
         self.shown
             .update_value(|s| *s.entry(room.to_owned()).or_default() += 1);
-        let since_seq = feed.with_untracked(Feed::last_seq);
+        let since_seq = feed.with_untracked(Feed::resume_from);
         self.command(ClientEvent::Subscribe {
             room: room.into(),
             since_seq,
@@ -184,27 +189,51 @@ impl Live {
 
     /// Shows the message at once as pending and sends it.
     pub fn send(&self, room: &str, body: String) {
+        self.send_reply(room, body, None);
+    }
+
+    /// Sends a message, answering message `reply_to` if given.
+    pub fn send_reply(&self, room: &str, body: String, reply_to: Option<i64>) {
         let client_msg_id = Uuid::new_v4();
         if let Some(feed) = self.feed(room) {
-            feed.update(|f| f.send(client_msg_id, body.clone()));
+            feed.update(|f| f.send(client_msg_id, body.clone(), reply_to));
         }
         self.command(ClientEvent::Send {
             room: room.into(),
             client_msg_id,
             body,
+            reply_to,
         });
     }
 
     pub fn retry(&self, room: &str, client_msg_id: Uuid) {
-        let body = self
+        let again = self
             .feed(room)
             .and_then(|f| f.try_update(|f| f.retry(client_msg_id)).flatten());
-        if let Some(body) = body {
+        if let Some((body, reply_to)) = again {
             self.command(ClientEvent::Send {
                 room: room.into(),
                 client_msg_id,
                 body,
+                reply_to,
             });
+        }
+    }
+
+    /// Edits, deletes or reacts to message `seq`: shown at once, sent with
+    /// an id of its own so a resend after a reconnect applies it once.
+    pub fn change(&self, room: &str, seq: i64, change: Change) {
+        let client_op_id = Uuid::new_v4();
+        if let Some(feed) = self.feed(room) {
+            feed.update(|f| f.change(client_op_id, seq, change.clone()));
+        }
+        self.command(change_event(room, client_op_id, seq, change));
+    }
+
+    /// Forgets a change the server refused.
+    pub fn dismiss(&self, room: &str, client_op_id: Uuid) {
+        if let Some(feed) = self.feed(room) {
+            feed.update(|f| f.dismiss(client_op_id));
         }
     }
 
@@ -231,4 +260,34 @@ impl Live {
 
 pub fn use_live() -> Live {
     expect_context::<Live>()
+}
+
+/// The frame for a change to message `seq`.
+fn change_event(room: &str, client_op_id: Uuid, seq: i64, change: Change) -> ClientEvent {
+    let room = room.into();
+    match change {
+        Change::Edit { body } => ClientEvent::Edit {
+            room,
+            client_op_id,
+            seq,
+            body,
+        },
+        Change::Delete => ClientEvent::Delete {
+            room,
+            client_op_id,
+            seq,
+        },
+        Change::React { emoji } => ClientEvent::React {
+            room,
+            client_op_id,
+            seq,
+            emoji,
+        },
+        Change::Unreact { emoji } => ClientEvent::Unreact {
+            room,
+            client_op_id,
+            seq,
+            emoji,
+        },
+    }
 }

@@ -9,11 +9,6 @@ use super::{Invalid, Millis};
 /// it: names have no spaces.
 pub const DELETED_USER_NAME: &str = "deleted user";
 
-/// The body of each message whose sender deleted their account and chose
-/// to remove their messages. The message keeps its place (`seq`) in the
-/// room, so no reader's history has a hole.
-pub const REMOVED_MESSAGE_BODY: &str = "This message was removed.";
-
 /// One of the person's sessions, as their settings list it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {
@@ -34,7 +29,8 @@ pub struct SessionInfo {
 pub enum DeletedMessages {
     /// They stay, shown as from "deleted user".
     Keep,
-    /// Each is replaced by `REMOVED_MESSAGE_BODY`.
+    /// Each is deleted: a tombstone keeps its place (`seq`) in the room,
+    /// so no reader's history has a hole.
     Remove,
 }
 

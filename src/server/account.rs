@@ -10,8 +10,8 @@ use super::room_events::RoomEvents;
 use super::web::{client_ip, too_many};
 use super::{AppState, auth};
 use crate::error::AppError;
-use crate::model::User;
 use crate::model::account::{DeletedMessages, SessionInfo, is_session_id};
+use crate::model::{Change, User};
 
 /// Checks that `password` is `user`'s, as a log-in would: argon2 on the
 /// bounded hashing threads, and the log-in throttles for their address and
@@ -145,6 +145,13 @@ pub async fn delete_account(
         for room in &deleted.rooms {
             RoomEvents::new(&state.hub, room.id, &room.public_id)
                 .member_deleted(user.id, room.outcome);
+        }
+        for room in &deleted.tombstones {
+            let events = RoomEvents::new(&state.hub, room.id, &room.public_id);
+            for (seq, row) in &room.messages {
+                let message = state.wire.message(&room.public_id, row.clone());
+                events.message_changed(*seq, user.id, &Change::Delete, message);
+            }
         }
         state
             .hub

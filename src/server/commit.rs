@@ -1,38 +1,42 @@
-//! Group commit: the one task that stores messages.
+//! Group commit: the one task that stores messages and changes to them.
 //!
-//! Senders queue their message and wait. The task takes every message
-//! waiting at that moment, stores them all in one transaction (each with its
-//! room's next `seq`), commits, and only then answers each sender and
-//! publishes each new message to the hub, in `seq` order. One fsync serves
-//! the whole batch, so throughput is not capped at one transaction per
-//! message, and no one is ever told "sent" about a message that is not on
-//! disk. How a batch is stored is in `commit/batch.rs`.
+//! Senders queue their message (or edit, deletion, reaction) and wait. The
+//! task takes every request waiting at that moment, stores them all in one
+//! transaction (each taking its room's next `seq` in the room's log),
+//! commits, and only then answers each sender and publishes each event to
+//! the hub, in `seq` order. One fsync serves the whole batch, so throughput
+//! is not capped at one transaction per request, and no one is ever told
+//! "sent" about a change that is not on disk. How a batch is stored is in
+//! `commit/batch.rs`.
 
 mod batch;
+mod op;
+
+pub use op::Op;
 
 use tokio::sync::{mpsc, oneshot};
-use uuid::Uuid;
 
 use super::db::Db;
+use super::db::message_state::{MessageRow, QuoteRow};
 use super::db::rooms::RoomId;
 use super::hub::Hub;
 use super::room_events::RoomEvents;
+use super::wire::Wire;
 use crate::error::AppError;
-use crate::model::{MessageBody, RoomPublicId, User};
+use crate::model::{ChatMessage, RoomPublicId, User};
 
-/// Messages waiting to be committed, across everyone. When full, senders wait.
+/// Requests waiting to be committed, across everyone. When full, senders wait.
 const QUEUE: usize = 4096;
-/// The most messages one transaction takes.
+/// The most requests one transaction takes.
 const MAX_BATCH: usize = 512;
 
-/// A message to store.
+/// A message to store, or a change to one.
 pub struct Request {
     pub room_id: RoomId,
     pub room: RoomPublicId,
     pub sender: User,
-    pub client_msg_id: Uuid,
-    pub body: MessageBody,
-    pub reply: oneshot::Sender<Result<Stored, AppError>>,
+    pub op: Op,
+    pub reply: oneshot::Sender<Result<Reply, AppError>>,
 }
 
 /// Where a message ended up.
@@ -43,6 +47,18 @@ pub struct Stored {
     pub created_at: i64,
 }
 
+/// The answer to a request, once committed.
+#[derive(Debug)]
+pub enum Reply {
+    Stored(Stored),
+    /// A change: the seq it took (`None` if it changed nothing), and the
+    /// message as it is now.
+    Changed {
+        seq: Option<i64>,
+        message: Box<ChatMessage>,
+    },
+}
+
 #[derive(Clone)]
 pub struct GroupCommit {
     tx: mpsc::Sender<Request>,
@@ -51,32 +67,30 @@ pub struct GroupCommit {
 impl GroupCommit {
     /// Starts the task; it ends when every `GroupCommit` handle is gone,
     /// after storing what was queued.
-    pub fn spawn(db: Db, hub: Hub) -> Self {
+    pub fn spawn(db: Db, hub: Hub, wire: Wire) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(db, hub, rx));
+        tokio::spawn(run(db, hub, wire, rx));
         Self { tx }
     }
 
-    /// Queues a message to store; the answer comes once it is committed.
+    /// Queues a request; the answer comes once it is committed.
     ///
     /// Queueing is separate from waiting so that a connection queues its
-    /// messages in the order they arrived (a sender's messages keep their
+    /// requests in the order they arrived (a sender's messages keep their
     /// order) while it waits for the commits elsewhere.
     pub async fn submit(
         &self,
         room_id: RoomId,
         room: RoomPublicId,
         sender: User,
-        client_msg_id: Uuid,
-        body: MessageBody,
+        op: Op,
     ) -> Result<Answer, AppError> {
         let (reply, answer) = oneshot::channel();
         let request = Request {
             room_id,
             room,
             sender,
-            client_msg_id,
-            body,
+            op,
             reply,
         };
         self.tx
@@ -87,52 +101,63 @@ impl GroupCommit {
     }
 }
 
-/// A queued message's answer, once its batch is committed.
-pub struct Answer(oneshot::Receiver<Result<Stored, AppError>>);
+/// A queued request's answer, once its batch is committed.
+pub struct Answer(oneshot::Receiver<Result<Reply, AppError>>);
 
 impl Answer {
-    pub async fn stored(self) -> Result<Stored, AppError> {
+    pub async fn reply(self) -> Result<Reply, AppError> {
         self.0.await.map_err(|_| AppError::Internal)?
     }
 }
 
-async fn run(db: Db, hub: Hub, mut rx: mpsc::Receiver<Request>) {
+async fn run(db: Db, hub: Hub, wire: Wire, mut rx: mpsc::Receiver<Request>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        commit(&db, &hub, std::mem::take(&mut batch)).await;
+        commit(&db, &hub, &wire, std::mem::take(&mut batch)).await;
     }
     tracing::info!("group commit stopped");
 }
 
 /// What happened to one request inside the transaction.
 enum Outcome {
-    New(Stored),
+    /// A new message; a reply carries its parent as it is now.
+    New(Stored, Option<QuoteRow>),
     /// Stored before under the same `client_msg_id`: answer the same again.
     Again(Stored),
+    /// A change: the seq it took (`None`: it changed nothing, or was made
+    /// before under the same `client_op_id`, when `fresh` is false) and the
+    /// message after it.
+    Changed {
+        seq: Option<i64>,
+        fresh: bool,
+        message: Box<MessageRow>,
+    },
     Refused(AppError),
 }
 
 /// Stores a batch and answers it.
-async fn commit(db: &Db, hub: &Hub, batch: Vec<Request>) {
+async fn commit(db: &Db, hub: &Hub, wire: &Wire, batch: Vec<Request>) {
     let announce = |outcomes: &Vec<Outcome>| {
         for (req, outcome) in batch.iter().zip(outcomes) {
-            if let Outcome::New(stored) = outcome {
-                publish(hub, req, *stored);
-            }
+            publish(hub, wire, req, outcome);
         }
     };
     match batch::write(db, &batch, announce).await {
         Ok(outcomes) => {
             for (req, outcome) in batch.into_iter().zip(outcomes) {
                 let answer = match outcome {
-                    Outcome::New(stored) | Outcome::Again(stored) => Ok(stored),
+                    Outcome::New(stored, _) | Outcome::Again(stored) => Ok(Reply::Stored(stored)),
+                    Outcome::Changed { seq, message, .. } => Ok(Reply::Changed {
+                        seq,
+                        message: Box::new(wire.message(&req.room, *message)),
+                    }),
                     Outcome::Refused(e) => Err(e),
                 };
                 let _ = req.reply.send(answer);
             }
         }
         Err(e) => {
-            tracing::error!(error = %super::web::causes(&e), messages = batch.len(), "storing messages failed; none acknowledged");
+            tracing::error!(error = %super::web::causes(&e), requests = batch.len(), "storing a batch failed; none acknowledged");
             for req in batch {
                 let _ = req.reply.send(Err(AppError::Internal));
             }
@@ -140,12 +165,38 @@ async fn commit(db: &Db, hub: &Hub, batch: Vec<Request>) {
     }
 }
 
-fn publish(hub: &Hub, req: &Request, stored: Stored) {
+/// Tells the room what a request changed, if anything.
+fn publish(hub: &Hub, wire: &Wire, req: &Request, outcome: &Outcome) {
     let events = RoomEvents::new(hub, req.room_id, &req.room);
-    events.message(events.stored_message(
-        (stored.id, stored.seq, stored.created_at),
-        &req.sender,
-        req.body.as_str(),
-        req.client_msg_id,
-    ));
+    match (outcome, &req.op) {
+        (
+            Outcome::New(stored, quote),
+            Op::Send {
+                client_msg_id,
+                body,
+                ..
+            },
+        ) => {
+            let mut message = events.stored_message(
+                (stored.id, stored.seq, stored.created_at),
+                &req.sender,
+                body.as_str(),
+                *client_msg_id,
+            );
+            message.reply_to = quote.clone().map(|q| wire.quote(q));
+            events.message(message);
+        }
+        (
+            Outcome::Changed {
+                seq: Some(seq),
+                fresh: true,
+                message,
+            },
+            Op::Change { change, .. },
+        ) => {
+            let message = wire.message(&req.room, (**message).clone());
+            events.message_changed(*seq, req.sender.id, change, message);
+        }
+        _ => {}
+    }
 }

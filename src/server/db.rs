@@ -5,8 +5,11 @@
 //! pool (`Db::pool`); writes take the `Db` and run through `Db::write`.
 
 pub mod accounts;
+pub mod changes;
 pub mod members;
+pub mod message_state;
 pub mod messages;
+pub mod room_log;
 pub mod rooms;
 pub mod sessions;
 pub mod users;

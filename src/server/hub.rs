@@ -260,7 +260,10 @@ mod tests {
     }
 
     fn event() -> ServerEvent {
-        ServerEvent::RoomDeleted { room: "r".into() }
+        ServerEvent::RoomDeleted {
+            room: "r".into(),
+            seq: 1,
+        }
     }
 
     #[test]
@@ -272,7 +275,7 @@ mod tests {
         hub.publish(ROOM, &event(), None, Ends::Nobody);
         assert_eq!(
             rx.try_recv().unwrap().frame.as_str(),
-            r#"{"type":"room_deleted","room":"r"}"#
+            r#"{"type":"room_deleted","room":"r","seq":1}"#
         );
         drop(rx);
         assert_eq!(hub.unfollow(ROOM, UserId(7)), None);

@@ -1,16 +1,20 @@
-//! Every room event reaches the hub through here: stored messages (from
-//! group commit), membership, admin and name changes (from the server
-//! functions, inside their write's commit so they travel in commit order),
-//! and the passing ones, presence and typing (from the websocket). Each
-//! function builds its `ServerEvent` and says whose access to the room it
-//! ends, so the followers (`ws/follow.rs`) know when to stop.
+//! Every room event reaches the hub through here: stored messages and
+//! changes to them (from group commit), membership, admin and name changes
+//! (from the server functions, inside their write's commit so they travel
+//! in commit order), and the passing ones, presence and typing (from the
+//! websocket). Each function builds its `ServerEvent`, with the seq the
+//! change took in the room's log, and says whose access to the room it
+//! ends, so the followers (`ws/follow.rs`) know when to stop. A replay
+//! builds the same events from the log (`replayed`).
 
 use uuid::Uuid;
 
 use super::db::members::AfterRemoval;
+use super::db::room_log::{Entry, Kind};
 use super::db::rooms::RoomId;
 use super::hub::{Ends, Hub, Signal};
-use crate::model::{ChatMessage, Member, Millis, RoomPublicId, ServerEvent, User, UserId};
+use super::wire::Wire;
+use crate::model::{Change, ChatMessage, Member, Millis, RoomPublicId, ServerEvent, User, UserId};
 
 /// One room's events, by its row id (the hub's key) and public id (what
 /// the events name).
@@ -29,7 +33,7 @@ impl<'a> RoomEvents<'a> {
         self.public_id.into()
     }
 
-    /// A message just committed with `seq`.
+    /// A message just committed with its `seq`.
     pub fn message(&self, message: ChatMessage) {
         let seq = message.seq;
         self.hub.publish(
@@ -56,10 +60,44 @@ impl<'a> RoomEvents<'a> {
             body: body.to_owned(),
             client_msg_id,
             created_at,
+            revision: seq,
+            edited_at: None,
+            deleted: false,
+            reply_to: None,
+            reactions: Vec::new(),
         }
     }
 
-    pub fn member_joined(&self, user: &User, joined_at: Millis) {
+    /// A change to message `message.seq`, logged as `seq`, by `actor`.
+    pub fn message_changed(&self, seq: i64, actor: UserId, change: &Change, message: ChatMessage) {
+        let room = self.room();
+        let event = match change {
+            Change::Edit { .. } => ServerEvent::MessageEdited { room, seq, message },
+            Change::Delete => ServerEvent::MessageDeleted {
+                room,
+                seq,
+                by: actor,
+                message,
+            },
+            Change::React { emoji } => ServerEvent::ReactionAdded {
+                room,
+                seq,
+                user_id: actor,
+                emoji: emoji.clone(),
+                message,
+            },
+            Change::Unreact { emoji } => ServerEvent::ReactionRemoved {
+                room,
+                seq,
+                user_id: actor,
+                emoji: emoji.clone(),
+                message,
+            },
+        };
+        self.hub.publish(self.id, &event, Some(seq), Ends::Nobody);
+    }
+
+    pub fn member_joined(&self, seq: i64, user: &User, joined_at: Millis) {
         let member = Member {
             user: user.clone(),
             is_admin: false,
@@ -67,27 +105,20 @@ impl<'a> RoomEvents<'a> {
         };
         let event = ServerEvent::MemberJoined {
             room: self.room(),
+            seq,
             member,
         };
-        self.hub.publish(self.id, &event, None, Ends::Nobody);
+        self.hub.publish(self.id, &event, Some(seq), Ends::Nobody);
     }
 
     /// `user_id` left; what followed (a new admin, the room's end) too.
     pub fn member_left(&self, user_id: UserId, outcome: AfterRemoval) {
-        let event = ServerEvent::MemberLeft {
-            room: self.room(),
-            user_id,
-        };
-        self.member_gone(user_id, outcome, &event, true);
+        self.member_gone(user_id, outcome, false, true);
     }
 
     /// The admin removed `user_id`; what followed too.
     pub fn member_removed(&self, user_id: UserId, outcome: AfterRemoval) {
-        let event = ServerEvent::MemberRemoved {
-            room: self.room(),
-            user_id,
-        };
-        self.member_gone(user_id, outcome, &event, true);
+        self.member_gone(user_id, outcome, true, true);
     }
 
     /// `user_id` deleted their account: the room hears it as their leaving.
@@ -95,61 +126,148 @@ impl<'a> RoomEvents<'a> {
     /// (`Signal::SessionsEnded`); a signal per room could overflow their
     /// signal channel first.
     pub fn member_deleted(&self, user_id: UserId, outcome: AfterRemoval) {
-        let event = ServerEvent::MemberLeft {
-            room: self.room(),
-            user_id,
-        };
-        self.member_gone(user_id, outcome, &event, false);
+        self.member_gone(user_id, outcome, false, false);
     }
 
-    /// Tells the room that `user_id` is gone (with `event`), cuts their
+    /// Tells the room that `user_id` is gone (removed, or left), cuts their
     /// connections off the room (telling them too, with `tell_them`), and
     /// announces a new admin or the room's end.
-    fn member_gone(
-        &self,
-        user_id: UserId,
-        outcome: AfterRemoval,
-        event: &ServerEvent,
-        tell_them: bool,
-    ) {
-        if matches!(outcome, AfterRemoval::NotAMember | AfterRemoval::NotAdmin) {
-            return;
-        }
-        self.hub.publish(self.id, event, None, Ends::User(user_id));
+    fn member_gone(&self, user_id: UserId, outcome: AfterRemoval, removed: bool, tell_them: bool) {
+        let seq = match outcome {
+            AfterRemoval::NotAMember | AfterRemoval::NotAdmin => return,
+            AfterRemoval::Removed { seq }
+            | AfterRemoval::AdminPassedTo { seq, .. }
+            | AfterRemoval::RoomDeleted { seq, .. } => seq,
+        };
+        let room = self.room();
+        let event = if removed {
+            ServerEvent::MemberRemoved { room, seq, user_id }
+        } else {
+            ServerEvent::MemberLeft { room, seq, user_id }
+        };
+        self.hub
+            .publish(self.id, &event, Some(seq), Ends::User(user_id));
         if tell_them {
             self.hub.signal(user_id, Signal::LeftRoom(self.id));
         }
         match outcome {
-            AfterRemoval::AdminPassedTo(next) => self.admin_changed(next),
-            AfterRemoval::RoomDeleted => self.deleted(&[]),
-            AfterRemoval::Removed | AfterRemoval::NotAMember | AfterRemoval::NotAdmin => {}
+            AfterRemoval::AdminPassedTo { to, admin_seq, .. } => self.admin_changed(admin_seq, to),
+            AfterRemoval::RoomDeleted { deleted_seq, .. } => self.deleted(deleted_seq, &[]),
+            AfterRemoval::Removed { .. } | AfterRemoval::NotAMember | AfterRemoval::NotAdmin => {}
         }
     }
 
-    pub fn admin_changed(&self, user_id: UserId) {
+    pub fn admin_changed(&self, seq: i64, user_id: UserId) {
         let event = ServerEvent::AdminChanged {
             room: self.room(),
+            seq,
             user_id,
         };
-        self.hub.publish(self.id, &event, None, Ends::Nobody);
+        self.hub.publish(self.id, &event, Some(seq), Ends::Nobody);
     }
 
-    pub fn renamed(&self, name: &str) {
+    pub fn renamed(&self, seq: i64, name: &str) {
         let event = ServerEvent::RoomRenamed {
             room: self.room(),
+            seq,
             name: name.to_owned(),
         };
-        self.hub.publish(self.id, &event, None, Ends::Nobody);
+        self.hub.publish(self.id, &event, Some(seq), Ends::Nobody);
     }
 
-    /// The room is gone: its followers stop, and `members`' connections
-    /// forget it.
-    pub fn deleted(&self, members: &[UserId]) {
-        let event = ServerEvent::RoomDeleted { room: self.room() };
-        self.hub.publish(self.id, &event, None, Ends::Everyone);
+    /// The room is gone (its last seq, `seq`): its followers stop, and
+    /// `members`' connections forget it.
+    pub fn deleted(&self, seq: i64, members: &[UserId]) {
+        let event = ServerEvent::RoomDeleted {
+            room: self.room(),
+            seq,
+        };
+        self.hub.publish(self.id, &event, Some(seq), Ends::Everyone);
         for member in members {
             self.hub.signal(*member, Signal::LeftRoom(self.id));
         }
+    }
+
+    /// An entry of the room's log as a replay sends it; `message` is the
+    /// message it sent or changed, as it is now. `None` for an entry whose
+    /// message or person cannot be read (a replay then skips it: the
+    /// reader's next event is later still, and every event about a message
+    /// carries its whole state).
+    pub fn replayed(
+        &self,
+        entry: Entry,
+        message: Option<ChatMessage>,
+        wire: &Wire,
+    ) -> Option<ServerEvent> {
+        let room = self.room();
+        let seq = entry.seq;
+        let member = |entry: &Entry| entry.user.as_ref().map(|u| u.id);
+        Some(match entry.kind {
+            None => ServerEvent::Message { message: message? },
+            Some(Kind::Edit) => ServerEvent::MessageEdited {
+                room,
+                seq,
+                message: message?,
+            },
+            Some(Kind::Delete) => ServerEvent::MessageDeleted {
+                room,
+                seq,
+                by: entry.actor,
+                message: message?,
+            },
+            Some(kind @ (Kind::React | Kind::Unreact)) => {
+                let message = message?;
+                // A deleted message's log keeps that a reaction happened,
+                // not which emoji: its tombstone says what matters.
+                let emoji = entry.detail.unwrap_or_default();
+                if kind == Kind::React {
+                    ServerEvent::ReactionAdded {
+                        room,
+                        seq,
+                        user_id: entry.actor,
+                        emoji,
+                        message,
+                    }
+                } else {
+                    ServerEvent::ReactionRemoved {
+                        room,
+                        seq,
+                        user_id: entry.actor,
+                        emoji,
+                        message,
+                    }
+                }
+            }
+            Some(Kind::Join) => ServerEvent::MemberJoined {
+                room,
+                seq,
+                member: Member {
+                    user: wire.user(entry.user?),
+                    is_admin: false,
+                    joined_at: entry.created_at,
+                },
+            },
+            Some(Kind::Leave) => ServerEvent::MemberLeft {
+                room,
+                seq,
+                user_id: member(&entry)?,
+            },
+            Some(Kind::Remove) => ServerEvent::MemberRemoved {
+                room,
+                seq,
+                user_id: member(&entry)?,
+            },
+            Some(Kind::Admin) => ServerEvent::AdminChanged {
+                room,
+                seq,
+                user_id: member(&entry)?,
+            },
+            Some(Kind::Rename) => ServerEvent::RoomRenamed {
+                room,
+                seq,
+                name: entry.detail?,
+            },
+        })
     }
 
     /// Who has the room open, as an event (for a new follower, and the room).

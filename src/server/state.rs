@@ -10,7 +10,7 @@ use leptos::config::LeptosOptions;
 use super::commit::GroupCommit;
 use super::config::Config;
 use super::db::Db;
-use super::db::messages::MessageRow;
+use super::db::message_state::MessageRow;
 use super::db::users::UserRow;
 use super::hub::Hub;
 use super::passwords::Hasher;
@@ -28,8 +28,10 @@ pub struct AppState {
     pub limits: Arc<Limiters>,
     /// Live rooms: who listens, and the events they receive.
     pub hub: Hub,
-    /// The one task that stores messages (group commit).
+    /// The one task that stores messages and changes to them (group commit).
     pub commit: GroupCommit,
+    /// Rows as the wire shows them.
+    pub wire: super::wire::Wire,
 }
 
 /// Every rate limit, keyed by what it limits. Addresses are limit keys
@@ -96,8 +98,10 @@ impl AppState {
     /// runtime).
     pub fn new(db: Db, config: Config) -> Self {
         let hub = Hub::default();
+        let wire = super::wire::Wire::new(&config.media_base_url);
         Self {
-            commit: GroupCommit::spawn(db.clone(), hub.clone()),
+            commit: GroupCommit::spawn(db.clone(), hub.clone(), wire.clone()),
+            wire,
             hub,
             leptos_options: config.leptos_options(),
             limits: Arc::new(Limiters::new(&config)),
@@ -111,27 +115,15 @@ impl AppState {
     /// The public view of a user row: the avatar file becomes a URL under
     /// the configured media base.
     pub fn user(&self, row: UserRow) -> User {
-        User {
-            id: row.id,
-            name: row.name,
-            avatar_url: row.avatar.map(|file| self.avatar_url(&file)),
-        }
+        self.wire.user(row)
     }
 
-    /// A stored message as readers receive it.
+    /// A stored message as readers receive it, in its current state.
     pub fn chat_message(&self, room: &str, row: MessageRow) -> ChatMessage {
-        ChatMessage {
-            id: row.id,
-            room: room.into(),
-            seq: row.seq,
-            sender: self.user(row.sender),
-            body: row.body,
-            client_msg_id: row.client_msg_id.parse().unwrap_or_default(),
-            created_at: row.created_at,
-        }
+        self.wire.message(room, row)
     }
 
     pub fn avatar_url(&self, file: &str) -> String {
-        format!("{}/avatars/{file}", self.config.media_base_url)
+        self.wire.avatar_url(file)
     }
 }

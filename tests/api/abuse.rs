@@ -273,12 +273,14 @@ fn a_flood_of_other_frames_is_rate_limited_and_the_socket_still_sends() {
         assert!(typing <= 1, "{typing} typing events reached the others");
 
         // Sends have their own limit: the spent budget does not stop them.
+        // Both the ack and her own message (as all her tabs see it), in
+        // either order, before she subscribes again below.
         let id = a.say(&room, "still here").await;
-        loop {
+        let (mut acked, mut seen) = (false, false);
+        while !(acked && seen) {
             match a.next().await {
-                ServerEvent::Ack { client_msg_id, .. } if client_msg_id == id => break,
-                // Her own message, as all her tabs see it.
-                ServerEvent::Message { message } if message.client_msg_id == id => continue,
+                ServerEvent::Ack { client_msg_id, .. } if client_msg_id == id => acked = true,
+                ServerEvent::Message { message } if message.client_msg_id == id => seen = true,
                 other => panic!("expected the ack, got {other:?}"),
             }
         }
@@ -289,12 +291,6 @@ fn a_flood_of_other_frames_is_rate_limited_and_the_socket_still_sends() {
         // And the budget refills: a subscribe works again a moment later.
         tokio::time::sleep(Duration::from_millis(500)).await;
         a.subscribe(&room, 0).await;
-        loop {
-            match a.next().await {
-                ServerEvent::Subscribed { .. } => break,
-                ServerEvent::Message { .. } => continue,
-                other => panic!("expected the replay, got {other:?}"),
-            }
-        }
+        a.until_subscribed(&room).await;
     })
 }

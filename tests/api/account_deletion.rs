@@ -3,7 +3,7 @@
 //! "deleted user" or removed, every seq kept), its sessions and sockets,
 //! and its name (free again).
 
-use hearth::model::account::{DELETED_USER_NAME, REMOVED_MESSAGE_BODY};
+use hearth::model::account::DELETED_USER_NAME;
 use hearth::model::{ServerEvent, UserId, close};
 
 use crate::helpers::{Person, TestApp};
@@ -167,20 +167,21 @@ fn a_deleted_account_leaves_its_messages_as_deleted_user() {
         assert_eq!(res.status(), 404);
         assert_eq!(app.count("rooms").await, 2);
 
-        // Their messages stay, in place, from "deleted user" with no picture.
+        // Their messages stay, in place, from "deleted user" with no picture
+        // (Bob's and Carol's joining took seqs 1 and 2).
         let gone = (ann.id.0, DELETED_USER_NAME.to_owned(), false);
         let seen = history(&app, &bob, &admined).await;
         assert_eq!(
             seen,
             [
                 (
-                    1,
+                    3,
                     gone.0,
                     gone.1.clone(),
                     gone.2,
                     "hello from ann".to_owned()
                 ),
-                (2, bob.id.0, "bob".to_owned(), false, "hi ann".to_owned()),
+                (4, bob.id.0, "bob".to_owned(), false, "hi ann".to_owned()),
             ]
         );
         assert_eq!(
@@ -272,35 +273,45 @@ fn a_deleted_account_can_take_its_messages_with_it() {
         assert_eq!(res.status(), 200);
         assert_eq!(ann_ws.until_closed().await.0, close::POLICY);
 
-        // Each message keeps its place; only its text is gone.
+        // Each message keeps its place as a tombstone; its text is gone
+        // (Ann's joining took seq 1).
         let seen = history(&app, &bob, &room).await;
         let bodies: Vec<(i64, &str)> = seen.iter().map(|m| (m.0, m.4.as_str())).collect();
-        assert_eq!(
-            bodies,
-            [
-                (1, REMOVED_MESSAGE_BODY),
-                (2, "bob stays"),
-                (3, REMOVED_MESSAGE_BODY)
-            ]
-        );
+        assert_eq!(bodies, [(2, ""), (3, "bob stays"), (4, "")]);
         assert!(
             seen.iter()
                 .all(|m| m.1 != ann.id.0 || m.2 == DELETED_USER_NAME)
         );
         let there = history(&app, &dan, &left_before).await;
-        assert_eq!(
-            there[0].4, REMOVED_MESSAGE_BODY,
-            "rooms they left before too"
-        );
+        assert_eq!(there[0].4, "", "rooms they left before too");
 
-        // A client resuming from any seq finds no gap.
+        // A client resuming from any seq finds no gap: the log ends with
+        // Ann's leaving (seq 5) and the deletion of her two messages (6, 7,
+        // each a `message_deleted` by her), and replays no text of hers.
         drop(bob_follows);
-        for since in 0..3 {
+        for since in 0..7 {
             let mut resumed = WsClient::connect(&app, &bob).await;
             resumed.subscribe(&room, since).await;
-            let seqs = resumed.until_subscribed(&room).await;
-            assert_eq!(seqs, ((since + 1)..=3).collect::<Vec<_>>());
+            let replay = resumed.replay(&room).await;
+            let seqs: Vec<i64> = replay.iter().filter_map(ServerEvent::log_seq).collect();
+            assert_eq!(seqs, ((since + 1)..=7).collect::<Vec<_>>());
+            let frames = format!("{replay:?}");
+            assert!(!frames.contains("secret"), "{frames}");
         }
+        let mut resumed = WsClient::connect(&app, &bob).await;
+        resumed.subscribe(&room, 5).await;
+        let deletions: Vec<(i64, i64)> = resumed
+            .replay(&room)
+            .await
+            .into_iter()
+            .filter_map(|e| match e {
+                ServerEvent::MessageDeleted { by, message, .. } if message.deleted => {
+                    Some((by.0, message.seq))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(deletions, [(ann.id.0, 2), (ann.id.0, 4)]);
         assert!(
             crate::avatars::stored_files(&app).is_empty(),
             "picture deleted"

@@ -43,6 +43,16 @@ type Row = (&'static str, Vec<(&'static str, String)>, Allowed);
 fn table(w: &World, role: Role) -> Vec<Row> {
     let room = w.room.clone();
     let member = w.member_id.to_string();
+    let message = w.message.to_string();
+    let change = |op: &str| {
+        vec![
+            ("room", room.clone()),
+            ("seq", message.clone()),
+            ("op", op.to_owned()),
+            ("emoji", "\u{1f44d}".to_owned()),
+            ("body", "edited".to_owned()),
+        ]
+    };
     vec![
         (
             "signup",
@@ -85,6 +95,22 @@ fn table(w: &World, role: Role) -> Vec<Row> {
             vec![("room", room.clone()), ("seq", "1".into())],
             Allowed::Members,
         ),
+        (
+            "message_revisions",
+            vec![("room", room.clone()), ("seq", message.clone())],
+            Allowed::Members,
+        ),
+        (
+            "send_message",
+            vec![("room", room.clone()), ("body", "by form".into())],
+            Allowed::Members,
+        ),
+        // The message is the admin's: anyone in the room reacts, only the
+        // admin edits it or deletes it.
+        ("change_message", change("react"), Allowed::Members),
+        ("change_message", change("unreact"), Allowed::Members),
+        ("change_message", change("edit"), Allowed::Admin),
+        ("change_message", change("delete"), Allowed::Admin),
         ("leave_room", vec![("room", room.clone())], Allowed::Members),
         (
             "rename_room",
@@ -240,11 +266,79 @@ fn server_functions_removed_member() {
 fn ws_case(event: &ClientEvent, role: Role) -> bool {
     let member = matches!(role, Role::Member | Role::Admin);
     match event {
-        ClientEvent::Subscribe { .. } | ClientEvent::Send { .. } | ClientEvent::Typing { .. } => {
-            member
-        }
+        ClientEvent::Subscribe { .. }
+        | ClientEvent::Send { .. }
+        | ClientEvent::Typing { .. }
+        | ClientEvent::React { .. }
+        | ClientEvent::Unreact { .. } => member,
+        // Only the author edits; the author or the admin deletes (the
+        // message in these cases is the admin's own).
+        ClientEvent::Edit { .. } | ClientEvent::Delete { .. } => role == Role::Admin,
         // Only ever stops this connection's own following.
         ClientEvent::Unsubscribe { .. } => true,
+    }
+}
+
+/// The answer to `event`, just sent on `ws`: the ack, `done` or error that
+/// names its id; for a subscribe, `subscribed` (after the replay) or its
+/// refusal; for frames that are not answered when taken (typing,
+/// unsubscribe), their refusal or `None`. Those are followed by a barrier,
+/// an empty message refused at once and in order, so "no answer" is known
+/// without waiting for one.
+async fn answer_to(ws: &mut WsClient, event: &ClientEvent) -> Option<ServerEvent> {
+    match event {
+        ClientEvent::Send { client_msg_id, .. } => loop {
+            match ws.next().await {
+                e @ (ServerEvent::Ack {
+                    client_msg_id: id, ..
+                }
+                | ServerEvent::Error {
+                    client_msg_id: Some(id),
+                    ..
+                }) if id == *client_msg_id => return Some(e),
+                _ => {}
+            }
+        },
+        ClientEvent::Edit { client_op_id, .. }
+        | ClientEvent::Delete { client_op_id, .. }
+        | ClientEvent::React { client_op_id, .. }
+        | ClientEvent::Unreact { client_op_id, .. } => Some(ws.until_answer(*client_op_id).await),
+        ClientEvent::Subscribe { room, .. } => loop {
+            match ws.next().await {
+                e @ ServerEvent::Subscribed { .. } => return Some(e),
+                ServerEvent::Error {
+                    code,
+                    message,
+                    client_msg_id: None,
+                    client_op_id: None,
+                    room: Some(r),
+                } if r == *room => {
+                    return Some(ServerEvent::Error {
+                        code,
+                        message,
+                        client_msg_id: None,
+                        client_op_id: None,
+                        room: Some(r),
+                    });
+                }
+                e if e.log_seq().is_some() => {}
+                e => panic!("subscribing: {e:?}"),
+            }
+        },
+        ClientEvent::Typing { .. } | ClientEvent::Unsubscribe { .. } => {
+            let barrier = ws.say("barrier", "").await;
+            let mut answer = None;
+            loop {
+                match ws.next().await {
+                    ServerEvent::Error {
+                        client_msg_id: Some(id),
+                        ..
+                    } if id == barrier => return answer,
+                    e @ ServerEvent::Error { .. } => answer = Some(e),
+                    _ => {}
+                }
+            }
+        }
     }
 }
 
@@ -255,32 +349,58 @@ fn websocket_events_by_role() {
         // Without a session there is no socket at all.
         let anonymous = WsClient::try_connect(&w.app, None, Some(&w.app.url(""))).await;
         assert!(anonymous.is_err(), "anonymous upgrade refused");
+        // The message the edits, deletions and reactions aim at: the
+        // admin's, so only the admin may edit or delete it (see `ws_case`).
+        let target = w.message;
 
         for role in ROLES.into_iter().filter(|r| *r != Role::Anonymous) {
             let person = w.person(role).expect("logged in");
             let mut ws = WsClient::connect(&w.app, person).await;
+            let room = || w.room.clone().into();
+            // The admin deletes the message last: edits and reactions are
+            // refused on a deleted one for another reason.
             let events = [
                 ClientEvent::Subscribe {
-                    room: w.room.clone().into(),
+                    room: room(),
                     since_seq: 0,
                 },
-                ClientEvent::Typing {
-                    room: w.room.clone().into(),
-                },
+                ClientEvent::Typing { room: room() },
                 ClientEvent::Send {
-                    room: w.room.clone().into(),
+                    room: room(),
                     client_msg_id: Uuid::new_v4(),
                     body: format!("from {role:?}"),
+                    reply_to: None,
                 },
-                ClientEvent::Unsubscribe {
-                    room: w.room.clone().into(),
+                ClientEvent::Edit {
+                    room: room(),
+                    client_op_id: Uuid::new_v4(),
+                    seq: target,
+                    body: format!("edited by {role:?}"),
                 },
+                ClientEvent::React {
+                    room: room(),
+                    client_op_id: Uuid::new_v4(),
+                    seq: target,
+                    emoji: "\u{1f44d}".into(),
+                },
+                ClientEvent::Unreact {
+                    room: room(),
+                    client_op_id: Uuid::new_v4(),
+                    seq: target,
+                    emoji: "\u{1f44d}".into(),
+                },
+                ClientEvent::Delete {
+                    room: room(),
+                    client_op_id: Uuid::new_v4(),
+                    seq: target,
+                },
+                ClientEvent::Unsubscribe { room: room() },
             ];
             for event in events {
                 let before = w.snapshot().await;
                 ws.send(&event).await;
                 let allowed = ws_case(&event, role);
-                let answer = ws.quiet_for(std::time::Duration::from_millis(300)).await;
+                let answer = answer_to(&mut ws, &event).await;
                 let refused = matches!(
                     &answer,
                     Some(ServerEvent::Error {
@@ -292,19 +412,24 @@ fn websocket_events_by_role() {
                 match &event {
                     ClientEvent::Send { .. } if allowed => {
                         assert!(
-                            matches!(
-                                answer,
-                                Some(ServerEvent::Ack { .. } | ServerEvent::Message { .. })
-                            ),
+                            matches!(answer, Some(ServerEvent::Ack { .. })),
                             "{role:?}: {answer:?}"
                         );
                     }
-                    // The replay (earlier messages) comes before `subscribed`.
+                    // Each of these changes something, so it takes a seq.
+                    ClientEvent::Edit { .. }
+                    | ClientEvent::Delete { .. }
+                    | ClientEvent::React { .. }
+                    | ClientEvent::Unreact { .. }
+                        if allowed =>
+                    {
+                        assert!(
+                            matches!(answer, Some(ServerEvent::Done { seq: Some(_), .. })),
+                            "{role:?} {event:?}: {answer:?}"
+                        );
+                    }
                     ClientEvent::Subscribe { .. } if allowed => assert!(
-                        matches!(
-                            answer,
-                            Some(ServerEvent::Subscribed { .. } | ServerEvent::Message { .. })
-                        ),
+                        matches!(answer, Some(ServerEvent::Subscribed { .. })),
                         "{role:?}: {answer:?}"
                     ),
                     _ if !allowed => assert_eq!(w.snapshot().await, before, "{role:?} {event:?}"),
@@ -312,5 +437,16 @@ fn websocket_events_by_role() {
                 }
             }
         }
+        // The admin's deletion left a tombstone.
+        let (body, deleted): (String, bool) = sqlx::query_as(
+            "SELECT body, deleted_at IS NOT NULL FROM messages
+             WHERE seq = ?1 AND room_id = (SELECT id FROM rooms WHERE public_id = ?2)",
+        )
+        .bind(target)
+        .bind(&w.room)
+        .fetch_one(w.app.state.db.pool())
+        .await
+        .unwrap();
+        assert_eq!((body.as_str(), deleted), ("", true));
     })
 }

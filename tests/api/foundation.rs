@@ -91,7 +91,10 @@ fn the_database_is_created_with_the_schema() {
         assert_eq!(
             tables,
             [
+                "message_revisions",
                 "messages",
+                "reactions",
+                "room_events",
                 "room_members",
                 "room_removals",
                 "rooms",

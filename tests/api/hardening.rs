@@ -293,6 +293,7 @@ fn shutting_down_finishes_sends_then_closes_with_1001() {
             room: room.clone().into(),
             client_msg_id: id,
             body: "last words".into(),
+            reply_to: None,
         })
         .await;
         // Give the frame time to be read, then stop the server.

@@ -28,6 +28,7 @@ mod connections;
 mod foundation;
 mod hardening;
 mod login_throttle;
+mod message_changes;
 mod messaging;
 mod protocol;
 mod room_access;

@@ -28,9 +28,11 @@ fn a_message_is_stored_then_acknowledged_and_broadcast() {
         let mut a = WsClient::connect(&app, &ann).await;
         let mut a2 = WsClient::connect(&app, &ann).await; // a second tab
         let mut b = WsClient::connect(&app, &bob).await;
+        // Bob's joining is the first event of the room's log (seq 1), so
+        // the first message is seq 2.
         for c in [&mut a, &mut a2, &mut b] {
             c.subscribe(&room, 0).await;
-            assert!(c.until_subscribed(&room).await.is_empty());
+            assert_eq!(c.until_subscribed(&room).await, vec![1]);
         }
 
         let id = a.say(&room, "  hello <b>bob</b>\n").await;
@@ -41,13 +43,13 @@ fn a_message_is_stored_then_acknowledged_and_broadcast() {
                 ServerEvent::Ack {
                     client_msg_id, seq, ..
                 } => {
-                    assert_eq!((client_msg_id, seq), (id, 1));
+                    assert_eq!((client_msg_id, seq), (id, 2));
                     // Stored before the acknowledgement.
-                    assert_eq!(stored(&app).await, vec![(1, "hello <b>bob</b>".to_owned())]);
+                    assert_eq!(stored(&app).await, vec![(2, "hello <b>bob</b>".to_owned())]);
                     acked = true;
                 }
                 ServerEvent::Message { message } => {
-                    assert_eq!(message.seq, 1);
+                    assert_eq!(message.seq, 2);
                     seen = true;
                 }
                 other => panic!("{other:?}"),
@@ -87,7 +89,8 @@ fn everyone_sees_the_same_order() {
             let mut bodies = vec![];
             while bodies.len() < 20 {
                 if let ServerEvent::Message { message } = c.next().await {
-                    assert_eq!(message.seq, bodies.len() as i64 + 1);
+                    // After Bob's joining (seq 1).
+                    assert_eq!(message.seq, bodies.len() as i64 + 2);
                     bodies.push(message.body);
                 }
             }
@@ -256,6 +259,7 @@ fn a_retry_with_the_same_id_stores_nothing_new() {
             room: room.clone().into(),
             client_msg_id: id,
             body: "once".into(),
+            reply_to: None,
         };
         let mut acks = vec![];
         for _ in 0..3 {
@@ -289,15 +293,18 @@ fn a_reconnecting_reader_resumes_without_gaps_or_duplicates() {
         for i in 1..=3 {
             a.say(&room, &format!("m{i}")).await;
         }
+        // Bob holds his joining (seq 1) and the three messages (2 to 4),
+        // some replayed and the rest live.
         let mut b = WsClient::connect(&app, &bob).await;
         b.subscribe(&room, 0).await;
         let first = b.until_subscribed(&room).await;
         let mut held = first.clone();
-        while held.len() < 3 {
+        while held.len() < 4 {
             if let ServerEvent::Message { message } = b.next().await {
                 held.push(message.seq);
             }
         }
+        assert_eq!(held, vec![1, 2, 3, 4]);
         drop(b); // the connection drops
 
         for i in 4..=6 {
@@ -312,10 +319,10 @@ fn a_reconnecting_reader_resumes_without_gaps_or_duplicates() {
         let mut b = WsClient::connect(&app, &bob).await;
         b.subscribe(&room, *held.last().unwrap()).await;
         let replayed = b.until_subscribed(&room).await;
-        assert_eq!(replayed, vec![4, 5, 6]);
+        assert_eq!(replayed, vec![5, 6, 7]);
         a.say(&room, "m7").await;
         match b.next().await {
-            ServerEvent::Message { message } => assert_eq!(message.seq, 7),
+            ServerEvent::Message { message } => assert_eq!(message.seq, 8),
             other => panic!("{other:?}"),
         }
         assert_eq!(
@@ -356,7 +363,8 @@ fn a_lagging_reader_is_caught_up_from_the_database() {
                 seqs.push(message.seq);
             }
         }
-        assert_eq!(seqs, (1..=N).collect::<Vec<_>>());
+        // Bob's joining took seq 1.
+        assert_eq!(seqs, (2..=N + 1).collect::<Vec<_>>());
         assert_eq!(slow.quiet_for(Duration::from_millis(300)).await, None);
     })
 }
@@ -428,6 +436,7 @@ fn messages_survive_a_server_restart_with_contiguous_seq() {
             room: room.clone().into(),
             client_msg_id: sent[4],
             body: "before 4".into(),
+            reply_to: None,
         })
         .await;
         for i in 0..5 {

@@ -126,7 +126,7 @@ fn unknown_fields_are_ignored_and_unknown_types_refused() {
         a.send_text(&send_frame(
             &room,
             ID,
-            r#","reply_to":3,"format":{"markdown":true}"#,
+            r#","format":{"markdown":true},"client":"my-client/2.0""#,
         ))
         .await;
         let mut acked = false;
@@ -139,18 +139,28 @@ fn unknown_fields_are_ignored_and_unknown_types_refused() {
             }
         }
 
-        a.send_text(&format!(
-            r#"{{"type":"edit","room":"{room}","seq":1,"body":"x"}}"#
-        ))
-        .await;
-        match a.next().await {
-            ServerEvent::Error { code, message, .. } => {
-                assert_eq!(code, ErrorCode::BadFrame);
-                assert!(message.contains("unknown variant `edit`"), "{message}");
+        // An unknown type, and a known one without a field it needs.
+        for (frame, says) in [
+            (
+                format!(r#"{{"type":"shout","room":"{room}","seq":1,"body":"x"}}"#),
+                "unknown variant `shout`",
+            ),
+            (
+                format!(r#"{{"type":"edit","room":"{room}","seq":1,"body":"x"}}"#),
+                "missing field `client_op_id`",
+            ),
+        ] {
+            a.send_text(&frame).await;
+            match a.next().await {
+                ServerEvent::Error { code, message, .. } => {
+                    assert_eq!(code, ErrorCode::BadFrame);
+                    assert!(message.contains(says), "{message}");
+                }
+                e => panic!("{e:?}"),
             }
-            e => panic!("{e:?}"),
         }
         assert_eq!(app.count("messages").await, 1);
+        assert_eq!(app.count("room_events").await, 0);
     });
 }
 
@@ -177,7 +187,7 @@ fn since_seq_must_be_zero_or_more() {
         }
         // Nothing was followed: the first `subscribed` is the valid one's.
         a.subscribe(&room, 0).await;
-        assert!(a.until_subscribed(&room).await.is_empty());
+        assert_eq!(a.until_subscribed(&room).await, Vec::<i64>::new());
     });
 }
 

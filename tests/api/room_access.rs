@@ -36,12 +36,17 @@ pub(crate) fn room_of(e: &ServerEvent) -> Option<&str> {
         ServerEvent::Subscribed { room, .. }
         | ServerEvent::Resync { room, .. }
         | ServerEvent::Ack { room, .. }
+        | ServerEvent::Done { room, .. }
+        | ServerEvent::MessageEdited { room, .. }
+        | ServerEvent::MessageDeleted { room, .. }
+        | ServerEvent::ReactionAdded { room, .. }
+        | ServerEvent::ReactionRemoved { room, .. }
         | ServerEvent::MemberJoined { room, .. }
         | ServerEvent::MemberLeft { room, .. }
         | ServerEvent::MemberRemoved { room, .. }
         | ServerEvent::AdminChanged { room, .. }
         | ServerEvent::RoomRenamed { room, .. }
-        | ServerEvent::RoomDeleted { room }
+        | ServerEvent::RoomDeleted { room, .. }
         | ServerEvent::Presence { room, .. }
         | ServerEvent::Typing { room, .. } => Some(room),
     }
@@ -69,7 +74,7 @@ async fn the_deleted_room_attack(plain_member: bool) {
         .call(&owner.client, "delete_room", &[("room", &old)])
         .await;
     assert_eq!(res.status(), 200);
-    assert!(matches!(m.next().await, ServerEvent::RoomDeleted { room } if room == old));
+    assert!(matches!(m.next().await, ServerEvent::RoomDeleted { room, .. } if room == old));
 
     m.subscribe(&old, 0).await;
     match m.next().await {

@@ -363,7 +363,7 @@ fn a_stale_admin_reaching_the_write_itself_changes_nothing() {
         let readmitted = members::readmit(db, row.id, stale, w.removed_id).await;
         assert_eq!(readmitted.unwrap(), None, "readmit");
         let renamed = rooms::rename(db, row.id, stale, "Taken back", |_| {}).await;
-        assert!(!renamed.unwrap(), "rename");
+        assert_eq!(renamed.unwrap(), None, "rename");
         for to in [stale, third.id] {
             let handed = rooms::set_admin(db, row.id, stale, to, |_| {}).await;
             assert_eq!(handed.unwrap(), HandOver::NotAdmin, "hand-over to {to}");
@@ -383,6 +383,7 @@ fn a_stale_admin_reaching_the_write_itself_changes_nothing() {
             rooms::rename(db, row.id, admin, "Renamed", |_| {})
                 .await
                 .unwrap()
+                .is_some()
         );
         assert_eq!(
             members::readmit(db, row.id, admin, w.removed_id)
@@ -390,18 +391,18 @@ fn a_stale_admin_reaching_the_write_itself_changes_nothing() {
                 .unwrap(),
             Some(true)
         );
-        assert_eq!(
+        assert!(matches!(
             members::remove(db, row.id, third.id, Some(admin), |_| {})
                 .await
                 .unwrap(),
-            AfterRemoval::Removed
-        );
-        assert_eq!(
+            AfterRemoval::Removed { .. }
+        ));
+        assert!(matches!(
             rooms::set_admin(db, row.id, admin, stale, |_| {})
                 .await
                 .unwrap(),
-            HandOver::Done
-        );
+            HandOver::Done { .. }
+        ));
         assert!(
             rooms::delete(db, row.id, stale, |_| {})
                 .await

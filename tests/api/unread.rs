@@ -10,7 +10,7 @@ use crate::helpers::{Person, TestApp};
 use crate::ws_client::WsClient;
 
 /// `person`'s unread count in `room`, from `my_rooms`.
-async fn unread(app: &TestApp, person: &Person, room: &str) -> i64 {
+pub(crate) async fn unread(app: &TestApp, person: &Person, room: &str) -> i64 {
     let rooms: Value = app
         .call(&person.client, "my_rooms", &[])
         .await
@@ -97,14 +97,15 @@ fn your_own_messages_are_never_unread_and_sending_moves_your_marker() {
         let mut a = WsClient::connect(&app, &ann).await;
         let mut b = WsClient::connect(&app, &bob).await;
 
+        // Bob's joining took seq 1: his messages are 2 to 4.
         say_all(&mut b, &room, &["b1", "b2", "b3"]).await;
         assert_eq!(unread(&app, &ann, &room).await, 3);
         assert_eq!(unread(&app, &bob, &room).await, 0, "his own");
-        assert_eq!(marker(&app, &bob, &room).await, 3);
+        assert_eq!(marker(&app, &bob, &room).await, 4);
 
-        // Replying is reading: Ann's marker moves to her message (seq 4).
+        // Replying is reading: Ann's marker moves to her message (seq 5).
         say_all(&mut a, &room, &["a1"]).await;
-        assert_eq!(marker(&app, &ann, &room).await, 4);
+        assert_eq!(marker(&app, &ann, &room).await, 5);
         assert_eq!(unread(&app, &ann, &room).await, 0);
         assert_eq!(unread(&app, &bob, &room).await, 1);
 
@@ -126,21 +127,22 @@ fn a_marker_never_moves_backwards_nor_past_the_end() {
         let ann = app.person("ann").await;
         let bob = app.person("bob").await;
         let room = app.room_with(&ann, &[&bob]).await;
+        // Bob's joining took seq 1: his ten messages are 2 to 11.
         fill(&app, &room, &bob, 10).await;
-        assert_eq!(mark_read(&app, &ann, &room, 6).await, 200);
+        assert_eq!(mark_read(&app, &ann, &room, 7).await, 200);
         assert_eq!(unread(&app, &ann, &room).await, 4);
         assert_eq!(mark_read(&app, &ann, &room, 2).await, 200);
-        assert_eq!(marker(&app, &ann, &room).await, 6, "not backwards");
+        assert_eq!(marker(&app, &ann, &room).await, 7, "not backwards");
         assert_eq!(mark_read(&app, &ann, &room, 1_000).await, 200);
-        assert_eq!(marker(&app, &ann, &room).await, 10, "not past the end");
+        assert_eq!(marker(&app, &ann, &room).await, 11, "not past the end");
         assert_eq!(unread(&app, &ann, &room).await, 0);
 
         // Sending moves the sender's marker only, and only forwards: Ann's
-        // message is 11; Bob's marker stays where it was.
+        // message is 12; Bob's marker stays where it was.
         let mut a = WsClient::connect(&app, &ann).await;
         say_all(&mut a, &room, &["hello"]).await;
         assert_eq!(marker(&app, &bob, &room).await, 0);
-        assert_eq!(marker(&app, &ann, &room).await, 11);
+        assert_eq!(marker(&app, &ann, &room).await, 12);
     })
 }
 
@@ -160,8 +162,9 @@ fn counts_stop_at_100_and_the_list_shows_99_plus() {
         let count = unread(&app, &ann, &room).await;
         assert_eq!(count, 100, "capped");
         assert_eq!(hearth::app::text::count_label(count), "99+");
-        // Reading most of it brings the exact count back.
-        assert_eq!(mark_read(&app, &ann, &room, 5_100 - 7).await, 200);
+        // Reading most of it brings the exact count back (Bob's 5,100
+        // messages follow his joining, seq 1: the last is 5,101).
+        assert_eq!(mark_read(&app, &ann, &room, 5_101 - 7).await, 200);
         assert_eq!(unread(&app, &ann, &room).await, 7);
     })
 }
@@ -174,8 +177,9 @@ fn counts_are_the_same_in_a_new_session_and_after_a_restart() {
         let bob = app.person("bob").await;
         let room = app.room_with(&ann, &[&bob]).await;
         let mut b = WsClient::connect(&app, &bob).await;
+        // After Bob's joining (seq 1), his messages are 2 to 5.
         say_all(&mut b, &room, &["one", "two", "three", "four"]).await;
-        assert_eq!(mark_read(&app, &ann, &room, 1).await, 200);
+        assert_eq!(mark_read(&app, &ann, &room, 2).await, 200);
         assert_eq!(unread(&app, &ann, &room).await, 3);
 
         // Another device: log in again.
@@ -213,6 +217,7 @@ fn a_beacon_from_a_closing_tab_moves_the_marker() {
         let ann = app.person("ann").await;
         let bob = app.person("bob").await;
         let room = app.room_with(&ann, &[&bob]).await;
+        // Bob's joining took seq 1: his messages are 2 to 4.
         fill(&app, &room, &bob, 3).await;
         let beacon = |fetch_site: &'static str| {
             ann.client
@@ -225,13 +230,13 @@ fn a_beacon_from_a_closing_tab_moves_the_marker() {
                 .header("sec-fetch-site", fetch_site)
                 .header("sec-fetch-mode", "no-cors")
                 .header("accept", "*/*")
-                .body(format!("room={room}&seq=2"))
+                .body(format!("room={room}&seq=3"))
                 .send()
         };
         assert_eq!(beacon("cross-site").await.unwrap().status(), 403);
         assert_eq!(marker(&app, &ann, &room).await, 0);
         assert_eq!(beacon("same-origin").await.unwrap().status(), 200);
-        assert_eq!(marker(&app, &ann, &room).await, 2);
+        assert_eq!(marker(&app, &ann, &room).await, 3);
         assert_eq!(unread(&app, &ann, &room).await, 1);
     })
 }

@@ -1,8 +1,9 @@
-//! The world the authorization tests act in: a room with its admin and a
-//! member, someone the admin removed, a logged-in outsider, and the admin
-//! of another room.
+//! The world the authorization tests act in: a room with its admin, a
+//! message of the admin's and a member, someone the admin removed, a
+//! logged-in outsider, and the admin of another room.
 
 use crate::helpers::{Person, TestApp};
+use crate::ws_client::WsClient;
 use hearth::model::UserId;
 
 /// A room with an admin, a member and a removed member, another room with
@@ -16,6 +17,9 @@ pub struct World {
     /// Someone the admin removed, who still has the room's link.
     pub removed: Person,
     pub room: String,
+    /// The seq of the admin's message in the room (the room's first
+    /// event): only the admin may edit or delete it; members may react.
+    pub message: i64,
     pub member_id: UserId,
     /// Someone the admin removed from the room.
     pub removed_id: UserId,
@@ -31,6 +35,10 @@ impl World {
         let outsider = app.person("outsider").await;
         let other_admin = app.person("otheradmin").await;
         let room = create_room(&app, &admin, "Book club").await;
+        let message = WsClient::connect(&app, &admin)
+            .await
+            .say_stored(&room, "Welcome, all")
+            .await;
         assert_eq!(
             app.call(&member.client, "join_room", &[("room", &room)])
                 .await
@@ -67,6 +75,7 @@ impl World {
             outsider,
             other_admin,
             room,
+            message,
             member_id,
             removed_id: removed.id,
             removed,
@@ -107,7 +116,8 @@ impl World {
             .expect("a session")
     }
 
-    /// Rooms and memberships, to prove a refused call changed nothing.
+    /// Rooms, memberships, messages and the rooms' logs, to prove a
+    /// refused call changed nothing.
     pub async fn snapshot(&self) -> Vec<String> {
         let rooms: Vec<(String, String, i64)> =
             sqlx::query_as("SELECT public_id, name, admin_id FROM rooms ORDER BY id")
@@ -124,14 +134,25 @@ impl World {
                 .fetch_all(self.app.state.db.pool())
                 .await
                 .unwrap();
+        // Messages as they are now (text, edits, deletion), and how long
+        // the rooms' logs and the reactions are.
+        let messages: Vec<MessageState> = sqlx::query_as(
+            "SELECT room_id, seq, body, revision, deleted_at FROM messages ORDER BY room_id, seq",
+        )
+        .fetch_all(self.app.state.db.pool())
+        .await
+        .unwrap();
         rooms
             .into_iter()
             .map(|r| format!("{r:?}"))
             .chain(members.into_iter().map(|m| format!("{m:?}")))
             .chain(removals.into_iter().map(|r| format!("removed {r:?}")))
+            .chain(messages.into_iter().map(|m| format!("message {m:?}")))
             .chain(std::iter::once(format!(
-                "messages {}",
-                self.app.count("messages").await
+                "room events {}, reactions {}, revisions {}",
+                self.app.count("room_events").await,
+                self.app.count("reactions").await,
+                self.app.count("message_revisions").await
             )))
             .chain(std::iter::once(format!(
                 "sessions {}, accounts {}",
@@ -141,6 +162,9 @@ impl World {
             .collect()
     }
 }
+
+/// A message's room, seq, body, revision and deletion time.
+type MessageState = (i64, i64, String, Option<i64>, Option<i64>);
 
 pub async fn create_room(app: &TestApp, p: &Person, name: &str) -> String {
     let res = app.call(&p.client, "create_room", &[("name", name)]).await;

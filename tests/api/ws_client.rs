@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
-use hearth::model::{ClientEvent, ServerEvent};
+use hearth::model::{Change, ChatMessage, ClientEvent, ErrorCode, ServerEvent};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
@@ -85,6 +85,7 @@ impl WsClient {
             room: room.into(),
             client_msg_id: id,
             body: body.into(),
+            reply_to: None,
         })
         .await;
         id
@@ -153,15 +154,130 @@ impl WsClient {
         }
     }
 
-    /// Reads until `subscribed` for `room`; returns the messages' seqs before it.
+    /// Reads until `subscribed` for `room`; returns the seq of every event
+    /// of the room's log replayed before it (messages, changes to them and
+    /// membership events alike), after checking they come in `seq` order.
     pub async fn until_subscribed(&mut self, room: &str) -> Vec<i64> {
-        let mut seqs = vec![];
+        self.replay(room)
+            .await
+            .iter()
+            .map(|e| e.log_seq().expect("a log event"))
+            .collect()
+    }
+
+    /// Reads until `subscribed` for `room`; returns the log events replayed
+    /// before it, which must come in strictly increasing `seq` order.
+    pub async fn replay(&mut self, room: &str) -> Vec<ServerEvent> {
+        let mut events: Vec<ServerEvent> = vec![];
         loop {
             match self.next().await {
-                ServerEvent::Message { message } => seqs.push(message.seq),
-                ServerEvent::Subscribed { room: r, .. } if r == room => return seqs,
-                other => panic!("unexpected {other:?}"),
+                ServerEvent::Subscribed { room: r, .. } if r == room => return events,
+                event => {
+                    let seq = event
+                        .log_seq()
+                        .unwrap_or_else(|| panic!("unexpected {event:?}"));
+                    if let Some(before) = events.last().and_then(ServerEvent::log_seq) {
+                        assert!(seq > before, "replayed out of order: {seq} after {before}");
+                    }
+                    events.push(event);
+                }
             }
         }
+    }
+
+    /// Sends an operation on a stored message (edit, delete, react,
+    /// unreact; see [`op`]) and returns its `client_op_id`.
+    pub async fn op(&mut self, room: &str, seq: i64, change: Change) -> Uuid {
+        let id = Uuid::new_v4();
+        self.send(&op(room, id, seq, change)).await;
+        id
+    }
+
+    /// Reads until the answer to operation `id`, skipping the room's other
+    /// events: `done` (its `seq`, if it took one, and the message as it is
+    /// now). An `error` for it fails the test.
+    pub async fn until_done(&mut self, id: Uuid) -> (Option<i64>, ChatMessage) {
+        match self.until_answer(id).await {
+            ServerEvent::Done { seq, message, .. } => (seq, message),
+            other => panic!("operation {id} refused: {other:?}"),
+        }
+    }
+
+    /// Reads until the answer to operation `id` (`done` or `error`),
+    /// skipping everything else.
+    pub async fn until_answer(&mut self, id: Uuid) -> ServerEvent {
+        loop {
+            match self.next().await {
+                e @ ServerEvent::Done { client_op_id, .. } if client_op_id == id => return e,
+                e @ ServerEvent::Error {
+                    client_op_id: Some(op),
+                    ..
+                } if op == id => return e,
+                _ => {}
+            }
+        }
+    }
+
+    /// Reads until the refusal of operation `id`; returns its code. A
+    /// `done` for it fails the test.
+    pub async fn until_refused(&mut self, id: Uuid) -> ErrorCode {
+        match self.until_answer(id).await {
+            ServerEvent::Error { code, .. } => code,
+            other => panic!("operation {id} was not refused: {other:?}"),
+        }
+    }
+
+    /// Reads until the `ack` of message `id`; returns its seq. An `error`
+    /// for it fails the test.
+    pub async fn until_acked(&mut self, id: Uuid) -> i64 {
+        loop {
+            match self.next().await {
+                ServerEvent::Ack {
+                    client_msg_id, seq, ..
+                } if client_msg_id == id => return seq,
+                e @ ServerEvent::Error {
+                    client_msg_id: Some(m),
+                    ..
+                } if m == id => panic!("message {id} refused: {e:?}"),
+                _ => {}
+            }
+        }
+    }
+
+    /// Sends a message and waits for its `ack`; returns its seq.
+    pub async fn say_stored(&mut self, room: &str, body: &str) -> i64 {
+        let id = self.say(room, body).await;
+        self.until_acked(id).await
+    }
+}
+
+/// The frame of an operation on message `seq` of `room`, with `id` as its
+/// `client_op_id`.
+pub fn op(room: &str, id: Uuid, seq: i64, change: Change) -> ClientEvent {
+    let room = room.into();
+    match change {
+        Change::Edit { body } => ClientEvent::Edit {
+            room,
+            client_op_id: id,
+            seq,
+            body,
+        },
+        Change::Delete => ClientEvent::Delete {
+            room,
+            client_op_id: id,
+            seq,
+        },
+        Change::React { emoji } => ClientEvent::React {
+            room,
+            client_op_id: id,
+            seq,
+            emoji,
+        },
+        Change::Unreact { emoji } => ClientEvent::Unreact {
+            room,
+            client_op_id: id,
+            seq,
+            emoji,
+        },
     }
 }

@@ -85,6 +85,11 @@ impl Rooms {
                 body,
                 client_msg_id,
                 created_at: now,
+                revision: entry.seq,
+                edited_at: None,
+                deleted: false,
+                reply_to: None,
+                reactions: Vec::new(),
             },
         };
         let _ = entry.tx.send(frame(&event));
@@ -179,6 +184,7 @@ fn handle(
                 code: ErrorCode::BadFrame,
                 message,
                 client_msg_id: None,
+                client_op_id: None,
                 room: None,
             }));
         }
@@ -190,11 +196,17 @@ fn handle(
             Some(frame(&ServerEvent::Subscribed { room, last_seq }))
         }
         // Hearth's other events are not part of what the reference serves.
-        ClientEvent::Unsubscribe { .. } | ClientEvent::Typing { .. } => None,
+        ClientEvent::Unsubscribe { .. }
+        | ClientEvent::Typing { .. }
+        | ClientEvent::Edit { .. }
+        | ClientEvent::Delete { .. }
+        | ClientEvent::React { .. }
+        | ClientEvent::Unreact { .. } => None,
         ClientEvent::Send {
             room,
             client_msg_id,
             body,
+            ..
         } => {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

@@ -51,6 +51,7 @@ async fn sender(mut ws: Ws, room: String, from: Instant, end: Instant) -> Sent {
                 room: room.clone().into(),
                 client_msg_id: id,
                 body: protocol::body(k, 0),
+                reply_to: None,
             };
             if let Err(e) = ws::send(&mut ws, &event).await {
                 out.errors += 1;

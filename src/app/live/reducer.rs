@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use super::{Live, Status};
-use crate::model::{ClientEvent, ServerEvent};
+use crate::model::{ChatMessage, ClientEvent, ServerEvent};
 
 /// What the socket must do after an event, beyond the state it changed.
 #[derive(Debug, PartialEq, Eq)]
@@ -16,8 +16,9 @@ pub(super) enum After {
 }
 
 impl Live {
-    /// Everything to send after (re)connecting: each room from its last
-    /// `seq`, then every message still unacknowledged.
+    /// Everything to send after (re)connecting: each room from the last
+    /// `seq` of its log applied, then every message and change still
+    /// unanswered, with the ids they were first sent with.
     pub(super) fn resume(&self) -> Vec<ClientEvent> {
         let mut subscribe = vec![];
         let mut resend = vec![];
@@ -36,20 +37,35 @@ impl Live {
                 feed.with_untracked(|f| {
                     subscribe.push(ClientEvent::Subscribe {
                         room: room.as_str().into(),
-                        since_seq: f.last_seq(),
+                        since_seq: f.resume_from(),
                     });
-                    for (client_msg_id, body) in f.unsent() {
+                    for p in f.unsent() {
                         resend.push(ClientEvent::Send {
                             room: room.as_str().into(),
-                            client_msg_id,
-                            body,
+                            client_msg_id: p.client_msg_id,
+                            body: p.body,
+                            reply_to: p.reply_to,
                         });
+                    }
+                    for c in f.unsent_changes() {
+                        resend.push(super::change_event(room, c.client_op_id, c.seq, c.change));
                     }
                 });
             }
         });
         subscribe.extend(resend);
         subscribe
+    }
+
+    /// A stored message changed (logged as `seq`). A deleted message may
+    /// have been counted unread in a room no page here shows.
+    fn message_changed(&self, room: &str, seq: i64, message: ChatMessage, deleted: bool) {
+        if deleted && !self.is_shown(room) {
+            self.rooms_changed.update(|v| *v += 1);
+        }
+        if let Some(feed) = self.feed(room) {
+            feed.update(|f| f.changed(seq, message));
+        }
     }
 
     /// Whether a page here shows `room` now.
@@ -93,19 +109,49 @@ impl Live {
                     feed.update(|f| f.acked(client_msg_id, seq));
                 }
             }
+            ServerEvent::Done {
+                room,
+                client_op_id,
+                seq,
+                message,
+            } => {
+                if let Some(feed) = self.feed(&room) {
+                    feed.update(|f| f.done(client_op_id, seq, message));
+                }
+            }
             ServerEvent::Error {
                 message,
-                client_msg_id: Some(id),
+                client_msg_id,
+                client_op_id,
                 room: Some(room),
                 ..
             } => {
                 if let Some(feed) = self.feed(&room) {
-                    feed.update(|f| f.failed(id, message));
+                    feed.update(|f| {
+                        if let Some(id) = client_msg_id {
+                            f.failed(id, message);
+                        } else if let Some(id) = client_op_id {
+                            f.change_failed(id, message);
+                        }
+                    });
                 }
             }
             ServerEvent::Error { .. } => {}
-            ServerEvent::Resync { room, .. } => {
-                if self.feed(&room).is_some() {
+            ServerEvent::MessageEdited { room, seq, message }
+            | ServerEvent::ReactionAdded {
+                room, seq, message, ..
+            }
+            | ServerEvent::ReactionRemoved {
+                room, seq, message, ..
+            } => self.message_changed(&room, seq, message, false),
+            ServerEvent::MessageDeleted {
+                room, seq, message, ..
+            } => self.message_changed(&room, seq, message, true),
+            ServerEvent::Resync { room, last_seq } => {
+                // Live events go on after `last_seq`; what came before is
+                // reloaded as the latest page.
+                if let Some(feed) = self.feed(&room) {
+                    feed.update(|f| f.saw(last_seq));
                     return After::Reload(room.into_string());
                 }
             }
@@ -122,12 +168,15 @@ impl Live {
                     feed.update(|f| f.online = online);
                 }
             }
-            ServerEvent::MemberJoined { .. }
-            | ServerEvent::MemberLeft { .. }
-            | ServerEvent::MemberRemoved { .. }
-            | ServerEvent::AdminChanged { .. }
-            | ServerEvent::RoomRenamed { .. }
-            | ServerEvent::RoomDeleted { .. } => {
+            ServerEvent::MemberJoined { room, seq, .. }
+            | ServerEvent::MemberLeft { room, seq, .. }
+            | ServerEvent::MemberRemoved { room, seq, .. }
+            | ServerEvent::AdminChanged { room, seq, .. }
+            | ServerEvent::RoomRenamed { room, seq, .. }
+            | ServerEvent::RoomDeleted { room, seq } => {
+                if let Some(feed) = self.feed(&room) {
+                    feed.update(|f| f.saw(seq));
+                }
                 self.details_changed.update(|v| *v += 1);
                 self.rooms_changed.update(|v| *v += 1);
             }
@@ -159,6 +208,11 @@ mod tests {
             body: format!("m{seq}"),
             client_msg_id: Uuid::from_u128(seq as u128),
             created_at: 0,
+            revision: seq,
+            edited_at: None,
+            deleted: false,
+            reply_to: None,
+            reactions: vec![],
         }
     }
 
@@ -168,7 +222,7 @@ mod tests {
         Owner::new().with(|| {
             let live = Live::new();
             live.me.set(Some(UserId(1)));
-            live.open("a", vec![msg("a", 1), msg("a", 2)], false);
+            live.open("a", vec![msg("a", 1), msg("a", 2)], false, 2);
             test(live);
         });
     }
@@ -286,6 +340,7 @@ mod tests {
                     code: ErrorCode::RateLimited,
                     message: "Wait 1 s.".into(),
                     client_msg_id: Some(id),
+                    client_op_id: None,
                     room: Some("a".into()),
                 },
                 0.0,
@@ -352,6 +407,7 @@ mod tests {
             live.apply(
                 ServerEvent::RoomRenamed {
                     room: "a".into(),
+                    seq: 9,
                     name: "n".into(),
                 },
                 0.0,

@@ -146,11 +146,13 @@ fn reload(live: Live, room: String) {
     leptos::task::spawn_local(async move {
         let page = crate::api::messages::FIRST_PAGE;
         if let Ok(messages) = crate::api::messages::get_history(room, None, page).await {
-            let has_older = messages.first().is_some_and(|m| m.seq > 1);
+            let has_older = messages.len() >= page as usize;
             feed.update(|f| {
-                let pending = std::mem::take(&mut f.pending);
-                *f = Feed::new(messages, has_older);
-                f.pending = pending;
+                let mut fresh = Feed::new(messages, has_older);
+                fresh.pending = std::mem::take(&mut f.pending);
+                fresh.changes = std::mem::take(&mut f.changes);
+                fresh.log_seq = f.log_seq;
+                *f = fresh;
             });
         }
     });

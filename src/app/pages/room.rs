@@ -3,8 +3,9 @@
 //! room is a 404.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
+use crate::api::messages::FIRST_PAGE;
 use crate::api::rooms::get_room;
 use crate::app::components::error_alert::{ErrorAlert, action_error};
 use crate::app::components::require_user::LoginRedirect;
@@ -17,8 +18,10 @@ use crate::model::{RoomDetails, RoomView, User};
 
 mod actions;
 mod composer;
+mod conversation;
 mod member_list;
 mod menu;
+mod message;
 mod message_list;
 mod read_marker;
 mod removed_list;
@@ -39,10 +42,14 @@ pub fn RoomPage() -> impl IntoView {
     let session = use_session();
     let params = use_params_map();
     let room_id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let query = use_query_map();
+    // `?at=<seq>`: the page opens at that message (a reply's quote links
+    // here); read once, as the page loads.
+    let at = Memo::new(move |_| query.with(|q| q.get("at").and_then(|s| s.parse::<i64>().ok())));
     let actions = RoomActions::new(session.rooms_changed);
     let room = Resource::new_blocking(
         move || (room_id(), actions.page_changed.get()),
-        |(id, _)| get_room(id),
+        move |(id, _)| get_room(id, at.get_untracked()),
     );
 
     // One boundary for the person and the room, and nothing inside it that
@@ -75,9 +82,15 @@ pub fn RoomPage() -> impl IntoView {
 fn MemberRoom(details: RoomDetails, me: User, actions: RoomActions) -> impl IntoView {
     let live = use_live();
     let panels = use_panels();
+    let query = use_query_map();
+    let param =
+        move |name: &str| query.with_untracked(|q| q.get(name).and_then(|v| v.parse::<i64>().ok()));
+    let at = param("at");
     let room = details.public_id.to_string();
-    let has_older = details.messages.first().is_some_and(|m| m.seq > 1);
-    let feed = live.open(&room, details.messages.clone(), has_older);
+    // Other kinds of event take seqs too, so a first message above 1 is no
+    // sign of older ones; a full first page is.
+    let has_older = details.messages.len() >= FIRST_PAGE as usize;
+    let feed = live.open(&room, details.messages.clone(), has_older, details.last_seq);
     {
         let room = room.clone();
         on_cleanup(move || live.hide(&room));
@@ -90,6 +103,13 @@ fn MemberRoom(details: RoomDetails, me: User, actions: RoomActions) -> impl Into
     let members = Signal::derive(move || details.with(|d| d.members.clone()));
     let removed = Signal::derive(move || details.with(|d| d.removed.clone()));
     let is_admin = Memo::new(move |_| details.with(|d| d.admin_id == me.id));
+    conversation::Conversation::provide(
+        room.clone(),
+        feed.clone(),
+        (me.id, is_admin.into()),
+        members,
+        conversation::Asked::from_query(param),
+    );
     let online = {
         let feed = feed.clone();
         Signal::derive(move || feed.with(|f| f.online.clone()))
@@ -107,7 +127,7 @@ fn MemberRoom(details: RoomDetails, me: User, actions: RoomActions) -> impl Into
             </RoomHeader>
             <div class="room-body">
                 <section class="conversation" aria-label="Conversation">
-                    <MessageList room=room.clone() feed=feed last_read me=me.id />
+                    <MessageList room=room.clone() feed=feed last_read me=me.id at />
                     <TypingLine feed=typing_feed />
                     <Composer room=room.clone() />
                 </section>
@@ -136,7 +156,7 @@ fn refresh_in_place(
         move |_, _, _| {
             let room = room.clone();
             leptos::task::spawn_local(async move {
-                match get_room(room).await {
+                match get_room(room, None).await {
                     Ok(RoomView::Member(fresh)) => details.set(fresh),
                     _ => actions.page_changed.bump(),
                 }

@@ -1,113 +1,45 @@
-//! Storing one batch, set-based: a handful of statements however many
-//! messages it holds, each reading the batch's rows from one JSON parameter
-//! (see `db/messages.rs`), all in one transaction (`Db::write`).
+//! Storing one batch in one transaction (`Db::write`), in queue order:
+//! each run of messages set-based, a handful of statements however many it
+//! holds, each reading the run's rows from one JSON parameter (see
+//! `db/messages.rs`); each change to a message (edit, delete, react,
+//! unreact) on its own, through `db/changes.rs`.
 
 use std::collections::{HashMap, HashSet};
 
 use sqlx::SqliteConnection;
 use uuid::Uuid;
 
-use super::{Outcome, Request, Stored};
+use super::{Op, Outcome, Request, Stored};
 use crate::error::AppError;
-use crate::model::UserId;
+use crate::model::{Change, MAX_REACTIONS, MessageBody, UserId};
+use crate::server::db::changes::{self, ChangeRequest, Done, Refusal};
+use crate::server::db::message_state::{self, QuoteRow};
 use crate::server::db::rooms::RoomId;
 use crate::server::db::{self, Db, now_ms};
 
-/// Stores a batch in one transaction, set-based: one query finds what was
-/// stored before, one checks membership, one `UPDATE` per room takes its
-/// seqs, one `INSERT` stores every new message, and one `UPDATE` moves each
-/// sender's read marker to their last message. Messages keep the order
-/// they were queued in, within each room.
-/// `announce` runs with the outcomes while the write turn is still held, so
-/// what it publishes reaches the hub in commit order.
+/// Stores a batch; requests keep the order they were queued in, within
+/// each room. `announce` runs with the outcomes while the write turn is
+/// still held, so what it publishes reaches the hub in commit order.
 pub(super) async fn write(
     db: &Db,
     batch: &[Request],
     announce: impl FnOnce(&Vec<Outcome>),
 ) -> Result<Vec<Outcome>, sqlx::Error> {
     let now = now_ms();
-    let ids: Vec<String> = batch
-        .iter()
-        .map(|req| req.client_msg_id.hyphenated().to_string())
-        .collect();
     db.write_then(
         async |conn| {
-            let key = |i: usize| (batch[i].room_id, batch[i].sender.id, batch[i].client_msg_id);
-            let stored = stored_already(conn, batch, &ids).await?;
-
-            // The first request for each message not stored yet; a repeat within
-            // the batch is answered like a repeat across batches.
-            let mut first: HashMap<MessageKey, usize> = HashMap::new();
-            let mut fresh = Vec::new();
-            for i in 0..batch.len() {
-                if !stored.contains_key(&key(i)) && !first.contains_key(&key(i)) {
-                    first.insert(key(i), i);
-                    fresh.push(i);
+            let mut outcomes = Vec::with_capacity(batch.len());
+            let mut i = 0;
+            while i < batch.len() {
+                let run: Vec<Send<'_>> = batch[i..].iter().map_while(Send::of).collect();
+                if run.is_empty() {
+                    outcomes.push(change(conn, &batch[i], now).await?);
+                    i += 1;
+                } else {
+                    i += run.len();
+                    outcomes.extend(store_sends(conn, &run, now).await?);
                 }
             }
-            keep_members(conn, batch, &mut fresh).await?;
-
-            // Seqs: each room's block taken at once, handed out in queue order.
-            let mut per_room: HashMap<RoomId, i64> = HashMap::new();
-            for &i in &fresh {
-                *per_room.entry(batch[i].room_id).or_default() += 1;
-            }
-            let mut next_seq: HashMap<RoomId, i64> = HashMap::new();
-            for (room, n) in per_room {
-                if let Some(last) = db::messages::take_seqs(conn, room, n, now).await? {
-                    next_seq.insert(room, last - n + 1);
-                }
-            }
-            let mut seqs: HashMap<usize, (i64, i64)> = HashMap::new();
-            let mut rows = Vec::with_capacity(fresh.len());
-            for &i in &fresh {
-                let Some(next) = next_seq.get_mut(&batch[i].room_id) else {
-                    continue; // the room is gone
-                };
-                seqs.insert(i, (*next, rows.len() as i64));
-                let req = &batch[i];
-                rows.push(db::messages::NewRow(
-                    req.room_id,
-                    *next,
-                    req.sender.id,
-                    req.body.as_str(),
-                    &ids[i],
-                ));
-                *next += 1;
-            }
-            // Row `k` of `rows` got id `first_id + k`.
-            let first_id = if rows.is_empty() {
-                0
-            } else {
-                let rows_json = json(&rows)?;
-                let first = db::messages::insert_all(conn, &rows_json, rows.len(), now).await?;
-                db::messages::senders_read_own(conn, &rows_json).await?;
-                first
-            };
-
-            let outcomes = (0..batch.len())
-                .map(|i| {
-                    if let Some(&at) = stored.get(&key(i)) {
-                        return Outcome::Again(at);
-                    }
-                    let origin = first[&key(i)];
-                    let Some(&(seq, row)) = seqs.get(&origin) else {
-                        return Outcome::Refused(AppError::Forbidden(
-                            "You are no longer a member of this room.".into(),
-                        ));
-                    };
-                    let at = Stored {
-                        id: first_id + row,
-                        seq,
-                        created_at: now,
-                    };
-                    if origin == i {
-                        Outcome::New(at)
-                    } else {
-                        Outcome::Again(at)
-                    }
-                })
-                .collect();
             Ok(outcomes)
         },
         announce,
@@ -115,18 +47,144 @@ pub(super) async fn write(
     .await
 }
 
+/// A message to store, as a run of them sees it.
+struct Send<'a> {
+    room_id: RoomId,
+    sender: UserId,
+    client_msg_id: Uuid,
+    body: &'a MessageBody,
+    reply_to: Option<i64>,
+}
+
+impl<'a> Send<'a> {
+    fn of(req: &'a Request) -> Option<Self> {
+        match &req.op {
+            Op::Send {
+                client_msg_id,
+                body,
+                reply_to,
+            } => Some(Send {
+                room_id: req.room_id,
+                sender: req.sender.id,
+                client_msg_id: *client_msg_id,
+                body,
+                reply_to: *reply_to,
+            }),
+            Op::Change { .. } => None,
+        }
+    }
+}
+
+/// Stores a run of messages, set-based: one query finds what was stored
+/// before, one checks membership, one `UPDATE` per room takes its seqs,
+/// one `INSERT` stores every new message, and one `UPDATE` moves each
+/// sender's read marker to their last message. Replies read their parent.
+async fn store_sends(
+    conn: &mut SqliteConnection,
+    run: &[Send<'_>],
+    now: i64,
+) -> Result<Vec<Outcome>, sqlx::Error> {
+    let ids: Vec<String> = run
+        .iter()
+        .map(|s| s.client_msg_id.hyphenated().to_string())
+        .collect();
+    let key = |i: usize| (run[i].room_id, run[i].sender, run[i].client_msg_id);
+    let stored = stored_already(conn, run, &ids).await?;
+
+    // The first request for each message not stored yet; a repeat within
+    // the run is answered like a repeat across batches.
+    let mut first: HashMap<MessageKey, usize> = HashMap::new();
+    let mut fresh = Vec::new();
+    for i in 0..run.len() {
+        if !stored.contains_key(&key(i)) && !first.contains_key(&key(i)) {
+            first.insert(key(i), i);
+            fresh.push(i);
+        }
+    }
+    keep_members(conn, run, &mut fresh).await?;
+    let quotes = parents(conn, run, &mut fresh).await?;
+
+    // Seqs: each room's block taken at once, handed out in queue order.
+    let mut per_room: HashMap<RoomId, i64> = HashMap::new();
+    for &i in &fresh {
+        *per_room.entry(run[i].room_id).or_default() += 1;
+    }
+    let mut next_seq: HashMap<RoomId, i64> = HashMap::new();
+    for (room, n) in per_room {
+        if let Some(last) = db::messages::take_seqs(conn, room, n, now).await? {
+            next_seq.insert(room, last - n + 1);
+        }
+    }
+    let mut seqs: HashMap<usize, (i64, i64)> = HashMap::new();
+    let mut rows = Vec::with_capacity(fresh.len());
+    for &i in &fresh {
+        let Some(next) = next_seq.get_mut(&run[i].room_id) else {
+            continue; // the room is gone
+        };
+        seqs.insert(i, (*next, rows.len() as i64));
+        let s = &run[i];
+        rows.push(db::messages::NewRow(
+            s.room_id,
+            *next,
+            s.sender,
+            s.body.as_str(),
+            &ids[i],
+            s.reply_to,
+        ));
+        *next += 1;
+    }
+    // Row `k` of `rows` got id `first_id + k`.
+    let first_id = if rows.is_empty() {
+        0
+    } else {
+        let rows_json = json(&rows)?;
+        let first = db::messages::insert_all(conn, &rows_json, rows.len(), now).await?;
+        db::messages::senders_read_own(conn, &rows_json).await?;
+        first
+    };
+
+    let outcomes = (0..run.len())
+        .map(|i| {
+            if let Some(&at) = stored.get(&key(i)) {
+                return Outcome::Again(at);
+            }
+            let origin = first[&key(i)];
+            if let Some(Err(refused)) = quotes.get(&origin) {
+                return Outcome::Refused(refused.clone());
+            }
+            let Some(&(seq, row)) = seqs.get(&origin) else {
+                return Outcome::Refused(AppError::Forbidden(
+                    "You are no longer a member of this room.".into(),
+                ));
+            };
+            let at = Stored {
+                id: first_id + row,
+                seq,
+                created_at: now,
+            };
+            if origin == i {
+                let quote = quotes.get(&origin).and_then(|q| q.clone().ok());
+                Outcome::New(at, quote)
+            } else {
+                Outcome::Again(at)
+            }
+        })
+        .collect();
+    Ok(outcomes)
+}
+
 /// A message's room, sender, and the id its sender gave it.
 type MessageKey = (RoomId, UserId, Uuid);
 
-/// Where the messages of `batch` that are stored already were stored, by
+/// Where the messages of `run` that are stored already were stored, by
 /// key; `ids` are the requests' client ids as the database holds them.
 async fn stored_already(
     conn: &mut SqliteConnection,
-    batch: &[Request],
+    run: &[Send<'_>],
     ids: &[String],
 ) -> Result<HashMap<MessageKey, Stored>, sqlx::Error> {
-    let keys: Vec<_> = (0..batch.len())
-        .map(|i| db::messages::Key(batch[i].room_id, batch[i].sender.id, &ids[i]))
+    let keys: Vec<_> = (0..run.len())
+        .map(|i| db::messages::Key(run[i].room_id, run[i].sender, &ids[i]))
         .collect();
     let mut stored = HashMap::new();
     for found in db::messages::find_stored(conn, &json(&keys)?).await? {
@@ -143,16 +201,16 @@ async fn stored_already(
     Ok(stored)
 }
 
-/// Drops from `fresh` (indexes into `batch`) each request whose sender is
+/// Drops from `fresh` (indexes into `run`) each request whose sender is
 /// not a member of its room.
 async fn keep_members(
     conn: &mut SqliteConnection,
-    batch: &[Request],
+    run: &[Send<'_>],
     fresh: &mut Vec<usize>,
 ) -> Result<(), sqlx::Error> {
     let mut pairs: Vec<(RoomId, UserId)> = fresh
         .iter()
-        .map(|&i| (batch[i].room_id, batch[i].sender.id))
+        .map(|&i| (run[i].room_id, run[i].sender))
         .collect();
     pairs.sort_unstable();
     pairs.dedup();
@@ -164,8 +222,93 @@ async fn keep_members(
             .into_iter()
             .collect()
     };
-    fresh.retain(|&i| members.contains(&(batch[i].room_id, batch[i].sender.id)));
+    fresh.retain(|&i| members.contains(&(run[i].room_id, run[i].sender)));
     Ok(())
+}
+
+/// The parent each reply in `fresh` quotes, by index; a reply to no
+/// message of its room is refused, and dropped from `fresh`.
+async fn parents(
+    conn: &mut SqliteConnection,
+    run: &[Send<'_>],
+    fresh: &mut Vec<usize>,
+) -> Result<HashMap<usize, Result<QuoteRow, AppError>>, sqlx::Error> {
+    let mut quotes = HashMap::new();
+    for &i in fresh.iter() {
+        let Some(parent) = run[i].reply_to else {
+            continue;
+        };
+        let quote = match message_state::by_seq(conn, run[i].room_id, parent).await? {
+            Some(row) => Ok(QuoteRow::of(&row)),
+            None => Err(AppError::Invalid(format!(
+                "There is no message {parent} in this room to reply to."
+            ))),
+        };
+        quotes.insert(i, quote);
+    }
+    fresh.retain(|i| !matches!(quotes.get(i), Some(Err(_))));
+    Ok(quotes)
+}
+
+/// Makes one change to a message, and reads the message as it is after it.
+async fn change(
+    conn: &mut SqliteConnection,
+    req: &Request,
+    now: i64,
+) -> Result<Outcome, sqlx::Error> {
+    let Op::Change {
+        client_op_id,
+        seq,
+        change,
+    } = &req.op
+    else {
+        return Ok(Outcome::Refused(AppError::Internal));
+    };
+    let id = client_op_id.hyphenated().to_string();
+    let request = ChangeRequest {
+        room_id: req.room_id,
+        actor: req.sender.id,
+        client_op_id: &id,
+        seq: *seq,
+        change,
+    };
+    let (taken, fresh) = match changes::apply(conn, &request, now).await? {
+        Err(refusal) => return Ok(Outcome::Refused(refused(refusal, change))),
+        Ok(Done::New(taken)) => (Some(taken), true),
+        Ok(Done::Again(taken)) => (Some(taken), false),
+        Ok(Done::Unchanged) => (None, false),
+    };
+    Ok(
+        match message_state::by_seq(conn, req.room_id, *seq).await? {
+            Some(message) => Outcome::Changed {
+                seq: taken,
+                fresh,
+                message: Box::new(message),
+            },
+            None => Outcome::Refused(refused(Refusal::NoMessage, change)),
+        },
+    )
+}
+
+/// What the person is told when a change is refused.
+fn refused(refusal: Refusal, change: &Change) -> AppError {
+    match refusal {
+        Refusal::NotMember => {
+            AppError::Forbidden("You are no longer a member of this room.".into())
+        }
+        Refusal::NoMessage => AppError::NotFound("There is no such message in this room.".into()),
+        Refusal::Deleted => AppError::NotFound(format!(
+            "That message was deleted, so you can't {} it.",
+            change.kind()
+        )),
+        Refusal::NotAuthor => AppError::Forbidden("You can only edit your own messages.".into()),
+        Refusal::NotAuthorOrAdmin => {
+            AppError::Forbidden("Only its author or the room's admin can delete a message.".into())
+        }
+        Refusal::TooManyEmoji => AppError::Invalid(format!(
+            "A message can carry at most {MAX_REACTIONS} different emoji; add one of those already on it."
+        )),
+    }
 }
 
 /// A batch's rows as the one JSON parameter the batch's statements read.
@@ -177,7 +320,7 @@ fn json(rows: &impl serde::Serialize) -> Result<String, sqlx::Error> {
 mod tests {
     use super::write;
     use crate::model::{MessageBody, User, UserId};
-    use crate::server::commit::{Outcome, Request};
+    use crate::server::commit::{Op, Outcome, Request};
     use crate::server::db;
     use crate::server::db::rooms::RoomId;
     use uuid::Uuid;
@@ -191,17 +334,20 @@ mod tests {
                 name: format!("user-{sender}"),
                 avatar_url: None,
             },
-            client_msg_id,
-            body: MessageBody::parse(body).unwrap(),
+            op: Op::Send {
+                client_msg_id,
+                body: MessageBody::parse(body).unwrap(),
+                reply_to: None,
+            },
             reply: tokio::sync::oneshot::channel().0,
         }
     }
 
     fn stored(outcome: &Outcome) -> Option<(bool, i64)> {
         match outcome {
-            Outcome::New(s) => Some((true, s.seq)),
+            Outcome::New(s, _) => Some((true, s.seq)),
             Outcome::Again(s) => Some((false, s.seq)),
-            Outcome::Refused(_) => None,
+            Outcome::Refused(_) | Outcome::Changed { .. } => None,
         }
     }
 
@@ -229,7 +375,8 @@ mod tests {
         let first = write(&data, &[request(one, ann, early, "early")], |_| {})
             .await
             .unwrap();
-        assert_eq!(stored(&first[0]), Some((true, 1)));
+        // Bob's joining took room one's seq 1.
+        assert_eq!(stored(&first[0]), Some((true, 2)));
 
         let twice = Uuid::new_v4();
         let batch = [
@@ -246,36 +393,32 @@ mod tests {
         assert_eq!(
             got,
             [
-                Some((true, 2)),
-                Some((true, 1)),
-                Some((false, 1)),
-                Some((false, 2)),
-                None,
                 Some((true, 3)),
+                Some((true, 1)),
+                Some((false, 2)),
+                Some((false, 3)),
+                None,
+                Some((true, 4)),
                 Some((true, 2)),
             ]
         );
 
         // Every id handed back is the stored row's id.
         for (req, outcome) in batch.iter().zip(&outcomes) {
-            if let Outcome::New(at) | Outcome::Again(at) = outcome {
-                let rows = db::messages::page_after(
-                    data.pool(),
-                    req.room_id,
-                    req.sender.id,
-                    at.seq - 1,
-                    1,
-                )
-                .await
-                .unwrap();
-                assert_eq!(rows[0].id, at.id, "{}", req.body.as_str());
+            if let Outcome::New(at, _) | Outcome::Again(at) = outcome {
+                let mut conn = data.pool().acquire().await.unwrap();
+                let row = db::message_state::by_seq(&mut conn, req.room_id, at.seq)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!((row.id, row.sender.id), (at.id, req.sender.id));
             }
         }
 
         let bodies = |room| {
             let pool = data.pool().clone();
             async move {
-                db::messages::page_after(&pool, room, bob, 0, 100)
+                db::message_state::page_before(&pool, room, None, 100)
                     .await
                     .unwrap()
                     .into_iter()
@@ -286,7 +429,7 @@ mod tests {
         let s = |v: &str| v.to_owned();
         assert_eq!(
             bodies(one).await,
-            [(1, s("early")), (2, s("a")), (3, s("c"))]
+            [(2, s("early")), (3, s("a")), (4, s("c"))]
         );
         assert_eq!(bodies(two).await, [(1, s("b")), (2, s("d"))]);
         let last_seqs = (
@@ -301,10 +444,10 @@ mod tests {
                 .unwrap()
                 .last_seq,
         );
-        assert_eq!(last_seqs, (3, 2));
+        assert_eq!(last_seqs, (4, 2));
 
         // Each sender's marker is at their last message of the batch; the
-        // earlier batch had put Ann's at 1, so hers moved on to 3.
+        // earlier batch had put Ann's at 2, so hers moved on to 4.
         let markers = |room| {
             let pool = data.pool().clone();
             async move {
@@ -316,7 +459,7 @@ mod tests {
                     .collect::<Vec<_>>()
             }
         };
-        assert_eq!(markers(one).await, [(ann, 3), (bob, 2)]);
+        assert_eq!(markers(one).await, [(ann, 4), (bob, 3)]);
         assert_eq!(markers(two).await, [(bob, 2)]);
     }
 }

@@ -3,10 +3,14 @@
 
 use std::collections::{HashMap, HashSet};
 
+use sqlx::SqliteConnection;
+
 use super::members::AfterRemoval;
+use super::message_state::{self, MessageRow};
+use super::room_log::{self, Kind, NewEvent};
 use super::rooms::RoomId;
 use super::{Db, now_ms, sessions};
-use crate::model::account::{DELETED_USER_NAME, DeletedMessages, REMOVED_MESSAGE_BODY};
+use crate::model::account::{DELETED_USER_NAME, DeletedMessages};
 use crate::model::{RoomPublicId, UserId};
 
 /// Sets `user_id`'s password hash and ends all their sessions but the one
@@ -46,6 +50,17 @@ pub struct Deleted {
     pub rooms: Vec<RoomLeft>,
     /// The picture's file name, to delete from disk once committed.
     pub avatar: Option<String>,
+    /// Their messages, deleted with the account when they chose so.
+    pub tombstones: Vec<Tombstones>,
+}
+
+/// The messages deleted with an account in one room, each with the seq
+/// its deletion took, as they read now.
+#[derive(Clone, Debug)]
+pub struct Tombstones {
+    pub id: RoomId,
+    pub public_id: RoomPublicId,
+    pub messages: Vec<(i64, MessageRow)>,
 }
 
 /// Deletes `user_id`'s account in one transaction; `None` if it was
@@ -57,8 +72,7 @@ pub struct Deleted {
 /// of them are forgotten, and their users row stays, keeping nothing of
 /// them (see migration 0004), so their messages elsewhere keep their sender
 /// and their `seq`. With `DeletedMessages::Remove`, each of those messages
-/// keeps its row and its place and loses its text: readers resuming from
-/// any `seq` find no gap, only `REMOVED_MESSAGE_BODY`.
+/// becomes a tombstone, as a deletion leaves one (`remove_messages`).
 pub async fn delete(
     db: &Db,
     user_id: UserId,
@@ -86,6 +100,13 @@ pub async fn delete(
             .fetch_all(&mut *conn)
             .await?;
             let ids: Vec<i64> = memberships.iter().map(|m| m.id).collect();
+            let left = log_each(
+                conn,
+                &ids,
+                |_| NewEvent::member(Kind::Leave, user_id, user_id),
+                now,
+            )
+            .await?;
             let ids = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
             sqlx::query!("DELETE FROM room_members WHERE user_id = ?1", user_id)
                 .execute(&mut *conn)
@@ -102,35 +123,15 @@ pub async fn delete(
             .await?
             .into_iter()
             .collect();
-            let handed: HashMap<i64, i64> = sqlx::query!(
-                r#"UPDATE rooms SET admin_id = (
-                       SELECT m.user_id FROM room_members m WHERE m.room_id = rooms.id
-                       ORDER BY m.joined_at, m.user_id LIMIT 1)
-                   WHERE id IN (SELECT value FROM json_each(?1)) AND admin_id = ?2
-                   RETURNING id AS "id!: i64", admin_id AS "admin_id!: i64""#,
-                ids,
-                user_id
-            )
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .map(|r| (r.id, r.admin_id))
-            .collect();
+            let handed = hand_over(conn, &ids, user_id, now).await?;
             sqlx::query!("DELETE FROM room_removals WHERE user_id = ?1", user_id)
                 .execute(&mut *conn)
                 .await?;
-            if messages == DeletedMessages::Remove {
-                // Also in rooms they left before: one index search per room
-                // on (room_id, sender_id), not a scan of every message.
-                sqlx::query!(
-                    "UPDATE messages SET body = ?2
-                     WHERE room_id IN (SELECT id FROM rooms) AND sender_id = ?1",
-                    user_id,
-                    REMOVED_MESSAGE_BODY
-                )
-                .execute(&mut *conn)
-                .await?;
-            }
+            let removed = if messages == DeletedMessages::Remove {
+                remove_messages(conn, user_id, now).await?
+            } else {
+                HashMap::new()
+            };
             sqlx::query!("DELETE FROM sessions WHERE user_id = ?1", user_id)
                 .execute(&mut *conn)
                 .await?;
@@ -146,20 +147,205 @@ pub async fn delete(
             let rooms = memberships
                 .into_iter()
                 .map(|m| RoomLeft {
-                    outcome: if emptied.contains(&m.id) {
-                        AfterRemoval::RoomDeleted
-                    } else if let Some(next) = handed.get(&m.id) {
-                        AfterRemoval::AdminPassedTo(UserId(*next))
-                    } else {
-                        AfterRemoval::Removed
-                    },
+                    outcome: departure(
+                        left.get(&m.id).copied().unwrap_or_default(),
+                        emptied.contains(&m.id),
+                        handed.get(&m.id).copied(),
+                    ),
                     id: RoomId(m.id),
                     public_id: m.public_id.into(),
                 })
                 .collect();
-            Ok(Some(Deleted { rooms, avatar }))
+            let tombstones = tombstones(conn, removed).await?;
+            Ok(Some(Deleted {
+                rooms,
+                avatar,
+                tombstones,
+            }))
         },
         announce,
     )
     .await
+}
+
+/// Passes the admin role of each of `rooms` (as JSON) that `user_id` held
+/// to its longest-standing member, logging it; the new admin and the seq
+/// it took, by room.
+async fn hand_over(
+    conn: &mut SqliteConnection,
+    rooms: &str,
+    user_id: UserId,
+    now: i64,
+) -> Result<HashMap<i64, (UserId, i64)>, sqlx::Error> {
+    let handed: HashMap<i64, UserId> = sqlx::query!(
+        r#"UPDATE rooms SET admin_id = (
+               SELECT m.user_id FROM room_members m WHERE m.room_id = rooms.id
+               ORDER BY m.joined_at, m.user_id LIMIT 1)
+           WHERE id IN (SELECT value FROM json_each(?1)) AND admin_id = ?2
+           RETURNING id AS "id!: i64", admin_id AS "admin_id!: i64""#,
+        rooms,
+        user_id
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.id, UserId(r.admin_id)))
+    .collect();
+    let handed_rooms: Vec<i64> = handed.keys().copied().collect();
+    let seqs = log_each(
+        conn,
+        &handed_rooms,
+        |room| NewEvent::member(Kind::Admin, user_id, handed[&room]),
+        now,
+    )
+    .await?;
+    Ok(handed
+        .into_iter()
+        .filter_map(|(room, to)| seqs.get(&room).map(|&seq| (room, (to, seq))))
+        .collect())
+}
+
+/// Appends `event(room)` to each of `rooms`' logs; the seq each took, by room.
+async fn log_each(
+    conn: &mut SqliteConnection,
+    rooms: &[i64],
+    event: impl Fn(i64) -> NewEvent<'static>,
+    now: i64,
+) -> Result<HashMap<i64, i64>, sqlx::Error> {
+    let mut seqs = HashMap::new();
+    for &room in rooms {
+        if let Some(seq) = room_log::append(conn, RoomId(room), event(room), now).await? {
+            seqs.insert(room, seq);
+        }
+    }
+    Ok(seqs)
+}
+
+/// The tombstones `remove_messages` left, read once the account reads as
+/// deleted, in each room's seq order.
+async fn tombstones(
+    conn: &mut SqliteConnection,
+    removed: HashMap<RoomId, Vec<(i64, i64)>>,
+) -> Result<Vec<Tombstones>, sqlx::Error> {
+    let mut out = Vec::with_capacity(removed.len());
+    for (room, deleted) in removed {
+        let public_id = sqlx::query_scalar!("SELECT public_id FROM rooms WHERE id = ?1", room)
+            .fetch_one(&mut *conn)
+            .await?;
+        let seqs: Vec<i64> = deleted.iter().map(|&(message, _)| message).collect();
+        let rows = message_state::by_seqs(conn, room, &seqs).await?;
+        let event_seq: HashMap<i64, i64> = deleted.into_iter().collect();
+        let mut messages: Vec<(i64, MessageRow)> = rows
+            .into_iter()
+            .filter_map(|row| event_seq.get(&row.seq).map(|&seq| (seq, row)))
+            .collect();
+        messages.sort_unstable_by_key(|(seq, _)| *seq);
+        out.push(Tombstones {
+            id: room,
+            public_id: public_id.into(),
+            messages,
+        });
+    }
+    Ok(out)
+}
+
+/// What leaving one room did, for `RoomEvents`: their leaving took `seq`; a
+/// room left empty was deleted (its next seq, which it no longer has a log
+/// to keep); an admin's role passed to `to` with `admin_seq`.
+fn departure(seq: i64, emptied: bool, handed: Option<(UserId, i64)>) -> AfterRemoval {
+    match (emptied, handed) {
+        (true, _) => AfterRemoval::RoomDeleted {
+            seq,
+            deleted_seq: seq + 1,
+        },
+        (false, Some((to, admin_seq))) => AfterRemoval::AdminPassedTo { seq, to, admin_seq },
+        (false, None) => AfterRemoval::Removed { seq },
+    }
+}
+
+/// Deletes every message `user_id` sent, in every room that is left, as a
+/// deletion by them would: each takes its room's next seq for its
+/// `delete` event and becomes a tombstone that keeps its row, `seq`, sender
+/// and time, losing its body, earlier texts and reactions. Set-based: a
+/// handful of statements however many messages. Returns, per room, the
+/// deleted messages' seqs with the seq each deletion took.
+async fn remove_messages(
+    conn: &mut SqliteConnection,
+    user_id: UserId,
+    now: i64,
+) -> Result<HashMap<RoomId, Vec<(i64, i64)>>, sqlx::Error> {
+    // One event per message, numbered after each room's last seq in the
+    // messages' own order.
+    let logged = sqlx::query!(
+        r#"WITH doomed AS (
+               SELECT m.id, m.room_id, m.seq,
+                      ROW_NUMBER() OVER (PARTITION BY m.room_id ORDER BY m.seq) AS n
+               FROM messages m
+               WHERE m.sender_id = ?1 AND m.deleted_at IS NULL
+                 AND m.room_id IN (SELECT id FROM rooms))
+           INSERT INTO room_events (room_id, seq, kind, actor_id, message_id, created_at)
+           SELECT d.room_id, r.last_seq + d.n, 'delete', ?1, d.id, ?2
+           FROM doomed d JOIN rooms r ON r.id = d.room_id
+           RETURNING room_id AS "room_id!: i64", seq AS "seq!: i64",
+                     message_id AS "message_id!: i64""#,
+        user_id,
+        now
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    if logged.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids: Vec<(i64, i64)> = logged.iter().map(|r| (r.message_id, r.seq)).collect();
+    let ids = serde_json::to_string(&ids).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query!(
+        "UPDATE rooms SET last_seq = (
+             SELECT MAX(e.seq) FROM room_events e WHERE e.room_id = rooms.id)
+         WHERE id IN (SELECT m.room_id FROM json_each(?1) j JOIN messages m ON m.id = j.value ->> 0)",
+        ids
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "DELETE FROM message_revisions WHERE message_id IN (SELECT value ->> 0 FROM json_each(?1))",
+        ids
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "DELETE FROM reactions WHERE message_id IN (SELECT value ->> 0 FROM json_each(?1))",
+        ids
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE room_events SET detail = NULL
+         WHERE message_id IN (SELECT value ->> 0 FROM json_each(?1)) AND kind IN ('react', 'unreact')",
+        ids
+    )
+    .execute(&mut *conn)
+    .await?;
+    let seqs = sqlx::query!(
+        r#"UPDATE messages SET body = '', edited_at = NULL, deleted_at = ?2, revision = j.value ->> 1
+           FROM json_each(?1) AS j WHERE messages.id = j.value ->> 0
+           RETURNING messages.id AS "id!: i64", messages.seq AS "seq!: i64""#,
+        ids,
+        now
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let seq_of: HashMap<i64, i64> = seqs.into_iter().map(|r| (r.id, r.seq)).collect();
+    let mut by_room: HashMap<RoomId, Vec<(i64, i64)>> = HashMap::new();
+    for r in logged {
+        if let Some(&message_seq) = seq_of.get(&r.message_id) {
+            by_room
+                .entry(RoomId(r.room_id))
+                .or_default()
+                .push((message_seq, r.seq));
+        }
+    }
+    for deleted in by_room.values_mut() {
+        deleted.sort_unstable_by_key(|&(_, seq)| seq);
+    }
+    Ok(by_room)
 }

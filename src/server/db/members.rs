@@ -2,6 +2,7 @@
 
 use sqlx::{SqliteConnection, SqlitePool};
 
+use super::room_log::{self, Kind, NewEvent};
 use super::rooms::RoomId;
 use super::users::UserRow;
 use super::{Db, now_ms};
@@ -50,7 +51,7 @@ pub async fn count(pool: &SqlitePool, room_id: RoomId) -> Result<i64, sqlx::Erro
 }
 
 pub async fn is_member(
-    pool: &SqlitePool,
+    db: impl sqlx::SqliteExecutor<'_>,
     room_id: RoomId,
     user_id: UserId,
 ) -> Result<bool, sqlx::Error> {
@@ -59,7 +60,7 @@ pub async fn is_member(
         room_id,
         user_id
     )
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await?;
     Ok(found.is_some())
 }
@@ -67,8 +68,8 @@ pub async fn is_member(
 /// What asking to join did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Joined {
-    /// A new member.
-    Joined,
+    /// A new member; their joining took this seq.
+    Joined { seq: i64 },
     /// A member already; nothing changed.
     AlreadyMember,
     /// Removed by an admin and not let back in; nothing changed.
@@ -106,10 +107,13 @@ pub async fn add(
             )
             .execute(&mut *conn)
             .await?;
-            Ok(if done.rows_affected() == 1 {
-                Joined::Joined
-            } else {
-                Joined::AlreadyMember
+            if done.rows_affected() != 1 {
+                return Ok(Joined::AlreadyMember);
+            }
+            let event = NewEvent::member(Kind::Join, user_id, user_id);
+            Ok(match room_log::append(conn, room_id, event, now).await? {
+                Some(seq) => Joined::Joined { seq },
+                None => Joined::AlreadyMember,
             })
         },
         announce,
@@ -180,12 +184,18 @@ pub enum AfterRemoval {
     NotAMember,
     /// The one removing them is no longer the admin; nothing changed.
     NotAdmin,
-    /// Removed; the admin is unchanged.
-    Removed,
-    /// Removed; they were the admin and the role passed to this member.
-    AdminPassedTo(UserId),
-    /// They were the last member, so the room is gone.
-    RoomDeleted,
+    /// Gone (their leaving or removal took `seq`); the admin is unchanged.
+    Removed { seq: i64 },
+    /// Gone (`seq`); they were the admin and the role passed to `to`
+    /// (`admin_seq`).
+    AdminPassedTo {
+        seq: i64,
+        to: UserId,
+        admin_seq: i64,
+    },
+    /// Gone (`seq`); they were the last member, so the room is gone too
+    /// (`deleted_seq`, the last its log took).
+    RoomDeleted { seq: i64, deleted_seq: i64 },
 }
 
 /// Removes a member in one transaction: when the admin goes, the role passes
@@ -231,6 +241,13 @@ pub async fn remove(
             if gone.rows_affected() == 0 {
                 return Ok(AfterRemoval::NotAMember);
             }
+            let event = match by {
+                Some(admin) => NewEvent::member(Kind::Remove, admin, user_id),
+                None => NewEvent::member(Kind::Leave, user_id, user_id),
+            };
+            let Some(seq) = room_log::append(tx, room_id, event, now).await? else {
+                return Ok(AfterRemoval::NotAMember);
+            };
             let next = sqlx::query_scalar!(
                 r#"SELECT user_id AS "user_id!: i64" FROM room_members WHERE room_id = ?1
            ORDER BY joined_at, user_id LIMIT 1"#,
@@ -238,30 +255,33 @@ pub async fn remove(
             )
             .fetch_optional(&mut *tx)
             .await?;
-            let outcome = match next {
-                None => {
-                    sqlx::query!("DELETE FROM rooms WHERE id = ?1", room_id)
-                        .execute(&mut *tx)
-                        .await?;
-                    AfterRemoval::RoomDeleted
-                }
-                Some(next) => {
-                    let passed = sqlx::query!(
-                        "UPDATE rooms SET admin_id = ?2 WHERE id = ?1 AND admin_id = ?3",
-                        room_id,
-                        next,
-                        user_id
-                    )
+            let Some(next) = next.map(UserId) else {
+                let deleted_seq = room_log::take_seq(tx, room_id).await?.unwrap_or(seq + 1);
+                sqlx::query!("DELETE FROM rooms WHERE id = ?1", room_id)
                     .execute(&mut *tx)
                     .await?;
-                    if passed.rows_affected() == 1 {
-                        AfterRemoval::AdminPassedTo(UserId(next))
-                    } else {
-                        AfterRemoval::Removed
-                    }
-                }
+                return Ok(AfterRemoval::RoomDeleted { seq, deleted_seq });
             };
-            Ok(outcome)
+            let passed = sqlx::query!(
+                "UPDATE rooms SET admin_id = ?2 WHERE id = ?1 AND admin_id = ?3",
+                room_id,
+                next,
+                user_id
+            )
+            .execute(&mut *tx)
+            .await?;
+            if passed.rows_affected() != 1 {
+                return Ok(AfterRemoval::Removed { seq });
+            }
+            let event = NewEvent::member(Kind::Admin, user_id, next);
+            let admin_seq = room_log::append(tx, room_id, event, now)
+                .await?
+                .unwrap_or(seq + 1);
+            Ok(AfterRemoval::AdminPassedTo {
+                seq,
+                to: next,
+                admin_seq,
+            })
         },
         announce,
     )

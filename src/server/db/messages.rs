@@ -1,107 +1,12 @@
-//! The `messages` table: history reads, and the writes group commit makes
-//! inside its group-commit transaction.
+//! The `messages` table's writes: what group commit stores inside its
+//! transaction, and read markers. Messages are read as they are now in
+//! `message_state.rs`.
 
 use sqlx::{SqliteConnection, SqlitePool};
 
 use super::Db;
 use super::rooms::RoomId;
-use super::users::UserRow;
 use crate::model::UserId;
-
-/// A message with its sender, as read for history and replay.
-pub struct MessageRow {
-    pub id: i64,
-    pub seq: i64,
-    pub sender: UserRow,
-    pub body: String,
-    pub client_msg_id: String,
-    pub created_at: i64,
-}
-
-/// The columns history queries read, before the sender is nested.
-struct Flat {
-    id: i64,
-    seq: i64,
-    body: String,
-    client_msg_id: String,
-    created_at: i64,
-    sender_id: i64,
-    sender_name: String,
-    sender_avatar: Option<String>,
-}
-
-impl From<Flat> for MessageRow {
-    fn from(r: Flat) -> Self {
-        MessageRow {
-            id: r.id,
-            seq: r.seq,
-            sender: UserRow {
-                id: UserId(r.sender_id),
-                name: r.sender_name,
-                avatar: r.sender_avatar,
-            },
-            body: r.body,
-            client_msg_id: r.client_msg_id,
-            created_at: r.created_at,
-        }
-    }
-}
-
-/// Up to `limit` messages before `before_seq` (or the latest), oldest first.
-pub async fn page_before(
-    pool: &SqlitePool,
-    room_id: RoomId,
-    before_seq: Option<i64>,
-    limit: i64,
-) -> Result<Vec<MessageRow>, sqlx::Error> {
-    let before = before_seq.unwrap_or(i64::MAX);
-    let rows = sqlx::query_as!(
-        Flat,
-        r#"SELECT m.id AS "id!: i64", m.seq AS "seq!: i64", m.body, m.client_msg_id,
-                  m.created_at AS "created_at!: i64",
-                  u.id AS "sender_id!: i64", u.name AS sender_name, u.avatar AS sender_avatar
-           FROM messages m JOIN users u ON u.id = m.sender_id
-           WHERE m.room_id = ?1 AND m.seq < ?2
-           ORDER BY m.seq DESC LIMIT ?3"#,
-        room_id,
-        before,
-        limit
-    )
-    .fetch_all(pool)
-    .await?;
-    let mut out: Vec<MessageRow> = rows.into_iter().map(MessageRow::from).collect();
-    out.reverse();
-    Ok(out)
-}
-
-/// Up to `limit` messages after `after_seq`, oldest first (replay), and
-/// none unless `reader` is a member now: a replay that runs after its
-/// reader was removed reads nothing.
-pub async fn page_after(
-    pool: &SqlitePool,
-    room_id: RoomId,
-    reader: UserId,
-    after_seq: i64,
-    limit: i64,
-) -> Result<Vec<MessageRow>, sqlx::Error> {
-    let rows = sqlx::query_as!(
-        Flat,
-        r#"SELECT m.id AS "id!: i64", m.seq AS "seq!: i64", m.body, m.client_msg_id,
-                  m.created_at AS "created_at!: i64",
-                  u.id AS "sender_id!: i64", u.name AS sender_name, u.avatar AS sender_avatar
-           FROM messages m JOIN users u ON u.id = m.sender_id
-           WHERE m.room_id = ?1 AND m.seq > ?2
-             AND EXISTS (SELECT 1 FROM room_members WHERE room_id = ?1 AND user_id = ?4)
-           ORDER BY m.seq LIMIT ?3"#,
-        room_id,
-        after_seq,
-        limit,
-        reader
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(MessageRow::from).collect())
-}
 
 // Group commit's statements take a whole batch at once: its rows travel as
 // one JSON array parameter, read back with `json_each`, so each statement is
@@ -180,9 +85,17 @@ pub async fn take_seqs(
     .await
 }
 
-/// One new message of a batch: `[room_id, seq, sender_id, body, client_msg_id]`.
+/// One new message of a batch:
+/// `[room_id, seq, sender_id, body, client_msg_id, reply_to_seq]`.
 #[derive(serde::Serialize)]
-pub struct NewRow<'a>(pub RoomId, pub i64, pub UserId, pub &'a str, pub &'a str);
+pub struct NewRow<'a>(
+    pub RoomId,
+    pub i64,
+    pub UserId,
+    pub &'a str,
+    pub &'a str,
+    pub Option<i64>,
+);
 
 /// Inserts `rows` (`NewRow`s, as JSON), in their order, all created at
 /// `now`; returns the id of the first (the others follow one by one).
@@ -198,8 +111,9 @@ pub async fn insert_all(
     now: i64,
 ) -> Result<i64, sqlx::Error> {
     let done = sqlx::query!(
-        r#"INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at)
-           SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2
+        r#"INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at,
+                                 reply_to_seq)
+           SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2, value ->> 5
            FROM json_each(?1) ORDER BY key"#,
         rows,
         now

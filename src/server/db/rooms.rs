@@ -2,6 +2,7 @@
 
 use sqlx::SqlitePool;
 
+use super::room_log::{self, Kind, NewEvent};
 use super::{Db, now_ms};
 use crate::model::{RoomPublicId, RoomSummary, UserId};
 
@@ -90,14 +91,16 @@ pub async fn by_public_id(
     .await
 }
 
-/// Renames the room if `admin_id` is still its admin; `false` otherwise.
+/// Renames the room if `admin_id` is still its admin, logging it; the
+/// rename's seq, or `None` if they are not.
 pub async fn rename(
     db: &Db,
     room_id: RoomId,
     admin_id: UserId,
     name: &str,
-    announce: impl FnOnce(&bool),
-) -> Result<bool, sqlx::Error> {
+    announce: impl FnOnce(&Option<i64>),
+) -> Result<Option<i64>, sqlx::Error> {
+    let now = now_ms();
     db.write_then(
         async |conn| {
             let done = sqlx::query!(
@@ -108,7 +111,18 @@ pub async fn rename(
             )
             .execute(&mut *conn)
             .await?;
-            Ok(done.rows_affected() == 1)
+            if done.rows_affected() != 1 {
+                return Ok(None);
+            }
+            let event = NewEvent {
+                kind: Kind::Rename,
+                actor: admin_id,
+                message_id: None,
+                user_id: None,
+                detail: Some(name),
+                client_op_id: None,
+            };
+            room_log::append(conn, room_id, event, now).await
         },
         announce,
     )
@@ -118,7 +132,8 @@ pub async fn rename(
 /// What handing over the admin role did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HandOver {
-    Done,
+    /// Handed over, logged with this seq.
+    Done { seq: i64 },
     /// The one handing over is no longer the admin.
     NotAdmin,
     /// The new admin is not a member.
@@ -148,25 +163,38 @@ pub async fn set_admin(
             )
             .execute(&mut *conn)
             .await?;
-            Ok(if done.rows_affected() == 1 {
-                HandOver::Done
-            } else {
-                HandOver::NotAMember
-            })
+            if done.rows_affected() != 1 {
+                return Ok(HandOver::NotAMember);
+            }
+            let event = NewEvent::member(Kind::Admin, from, to);
+            Ok(
+                match room_log::append(conn, room_id, event, now_ms()).await? {
+                    Some(seq) => HandOver::Done { seq },
+                    None => HandOver::NotAMember,
+                },
+            )
         },
         announce,
     )
     .await
 }
 
-/// Deletes the room with its messages and memberships (by cascade) if
-/// `admin_id` is still its admin; returns who the members were, or `None`.
+/// A deleted room: the seq its deletion took (the room's log goes with it),
+/// and who its members were.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deleted {
+    pub seq: i64,
+    pub members: Vec<UserId>,
+}
+
+/// Deletes the room with its messages, log and memberships (by cascade) if
+/// `admin_id` is still its admin; `None` if they are not.
 pub async fn delete(
     db: &Db,
     room_id: RoomId,
     admin_id: UserId,
-    announce: impl FnOnce(&Option<Vec<UserId>>),
-) -> Result<Option<Vec<UserId>>, sqlx::Error> {
+    announce: impl FnOnce(&Option<Deleted>),
+) -> Result<Option<Deleted>, sqlx::Error> {
     db.write_then(
         async |conn| {
             if !super::members::is_admin(conn, room_id, admin_id).await? {
@@ -178,10 +206,16 @@ pub async fn delete(
             )
             .fetch_all(&mut *conn)
             .await?;
+            let Some(seq) = room_log::take_seq(conn, room_id).await? else {
+                return Ok(None);
+            };
             sqlx::query!("DELETE FROM rooms WHERE id = ?1", room_id)
                 .execute(&mut *conn)
                 .await?;
-            Ok(Some(members.into_iter().map(UserId).collect()))
+            Ok(Some(Deleted {
+                seq,
+                members: members.into_iter().map(UserId).collect(),
+            }))
         },
         announce,
     )
@@ -212,7 +246,8 @@ pub const UNREAD_CAP: i64 = 100;
 
 /// The rooms `user_id` belongs to, most recently active first, with unread
 /// counts: messages from others after the person's read marker, at most
-/// `UNREAD_CAP`.
+/// `UNREAD_CAP`. Deleted messages are not counted; edits and reactions are
+/// not messages, so they never count.
 ///
 /// Each count walks the `(room_id, seq)` index from the marker and stops
 /// after `UNREAD_CAP` messages from others, so the list costs at most that
@@ -225,7 +260,7 @@ pub async fn for_user(pool: &SqlitePool, user_id: UserId) -> Result<Vec<RoomSumm
                   (SELECT COUNT(*) FROM (
                        SELECT 1 FROM messages x
                        WHERE x.room_id = m.room_id AND x.seq > m.last_read_seq
-                         AND x.sender_id <> m.user_id
+                         AND x.sender_id <> m.user_id AND x.deleted_at IS NULL
                        LIMIT ?2)) AS "unread!: i64",
                   r.last_active_at AS "last_active_at!: i64"
            FROM room_members m JOIN rooms r ON r.id = m.room_id

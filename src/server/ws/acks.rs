@@ -1,6 +1,7 @@
-//! Answering a connection's sends: one task per connection waits for each
-//! queued message's commit, in the order they were queued, and answers with
-//! an ack or an error.
+//! Answering a connection's writes: one task per connection waits for each
+//! queued message's or operation's commit, in the order they were queued,
+//! and answers with an `ack` (a message), a `done` (an operation) or an
+//! `error`.
 //!
 //! A connection's messages are queued to group commit in arrival order and
 //! it answers in queue order, so waiting in order never holds an
@@ -9,21 +10,20 @@
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use uuid::Uuid;
 
-use super::outbox::Outbox;
+use super::outbox::{ClientId, Outbox};
 use crate::error::AppError;
 use crate::model::{ErrorCode, RoomPublicId, ServerEvent};
-use crate::server::commit::Answer;
+use crate::server::commit::{Answer, Reply};
 
 /// Sends waiting for their answer, per connection.
 const WAITING: usize = 256;
 
-/// A send that was queued (or refused while queueing).
+/// A write that was queued (or refused while queueing).
 pub struct Pending {
     pub queued: Result<Answer, AppError>,
     pub room: RoomPublicId,
-    pub client_msg_id: Uuid,
+    pub id: ClientId,
 }
 
 pub struct Acks {
@@ -51,40 +51,55 @@ impl Acks {
 }
 
 async fn answer_in_order(mut rx: mpsc::Receiver<Pending>, out: Outbox) {
-    while let Some(Pending {
-        queued,
-        room,
-        client_msg_id,
-    }) = rx.recv().await
-    {
-        let stored = match queued {
-            Ok(answer) => answer.stored().await,
+    while let Some(Pending { queued, room, id }) = rx.recv().await {
+        let reply = match queued {
+            Ok(answer) => answer.reply().await,
             Err(e) => Err(e),
         };
-        match stored {
-            Ok(stored) => {
-                let ack = ServerEvent::Ack {
+        let event = match (reply, id) {
+            (Ok(Reply::Stored(stored)), ClientId::Message(client_msg_id)) => ServerEvent::Ack {
+                room,
+                client_msg_id,
+                id: stored.id,
+                seq: stored.seq,
+                created_at: stored.created_at,
+            },
+            (Ok(Reply::Changed { seq, message }), ClientId::Operation(client_op_id)) => {
+                ServerEvent::Done {
                     room,
-                    client_msg_id,
-                    id: stored.id,
-                    seq: stored.seq,
-                    created_at: stored.created_at,
-                };
-                out.event(&ack).await;
+                    client_op_id,
+                    seq,
+                    message: *message,
+                }
             }
-            Err(e) => {
+            (Ok(_), _) => {
+                out.error(ErrorCode::Internal, not_stored(id), Some(room), Some(id))
+                    .await;
+                continue;
+            }
+            (Err(e), _) => {
                 let code = e.code();
                 let message = match code {
                     // A write that failed (a full or read-only disk, say).
-                    ErrorCode::Internal => {
-                        "Not sent: the server could not store your message. Try again in a moment."
-                            .to_owned()
-                    }
+                    ErrorCode::Internal => not_stored(id),
                     _ => e.to_string(),
                 };
-                out.error(code, message, Some(room), Some(client_msg_id))
-                    .await;
+                out.error(code, message, Some(room), Some(id)).await;
+                continue;
             }
+        };
+        out.event(&event).await;
+    }
+}
+
+fn not_stored(id: ClientId) -> String {
+    match id {
+        ClientId::Message(_) => {
+            "Not sent: the server could not store your message. Try again in a moment."
+        }
+        ClientId::Operation(_) => {
+            "Not saved: the server could not store your change. Try again in a moment."
         }
     }
+    .to_owned()
 }

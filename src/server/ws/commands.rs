@@ -10,11 +10,12 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 use uuid::Uuid;
 
-use super::outbox::Outbox;
+use super::outbox::{ClientId, Outbox};
 use super::{acks, follow};
-use crate::model::{ClientEvent, ErrorCode, MessageBody, RoomPublicId, User};
+use crate::model::{Change, ClientEvent, ErrorCode, RoomPublicId, User};
 use crate::server::AppState;
 use crate::server::access;
+use crate::server::commit::Op;
 use crate::server::db::rooms::RoomId;
 use crate::server::rate_limit::Budget;
 use crate::server::room_events::RoomEvents;
@@ -67,9 +68,16 @@ impl Connection {
 
     pub async fn handle_text(&mut self, text: &str) {
         let parsed = ClientEvent::parse(text);
-        if !matches!(parsed, Ok(ClientEvent::Send { .. }))
-            && let Err(wait) = self.frames.check()
-        {
+        // Writes have their own per-person limit (`send` and `change`).
+        let is_write = matches!(
+            parsed,
+            Ok(ClientEvent::Send { .. }
+                | ClientEvent::Edit { .. }
+                | ClientEvent::Delete { .. }
+                | ClientEvent::React { .. }
+                | ClientEvent::Unreact { .. })
+        );
+        if !is_write && let Err(wait) = self.frames.check() {
             let message = format!(
                 "Too many frames at once; this one was ignored. Wait {:.1} s.",
                 wait.as_secs_f64().max(0.1)
@@ -118,8 +126,14 @@ impl Connection {
                 room,
                 client_msg_id,
                 body,
-            } => self.send(room, client_msg_id, body).await,
+                reply_to,
+            } => self.send(room, client_msg_id, body, reply_to).await,
             ClientEvent::Typing { room } => self.typing(room).await,
+            change => {
+                if let Some((room, client_op_id, seq, change)) = change.into_change() {
+                    self.change(room, client_op_id, seq, change).await;
+                }
+            }
         }
     }
 
@@ -127,7 +141,7 @@ impl Connection {
     /// A room this connection follows is known to be theirs while its
     /// follower runs (it ends on their removal or the room's deletion);
     /// anything else is asked of the database.
-    async fn member_room(&self, room: &str, client_msg_id: Option<Uuid>) -> Option<RoomId> {
+    async fn member_room(&self, room: &str, id: Option<ClientId>) -> Option<RoomId> {
         if let Some((id, _)) = self
             .followed
             .iter()
@@ -135,16 +149,16 @@ impl Connection {
         {
             return Some(*id);
         }
-        self.member_in_db(room, client_msg_id).await
+        self.member_in_db(room, id).await
     }
 
     /// Membership as the database has it now, or an error event.
-    async fn member_in_db(&self, room: &str, client_msg_id: Option<Uuid>) -> Option<RoomId> {
+    async fn member_in_db(&self, room: &str, id: Option<ClientId>) -> Option<RoomId> {
         match access::require_member(&self.state, &self.user, room).await {
             Ok(access) => Some(access.room.id),
             Err(e) => {
                 self.out
-                    .error(e.code(), e.to_string(), Some(room.into()), client_msg_id)
+                    .error(e.code(), e.to_string(), Some(room.into()), id)
                     .await;
                 None
             }
@@ -241,58 +255,66 @@ impl Connection {
         }
     }
 
-    async fn send(&mut self, room: RoomPublicId, client_msg_id: Uuid, body: String) {
-        let body = match MessageBody::parse(&body) {
-            Ok(body) => body,
-            Err(e) => {
+    async fn send(
+        &mut self,
+        room: RoomPublicId,
+        client_msg_id: Uuid,
+        body: String,
+        reply_to: Option<i64>,
+    ) {
+        let id = ClientId::Message(client_msg_id);
+        match Op::send(client_msg_id, &body, reply_to) {
+            Ok(op) => self.write(room, id, op).await,
+            Err(message) => {
                 self.out
-                    .error(ErrorCode::Invalid, e.0, Some(room), Some(client_msg_id))
+                    .error(ErrorCode::Invalid, message, Some(room), Some(id))
                     .await;
-                return;
             }
-        };
+        }
+    }
+
+    /// An edit, deletion or reaction: checked for what the frame alone can
+    /// show, then queued to group commit like a message.
+    async fn change(&mut self, room: RoomPublicId, client_op_id: Uuid, seq: i64, change: Change) {
+        let id = ClientId::Operation(client_op_id);
+        match Op::change(client_op_id, seq, change) {
+            Ok(op) => self.write(room, id, op).await,
+            Err(message) => {
+                self.out
+                    .error(ErrorCode::Invalid, message, Some(room), Some(id))
+                    .await;
+            }
+        }
+    }
+
+    /// Queues a write for its commit, within the person's write budget.
+    async fn write(&mut self, room: RoomPublicId, id: ClientId, op: Op) {
         if let Err(wait) = self.state.limits.messages_by_user.check(&self.user.id) {
             let message = format!(
-                "You are sending messages too fast. Wait {:.1} s and try again.",
+                "You are sending too fast. Wait {:.1} s and try again.",
                 wait.as_secs_f64().max(0.1)
             );
             self.out
-                .error(
-                    ErrorCode::RateLimited,
-                    message,
-                    Some(room),
-                    Some(client_msg_id),
-                )
+                .error(ErrorCode::RateLimited, message, Some(room), Some(id))
                 .await;
             return;
         }
-        let Some(room_id) = self.member_room(&room, Some(client_msg_id)).await else {
+        let Some(room_id) = self.member_room(&room, Some(id)).await else {
             return;
         };
-        // Queued here, in the order the frames came, so a sender's messages
+        // Queued here, in the order the frames came, so a sender's writes
         // keep their order; the commit is awaited off the reader loop, so a
         // client can pipeline.
         let queued = self
             .state
             .commit
-            .submit(
-                room_id,
-                room.clone(),
-                self.user.clone(),
-                client_msg_id,
-                body,
-            )
+            .submit(room_id, room.clone(), self.user.clone(), op)
             .await;
         let out = &self.out;
         let acks = self
             .acks
             .get_or_insert_with(|| acks::Acks::start(out.clone()));
-        acks.push(acks::Pending {
-            queued,
-            room,
-            client_msg_id,
-        })
-        .await;
+        acks.push(acks::Pending { queued, room, id }).await;
     }
 
     async fn typing(&mut self, room: RoomPublicId) {

@@ -1,5 +1,6 @@
-//! Following one room on one connection: replay from the database, then
-//! live events from the hub, never a gap and never a duplicate.
+//! Following one room on one connection: replay from the room's log, then
+//! live events from the hub, never a gap and never a duplicate, for every
+//! kind of event the log holds.
 //!
 //! The hub receiver is taken *before* the replay query, so nothing committed
 //! after the query can be missed; anything at or below the last `seq` sent
@@ -8,14 +9,19 @@
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::oneshot;
 
+use std::collections::HashMap;
+
 use super::outbox::Outbox;
 use crate::model::{RoomPublicId, ServerEvent, UserId};
 use crate::server::AppState;
 use crate::server::db;
+use crate::server::db::message_state::MessageRow;
+use crate::server::db::room_log::Entry;
 use crate::server::db::rooms::RoomId;
 use crate::server::hub::{Broadcast, Ends};
+use crate::server::room_events::RoomEvents;
 
-/// The most messages a replay sends; a bigger gap gets `resync` instead.
+/// The most events a replay sends; a bigger gap gets `resync` instead.
 pub const REPLAY_LIMIT: i64 = 100;
 
 /// What a follower listens to: the room's live channel (taken before the
@@ -84,36 +90,8 @@ pub async fn follow(
             next = rx.recv() => next,
             _ = &mut stop => return,
         };
-        match next {
-            Ok(b) => match b.seq.map(|seq| (seq, step(last, seq))) {
-                Some((_, Step::Skip)) => {}
-                Some((seq, Step::Forward)) => {
-                    if !out.frame(b.frame).await {
-                        return;
-                    }
-                    last = seq;
-                }
-                Some((_, Step::CatchUp)) => {
-                    if stopping(&mut stop) {
-                        return;
-                    }
-                    match Box::pin(catch_up(&state, room_id, user, &room, last, &out)).await {
-                        Some(seq) => last = seq,
-                        None => return,
-                    }
-                }
-                None if b.skip == Some(user) => {}
-                None => {
-                    if !out.frame(b.frame).await {
-                        return;
-                    }
-                    match b.ends {
-                        Ends::Everyone => return,
-                        Ends::User(id) if id == user => return,
-                        _ => {}
-                    }
-                }
-            },
+        let b = match next {
+            Ok(b) => b,
             // Too slow for the live channel: reload from the database.
             Err(RecvError::Lagged(_)) => {
                 if stopping(&mut stop) {
@@ -123,8 +101,49 @@ pub async fn follow(
                     Some(seq) => last = seq,
                     None => return,
                 }
+                continue;
             }
             Err(RecvError::Closed) => return,
+        };
+        match b.seq {
+            Some(seq) => match step(last, seq) {
+                Step::Skip => {}
+                Step::Forward => {
+                    if !out.frame(b.frame).await {
+                        return;
+                    }
+                    last = seq;
+                }
+                Step::CatchUp => {
+                    if stopping(&mut stop) {
+                        return;
+                    }
+                    match Box::pin(catch_up(&state, room_id, user, &room, last, &out)).await {
+                        Some(caught) => last = caught,
+                        None => return,
+                    }
+                    // What the log no longer holds (the room's deletion) or
+                    // no longer shows this reader (their own removal) is
+                    // this event itself: forward it.
+                    if last < seq {
+                        if !out.frame(b.frame).await {
+                            return;
+                        }
+                        last = seq;
+                    }
+                }
+            },
+            None if b.skip == Some(user) => {}
+            None => {
+                if !out.frame(b.frame).await {
+                    return;
+                }
+            }
+        }
+        match b.ends {
+            Ends::Everyone => return,
+            Ends::User(id) if id == user => return,
+            _ => {}
         }
     }
 }
@@ -157,8 +176,9 @@ fn step(last: i64, seq: i64) -> Step {
     }
 }
 
-/// Sends every stored message after `after`; returns the last `seq` sent,
-/// or `None` when the connection is gone or the database failed.
+/// Sends every entry of the room's log after `after`, each with the
+/// message it is about as it is now; returns the last `seq` sent, or
+/// `None` when the connection is gone or the database failed.
 async fn catch_up(
     state: &AppState,
     room_id: RoomId,
@@ -167,33 +187,53 @@ async fn catch_up(
     mut after: i64,
     out: &Outbox,
 ) -> Option<i64> {
+    let events = RoomEvents::new(&state.hub, room_id, room);
     loop {
-        let rows =
-            match db::messages::page_after(state.db.pool(), room_id, user, after, REPLAY_LIMIT)
-                .await
-            {
-                Ok(rows) => rows,
-                Err(e) => {
-                    tracing::error!(
-                        error = %crate::server::web::causes(&e),
-                        room = %room,
-                        user = user.0,
-                        "replaying a room failed"
-                    );
-                    return None;
-                }
-            };
-        let Some(last) = rows.last().map(|r| r.seq) else {
+        let (entries, messages) = match read_log(state, room_id, user, after).await {
+            Ok(read) => read,
+            Err(e) => {
+                tracing::error!(
+                    error = %crate::server::web::causes(&e),
+                    room = %room,
+                    user = user.0,
+                    "replaying a room failed"
+                );
+                return None;
+            }
+        };
+        let Some(last) = entries.last().map(|e| e.seq) else {
             return Some(after);
         };
-        for row in rows {
-            let message = state.chat_message(room, row);
-            if !out.event(&ServerEvent::Message { message }).await {
+        for entry in entries {
+            // A message the page names more than once was read once.
+            let message = entry
+                .message_seq
+                .and_then(|seq| messages.get(&seq).cloned())
+                .map(|row| state.chat_message(room, row));
+            if let Some(event) = events.replayed(entry, message, &state.wire)
+                && !out.event(&event).await
+            {
                 return None;
             }
         }
         after = last;
     }
+}
+
+/// A page of the log after `after`, and the messages it names, by seq.
+async fn read_log(
+    state: &AppState,
+    room_id: RoomId,
+    user: UserId,
+    after: i64,
+) -> Result<(Vec<Entry>, HashMap<i64, MessageRow>), sqlx::Error> {
+    let entries = db::room_log::after(state.db.pool(), room_id, user, after, REPLAY_LIMIT).await?;
+    let mut seqs: Vec<i64> = entries.iter().filter_map(|e| e.message_seq).collect();
+    seqs.sort_unstable();
+    seqs.dedup();
+    let mut conn = state.db.pool().acquire().await?;
+    let rows = db::message_state::by_seqs(&mut conn, room_id, &seqs).await?;
+    Ok((entries, rows.into_iter().map(|r| (r.seq, r)).collect()))
 }
 
 #[cfg(test)]

@@ -46,21 +46,39 @@ impl Outbox {
         let _ = self.0.send(Outgoing::Close(code, reason)).await;
     }
 
+    /// Queues an `error` event, naming the room and the refused request's
+    /// own id when there are.
     pub async fn error(
         &self,
         code: ErrorCode,
         message: String,
         room: Option<RoomPublicId>,
-        client_msg_id: Option<Uuid>,
+        id: Option<ClientId>,
     ) {
         let event = ServerEvent::Error {
             code,
             message,
-            client_msg_id,
+            client_msg_id: match id {
+                Some(ClientId::Message(id)) => Some(id),
+                _ => None,
+            },
+            client_op_id: match id {
+                Some(ClientId::Operation(id)) => Some(id),
+                _ => None,
+            },
             room,
         };
         self.event(&event).await;
     }
+}
+
+/// The id a client gave a request, which its answer carries back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientId {
+    /// A `send`'s `client_msg_id`.
+    Message(Uuid),
+    /// An operation's `client_op_id`.
+    Operation(Uuid),
 }
 
 /// Opens the outbox of a socket's sending half: the handle every task

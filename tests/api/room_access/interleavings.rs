@@ -119,6 +119,8 @@ struct RoomState {
     admin: usize,
     members: BTreeSet<usize>,
     removed: BTreeSet<usize>,
+    /// The seq of the room's latest log event: every message, join,
+    /// leave, removal, admin hand-over and rename takes the next one.
     last_seq: i64,
 }
 
@@ -266,7 +268,8 @@ struct Socket {
     ws: WsClient,
     /// Room → the subscription the server must be forwarding.
     following: HashMap<String, Following>,
-    /// Room → the highest seq read, to resume from.
+    /// Room → the highest seq read (of any kind of log event), to resume
+    /// from.
     read_up_to: HashMap<String, i64>,
     /// Subscribe and typing frames sent.
     frames: u32,
@@ -359,7 +362,9 @@ impl Book {
     fn observe(&mut self, s: &mut Socket, event: ServerEvent, t: usize) -> Option<ServerEvent> {
         let x = s.person;
         let room = match &event {
-            ServerEvent::Ack { .. } | ServerEvent::Error { .. } => return Some(event),
+            ServerEvent::Ack { .. } | ServerEvent::Done { .. } | ServerEvent::Error { .. } => {
+                return Some(event);
+            }
             ServerEvent::Hello { .. } => {
                 self.fail(t, None, format!("{} got a second hello", s.name))
             }
@@ -373,6 +378,23 @@ impl Book {
             )
         };
         let since = f.since;
+        // A replay is history: it may hold this person's own leaving or
+        // removal from an earlier membership, which ends nothing now.
+        let replaying = f.replaying;
+        // Every event of the room's log comes once, in seq order, with no
+        // gap: messages and membership, admin and name changes alike.
+        if let Some(seq) = event.log_seq() {
+            if seq != f.next_seq {
+                self.fail(
+                    t,
+                    Some(&room),
+                    format!("{} expected seq {} and got {event:?}", s.name, f.next_seq),
+                );
+            }
+            f.next_seq += 1;
+            let read = s.read_up_to.entry(room.clone()).or_default();
+            *read = (*read).max(seq);
+        }
         let caused_at = match &event {
             ServerEvent::Subscribed { last_seq, .. } => {
                 if !f.replaying || *last_seq != f.next_seq - 1 {
@@ -435,16 +457,6 @@ impl Book {
                         ),
                     );
                 }
-                if message.seq != f.next_seq {
-                    self.fail(
-                        t,
-                        Some(&room),
-                        format!("{} expected seq {} and got {message:?}", s.name, f.next_seq),
-                    );
-                }
-                f.next_seq += 1;
-                let read = s.read_up_to.entry(room.clone()).or_default();
-                *read = (*read).max(message.seq);
                 step
             }
             // Presence follows subscriptions, not steps (it is announced
@@ -484,7 +496,18 @@ impl Book {
                 Some(step) => *step,
                 None => self.fail(t, Some(&room), "room_deleted for a room nobody deleted"),
             },
-            ServerEvent::Hello { .. } | ServerEvent::Ack { .. } | ServerEvent::Error { .. } => {
+            ServerEvent::MessageEdited { .. }
+            | ServerEvent::MessageDeleted { .. }
+            | ServerEvent::ReactionAdded { .. }
+            | ServerEvent::ReactionRemoved { .. } => self.fail(
+                t,
+                Some(&room),
+                format!("nobody changed a message: {event:?}"),
+            ),
+            ServerEvent::Hello { .. }
+            | ServerEvent::Ack { .. }
+            | ServerEvent::Done { .. }
+            | ServerEvent::Error { .. } => {
                 unreachable!("handled above")
             }
         };
@@ -508,8 +531,10 @@ impl Book {
             }
             ServerEvent::Typing { .. } => Some(Seen::Typing),
             ServerEvent::RoomRenamed { .. } => Some(Seen::Rename),
-            ServerEvent::MemberLeft { user_id, .. } if *user_id == me => Some(Seen::EndedByLeaving),
-            ServerEvent::MemberRemoved { user_id, .. } if *user_id == me => {
+            ServerEvent::MemberLeft { user_id, .. } if *user_id == me && !replaying => {
+                Some(Seen::EndedByLeaving)
+            }
+            ServerEvent::MemberRemoved { user_id, .. } if *user_id == me && !replaying => {
                 Some(Seen::EndedByRemoval)
             }
             ServerEvent::RoomDeleted { .. } => Some(Seen::EndedByDeletion),
@@ -812,6 +837,13 @@ impl Run {
         self.book.note(t, p, Some(&room), "creates");
     }
 
+    /// A change other than a message took the room's next seq.
+    fn logged(&mut self, room: &str) {
+        if let Some(state) = self.book.model.rooms.get_mut(room) {
+            state.last_seq += 1;
+        }
+    }
+
     async fn delete(&mut self, t: usize) {
         let room = self.some_room();
         let p = self.admin_or_anyone(&room);
@@ -834,6 +866,7 @@ impl Run {
         let allowed = self.model().is_admin(p, &room);
         self.expect(t, p, &room, "renames", done, allowed);
         if done {
+            self.logged(&room);
             self.book.history.renames.insert(t, room);
         }
     }
@@ -859,6 +892,7 @@ impl Run {
         let what = if already { "joins again" } else { "joins" };
         self.expect(t, p, &room, what, done, allowed);
         if new {
+            self.logged(&room);
             let m = &mut self.book.model;
             m.rooms.get_mut(&room).expect("exists").members.insert(p);
             m.ever.insert((p, room.clone()));
@@ -877,6 +911,7 @@ impl Run {
             return;
         }
         self.book.caused(Cause::Left, &room, p, t);
+        self.logged(&room);
         self.book.model.lost_once.insert((p, room.clone()));
         let state = self.book.model.rooms.get_mut(&room).expect("exists");
         state.members.remove(&p);
@@ -889,6 +924,7 @@ impl Run {
             // The longest-standing member inherits; the server decides.
             match admin_of(&self.app, &room, &self.book.ids).await {
                 Some(next) if self.model().is_member(next, &room) => {
+                    self.logged(&room);
                     self.book.model.rooms.get_mut(&room).expect("exists").admin = next;
                     self.book.caused(Cause::AdminChanged, &room, next, t);
                     self.book.note(t, next, Some(&room), "is admin now");
@@ -919,6 +955,7 @@ impl Run {
             allowed,
         );
         if done {
+            self.logged(&room);
             let state = self.book.model.rooms.get_mut(&room).expect("exists");
             state.members.remove(&q);
             state.removed.insert(q);
@@ -1139,7 +1176,7 @@ impl Run {
     }
 
     /// After the last step: every subscription still open is a member's,
-    /// and holds every message of its room.
+    /// and holds every event of its room's log.
     async fn finish(&mut self) {
         let t = STEPS - 1;
         self.settle(t, Duration::from_millis(200)).await;
@@ -1224,8 +1261,9 @@ fn seeds() -> Vec<u64> {
 /// send and typing, by four people with two sockets each: no frame about a
 /// room reaches someone who was out of it from the step that caused it to
 /// the step it was read; no socket hears a room it does not follow or
-/// keeps following one its person lost; and every subscription's messages
-/// come without a gap or a repeat.
+/// keeps following one its person lost; and every subscription's log
+/// events (messages, joins, leaves, removals, hand-overs, renames) come
+/// without a gap or a repeat.
 #[test]
 fn no_interleaving_of_room_changes_reaches_a_non_member() {
     use futures::StreamExt;

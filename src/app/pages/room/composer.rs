@@ -1,11 +1,14 @@
-//! Where a message is written: Enter sends, Shift+Enter starts a new line.
-//! The text goes to `live.rs`, which shows it at once as pending.
+//! Where a message is written: Enter sends, Shift+Enter starts a new line,
+//! ↑ in an empty box edits the writer's last message. A reply shows
+//! "Replying to <name>" above it, with `Cancel reply`. The text goes to
+//! `live.rs`, which shows it at once as pending.
 
 use leptos::html::Textarea;
 use leptos::prelude::*;
 
+use super::conversation::use_conversation;
 use crate::app::live::use_live;
-use crate::model::MessageBody;
+use crate::model::{MessageBody, Quote};
 
 /// The counter appears this close to the limit.
 const COUNTER_FROM: usize = MessageBody::MAX - 500;
@@ -13,10 +16,10 @@ const COUNTER_FROM: usize = MessageBody::MAX - 500;
 #[component]
 pub fn Composer(room: String) -> impl IntoView {
     let live = use_live();
+    let conversation = use_conversation();
+    let replying_to = conversation.map(|c| c.replying_to);
     let text = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let ready = RwSignal::new(false);
-    Effect::new(move |_| ready.set(true));
     let input = NodeRef::<Textarea>::new();
 
     let submit = {
@@ -25,7 +28,11 @@ pub fn Composer(room: String) -> impl IntoView {
             let raw = text.get_untracked();
             match MessageBody::parse(&raw) {
                 Ok(body) => {
-                    live.send(&room, body.into_string());
+                    let reply_to = replying_to.and_then(|r| r.get_untracked()).map(|q| q.seq);
+                    live.send_reply(&room, body.into_string(), reply_to);
+                    if let Some(r) = replying_to {
+                        r.set(None);
+                    }
                     text.set(String::new());
                     error.set(None);
                     resize(input);
@@ -47,6 +54,17 @@ pub fn Composer(room: String) -> impl IntoView {
         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
             ev.prevent_default();
             submit();
+        } else if ev.key() == "ArrowUp"
+            && text.with_untracked(|t| t.is_empty())
+            && let Some(c) = conversation
+            && let Some(seq) = c.my_last_message()
+        {
+            ev.prevent_default();
+            c.editing.set(Some(seq));
+        } else if ev.key() == "Escape"
+            && let Some(r) = replying_to
+        {
+            r.set(None);
         }
     };
     let on_input = {
@@ -60,8 +78,10 @@ pub fn Composer(room: String) -> impl IntoView {
     let count = move || text.with(|t| t.chars().count());
 
     view! {
-        <form class="composer" on:submit=on_submit>
+        <form class="composer" method="post" action="/api/send_message" on:submit=on_submit>
             {move || error.get().map(|e| view! { <p role="alert">{e}</p> })}
+            <input type="hidden" name="room" value=room.clone() />
+            {replying_to.map(|replying_to| view! { <ReplyingBar replying_to /> })}
             <label for="composer-text" class="visually-hidden">"Message"</label>
             <textarea
                 id="composer-text"
@@ -78,7 +98,9 @@ pub fn Composer(room: String) -> impl IntoView {
                     {move || format!("{} / {}", count(), MessageBody::MAX)}
                 </span>
             </Show>
-            <button type="submit" disabled=move || !ready.get()>"Send"</button>
+            // Without JavaScript (or before it loads) the form posts to
+            // `send_message` and the page comes back with the message.
+            <button type="submit">"Send"</button>
         </form>
     }
 }
@@ -93,4 +115,30 @@ fn resize(input: NodeRef<Textarea>) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = input;
+}
+
+/// "Replying to <name>" and the first line answered, with `Cancel reply`
+/// (a link back to the room without JavaScript); carries `reply_to` for
+/// the form.
+#[component]
+fn ReplyingBar(replying_to: RwSignal<Option<Quote>>) -> impl IntoView {
+    let back = use_conversation().map(|c| c.href(None)).unwrap_or_default();
+    move || {
+        replying_to.get().map(|quote| {
+            let cancel = move |ev: leptos::ev::MouseEvent| {
+                ev.prevent_default();
+                replying_to.set(None);
+            };
+            view! {
+                <div class="replying">
+                    <input type="hidden" name="reply_to" value=quote.seq />
+                    <span>"Replying to "<strong>{quote.sender.name.clone()}</strong></span>
+                    <span class="quote-text" dir="auto">{quote.excerpt.clone()}</span>
+                    <a class="button secondary small" role="button" href=back.clone() on:click=cancel>
+                        "Cancel reply"
+                    </a>
+                </div>
+            }
+        })
+    }
 }

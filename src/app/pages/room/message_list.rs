@@ -4,36 +4,62 @@
 use leptos::html::Div;
 use leptos::prelude::*;
 
+use super::message::MessageItem;
 use super::read_marker::mark_read_when_seen;
 use super::scroll::Scroll;
-use crate::app::components::avatar::{Avatar, AvatarSize};
-use crate::app::feed::{Feed, Pending};
+use crate::app::feed::{Feed, Pending, PendingChange};
 use crate::app::live::use_live;
-use crate::app::text::{Segment, clock, day_key, day_label, linkify};
+use crate::app::text::{day_key, day_label};
 use crate::model::{ChatMessage, UserId};
 
 /// Messages closer together than this from one person share one header.
 const RUN_GAP_MS: i64 = 5 * 60 * 1000;
 
-/// One line of the log: a day separator or a message.
+/// One line of the log: a day separator or a message (as it shows now,
+/// with the reader's own changes on their way laid over it, and those the
+/// server refused).
 #[derive(Clone, PartialEq)]
 enum Row {
     Day(String),
-    Message(ChatMessage, bool),
+    Message(Box<ChatMessage>, bool, Vec<PendingChange>),
 }
 
 impl Row {
-    fn key(&self) -> (i64, String, bool) {
+    /// Changes whenever what the row shows does, so `For` redraws it.
+    fn key(&self) -> (i64, String, bool, i64, usize) {
         match self {
-            Row::Day(label) => (0, label.clone(), false),
-            Row::Message(m, starts_run) => (m.seq, String::new(), *starts_run),
+            Row::Day(label) => (0, label.clone(), false, 0, 0),
+            Row::Message(m, starts_run, failed) => (
+                m.seq,
+                shown_digest(m),
+                *starts_run,
+                m.revision,
+                failed.len(),
+            ),
         }
     }
 }
 
+/// What of a message can change without its `revision` (the reader's own
+/// changes on their way, a reply's quote of a parent that changed), as a
+/// key.
+fn shown_digest(m: &ChatMessage) -> String {
+    let reactions: Vec<String> = m
+        .reactions
+        .iter()
+        .map(|r| format!("{}{}", r.emoji, r.users.len()))
+        .collect();
+    let quote = m
+        .reply_to
+        .as_ref()
+        .map(|q| format!("{}{}", q.deleted, q.excerpt));
+    format!("{}|{}|{reactions:?}|{quote:?}", m.deleted, m.body)
+}
+
 /// Messages in order, a separator before each new day, and whether each
 /// message starts a run (shows its sender).
-fn rows(messages: &[ChatMessage], local: bool) -> Vec<Row> {
+fn rows(feed: &Feed, me: Option<UserId>, local: bool) -> Vec<Row> {
+    let messages = &feed.messages;
     let mut out = Vec::with_capacity(messages.len() + 2);
     let mut prev: Option<&ChatMessage> = None;
     let mut prev_day = None;
@@ -48,7 +74,17 @@ fn rows(messages: &[ChatMessage], local: bool) -> Vec<Row> {
             || prev.is_none_or(|p| {
                 p.sender.id != m.sender.id || m.created_at - p.created_at > RUN_GAP_MS
             });
-        out.push(Row::Message(m.clone(), starts_run));
+        let failed = feed
+            .changes
+            .iter()
+            .filter(|c| c.seq == m.seq && c.failed.is_some())
+            .cloned()
+            .collect();
+        out.push(Row::Message(
+            Box::new(feed.shown(m, me)),
+            starts_run,
+            failed,
+        ));
         prev = Some(m);
     }
     out
@@ -62,11 +98,13 @@ pub fn MessageList(
     last_read: i64,
     /// The reader: their own messages are never "new" to them.
     me: UserId,
+    /// The message the page was opened at (`?at=`), if any.
+    at: Option<i64>,
 ) -> impl IntoView {
     // Server HTML shows UTC; once hydrated, the reader's own clock.
     let local = RwSignal::new(false);
     Effect::new(move |_| local.set(true));
-    let scroll = Scroll::new(feed.clone(), me);
+    let scroll = Scroll::new(feed.clone(), me, at);
     let loading_older = RwSignal::new(false);
     mark_read_when_seen(room.clone(), feed.clone(), scroll.on_screen, last_read);
 
@@ -74,7 +112,7 @@ pub fn MessageList(
         let feed = feed.clone();
         move || {
             let local = local.get();
-            feed.with(|f| rows(&f.messages, local))
+            feed.with(|f| rows(f, Some(me), local))
         }
     };
     let pending = {
@@ -135,7 +173,7 @@ pub fn MessageList(
                             <li class="day" role="separator" aria-label=label.clone()><span>{label.clone()}</span></li>
                         }
                         .into_any(),
-                        Row::Message(message, starts_run) => view! { <MessageItem message starts_run local /> }.into_any(),
+                        Row::Message(message, starts_run, failed) => view! { <MessageItem message=*message starts_run local failed /> }.into_any(),
                     }}
                 </For>
                 <For each=pending key=|p| (p.client_msg_id, p.failed.clone(), p.acked) let(p)>
@@ -194,75 +232,6 @@ fn older_loader(
 }
 
 #[component]
-fn MessageItem(message: ChatMessage, starts_run: bool, local: RwSignal<bool>) -> impl IntoView {
-    let (gutter, meta) = if starts_run {
-        let meta = view! {
-            <div class="meta">
-                <span class="sender">{message.sender.name.clone()}</span>
-                <Time at=message.created_at local class="time" />
-            </div>
-        };
-        (
-            view! { <Avatar user=message.sender.clone() size=AvatarSize::Medium beside_name=true /> }.into_any(),
-            Some(meta),
-        )
-    } else {
-        (
-            view! { <Time at=message.created_at local class="time side-time" /> }.into_any(),
-            None,
-        )
-    };
-    view! {
-        <li class="message" class:run-start=starts_run data-seq=message.seq>
-            <div class="gutter">{gutter}</div>
-            <div class="content">
-                {meta}
-                <p class="body" dir="auto">{body_view(&message.body)}</p>
-            </div>
-        </li>
-    }
-}
-
-/// `HH:MM`, with the full date as its title: UTC as the server renders it,
-/// the reader's own clock once hydrated. On the server the UTC text is
-/// formatted once, not once per attribute: a room page has fifty of these.
-#[component]
-fn Time(at: i64, local: RwSignal<bool>, class: &'static str) -> impl IntoView {
-    let (short, full) = clock(at, false);
-    let short = move || {
-        if local.get() {
-            clock(at, true).0
-        } else {
-            short.clone()
-        }
-    };
-    let full = move || {
-        if local.get() {
-            clock(at, true).1
-        } else {
-            full.clone()
-        }
-    };
-    view! { <time class=class title=full>{short}</time> }
-}
-
-fn body_view(body: &str) -> impl IntoView + use<> {
-    linkify(body)
-        .into_iter()
-        .map(|segment| match segment {
-            Segment::Text(t) => t.into_any(),
-            Segment::Link(href) => {
-                let text = href.clone();
-                view! {
-                    <a href=href target="_blank" rel="noopener noreferrer nofollow">{text}</a>
-                }
-            }
-            .into_any(),
-        })
-        .collect_view()
-}
-
-#[component]
 fn PendingItem(room: String, pending: Pending) -> impl IntoView {
     let live = use_live();
     let id = pending.client_msg_id;
@@ -304,6 +273,11 @@ mod tests {
             body: String::new(),
             client_msg_id: uuid::Uuid::from_u128(seq as u128),
             created_at: at,
+            revision: seq,
+            edited_at: None,
+            deleted: false,
+            reply_to: None,
+            reactions: vec![],
         }
     }
 
@@ -311,7 +285,7 @@ mod tests {
         rows.iter()
             .map(|r| match r {
                 Row::Day(l) => format!("day {l}"),
-                Row::Message(m, run) => format!("{}{}", m.seq, if *run { "*" } else { "" }),
+                Row::Message(m, run, _) => format!("{}{}", m.seq, if *run { "*" } else { "" }),
             })
             .collect()
     }
@@ -319,15 +293,16 @@ mod tests {
     #[test]
     fn runs_break_on_sender_gap_and_day() {
         let day2 = 86_400_000;
-        let messages = [
+        let messages = vec![
             msg(1, 1, 0),
             msg(2, 1, 60_000),
             msg(3, 2, 120_000),
             msg(4, 2, 120_000 + RUN_GAP_MS + 1),
             msg(5, 2, day2),
         ];
+        let feed = Feed::new(messages, false);
         assert_eq!(
-            shape(&rows(&messages, false)),
+            shape(&rows(&feed, None, false)),
             [
                 "day Thursday, 1 January 1970",
                 "1*",

@@ -41,20 +41,29 @@ pub struct Scroll {
 }
 
 impl Scroll {
-    /// Starts following the bottom of `feed`'s log; `me` is the reader,
-    /// whose own messages are never counted as unseen.
-    pub fn new(feed: ArcRwSignal<Feed>, me: UserId) -> Self {
+    /// Starts following the bottom of `feed`'s log, or, opened `at` a
+    /// message (a link to it), shows that message and waits for the reader
+    /// to come down; `me` is the reader, whose own messages are never
+    /// counted as unseen.
+    pub fn new(feed: ArcRwSignal<Feed>, me: UserId, at: Option<i64>) -> Self {
         let scroll = Self {
             scroller: NodeRef::new(),
             log: NodeRef::new(),
-            following: RwSignal::new(true),
+            following: RwSignal::new(at.is_none()),
             unseen: RwSignal::new(0),
             on_screen: RwSignal::new(0),
             last_top: StoredValue::new(0),
         };
         scroll.follow_feed(feed, me);
         #[cfg(feature = "hydrate")]
-        scroll.stick_after_layout();
+        {
+            scroll.stick_after_layout();
+            if let Some(seq) = at {
+                request_animation_frame(move || {
+                    scroll_to_message(seq);
+                });
+            }
+        }
         scroll
     }
 
@@ -180,5 +189,36 @@ impl Scroll {
                 }
             });
         });
+    }
+}
+
+/// Scrolls message `seq` into view and marks it for a moment, if it is on
+/// the page; `false` when it is not.
+pub fn scroll_to_message(seq: i64) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        let Some(el) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id(&format!("m{seq}")))
+        else {
+            return false;
+        };
+        let options = web_sys::ScrollIntoViewOptions::new();
+        options.set_block(web_sys::ScrollLogicalPosition::Center);
+        el.scroll_into_view_with_scroll_into_view_options(&options);
+        let _ = el.class_list().add_1("flash");
+        let flashed = el.clone();
+        set_timeout(
+            move || {
+                let _ = flashed.class_list().remove_1("flash");
+            },
+            std::time::Duration::from_millis(1500),
+        );
+        true
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = seq;
+        false
     }
 }

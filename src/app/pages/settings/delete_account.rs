@@ -10,7 +10,8 @@ use leptos_router::hooks::use_query_map;
 use crate::api::account::DeleteAccount;
 use crate::app::components::error_alert::{ErrorAlert, action_error};
 use crate::app::session::use_session;
-use crate::model::account::{DELETED_USER_NAME, DeletedMessages, REMOVED_MESSAGE_BODY};
+use crate::model::DELETED_MESSAGE_TEXT;
+use crate::model::account::{DELETED_USER_NAME, DeletedMessages};
 
 /// The query that opens the second step.
 const STEP: &str = "delete";
@@ -85,7 +86,7 @@ fn ConfirmDeletion(deletion: Deletion) -> impl IntoView {
                     </label>
                     <label>
                         <input type="radio" name="messages" value=DeletedMessages::REMOVE />
-                        {format!(" Remove them: each shows \u{201c}{REMOVED_MESSAGE_BODY}\u{201d}")}
+                        {format!(" Remove them: each shows \u{201c}{DELETED_MESSAGE_TEXT}\u{201d}")}
                     </label>
                 </fieldset>
                 <div class="field">

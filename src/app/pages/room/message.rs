@@ -1,0 +1,168 @@
+//! One stored message in the log: its sender and time (at the start of a
+//! run), the message it answers, its body (or the tombstone, or the box
+//! editing it), "(edited)", its reactions, what went wrong with the
+//! reader's own changes to it, and the buttons to act on it, shown on
+//! hover or focus.
+
+mod actions;
+mod editor;
+mod quote;
+mod reactions;
+
+use leptos::prelude::*;
+
+use super::conversation::use_conversation;
+use crate::app::components::avatar::{Avatar, AvatarSize};
+use crate::app::feed::PendingChange;
+use crate::app::text::{Segment, clock, linkify};
+use crate::model::{ChatMessage, DELETED_MESSAGE_TEXT};
+
+#[component]
+pub fn MessageItem(
+    message: ChatMessage,
+    starts_run: bool,
+    local: RwSignal<bool>,
+    /// The reader's own changes to it that the server refused.
+    failed: Vec<PendingChange>,
+) -> impl IntoView {
+    let conversation = use_conversation();
+    let seq = message.seq;
+    let editing = move || conversation.is_some_and(|c| c.editing.get() == Some(seq));
+    let (gutter, meta) = if starts_run {
+        let meta = view! {
+            <div class="meta">
+                <span class="sender">{message.sender.name.clone()}</span>
+                <Time at=message.created_at local class="time" />
+            </div>
+        };
+        (
+            view! { <Avatar user=message.sender.clone() size=AvatarSize::Medium beside_name=true /> }.into_any(),
+            Some(meta),
+        )
+    } else {
+        (
+            view! { <Time at=message.created_at local class="time side-time" /> }.into_any(),
+            None,
+        )
+    };
+    let quote = message
+        .reply_to
+        .clone()
+        .map(|q| view! { <quote::QuoteLink quote=q /> });
+    let body = if message.deleted {
+        view! { <p class="body tombstone">{DELETED_MESSAGE_TEXT}</p> }.into_any()
+    } else {
+        let text = message.body.clone();
+        let shown = message.body.clone();
+        view! {
+            <Show
+                when=editing
+                fallback=move || view! { <p class="body" dir="auto">{body_view(&shown)}</p> }
+            >
+                <editor::Editor seq text=text.clone() />
+            </Show>
+        }
+        .into_any()
+    };
+    let edited = message
+        .edited_at
+        .filter(|_| !message.deleted)
+        .map(|at| view! { <EditedMark at local /> });
+    let reactions = (!message.reactions.is_empty()).then(|| {
+        view! { <reactions::Reactions seq reactions=message.reactions.clone() /> }
+    });
+    let failures = failed
+        .into_iter()
+        .map(|change| view! { <FailedChange change /> })
+        .collect_view();
+    let toolbar =
+        (!message.deleted).then(|| view! { <actions::Actions message=message.clone() /> });
+    view! {
+        <li
+            class="message"
+            class:run-start=starts_run
+            class:deleted=message.deleted
+            role="listitem"
+            id=format!("m{seq}")
+            data-seq=seq
+        >
+            <div class="gutter">{gutter}</div>
+            <div class="content">
+                {meta}
+                {quote}
+                {body}
+                {edited}
+                {reactions}
+                {failures}
+            </div>
+            {toolbar}
+        </li>
+    }
+}
+
+/// "(edited)", with when as its title.
+#[component]
+fn EditedMark(at: i64, local: RwSignal<bool>) -> impl IntoView {
+    let title = move || format!("Edited {}", clock(at, local.get()).1);
+    view! { <span class="edited" title=title>"(edited)"</span> }
+}
+
+/// A change of the reader's that the server refused, until dismissed.
+#[component]
+fn FailedChange(change: PendingChange) -> impl IntoView {
+    let conversation = use_conversation();
+    let live = crate::app::live::use_live();
+    let why = change.failed.clone().unwrap_or_default();
+    let id = change.client_op_id;
+    let dismiss = move |_| {
+        if let Some(c) = conversation {
+            live.dismiss(&c.room(), id);
+        }
+    };
+    view! {
+        <p class="change-failed" role="alert">
+            {format!("Could not {}: {why}", change.change.kind())}
+            " "
+            <button type="button" class="secondary small" on:click=dismiss>"Dismiss"</button>
+        </p>
+    }
+}
+
+/// `HH:MM`, with the full date as its title: UTC as the server renders it,
+/// the reader's own clock once hydrated. On the server the UTC text is
+/// formatted once, not once per attribute: a room page has fifty of these.
+#[component]
+pub fn Time(at: i64, local: RwSignal<bool>, class: &'static str) -> impl IntoView {
+    let (short, full) = clock(at, false);
+    let short = move || {
+        if local.get() {
+            clock(at, true).0
+        } else {
+            short.clone()
+        }
+    };
+    let full = move || {
+        if local.get() {
+            clock(at, true).1
+        } else {
+            full.clone()
+        }
+    };
+    view! { <time class=class title=full>{short}</time> }
+}
+
+pub fn body_view(body: &str) -> impl IntoView + use<> {
+    linkify(body)
+        .into_iter()
+        .map(|segment| match segment {
+            Segment::Text(t) => t.into_any(),
+            Segment::Link(href) => {
+                let text = href.clone();
+                view! {
+                    <a href=href target="_blank" rel="noopener noreferrer nofollow">{text}</a>
+                }
+            }
+            .into_any(),
+        })
+        .collect_view()
+}

@@ -1,0 +1,87 @@
+//! What a request asks group commit to do, checked for everything the
+//! request alone can show before it is queued: a message's body, an
+//! edit's new body, a reaction's emoji. The websocket and the plain forms
+//! build requests the same way.
+
+use uuid::Uuid;
+
+use crate::model::{Change, MessageBody};
+
+pub enum Op {
+    Send {
+        client_msg_id: Uuid,
+        body: MessageBody,
+        reply_to: Option<i64>,
+    },
+    Change {
+        client_op_id: Uuid,
+        seq: i64,
+        change: Change,
+    },
+}
+
+impl Op {
+    /// A message to send; or what to fix in its body.
+    pub fn send(client_msg_id: Uuid, body: &str, reply_to: Option<i64>) -> Result<Self, String> {
+        Ok(Op::Send {
+            client_msg_id,
+            body: MessageBody::parse(body).map_err(|e| e.0)?,
+            reply_to,
+        })
+    }
+
+    /// A change to message `seq`, as it will be stored: an edit's body
+    /// trimmed and within the rules of a message's, an emoji in its fully
+    /// qualified spelling; or what to fix.
+    pub fn change(client_op_id: Uuid, seq: i64, change: Change) -> Result<Self, String> {
+        let change = match change {
+            Change::Edit { body } => Change::Edit {
+                body: MessageBody::parse(&body).map_err(|e| e.0)?.into_string(),
+            },
+            Change::Delete => Change::Delete,
+            Change::React { emoji } => Change::React {
+                emoji: one_emoji(&emoji)?,
+            },
+            Change::Unreact { emoji } => Change::Unreact {
+                emoji: one_emoji(&emoji)?,
+            },
+        };
+        Ok(Op::Change {
+            client_op_id,
+            seq,
+            change,
+        })
+    }
+}
+
+fn one_emoji(text: &str) -> Result<String, String> {
+    match emojis::get(text) {
+        Some(emoji) => Ok(emoji.as_str().to_owned()),
+        None => {
+            let shown: String = text.chars().take(16).collect();
+            Err(format!(
+                "emoji must be one emoji as Unicode writes it, such as \u{1f44d}, not {shown:?}."
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_emoji_is_stored_fully_qualified_and_anything_else_refused() {
+        let react = |e: &str| Op::change(Uuid::nil(), 1, Change::React { emoji: e.into() });
+        match react("\u{2764}") {
+            Ok(Op::Change {
+                change: Change::React { emoji },
+                ..
+            }) => assert_eq!(emoji, "\u{2764}\u{fe0f}"),
+            _ => panic!("a heart is an emoji"),
+        }
+        for not_one in ["", "a", "👍👍", ":thumbsup:", "👍 "] {
+            assert!(react(not_one).is_err(), "{not_one:?}");
+        }
+    }
+}

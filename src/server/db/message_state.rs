@@ -1,0 +1,278 @@
+//! Messages as they are now: body, edit and deletion marks, the quoted
+//! parent of a reply, and reactions. Every place that shows or sends a
+//! message (history, replay, the answer to a change) reads it here, by
+//! `seq`, so they cannot disagree.
+
+use std::collections::HashMap;
+
+use sqlx::{SqliteConnection, SqlitePool};
+
+use super::rooms::RoomId;
+use super::users::UserRow;
+use crate::model::{Quote, UserId};
+
+/// A message with its sender and current state.
+#[derive(Clone, Debug)]
+pub struct MessageRow {
+    pub id: i64,
+    pub seq: i64,
+    pub sender: UserRow,
+    pub body: String,
+    pub client_msg_id: String,
+    pub created_at: i64,
+    /// The seq of the latest change (the message's own until the first).
+    pub revision: i64,
+    pub edited_at: Option<i64>,
+    pub deleted: bool,
+    pub reply_to: Option<QuoteRow>,
+    /// Emoji in the order first added, each with who added it, in order.
+    pub reactions: Vec<(String, Vec<UserId>)>,
+}
+
+/// The parent of a reply, as it is now.
+#[derive(Clone, Debug)]
+pub struct QuoteRow {
+    pub seq: i64,
+    pub sender: UserRow,
+    /// The parent's first line, as `Quote::excerpt` cuts it.
+    pub excerpt: String,
+    pub deleted: bool,
+}
+
+impl QuoteRow {
+    /// How a reply quotes `parent`.
+    pub fn of(parent: &MessageRow) -> Self {
+        Self {
+            seq: parent.seq,
+            sender: parent.sender.clone(),
+            excerpt: if parent.deleted {
+                String::new()
+            } else {
+                Quote::excerpt(&parent.body)
+            },
+            deleted: parent.deleted,
+        }
+    }
+}
+
+/// The columns of one message and its parent, before nesting.
+struct Flat {
+    id: i64,
+    seq: i64,
+    body: String,
+    client_msg_id: String,
+    created_at: i64,
+    revision: i64,
+    edited_at: Option<i64>,
+    deleted: bool,
+    sender_id: i64,
+    sender_name: String,
+    sender_avatar: Option<String>,
+    reply_to_seq: Option<i64>,
+    parent_body: Option<String>,
+    parent_deleted: Option<bool>,
+    parent_sender_id: Option<i64>,
+    parent_sender_name: Option<String>,
+    parent_sender_avatar: Option<String>,
+}
+
+impl From<Flat> for MessageRow {
+    fn from(r: Flat) -> Self {
+        let reply_to = match (r.reply_to_seq, r.parent_sender_id, r.parent_sender_name) {
+            (Some(seq), Some(id), Some(name)) => {
+                let deleted = r.parent_deleted.unwrap_or(false);
+                Some(QuoteRow {
+                    seq,
+                    sender: UserRow {
+                        id: UserId(id),
+                        name,
+                        avatar: r.parent_sender_avatar,
+                    },
+                    excerpt: if deleted {
+                        String::new()
+                    } else {
+                        Quote::excerpt(r.parent_body.as_deref().unwrap_or_default())
+                    },
+                    deleted,
+                })
+            }
+            _ => None,
+        };
+        MessageRow {
+            id: r.id,
+            seq: r.seq,
+            sender: UserRow {
+                id: UserId(r.sender_id),
+                name: r.sender_name,
+                avatar: r.sender_avatar,
+            },
+            body: r.body,
+            client_msg_id: r.client_msg_id,
+            created_at: r.created_at,
+            revision: r.revision,
+            edited_at: r.edited_at,
+            deleted: r.deleted,
+            reply_to,
+            reactions: Vec::new(),
+        }
+    }
+}
+
+/// The messages of `room_id` numbered `seqs` (those that exist), in `seq`
+/// order, each as it is now.
+pub async fn by_seqs(
+    conn: &mut SqliteConnection,
+    room_id: RoomId,
+    seqs: &[i64],
+) -> Result<Vec<MessageRow>, sqlx::Error> {
+    if seqs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let seqs = serde_json::to_string(seqs).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let flat = sqlx::query_as!(
+        Flat,
+        r#"SELECT m.id AS "id!: i64", m.seq AS "seq!: i64", m.body, m.client_msg_id,
+                  m.created_at AS "created_at!: i64",
+                  COALESCE(m.revision, m.seq) AS "revision!: i64",
+                  m.edited_at AS "edited_at?: i64",
+                  m.deleted_at IS NOT NULL AS "deleted!: bool",
+                  u.id AS "sender_id!: i64", u.name AS sender_name, u.avatar AS sender_avatar,
+                  m.reply_to_seq AS "reply_to_seq?: i64",
+                  substr(p.body, 1, 400) AS "parent_body?: String",
+                  p.deleted_at IS NOT NULL AS "parent_deleted?: bool",
+                  pu.id AS "parent_sender_id?: i64", pu.name AS "parent_sender_name?: String",
+                  pu.avatar AS "parent_sender_avatar?: String"
+           FROM messages m JOIN users u ON u.id = m.sender_id
+           LEFT JOIN messages p ON p.room_id = m.room_id AND p.seq = m.reply_to_seq
+           LEFT JOIN users pu ON pu.id = p.sender_id
+           WHERE m.room_id = ?1 AND m.seq IN (SELECT value FROM json_each(?2))
+           ORDER BY m.seq"#,
+        room_id,
+        seqs
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut rows: Vec<MessageRow> = flat.into_iter().map(MessageRow::from).collect();
+    add_reactions(conn, &mut rows).await?;
+    Ok(rows)
+}
+
+/// One message as it is now, if the room has a message `seq`.
+pub async fn by_seq(
+    conn: &mut SqliteConnection,
+    room_id: RoomId,
+    seq: i64,
+) -> Result<Option<MessageRow>, sqlx::Error> {
+    Ok(by_seqs(conn, room_id, &[seq]).await?.pop())
+}
+
+/// Fills in each message's reactions (one query for all of them).
+async fn add_reactions(
+    conn: &mut SqliteConnection,
+    rows: &mut [MessageRow],
+) -> Result<(), sqlx::Error> {
+    let ids: Vec<i64> = rows.iter().filter(|r| !r.deleted).map(|r| r.id).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let ids = serde_json::to_string(&ids).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let found = sqlx::query!(
+        r#"SELECT message_id AS "message_id!: i64", emoji, user_id AS "user_id!: i64"
+           FROM reactions WHERE message_id IN (SELECT value FROM json_each(?1))
+           ORDER BY created_at, user_id"#,
+        ids
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let at: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+    for r in found {
+        let Some(&i) = at.get(&r.message_id) else {
+            continue;
+        };
+        let reactions = &mut rows[i].reactions;
+        match reactions.iter_mut().find(|(emoji, _)| *emoji == r.emoji) {
+            Some((_, users)) => users.push(UserId(r.user_id)),
+            None => reactions.push((r.emoji, vec![UserId(r.user_id)])),
+        }
+    }
+    Ok(())
+}
+
+/// Up to `limit` messages before `before_seq` (or the latest), oldest
+/// first, as they are now.
+pub async fn page_before(
+    pool: &SqlitePool,
+    room_id: RoomId,
+    before_seq: Option<i64>,
+    limit: i64,
+) -> Result<Vec<MessageRow>, sqlx::Error> {
+    let before = before_seq.unwrap_or(i64::MAX);
+    let mut conn = pool.acquire().await?;
+    let seqs = sqlx::query_scalar!(
+        r#"SELECT seq AS "seq!: i64" FROM messages
+           WHERE room_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"#,
+        room_id,
+        before,
+        limit
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    by_seqs(&mut conn, room_id, &seqs).await
+}
+
+/// What a page shown at message `seq` holds: `BEFORE_AT` messages before
+/// it, it, and every later one to the latest, oldest first; at most
+/// `limit` in all, the latest kept when there are more (a message too
+/// old for that is left out, and the page is the latest one).
+pub async fn from_before(
+    pool: &SqlitePool,
+    room_id: RoomId,
+    seq: i64,
+    limit: i64,
+) -> Result<Vec<MessageRow>, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    let from = sqlx::query_scalar!(
+        r#"SELECT COALESCE(MIN(seq), ?2) AS "seq!: i64" FROM (
+               SELECT seq FROM messages WHERE room_id = ?1 AND seq < ?2
+               ORDER BY seq DESC LIMIT ?3)"#,
+        room_id,
+        seq,
+        BEFORE_AT
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let mut seqs = sqlx::query_scalar!(
+        r#"SELECT seq AS "seq!: i64" FROM messages
+           WHERE room_id = ?1 AND seq >= ?2 ORDER BY seq DESC LIMIT ?3"#,
+        room_id,
+        from,
+        limit
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    seqs.reverse();
+    by_seqs(&mut conn, room_id, &seqs).await
+}
+
+/// How many messages a page shown at a message holds before it.
+const BEFORE_AT: i64 = 10;
+
+/// The earlier texts of message `seq`, oldest first, with when each was
+/// replaced; empty for a message never edited, or deleted.
+pub async fn revisions(
+    pool: &SqlitePool,
+    room_id: RoomId,
+    seq: i64,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT r.body, r.until_at AS "until_at!: i64"
+           FROM message_revisions r JOIN messages m ON m.id = r.message_id
+           WHERE m.room_id = ?1 AND m.seq = ?2
+           ORDER BY r.revision"#,
+        room_id,
+        seq
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.body, r.until_at)).collect())
+}
