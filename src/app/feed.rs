@@ -84,7 +84,7 @@ impl Feed {
 
     /// Adds a stored message in its place, or takes its state if newer
     /// than the one held; returns whether it was new.
-    pub fn add(&mut self, message: ChatMessage) -> bool {
+    pub fn add(&mut self, mut message: ChatMessage) -> bool {
         self.pending
             .retain(|p| p.client_msg_id != message.client_msg_id);
         self.typing.retain(|(u, _)| u.id != message.sender.id);
@@ -94,9 +94,27 @@ impl Feed {
                 false
             }
             Err(at) => {
+                self.settle_quote(&mut message);
                 self.messages.insert(at, message);
+                self.refresh_quotes(at);
                 true
             }
+        }
+    }
+
+    /// A reply quotes its parent as held here, if held, unless what came
+    /// says the parent is deleted (which no later state undoes): its own
+    /// quote may be older than the parent's state here, and a change to
+    /// the parent that came first would not reach it again.
+    fn settle_quote(&self, message: &mut ChatMessage) {
+        let Some(quote) = &mut message.reply_to else {
+            return;
+        };
+        if quote.deleted {
+            return;
+        }
+        if let Ok(at) = self.messages.binary_search_by_key(&quote.seq, |m| m.seq) {
+            *quote = Quote::of(&self.messages[at]);
         }
     }
 
@@ -113,16 +131,22 @@ impl Feed {
 
     /// Takes `message`'s state for the one held at `at` if it is newer, and
     /// refreshes the quote of every reply to it.
-    fn take_state(&mut self, at: usize, message: ChatMessage) {
+    fn take_state(&mut self, at: usize, mut message: ChatMessage) {
         if !message.is_newer_than(&self.messages[at]) {
             return;
         }
-        let seq = message.seq;
-        let quote = Quote::of(&message);
+        self.settle_quote(&mut message);
         self.messages[at] = message;
-        for m in &mut self.messages[at..] {
+        self.refresh_quotes(at);
+    }
+
+    /// Every reply held to the message at `at` quotes it as held now.
+    fn refresh_quotes(&mut self, at: usize) {
+        let quote = Quote::of(&self.messages[at]);
+        for m in &mut self.messages[at + 1..] {
             if let Some(q) = &mut m.reply_to
-                && q.seq == seq
+                && q.seq == quote.seq
+                && !q.deleted
             {
                 *q = quote.clone();
             }
@@ -365,7 +389,155 @@ mod tests {
         use super::*;
         use proptest::prelude::*;
 
+        /// One step of a room's history, as the server would log it.
+        #[derive(Clone, Debug)]
+        enum Step {
+            /// A new message, answering an earlier one if `reply` picks one.
+            Send { reply: Option<usize> },
+            Edit(usize),
+            Delete(usize),
+            React(usize, u8),
+            Unreact(usize, u8),
+        }
+
+        fn step() -> impl Strategy<Value = Step> {
+            prop_oneof![
+                3 => proptest::option::of(any::<usize>()).prop_map(|reply| Step::Send { reply }),
+                2 => any::<usize>().prop_map(Step::Edit),
+                1 => any::<usize>().prop_map(Step::Delete),
+                2 => (any::<usize>(), 0u8..3).prop_map(|(m, e)| Step::React(m, e)),
+                1 => (any::<usize>(), 0u8..3).prop_map(|(m, e)| Step::Unreact(m, e)),
+            ]
+        }
+
+        /// An event as a client receives it: its seq, whether it is a
+        /// message's sending, and the message's state it carries.
+        #[derive(Clone, Debug)]
+        struct Event {
+            seq: i64,
+            sent: bool,
+            message: ChatMessage,
+        }
+
+        /// Runs `steps` as the server would: the events with the state each
+        /// carried live, and the database's final state of every message.
+        fn history(steps: &[Step]) -> (Vec<Event>, Vec<ChatMessage>) {
+            let mut db: Vec<ChatMessage> = Vec::new();
+            let mut events = Vec::new();
+            let mut seq = 0;
+            for step in steps {
+                let pick = |i: usize| (!db.is_empty()).then(|| i % db.len());
+                let (at, sent) = match *step {
+                    Step::Send { reply } => {
+                        seq += 1;
+                        let mut m = msg(seq);
+                        m.reply_to = reply.and_then(pick).map(|p| Quote::of(&db[p]));
+                        db.push(m);
+                        (db.len() - 1, true)
+                    }
+                    Step::Edit(i) | Step::Delete(i) | Step::React(i, _) | Step::Unreact(i, _) => {
+                        let Some(at) = pick(i) else { continue };
+                        let m = &mut db[at];
+                        if m.deleted {
+                            continue;
+                        }
+                        seq += 1;
+                        match *step {
+                            Step::Edit(_) => m.body = format!("{} edited at {seq}", m.seq),
+                            Step::Delete(_) => {
+                                m.deleted = true;
+                                m.body.clear();
+                                m.reactions.clear();
+                            }
+                            Step::React(_, e) => {
+                                let emoji = ["a", "b", "c"][e as usize].to_owned();
+                                if !m.reactions.iter().any(|r| r.emoji == emoji) {
+                                    m.reactions.push(Reaction { emoji, users: vec![UserId(1)] });
+                                }
+                            }
+                            Step::Unreact(_, e) => m.reactions.retain(|r| r.emoji != ["a", "b", "c"][e as usize]),
+                            Step::Send { .. } => {}
+                        }
+                        m.revision = seq;
+                        (at, false)
+                    }
+                };
+                // The server refreshes the quote of every reply when it
+                // reads them, so the database's replies quote parents now.
+                events.push(Event { seq, sent, message: db[at].clone() });
+            }
+            let now: Vec<ChatMessage> = db
+                .iter()
+                .map(|m| {
+                    let mut m = m.clone();
+                    if let Some(q) = &mut m.reply_to {
+                        if let Some(parent) = db.iter().find(|p| p.seq == q.seq) {
+                            *q = Quote::of(parent);
+                        }
+                    }
+                    m
+                })
+                .collect();
+            (events, now)
+        }
+
         proptest! {
+            /// The browser's merge with every kind of event: whatever
+            /// arrives live (each event with the state it had), replayed
+            /// (the state now) or twice, in any order, the tab ends with
+            /// the database's state of every message, quotes included.
+            #[test]
+            fn any_interleaving_of_changes_converges_to_the_database(
+                steps in proptest::collection::vec(step(), 1..40),
+                order in proptest::collection::vec(any::<u64>(), 0..120),
+                replayed in proptest::collection::vec(any::<bool>(), 40),
+            ) {
+                let (events, now) = history(&steps);
+                // Every event at least once: live, or replayed with the
+                // message's state now; then repeats, in a shuffled order.
+                let mut arrivals: Vec<Event> = events
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| {
+                        let mut e = e.clone();
+                        if replayed[i % replayed.len()] {
+                            e.message = now.iter().find(|m| m.seq == e.message.seq).cloned().unwrap();
+                        }
+                        e
+                    })
+                    .collect();
+                for k in &order {
+                    if !events.is_empty() {
+                        let e = events[(*k as usize) % events.len()].clone();
+                        let at = (*k as usize / 7) % (arrivals.len() + 1);
+                        arrivals.insert(at, e);
+                    }
+                }
+                let mut feed = Feed::default();
+                for e in arrivals {
+                    if e.sent {
+                        feed.add(e.message);
+                        feed.saw(e.seq);
+                    } else if feed.messages.iter().any(|m| m.seq == e.message.seq) {
+                        feed.changed(e.seq, e.message);
+                    } else {
+                        // A change to a message not held yet: resuming
+                        // brings the message itself later, in its state
+                        // then; the change is applied by then.
+                        feed.saw(e.seq);
+                    }
+                }
+                // Resuming always delivers each message's sending again,
+                // with its state now, when it was missed.
+                for m in &now {
+                    if !feed.messages.iter().any(|held| held.seq == m.seq) {
+                        feed.add(m.clone());
+                    }
+                }
+                prop_assert_eq!(&feed.messages, &now);
+                prop_assert_eq!(feed.resume_from(), events.last().map_or(0, |e| e.seq));
+            }
+
             /// The browser's side of "never lost, never twice": whatever it
             /// held and however the rest arrives (repeated, out of order),
             /// it shows each stored message once, in `seq` order.
