@@ -37,7 +37,7 @@ async function seen(page: Page): Promise<string[]> {
       items.map((li) => {
         const part = (sel: string) => li.querySelector(sel)?.textContent?.trim() ?? "";
         const chips = Array.from(li.querySelectorAll(".reaction")).map((c) => c.getAttribute("aria-label") ?? "");
-        return [part(".quote"), part(".body"), part(".edited"), chips.join(" | ")].join(" / ");
+        return [part(".quote"), part(".body"), part(".edited > summary"), chips.join(" | ")].join(" / ");
       }),
     );
 }
@@ -120,6 +120,9 @@ for (const [label, viewport] of [
     await editBox.fill("first message, edited");
     await editBox.press("Enter");
     await expect(message(bob.page, "first message, edited")).toContainText("(edited)");
+    // Members can read the earlier text.
+    await message(bob.page, "first message, edited").getByText("(edited)").click();
+    await expect(message(bob.page, "first message, edited").getByLabel("Earlier texts")).toContainText("first message");
     // Escape leaves an edit as it was.
     await act(alice.page, message(alice.page, "second message"), "Edit");
     await alice.page.getByRole("textbox", { name: "Edit message" }).fill("never saved");

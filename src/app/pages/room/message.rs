@@ -12,6 +12,7 @@ mod reactions;
 use leptos::prelude::*;
 
 use super::conversation::use_conversation;
+use crate::api::messages::{Revision, message_revisions};
 use crate::app::components::avatar::{Avatar, AvatarSize};
 use crate::app::feed::PendingChange;
 use crate::app::text::{Segment, clock, linkify};
@@ -67,7 +68,7 @@ pub fn MessageItem(
     let edited = message
         .edited_at
         .filter(|_| !message.deleted)
-        .map(|at| view! { <EditedMark at local /> });
+        .map(|at| view! { <EditedMark seq at local /> });
     let reactions = (!message.reactions.is_empty()).then(|| {
         view! { <reactions::Reactions seq reactions=message.reactions.clone() /> }
     });
@@ -100,11 +101,54 @@ pub fn MessageItem(
     }
 }
 
-/// "(edited)", with when as its title.
+/// "(edited)", with when as its title; opened, the earlier texts (read
+/// from `message_revisions` when first opened).
 #[component]
-fn EditedMark(at: i64, local: RwSignal<bool>) -> impl IntoView {
+fn EditedMark(seq: i64, at: i64, local: RwSignal<bool>) -> impl IntoView {
     let title = move || format!("Edited {}", clock(at, local.get()).1);
-    view! { <span class="edited" title=title>"(edited)"</span> }
+    let room = use_conversation().map(|c| c.room()).unwrap_or_default();
+    let earlier = RwSignal::new(None::<Result<Vec<Revision>, String>>);
+    let on_toggle = move |_| {
+        if earlier.get_untracked().is_some() {
+            return;
+        }
+        let room = room.clone();
+        leptos::task::spawn_local(async move {
+            let read = message_revisions(room, seq)
+                .await
+                .map_err(|e| e.to_string());
+            earlier.set(Some(read));
+        });
+    };
+    let list = move || {
+        earlier.get().map(|read| match read {
+            Ok(texts) if texts.is_empty() => view! { <p>"No earlier text."</p> }.into_any(),
+            Ok(texts) => view! {
+                <ol class="revisions">
+                    {texts
+                        .into_iter()
+                        .map(|r| {
+                            let until = clock(r.until, local.get_untracked()).1;
+                            view! {
+                                <li>
+                                    <p class="body" dir="auto">{r.body}</p>
+                                    <span class="time">{format!("until {until}")}</span>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ol>
+            }
+            .into_any(),
+            Err(e) => view! { <p role="alert">{e}</p> }.into_any(),
+        })
+    };
+    view! {
+        <details class="edited" on:toggle=on_toggle>
+            <summary title=title>"(edited)"</summary>
+            <div class="earlier" aria-label="Earlier texts">{list}</div>
+        </details>
+    }
 }
 
 /// A change of the reader's that the server refused, until dismissed.
