@@ -59,6 +59,11 @@ mod tests {
                 body: b,
                 client_msg_id: uuid::Uuid::nil(),
                 created_at: 0,
+                revision: 1,
+                edited_at: None,
+                deleted: false,
+                reply_to: None,
+                reactions: Vec::new(),
             },
         };
         let frame = event.to_frame();

@@ -137,6 +137,36 @@ impl ClientEvent {
         }
     }
 
+    /// The frame for `change` to message `seq` (the inverse of
+    /// `into_change`).
+    pub fn change(room: RoomPublicId, client_op_id: Uuid, seq: i64, change: Change) -> Self {
+        match change {
+            Change::Edit { body } => ClientEvent::Edit {
+                room,
+                client_op_id,
+                seq,
+                body,
+            },
+            Change::Delete => ClientEvent::Delete {
+                room,
+                client_op_id,
+                seq,
+            },
+            Change::React { emoji } => ClientEvent::React {
+                room,
+                client_op_id,
+                seq,
+                emoji,
+            },
+            Change::Unreact { emoji } => ClientEvent::Unreact {
+                room,
+                client_op_id,
+                seq,
+                emoji,
+            },
+        }
+    }
+
     /// An operation on a stored message, split into the message it names
     /// (`client_op_id`, `seq`) and what it does to it.
     pub fn into_change(self) -> Option<(RoomPublicId, Uuid, i64, Change)> {
@@ -410,6 +440,13 @@ mod tests {
                 let cut = cut.min(json.len().saturating_sub(1));
                 if json.is_char_boundary(cut) {
                     prop_assert!(ClientEvent::parse(&json[..cut]).is_err());
+                }
+            }
+
+            #[test]
+            fn a_change_and_its_frame_are_one(event in client_event()) {
+                if let Some((room, id, seq, change)) = event.clone().into_change() {
+                    prop_assert_eq!(ClientEvent::change(room, id, seq, change), event);
                 }
             }
 

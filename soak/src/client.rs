@@ -1,8 +1,10 @@
 //! One simulated person, behaving like the browser's `app/live.rs`: one
 //! websocket for all their rooms, reconnecting with backoff, resubscribing
-//! from the highest `seq` held, loading history after `resync`, and keeping
-//! an outbox whose messages are resent with the same `client_msg_id` until
-//! acknowledged. Messages written while disconnected wait in the outbox.
+//! from the highest log `seq` applied, reloading the room from history after
+//! `resync`, and keeping an outbox whose messages and operations are resent
+//! with the same `client_msg_id` or `client_op_id` until answered. What is
+//! written while disconnected waits in the outbox. Every event of a room's
+//! log, live or replayed, is applied to the client's model of the room.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -14,14 +16,15 @@ use rand::Rng;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
-use uuid::Uuid;
 
 use crate::http::Api;
-use crate::record::{Ending, Pending, Record};
-use crate::socket::{Socket, connect, next_event, send_frame};
+use crate::record::{Ending, Record};
+use crate::socket::{Socket, connect, next_event, write_frame};
+use crate::traffic;
 use crate::wire::{ClientEvent, ServerEvent};
 
-/// A refused send is tried again after this long.
+/// A refused write is tried again after this long (one refused because its
+/// message was deleted is not: that is its answer).
 pub const RETRY_REFUSED: Duration = Duration::from_millis(500);
 const MIN_BACKOFF: Duration = Duration::from_millis(30);
 const MAX_BACKOFF: Duration = Duration::from_millis(800);
@@ -34,12 +37,14 @@ pub struct Spec {
     pub name: String,
     pub cookie: String,
     pub rooms: Vec<String>,
+    /// The rooms this person created, and so is the admin of.
+    pub admin_of: Vec<String>,
     /// A deliberately slow reader sleeps this long after every message.
     pub slow: Option<Duration>,
 }
 
-/// How fast the client writes: one message per `every`, at most `window`
-/// unacknowledged at a time.
+/// How fast the client writes: one message per `every` (some followed by an
+/// operation on a stored message), at most `window` unanswered at a time.
 #[derive(Clone, Copy, Debug)]
 pub struct Pace {
     pub every: Duration,
@@ -189,7 +194,7 @@ impl Task {
     /// One connection, from hello to its end.
     async fn session(&mut self, mut socket: Socket) -> End {
         match tokio::time::timeout(HELLO_TIMEOUT, next_event(&mut socket)).await {
-            Ok(Some(ServerEvent::Hello { .. })) => {}
+            Ok(Some(ServerEvent::Hello { user, .. })) => self.shared.record().me = Some(user.id),
             _ => return End::Lost,
         }
         let (subscribes, resend) = {
@@ -208,13 +213,13 @@ impl Task {
                     .to_frame()
                 })
                 .collect();
-            // Everything unacknowledged goes again, same ids, oldest first.
+            // Everything unanswered goes again, same ids, oldest first.
             let resend: Vec<String> = r
                 .outbox
                 .iter_mut()
                 .map(|p| {
                     p.retry_at = None;
-                    send_frame(p)
+                    write_frame(p)
                 })
                 .collect();
             (subscribes, resend)
@@ -336,68 +341,99 @@ impl Task {
                 .shared
                 .record()
                 .on_ack(room.into_string(), client_msg_id, seq, created_at),
+            ServerEvent::Done {
+                room,
+                client_op_id,
+                seq,
+                message,
+            } => self
+                .shared
+                .record()
+                .on_done(&room, client_op_id, seq, &message),
             ServerEvent::Error {
                 code,
                 message,
                 client_msg_id,
+                client_op_id,
                 ..
             } => self
                 .shared
                 .record()
-                .on_error(code.to_string(), message, client_msg_id),
+                .on_error(code, message, client_msg_id.or(client_op_id)),
             ServerEvent::Subscribed { room, last_seq } => {
                 self.shared.record().on_subscribed(&room, last_seq);
             }
             ServerEvent::Resync { room, last_seq } => self.resync(&room, last_seq).await?,
-            // Typing, presence and membership change nothing the soak checks.
-            _ => {}
+            ServerEvent::MessageEdited { room, seq, message }
+            | ServerEvent::MessageDeleted {
+                room, seq, message, ..
+            }
+            | ServerEvent::ReactionAdded {
+                room, seq, message, ..
+            }
+            | ServerEvent::ReactionRemoved {
+                room, seq, message, ..
+            } => self.shared.record().on_event(&room, seq, Some(&message)),
+            ServerEvent::MemberJoined { room, seq, .. }
+            | ServerEvent::MemberLeft { room, seq, .. }
+            | ServerEvent::MemberRemoved { room, seq, .. }
+            | ServerEvent::AdminChanged { room, seq, .. }
+            | ServerEvent::RoomRenamed { room, seq, .. }
+            | ServerEvent::RoomDeleted { room, seq } => {
+                self.shared.record().on_event(&room, seq, None);
+            }
+            // Typing and presence are not in the log.
+            ServerEvent::Hello { .. }
+            | ServerEvent::Typing { .. }
+            | ServerEvent::Presence { .. } => {}
         }
         Ok(())
     }
 
-    /// More than a page was missed: load it from `history`, as the browser does.
+    /// More than a page was missed: drop the room and load it again from
+    /// `history` (every page, where the browser loads the latest), as the
+    /// protocol says. Changes to messages held before are in the log range
+    /// skipped, so nothing held can be kept.
     async fn resync(&mut self, room: &str, last_seq: i64) -> Result<()> {
-        let held = self.shared.record().held(room);
-        let missed = self
+        let all = self
             .api
-            .range(&self.spec.cookie, room, held, last_seq)
+            .range(&self.spec.cookie, room, 0, last_seq)
             .await
             .context("loading history after resync")?;
-        let mut r = self.shared.record();
-        r.resyncs += 1;
-        for m in &missed {
-            r.on_message(m);
-        }
+        self.shared.record().on_reload(room, &all, last_seq);
         Ok(())
     }
 
-    /// Writes a new message into the outbox if the quota and window allow;
-    /// returns its `send` frame.
-    fn write_new(&mut self) -> Option<String> {
+    /// Writes a new message into the outbox if the quota and window allow,
+    /// and maybe an operation on a stored message of the same room (see
+    /// `traffic.rs`); returns their frames.
+    fn write_new(&mut self) -> Vec<String> {
         let mut r = self.shared.record();
         if r.outbox.len() >= self.pace.window || self.spec.rooms.is_empty() {
-            return None;
+            return Vec::new();
         }
-        self.shared
+        if self
+            .shared
             .quota
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |q| q.checked_sub(1))
-            .ok()?;
-        let n = self.shared.written.fetch_add(1, Ordering::Relaxed);
-        let room = self.spec.rooms[rand::thread_rng().gen_range(0..self.spec.rooms.len())].clone();
-        let len = self.shared.body_len.load(Ordering::Relaxed);
-        let mut body = format!("{} #{n} ", self.spec.name);
-        while body.len() < len {
-            body.push('x');
+            .is_err()
+        {
+            return Vec::new();
         }
-        let pending = Pending {
-            id: Uuid::new_v4(),
-            room,
-            body,
-            retry_at: None,
-        };
-        let frame = send_frame(&pending);
-        r.outbox.push(pending);
-        Some(frame)
+        let n = self.shared.written.fetch_add(1, Ordering::Relaxed);
+        let room = &self.spec.rooms[rand::thread_rng().gen_range(0..self.spec.rooms.len())];
+        let len = self.shared.body_len.load(Ordering::Relaxed);
+        let admin = self.spec.admin_of.contains(room);
+        let mut writes = vec![traffic::message(&r, room, &self.spec.name, n, len)];
+        writes.extend(traffic::operation(&r, room, admin, &self.spec.name, n, len));
+        writes
+            .into_iter()
+            .map(|pending| {
+                let frame = write_frame(&pending);
+                r.write(pending);
+                frame
+            })
+            .collect()
     }
 
     /// Refused messages whose retry time has come.
@@ -409,7 +445,7 @@ impl Task {
             .filter(|p| p.retry_at.is_some_and(|t| t <= now))
             .map(|p| {
                 p.retry_at = None;
-                send_frame(p)
+                write_frame(p)
             })
             .collect()
     }

@@ -50,12 +50,14 @@ impl Crowd {
             ));
         }
         let mut rooms = Vec::new();
+        let mut admins = Vec::new();
         for r in 0..shape.rooms {
             let mut members = people.iter().filter(|p| p.2.contains(&r));
             let creator = members.next().expect("every room has a member");
             let room = api
                 .create_room(&creator.1, &format!("soak room {r}"))
                 .await?;
+            admins.push(creator.0.clone());
             for member in members {
                 api.join_room(&member.1, &room).await?;
             }
@@ -65,9 +67,14 @@ impl Crowd {
             .into_iter()
             .map(|(name, cookie, idx, slow)| {
                 let spec = Spec {
+                    rooms: idx.iter().map(|&r| rooms[r].clone()).collect(),
+                    admin_of: idx
+                        .iter()
+                        .filter(|&&r| admins[r] == name)
+                        .map(|&r| rooms[r].clone())
+                        .collect(),
                     name,
                     cookie,
-                    rooms: idx.iter().map(|&r| rooms[r].clone()).collect(),
                     slow,
                 };
                 let pace = if slow.is_some() {
@@ -133,8 +140,9 @@ impl Crowd {
         }
     }
 
-    /// Waits until everything written is acknowledged and every client holds
-    /// every room's latest message; says what is missing if it times out.
+    /// Waits until everything written is answered and every client has
+    /// applied every room's log up to its latest write; says what is missing
+    /// if it times out.
     pub async fn settle(&self, timeout: Duration) -> Result<(), String> {
         let deadline = Instant::now() + timeout;
         loop {
@@ -161,15 +169,15 @@ impl Crowd {
             }
             let r = c.shared.record();
             if !r.outbox.is_empty() {
-                return Some(format!(
-                    "{} has {} unacknowledged",
-                    c.spec.name,
-                    r.outbox.len()
-                ));
+                return Some(format!("{} has {} unanswered", c.spec.name, r.outbox.len()));
             }
-            for (room, seq) in r.acked.values() {
+            let ops = r
+                .done
+                .iter()
+                .filter_map(|(id, seq)| Some((&r.ops.get(id)?.room, (*seq)?)));
+            for (room, seq) in r.acked.values().map(|(room, seq)| (room, *seq)).chain(ops) {
                 let e = latest.entry(room.clone()).or_default();
-                *e = (*e).max(*seq);
+                *e = (*e).max(seq);
             }
         }
         for c in &self.clients {
@@ -178,7 +186,7 @@ impl Crowd {
                 let want = latest.get(room).copied().unwrap_or(0);
                 if r.held(room) < want {
                     return Some(format!(
-                        "{} holds seq {} of {want} in {room}",
+                        "{} has applied seq {} of {want} in {room}",
                         c.spec.name,
                         r.held(room)
                     ));

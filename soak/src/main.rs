@@ -13,12 +13,14 @@ mod client;
 mod crowd;
 mod faults;
 mod http;
+mod model;
 mod record;
 mod report;
 mod run;
 mod server;
 mod socket;
 mod storage;
+mod traffic;
 mod verify;
 mod wire;
 
@@ -128,10 +130,11 @@ async fn main() -> ExitCode {
         }
     }
     let others = total.failures.len();
-    if total.disorder > 0 || others > 0 {
+    if total.disorder > 0 || total.stale > 0 || others > 0 {
         println!(
-            "soak: FAILED: {} out of order, {others} broken promises (see above), in {:.0} s",
+            "soak: FAILED: {} out of order, {} stale, {others} broken promises (see above), in {:.0} s",
             total.disorder,
+            total.stale,
             started.elapsed().as_secs_f64()
         );
     } else {
@@ -140,6 +143,12 @@ async fn main() -> ExitCode {
             started.elapsed().as_secs_f64()
         );
     }
+    println!(
+        "soak: {}; {}; {} client states differ from the database",
+        total.ops(),
+        total.mix(),
+        total.stale
+    );
     println!(
         "soak: {} runs, {} acked, {} lost, {} duplicated",
         total.runs, total.acked, total.lost, total.dup

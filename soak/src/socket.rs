@@ -11,7 +11,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::record::Pending;
+use crate::record::{Pending, Write};
 use crate::wire::{ClientEvent, ServerEvent};
 
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -50,12 +50,17 @@ pub async fn next_event(socket: &mut Socket) -> Option<ServerEvent> {
     }
 }
 
-pub fn send_frame(p: &Pending) -> String {
-    ClientEvent::Send {
-        room: p.room.clone().into(),
-        client_msg_id: p.id,
-        body: p.body.clone(),
-        reply_to: None,
+/// The frame for a pending write: `send`, or the operation it is.
+pub fn write_frame(p: &Pending) -> String {
+    let room = p.room.clone().into();
+    match &p.write {
+        Write::Send { body, reply_to } => ClientEvent::Send {
+            room,
+            client_msg_id: p.id,
+            body: body.clone(),
+            reply_to: *reply_to,
+        },
+        Write::Change { seq, change } => ClientEvent::change(room, p.id, *seq, change.clone()),
     }
     .to_frame()
 }

@@ -3,4 +3,6 @@
 //! by `protocol/tests/doc_examples.rs`). The soak drives the release binary
 //! from outside, so a server that drifts from them fails here.
 
-pub use hearth_protocol::{ChatMessage, ClientEvent, ServerEvent, close};
+pub use hearth_protocol::{
+    Change, ChatMessage, ClientEvent, ErrorCode, Quote, ServerEvent, UserId, close,
+};

@@ -393,7 +393,9 @@ mod tests {
         #[derive(Clone, Debug)]
         enum Step {
             /// A new message, answering an earlier one if `reply` picks one.
-            Send { reply: Option<usize> },
+            Send {
+                reply: Option<usize>,
+            },
             Edit(usize),
             Delete(usize),
             React(usize, u8),
@@ -452,10 +454,15 @@ mod tests {
                             Step::React(_, e) => {
                                 let emoji = ["a", "b", "c"][e as usize].to_owned();
                                 if !m.reactions.iter().any(|r| r.emoji == emoji) {
-                                    m.reactions.push(Reaction { emoji, users: vec![UserId(1)] });
+                                    m.reactions.push(Reaction {
+                                        emoji,
+                                        users: vec![UserId(1)],
+                                    });
                                 }
                             }
-                            Step::Unreact(_, e) => m.reactions.retain(|r| r.emoji != ["a", "b", "c"][e as usize]),
+                            Step::Unreact(_, e) => m
+                                .reactions
+                                .retain(|r| r.emoji != ["a", "b", "c"][e as usize]),
                             Step::Send { .. } => {}
                         }
                         m.revision = seq;
@@ -464,16 +471,20 @@ mod tests {
                 };
                 // The server refreshes the quote of every reply when it
                 // reads them, so the database's replies quote parents now.
-                events.push(Event { seq, sent, message: db[at].clone() });
+                events.push(Event {
+                    seq,
+                    sent,
+                    message: db[at].clone(),
+                });
             }
             let now: Vec<ChatMessage> = db
                 .iter()
                 .map(|m| {
                     let mut m = m.clone();
-                    if let Some(q) = &mut m.reply_to {
-                        if let Some(parent) = db.iter().find(|p| p.seq == q.seq) {
-                            *q = Quote::of(parent);
-                        }
+                    if let Some(q) = &mut m.reply_to
+                        && let Some(parent) = db.iter().find(|p| p.seq == q.seq)
+                    {
+                        *q = Quote::of(parent);
                     }
                     m
                 })

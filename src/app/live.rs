@@ -227,7 +227,7 @@ impl Live {
         if let Some(feed) = self.feed(room) {
             feed.update(|f| f.change(client_op_id, seq, change.clone()));
         }
-        self.command(change_event(room, client_op_id, seq, change));
+        self.command(ClientEvent::change(room.into(), client_op_id, seq, change));
     }
 
     /// Forgets a change the server refused.
@@ -260,34 +260,4 @@ impl Live {
 
 pub fn use_live() -> Live {
     expect_context::<Live>()
-}
-
-/// The frame for a change to message `seq`.
-fn change_event(room: &str, client_op_id: Uuid, seq: i64, change: Change) -> ClientEvent {
-    let room = room.into();
-    match change {
-        Change::Edit { body } => ClientEvent::Edit {
-            room,
-            client_op_id,
-            seq,
-            body,
-        },
-        Change::Delete => ClientEvent::Delete {
-            room,
-            client_op_id,
-            seq,
-        },
-        Change::React { emoji } => ClientEvent::React {
-            room,
-            client_op_id,
-            seq,
-            emoji,
-        },
-        Change::Unreact { emoji } => ClientEvent::Unreact {
-            room,
-            client_op_id,
-            seq,
-            emoji,
-        },
-    }
 }

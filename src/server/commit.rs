@@ -135,11 +135,35 @@ enum Outcome {
     Refused(AppError),
 }
 
+impl Outcome {
+    /// The seq this request took now, if it changed the room.
+    fn logged(&self) -> Option<i64> {
+        match self {
+            Outcome::New(stored, _) => Some(stored.seq),
+            Outcome::Changed {
+                seq: Some(seq),
+                fresh: true,
+                ..
+            } => Some(*seq),
+            _ => None,
+        }
+    }
+}
+
 /// Stores a batch and answers it.
 async fn commit(db: &Db, hub: &Hub, wire: &Wire, batch: Vec<Request>) {
+    // In seq order: a batch stores its messages before its changes, so
+    // queue order is not the rooms' order, and a follower that saw a seq
+    // out of turn would read the room's log again to fill the gap.
     let announce = |outcomes: &Vec<Outcome>| {
-        for (req, outcome) in batch.iter().zip(outcomes) {
-            publish(hub, wire, req, outcome);
+        let mut order: Vec<(i64, usize)> = outcomes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, o)| o.logged().map(|seq| (seq, i)))
+            .collect();
+        order.sort_unstable();
+        for (_, i) in order {
+            publish(hub, wire, &batch[i], &outcomes[i]);
         }
     };
     match batch::write(db, &batch, announce).await {

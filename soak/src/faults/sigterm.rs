@@ -129,19 +129,24 @@ async fn check_closes(crowd: &Crowd, t0: std::time::Instant, tally: &mut Tally) 
     summary
 }
 
-/// With the server stopped: everything stored was acknowledged before the
-/// sockets closed. (A refused message that turns out stored is caught when
-/// its retry is acknowledged: see `Record::on_ack`.)
+/// With the server stopped: every message and operation stored was
+/// answered before the sockets closed. (A refused write that turns out
+/// stored is caught when its retry is answered: see `Record::on_ack` and
+/// `verify/changes.rs`.)
 fn check_in_flight(run: &Run, crowd: &Crowd, tally: &mut Tally) -> Result<()> {
-    let stored = Db::read(&run.data.join("hearth.db"))?.ids();
-    let mut acked = HashSet::new();
+    let db = Db::read(&run.data.join("hearth.db"))?;
+    let (mut acked, mut done) = (HashSet::new(), HashSet::new());
     for c in &crowd.clients {
-        acked.extend(c.shared.record().acked.keys().copied());
+        let r = c.shared.record();
+        acked.extend(r.acked.keys().copied());
+        done.extend(r.done.keys().map(|id| id.to_string()));
     }
-    let unacked = stored.iter().filter(|id| !acked.contains(id)).count();
-    if unacked > 0 {
+    let unacked = db.ids().iter().filter(|id| !acked.contains(id)).count();
+    let undone = db.op_ids().iter().filter(|id| !done.contains(*id)).count();
+    if unacked + undone > 0 {
         tally.fail(format!(
-            "{unacked} messages were committed but never acknowledged before shutdown"
+            "{unacked} messages and {undone} operations were committed but never answered \
+             before shutdown"
         ));
     }
     Ok(())

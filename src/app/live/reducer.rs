@@ -48,7 +48,12 @@ impl Live {
                         });
                     }
                     for c in f.unsent_changes() {
-                        resend.push(super::change_event(room, c.client_op_id, c.seq, c.change));
+                        resend.push(ClientEvent::change(
+                            room.as_str().into(),
+                            c.client_op_id,
+                            c.seq,
+                            c.change,
+                        ));
                     }
                 });
             }

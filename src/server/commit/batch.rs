@@ -1,8 +1,8 @@
-//! Storing one batch in one transaction (`Db::write`), in queue order:
-//! each run of messages set-based, a handful of statements however many it
-//! holds, each reading the run's rows from one JSON parameter (see
-//! `db/messages.rs`); each change to a message (edit, delete, react,
-//! unreact) on its own, through `db/changes.rs`.
+//! Storing one batch in one transaction (`Db::write`), set-based: its
+//! messages in a handful of statements however many it holds, each reading
+//! the rows from one JSON parameter (see `db/messages.rs`), then its
+//! changes to messages (edit, delete, react, unreact) the same way
+//! (`db/changes.rs`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -13,7 +13,7 @@ use super::{Op, Outcome, Request, Stored};
 use crate::error::AppError;
 use crate::model::{Change, MAX_REACTIONS, MessageBody, UserId};
 use crate::server::db::changes::{self, ChangeRequest, Done, Refusal};
-use crate::server::db::message_state::{self, QuoteRow};
+use crate::server::db::message_state::{self, MessageRow, QuoteRow};
 use crate::server::db::rooms::RoomId;
 use crate::server::db::{self, Db, now_ms};
 
@@ -28,18 +28,21 @@ pub(super) async fn write(
     let now = now_ms();
     db.write_then(
         async |conn| {
-            let mut outcomes = Vec::with_capacity(batch.len());
-            let mut i = 0;
-            while i < batch.len() {
-                let run: Vec<Send<'_>> = batch[i..].iter().map_while(Send::of).collect();
-                if run.is_empty() {
-                    outcomes.push(change(conn, &batch[i], now).await?);
-                    i += 1;
-                } else {
-                    i += run.len();
-                    outcomes.extend(store_sends(conn, &run, now).await?);
-                }
-            }
+            // Sends first, all of them set-based, then the changes: a change
+            // names a message committed before, never one beside it.
+            let sends: Vec<Send<'_>> = batch.iter().filter_map(Send::of).collect();
+            let mut sent = store_sends(conn, &sends, now).await?.into_iter();
+            let mut changed = changes(conn, batch, now).await?.into_iter();
+            let outcomes = batch
+                .iter()
+                .map(|req| {
+                    let next = match req.op {
+                        Op::Send { .. } => sent.next(),
+                        Op::Change { .. } => changed.next(),
+                    };
+                    next.unwrap_or(Outcome::Refused(AppError::Internal))
+                })
+                .collect();
             Ok(outcomes)
         },
         announce,
@@ -84,6 +87,9 @@ async fn store_sends(
     run: &[Send<'_>],
     now: i64,
 ) -> Result<Vec<Outcome>, sqlx::Error> {
+    if run.is_empty() {
+        return Ok(Vec::new());
+    }
     let ids: Vec<String> = run
         .iter()
         .map(|s| s.client_msg_id.hyphenated().to_string())
@@ -250,44 +256,67 @@ async fn parents(
     Ok(quotes)
 }
 
-/// Makes one change to a message, and reads the message as it is after it.
-async fn change(
+/// Makes the batch's changes to messages, in queue order, and reads each
+/// changed message as it is after them (one read per room).
+async fn changes(
     conn: &mut SqliteConnection,
-    req: &Request,
+    batch: &[Request],
     now: i64,
-) -> Result<Outcome, sqlx::Error> {
-    let Op::Change {
-        client_op_id,
-        seq,
-        change,
-    } = &req.op
-    else {
-        return Ok(Outcome::Refused(AppError::Internal));
-    };
-    let id = client_op_id.hyphenated().to_string();
-    let request = ChangeRequest {
-        room_id: req.room_id,
-        actor: req.sender.id,
-        client_op_id: &id,
-        seq: *seq,
-        change,
-    };
-    let (taken, fresh) = match changes::apply(conn, &request, now).await? {
-        Err(refusal) => return Ok(Outcome::Refused(refused(refusal, change))),
-        Ok(Done::New(taken)) => (Some(taken), true),
-        Ok(Done::Again(taken)) => (Some(taken), false),
-        Ok(Done::Unchanged) => (None, false),
-    };
-    Ok(
-        match message_state::by_seq(conn, req.room_id, *seq).await? {
-            Some(message) => Outcome::Changed {
-                seq: taken,
-                fresh,
-                message: Box::new(message),
-            },
-            None => Outcome::Refused(refused(Refusal::NoMessage, change)),
-        },
-    )
+) -> Result<Vec<Outcome>, sqlx::Error> {
+    let ops: Vec<(&Request, String, i64, &Change)> = batch
+        .iter()
+        .filter_map(|req| match &req.op {
+            Op::Change {
+                client_op_id,
+                seq,
+                change,
+            } => Some((req, client_op_id.hyphenated().to_string(), *seq, change)),
+            Op::Send { .. } => None,
+        })
+        .collect();
+    let reqs: Vec<ChangeRequest<'_>> = ops
+        .iter()
+        .map(|(req, id, seq, change)| ChangeRequest {
+            room_id: req.room_id,
+            actor: req.sender.id,
+            client_op_id: id,
+            seq: *seq,
+            change,
+        })
+        .collect();
+    let applied = changes::apply_all(conn, &reqs, now).await?;
+    let mut wanted: HashMap<RoomId, Vec<i64>> = HashMap::new();
+    for r in &reqs {
+        wanted.entry(r.room_id).or_default().push(r.seq);
+    }
+    let mut messages: HashMap<(RoomId, i64), MessageRow> = HashMap::new();
+    for (room, mut seqs) in wanted {
+        seqs.sort_unstable();
+        seqs.dedup();
+        for row in message_state::by_seqs(conn, room, &seqs).await? {
+            messages.insert((room, row.seq), row);
+        }
+    }
+    Ok(reqs
+        .iter()
+        .zip(applied)
+        .map(|(r, applied)| {
+            let (taken, fresh) = match applied {
+                Err(refusal) => return Outcome::Refused(refused(refusal, r.change)),
+                Ok(Done::New(taken)) => (Some(taken), true),
+                Ok(Done::Again(taken)) => (Some(taken), false),
+                Ok(Done::Unchanged) => (None, false),
+            };
+            match messages.get(&(r.room_id, r.seq)) {
+                Some(message) => Outcome::Changed {
+                    seq: taken,
+                    fresh,
+                    message: Box::new(message.clone()),
+                },
+                None => Outcome::Refused(refused(Refusal::NoMessage, r.change)),
+            }
+        })
+        .collect())
 }
 
 /// What the person is told when a change is refused.
@@ -297,10 +326,10 @@ fn refused(refusal: Refusal, change: &Change) -> AppError {
             AppError::Forbidden("You are no longer a member of this room.".into())
         }
         Refusal::NoMessage => AppError::NotFound("There is no such message in this room.".into()),
-        Refusal::Deleted => AppError::NotFound(format!(
-            "That message was deleted, so you can't {} it.",
-            change.kind()
-        )),
+        Refusal::Deleted => AppError::NotFound(match change {
+            Change::Edit { .. } => "That message was deleted, so it can't be edited.".into(),
+            _ => "That message was deleted, so it takes no reactions.".into(),
+        }),
         Refusal::NotAuthor => AppError::Forbidden("You can only edit your own messages.".into()),
         Refusal::NotAuthorOrAdmin => {
             AppError::Forbidden("Only its author or the room's admin can delete a message.".into())

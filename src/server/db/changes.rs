@@ -1,13 +1,18 @@
-//! Changes to a stored message: edit, delete, react, unreact. Each runs
-//! inside group commit's transaction, checks who may make it against the
-//! rows as they are at that moment, and, when it changes something, appends
-//! its event to the room's log and stores the new state in the same
-//! transaction. A change that changes nothing takes no seq.
+//! Changes to stored messages (edit, delete, react, unreact), a batch at a
+//! time inside group commit's transaction, set-based like its messages: a
+//! few reads bring in every message the batch names (with its reactions,
+//! its room's admin and last seq, and operations made before under the
+//! same ids); the batch is then played in queue order in memory, checking
+//! who may make each change against the state as it stands at that point;
+//! and a few statements write everything it changed. A change that changes
+//! nothing takes no seq. Sends are stored before a batch's changes: a
+//! change can only name a message that was committed before, so it never
+//! depends on a send beside it.
+
+use std::collections::{HashMap, HashSet};
 
 use sqlx::SqliteConnection;
 
-use super::members::is_admin;
-use super::room_log::{self, Kind, NewEvent};
 use super::rooms::RoomId;
 use crate::model::{Change, MAX_REACTIONS, UserId};
 
@@ -44,255 +49,420 @@ pub struct ChangeRequest<'a> {
     pub change: &'a Change,
 }
 
-/// The message a change acts on, as it is before it.
+/// A message a batch changes, as it stands while the batch is played.
 struct Target {
     id: i64,
-    sender_id: UserId,
+    sender: UserId,
     body: String,
     deleted: bool,
+    /// `(emoji, user)` in the order added.
+    reactions: Vec<(String, UserId)>,
+    /// The reactions as read, to write only what changed.
+    reactions_before: Vec<(String, UserId)>,
+    /// What the batch did to it, for the writes.
+    touched: bool,
+    revision: Option<i64>,
+    edited: bool,
+    deleted_now: bool,
 }
 
-/// Makes one change, or finds that it was made before under the same
-/// `client_op_id` (then answers with that seq, changing nothing).
-pub async fn apply(
+/// Makes a batch's changes, in order; what each did.
+pub async fn apply_all(
     conn: &mut SqliteConnection,
-    req: &ChangeRequest<'_>,
+    reqs: &[ChangeRequest<'_>],
     now: i64,
-) -> Result<Applied, sqlx::Error> {
-    if let Some(seq) = room_log::find_op(conn, req.room_id, req.actor, req.client_op_id).await? {
-        return Ok(Ok(Done::Again(seq)));
+) -> Result<Vec<Applied>, sqlx::Error> {
+    if reqs.is_empty() {
+        return Ok(Vec::new());
     }
-    if !super::members::is_member(&mut *conn, req.room_id, req.actor).await? {
-        return Ok(Err(Refusal::NotMember));
-    }
-    let target = sqlx::query!(
-        r#"SELECT id AS "id!: i64", sender_id AS "sender_id!: i64", body,
-                  deleted_at IS NOT NULL AS "deleted!: bool"
-           FROM messages WHERE room_id = ?1 AND seq = ?2"#,
-        req.room_id,
-        req.seq
-    )
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(t) = target else {
-        return Ok(Err(Refusal::NoMessage));
-    };
-    let target = Target {
-        id: t.id,
-        sender_id: UserId(t.sender_id),
-        body: t.body,
-        deleted: t.deleted,
-    };
-    match req.change {
-        Change::Edit { body } => edit(conn, req, &target, body, now).await,
-        Change::Delete => delete(conn, req, &target, now).await,
-        Change::React { emoji } => react(conn, req, &target, emoji, now).await,
-        Change::Unreact { emoji } => unreact(conn, req, &target, emoji, now).await,
-    }
+    let mut state = State::read(conn, reqs).await?;
+    let outcomes = reqs.iter().map(|req| state.play(req)).collect();
+    state.write(conn, now).await?;
+    Ok(outcomes)
 }
 
-fn event<'a>(
-    req: &'a ChangeRequest<'_>,
-    kind: Kind,
-    target: &Target,
-    detail: Option<&'a str>,
-) -> NewEvent<'a> {
-    NewEvent {
-        kind,
-        actor: req.actor,
-        message_id: Some(target.id),
-        user_id: None,
-        detail,
-        client_op_id: Some(req.client_op_id),
-    }
+/// A `room_events` row to insert: room, seq, kind, actor, message, emoji,
+/// the actor's id for the operation.
+type NewEvent = (
+    RoomId,
+    i64,
+    &'static str,
+    UserId,
+    i64,
+    Option<String>,
+    String,
+);
+
+/// What a batch reads before it is played, and what playing it writes.
+struct State {
+    /// Operations made before, by (room, actor, client_op_id): their seq.
+    before: HashMap<(RoomId, UserId, String), i64>,
+    members: HashSet<(RoomId, UserId)>,
+    /// By (room, seq).
+    targets: HashMap<(RoomId, i64), Target>,
+    /// Room → (admin, last seq taken).
+    rooms: HashMap<RoomId, (UserId, i64)>,
+    /// Operations made in this batch, by key: their seq.
+    made: HashMap<(RoomId, UserId, String), i64>,
+    /// `room_events` rows to insert: room, seq, kind, actor, message, emoji, op id.
+    events: Vec<NewEvent>,
+    /// Earlier texts to keep: message, the edit's seq, the text.
+    revisions: Vec<(i64, i64, String)>,
 }
 
-async fn edit(
-    conn: &mut SqliteConnection,
-    req: &ChangeRequest<'_>,
-    target: &Target,
-    body: &str,
-    now: i64,
-) -> Result<Applied, sqlx::Error> {
-    if target.deleted {
-        return Ok(Err(Refusal::Deleted));
-    }
-    if target.sender_id != req.actor {
-        return Ok(Err(Refusal::NotAuthor));
-    }
-    if target.body == body {
-        return Ok(Ok(Done::Unchanged));
-    }
-    let Some(seq) =
-        room_log::append(conn, req.room_id, event(req, Kind::Edit, target, None), now).await?
-    else {
-        return Ok(Err(Refusal::NoMessage));
-    };
-    sqlx::query!(
-        "INSERT INTO message_revisions (message_id, revision, body, until_at) VALUES (?1, ?2, ?3, ?4)",
-        target.id,
-        seq,
-        target.body,
-        now
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!(
-        "UPDATE messages SET body = ?2, revision = ?3, edited_at = ?4 WHERE id = ?1",
-        target.id,
-        body,
-        seq,
-        now
-    )
-    .execute(&mut *conn)
-    .await?;
-    Ok(Ok(Done::New(seq)))
-}
+impl State {
+    async fn read(
+        conn: &mut SqliteConnection,
+        reqs: &[ChangeRequest<'_>],
+    ) -> Result<Self, sqlx::Error> {
+        let keys: Vec<(RoomId, UserId, &str)> = reqs
+            .iter()
+            .map(|r| (r.room_id, r.actor, r.client_op_id))
+            .collect();
+        let keys = json(&keys)?;
+        let before = sqlx::query!(
+            r#"SELECT e.room_id AS "room_id!: i64", e.actor_id AS "actor_id!: i64",
+                      e.client_op_id AS "client_op_id!: String", e.seq AS "seq!: i64"
+               FROM json_each(?1) AS k CROSS JOIN room_events AS e
+               WHERE e.room_id = k.value ->> 0 AND e.actor_id = k.value ->> 1
+                 AND e.client_op_id = k.value ->> 2"#,
+            keys
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|r| {
+            (
+                (RoomId(r.room_id), UserId(r.actor_id), r.client_op_id),
+                r.seq,
+            )
+        })
+        .collect();
 
-/// Deletes a message: its body, earlier texts and reactions go in this
-/// transaction (the log keeps that a reaction happened, not which emoji).
-async fn delete(
-    conn: &mut SqliteConnection,
-    req: &ChangeRequest<'_>,
-    target: &Target,
-    now: i64,
-) -> Result<Applied, sqlx::Error> {
-    if target.deleted {
-        return Ok(Ok(Done::Unchanged));
+        let pairs: Vec<(RoomId, UserId)> = reqs.iter().map(|r| (r.room_id, r.actor)).collect();
+        let members = super::messages::members_among(conn, &json(&pairs)?)
+            .await?
+            .into_iter()
+            .collect();
+
+        let named: Vec<(RoomId, i64)> = reqs.iter().map(|r| (r.room_id, r.seq)).collect();
+        let named = json(&named)?;
+        let mut targets: HashMap<(RoomId, i64), Target> = sqlx::query!(
+            r#"SELECT m.room_id AS "room_id!: i64", m.seq AS "seq!: i64", m.id AS "id!: i64",
+                      m.sender_id AS "sender_id!: i64", m.body,
+                      m.deleted_at IS NOT NULL AS "deleted!: bool"
+               FROM json_each(?1) AS k CROSS JOIN messages AS m
+               WHERE m.room_id = k.value ->> 0 AND m.seq = k.value ->> 1"#,
+            named
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let target = Target {
+                id: r.id,
+                sender: UserId(r.sender_id),
+                body: r.body,
+                deleted: r.deleted,
+                reactions: Vec::new(),
+                reactions_before: Vec::new(),
+                touched: false,
+                revision: None,
+                edited: false,
+                deleted_now: false,
+            };
+            ((RoomId(r.room_id), r.seq), target)
+        })
+        .collect();
+
+        let ids: Vec<i64> = targets.values().map(|t| t.id).collect();
+        let by_id: HashMap<i64, (RoomId, i64)> = targets.iter().map(|(k, t)| (t.id, *k)).collect();
+        for (message, emoji, user) in super::message_state::reactions_of(conn, &ids).await? {
+            if let Some(t) = by_id.get(&message).and_then(|k| targets.get_mut(k)) {
+                t.reactions.push((emoji.clone(), user));
+                t.reactions_before.push((emoji, user));
+            }
+        }
+
+        let room_ids: Vec<RoomId> = reqs.iter().map(|r| r.room_id).collect();
+        let room_ids = json(&room_ids)?;
+        let rooms = sqlx::query!(
+            r#"SELECT id AS "id!: i64", admin_id AS "admin_id!: i64", last_seq AS "last_seq!: i64"
+               FROM rooms WHERE id IN (SELECT value FROM json_each(?1))"#,
+            room_ids
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|r| (RoomId(r.id), (UserId(r.admin_id), r.last_seq)))
+        .collect();
+
+        Ok(Self {
+            before,
+            members,
+            targets,
+            rooms,
+            made: HashMap::new(),
+            events: Vec::new(),
+            revisions: Vec::new(),
+        })
     }
-    if target.sender_id != req.actor && !is_admin(conn, req.room_id, req.actor).await? {
-        return Ok(Err(Refusal::NotAuthorOrAdmin));
+
+    /// Plays one change against the state as the batch has left it.
+    fn play(&mut self, req: &ChangeRequest<'_>) -> Applied {
+        let key = (req.room_id, req.actor, req.client_op_id.to_owned());
+        if let Some(&seq) = self.before.get(&key).or_else(|| self.made.get(&key)) {
+            return Ok(Done::Again(seq));
+        }
+        if !self.members.contains(&(req.room_id, req.actor)) {
+            return Err(Refusal::NotMember);
+        }
+        let Some(&(admin, _)) = self.rooms.get(&req.room_id) else {
+            return Err(Refusal::NoMessage);
+        };
+        let Some(t) = self.targets.get_mut(&(req.room_id, req.seq)) else {
+            return Err(Refusal::NoMessage);
+        };
+        let (kind, emoji) = match req.change {
+            Change::Edit { body } => {
+                if t.deleted {
+                    return Err(Refusal::Deleted);
+                }
+                if t.sender != req.actor {
+                    return Err(Refusal::NotAuthor);
+                }
+                if t.body == *body {
+                    return Ok(Done::Unchanged);
+                }
+                ("edit", None)
+            }
+            Change::Delete => {
+                if t.deleted {
+                    return Ok(Done::Unchanged);
+                }
+                if t.sender != req.actor && admin != req.actor {
+                    return Err(Refusal::NotAuthorOrAdmin);
+                }
+                ("delete", None)
+            }
+            Change::React { emoji } => {
+                if t.deleted {
+                    return Err(Refusal::Deleted);
+                }
+                if t.reactions
+                    .iter()
+                    .any(|(e, u)| e == emoji && *u == req.actor)
+                {
+                    return Ok(Done::Unchanged);
+                }
+                let distinct: HashSet<&str> = t.reactions.iter().map(|(e, _)| e.as_str()).collect();
+                if !distinct.contains(emoji.as_str()) && distinct.len() >= MAX_REACTIONS {
+                    return Err(Refusal::TooManyEmoji);
+                }
+                ("react", Some(emoji.clone()))
+            }
+            Change::Unreact { emoji } => {
+                if t.deleted
+                    || !t
+                        .reactions
+                        .iter()
+                        .any(|(e, u)| e == emoji && *u == req.actor)
+                {
+                    return Ok(Done::Unchanged);
+                }
+                ("unreact", Some(emoji.clone()))
+            }
+        };
+        let Some((_, last)) = self.rooms.get_mut(&req.room_id) else {
+            return Err(Refusal::NoMessage);
+        };
+        *last += 1;
+        let seq = *last;
+        match req.change {
+            Change::Edit { body } => {
+                let before = std::mem::replace(&mut t.body, body.clone());
+                self.revisions.push((t.id, seq, before));
+                t.edited = true;
+            }
+            Change::Delete => {
+                t.deleted = true;
+                t.deleted_now = true;
+                t.body.clear();
+                t.reactions.clear();
+            }
+            Change::React { emoji } => t.reactions.push((emoji.clone(), req.actor)),
+            Change::Unreact { emoji } => t
+                .reactions
+                .retain(|(e, u)| !(e == emoji && *u == req.actor)),
+        }
+        t.touched = true;
+        t.revision = Some(seq);
+        self.events.push((
+            req.room_id,
+            seq,
+            kind,
+            req.actor,
+            t.id,
+            emoji,
+            key.2.clone(),
+        ));
+        self.made.insert(key, seq);
+        Ok(Done::New(seq))
     }
-    let Some(seq) = room_log::append(
-        conn,
-        req.room_id,
-        event(req, Kind::Delete, target, None),
-        now,
-    )
-    .await?
-    else {
-        return Ok(Err(Refusal::NoMessage));
-    };
-    sqlx::query!(
-        "UPDATE messages SET body = '', revision = ?2, edited_at = NULL, deleted_at = ?3 WHERE id = ?1",
-        target.id,
-        seq,
-        now
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!(
-        "DELETE FROM message_revisions WHERE message_id = ?1",
-        target.id
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!("DELETE FROM reactions WHERE message_id = ?1", target.id)
+
+    /// Writes what the batch changed, in a handful of statements.
+    async fn write(self, conn: &mut SqliteConnection, now: i64) -> Result<(), sqlx::Error> {
+        if self.events.is_empty() {
+            return Ok(());
+        }
+        let deleted: HashSet<i64> = self
+            .targets
+            .values()
+            .filter(|t| t.deleted_now)
+            .map(|t| t.id)
+            .collect();
+        // A deleted message's log keeps that reactions happened, not which.
+        let events: Vec<_> = self
+            .events
+            .iter()
+            .map(|(room, seq, kind, actor, message, emoji, op)| {
+                let emoji = emoji.as_ref().filter(|_| !deleted.contains(message));
+                (room, seq, kind, actor, message, emoji, op)
+            })
+            .collect();
+        let events = json(&events)?;
+        sqlx::query!(
+            "INSERT INTO room_events
+                 (room_id, seq, kind, actor_id, message_id, detail, client_op_id, created_at)
+             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
+                    value ->> 6, ?2
+             FROM json_each(?1)",
+            events,
+            now
+        )
         .execute(&mut *conn)
         .await?;
-    sqlx::query!(
-        "UPDATE room_events SET detail = NULL
-         WHERE message_id = ?1 AND kind IN ('react', 'unreact')",
-        target.id
-    )
-    .execute(&mut *conn)
-    .await?;
-    Ok(Ok(Done::New(seq)))
+        let rooms: Vec<(RoomId, i64)> = self
+            .rooms
+            .iter()
+            .map(|(id, (_, last))| (*id, *last))
+            .collect();
+        let rooms = json(&rooms)?;
+        sqlx::query!(
+            "UPDATE rooms SET last_seq = r.value ->> 1
+             FROM json_each(?1) AS r WHERE rooms.id = r.value ->> 0 AND rooms.last_seq < r.value ->> 1",
+            rooms
+        )
+        .execute(&mut *conn)
+        .await?;
+        let kept: Vec<&(i64, i64, String)> = self
+            .revisions
+            .iter()
+            .filter(|(message, _, _)| !deleted.contains(message))
+            .collect();
+        if !kept.is_empty() {
+            let kept = json(&kept)?;
+            sqlx::query!(
+                "INSERT INTO message_revisions (message_id, revision, body, until_at)
+                 SELECT value ->> 0, value ->> 1, value ->> 2, ?2 FROM json_each(?1)",
+                kept,
+                now
+            )
+            .execute(&mut *conn)
+            .await?;
+        }
+        write_messages(conn, &self.targets, &deleted, now).await
+    }
 }
 
-async fn react(
+/// Stores each changed message's state as the batch left it: body,
+/// revision, edit and deletion marks, and its reactions; a deleted one
+/// loses its earlier texts and its reactions' emoji in the log.
+async fn write_messages(
     conn: &mut SqliteConnection,
-    req: &ChangeRequest<'_>,
-    target: &Target,
-    emoji: &str,
+    targets: &HashMap<(RoomId, i64), Target>,
+    deleted: &HashSet<i64>,
     now: i64,
-) -> Result<Applied, sqlx::Error> {
-    if target.deleted {
-        return Ok(Err(Refusal::Deleted));
-    }
-    let counts = sqlx::query!(
-        r#"SELECT COUNT(DISTINCT emoji) AS "distinct!: i64",
-                  COALESCE(SUM(emoji = ?2 AND user_id = ?3), 0) AS "mine!: i64",
-                  COALESCE(SUM(emoji = ?2), 0) AS "this!: i64"
-           FROM reactions WHERE message_id = ?1"#,
-        target.id,
-        emoji,
-        req.actor
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    if counts.mine > 0 {
-        return Ok(Ok(Done::Unchanged));
-    }
-    if counts.this == 0 && counts.distinct >= MAX_REACTIONS as i64 {
-        return Ok(Err(Refusal::TooManyEmoji));
-    }
-    let Some(seq) = room_log::append(
-        conn,
-        req.room_id,
-        event(req, Kind::React, target, Some(emoji)),
-        now,
-    )
-    .await?
-    else {
-        return Ok(Err(Refusal::NoMessage));
-    };
+) -> Result<(), sqlx::Error> {
+    let touched: Vec<&Target> = targets.values().filter(|t| t.touched).collect();
+    let states: Vec<(i64, &str, Option<i64>, bool, bool)> = touched
+        .iter()
+        .map(|t| (t.id, t.body.as_str(), t.revision, t.edited, t.deleted_now))
+        .collect();
+    let states = json(&states)?;
     sqlx::query!(
-        "INSERT INTO reactions (message_id, emoji, user_id, created_at) VALUES (?1, ?2, ?3, ?4)",
-        target.id,
-        emoji,
-        req.actor,
+        "UPDATE messages SET body = s.value ->> 1, revision = s.value ->> 2,
+             edited_at = CASE WHEN s.value ->> 4 THEN NULL WHEN s.value ->> 3 THEN ?2 ELSE edited_at END,
+             deleted_at = CASE WHEN s.value ->> 4 THEN ?2 ELSE deleted_at END
+         FROM json_each(?1) AS s WHERE messages.id = s.value ->> 0",
+        states,
         now
     )
     .execute(&mut *conn)
     .await?;
-    set_revision(conn, target.id, seq).await?;
-    Ok(Ok(Done::New(seq)))
-}
-
-async fn unreact(
-    conn: &mut SqliteConnection,
-    req: &ChangeRequest<'_>,
-    target: &Target,
-    emoji: &str,
-    now: i64,
-) -> Result<Applied, sqlx::Error> {
-    let there = sqlx::query_scalar!(
-        r#"SELECT 1 AS "one!: i64" FROM reactions WHERE message_id = ?1 AND emoji = ?2 AND user_id = ?3"#,
-        target.id,
-        emoji,
-        req.actor
-    )
-    .fetch_optional(&mut *conn)
-    .await?;
-    if target.deleted || there.is_none() {
-        return Ok(Ok(Done::Unchanged));
-    }
-    let Some(seq) = room_log::append(
-        conn,
-        req.room_id,
-        event(req, Kind::Unreact, target, Some(emoji)),
-        now,
-    )
-    .await?
-    else {
-        return Ok(Err(Refusal::NoMessage));
-    };
-    sqlx::query!(
-        "DELETE FROM reactions WHERE message_id = ?1 AND emoji = ?2 AND user_id = ?3",
-        target.id,
-        emoji,
-        req.actor
-    )
-    .execute(&mut *conn)
-    .await?;
-    set_revision(conn, target.id, seq).await?;
-    Ok(Ok(Done::New(seq)))
-}
-
-async fn set_revision(conn: &mut SqliteConnection, id: i64, seq: i64) -> Result<(), sqlx::Error> {
-    sqlx::query!("UPDATE messages SET revision = ?2 WHERE id = ?1", id, seq)
+    // Reactions: those taken off go, those put on come, in the order they
+    // were put on (after every reaction the message had).
+    let gone: Vec<(i64, &str, UserId)> = touched
+        .iter()
+        .flat_map(|t| {
+            t.reactions_before
+                .iter()
+                .filter(|r| !t.reactions.contains(r))
+                .map(move |(emoji, user)| (t.id, emoji.as_str(), *user))
+        })
+        .collect();
+    if !gone.is_empty() {
+        let gone = json(&gone)?;
+        sqlx::query!(
+            "DELETE FROM reactions WHERE (message_id, emoji, user_id) IN
+                 (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1))",
+            gone
+        )
         .execute(&mut *conn)
         .await?;
+    }
+    let added: Vec<(i64, &str, UserId, usize)> = touched
+        .iter()
+        .flat_map(|t| {
+            t.reactions
+                .iter()
+                .filter(|r| !t.reactions_before.contains(r))
+                .enumerate()
+                .map(move |(order, (emoji, user))| (t.id, emoji.as_str(), *user, order))
+        })
+        .collect();
+    if !added.is_empty() {
+        let added = json(&added)?;
+        sqlx::query!(
+            "INSERT INTO reactions (message_id, emoji, user_id, created_at)
+             SELECT value ->> 0, value ->> 1, value ->> 2, ?2 + (value ->> 3) FROM json_each(?1)",
+            added,
+            now
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    if !deleted.is_empty() {
+        let gone: Vec<i64> = deleted.iter().copied().collect();
+        let gone = json(&gone)?;
+        sqlx::query!(
+            "DELETE FROM message_revisions WHERE message_id IN (SELECT value FROM json_each(?1))",
+            gone
+        )
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query!(
+            "UPDATE room_events SET detail = NULL
+             WHERE message_id IN (SELECT value FROM json_each(?1)) AND kind IN ('react', 'unreact')",
+            gone
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
+}
+
+/// A batch's rows as the one JSON parameter a statement reads.
+fn json(rows: &impl serde::Serialize) -> Result<String, sqlx::Error> {
+    serde_json::to_string(rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))
 }

@@ -175,7 +175,27 @@ async fn add_reactions(
     if ids.is_empty() {
         return Ok(());
     }
-    let ids = serde_json::to_string(&ids).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let at: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+    for (message, emoji, user) in reactions_of(conn, &ids).await? {
+        let Some(&i) = at.get(&message) else {
+            continue;
+        };
+        let reactions = &mut rows[i].reactions;
+        match reactions.iter_mut().find(|(e, _)| *e == emoji) {
+            Some((_, users)) => users.push(user),
+            None => reactions.push((emoji, vec![user])),
+        }
+    }
+    Ok(())
+}
+
+/// The reactions on messages `ids`: `(message, emoji, person)`, in the
+/// order they were put on.
+pub async fn reactions_of(
+    conn: &mut SqliteConnection,
+    ids: &[i64],
+) -> Result<Vec<(i64, String, UserId)>, sqlx::Error> {
+    let ids = serde_json::to_string(ids).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let found = sqlx::query!(
         r#"SELECT message_id AS "message_id!: i64", emoji, user_id AS "user_id!: i64"
            FROM reactions WHERE message_id IN (SELECT value FROM json_each(?1))
@@ -184,18 +204,10 @@ async fn add_reactions(
     )
     .fetch_all(&mut *conn)
     .await?;
-    let at: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
-    for r in found {
-        let Some(&i) = at.get(&r.message_id) else {
-            continue;
-        };
-        let reactions = &mut rows[i].reactions;
-        match reactions.iter_mut().find(|(emoji, _)| *emoji == r.emoji) {
-            Some((_, users)) => users.push(UserId(r.user_id)),
-            None => reactions.push((r.emoji, vec![UserId(r.user_id)])),
-        }
-    }
-    Ok(())
+    Ok(found
+        .into_iter()
+        .map(|r| (r.message_id, r.emoji, UserId(r.user_id)))
+        .collect())
 }
 
 /// Up to `limit` messages before `before_seq` (or the latest), oldest
