@@ -79,11 +79,14 @@ async fn connection(
     let (sink, mut stream) = socket.split();
     let (out, sending) = outbox::open(sink);
 
-    out.event(&ServerEvent::Hello {
+    // The frame, not the event, is held while it is queued: this future
+    // lives as long as the connection.
+    let hello = ServerEvent::Hello {
         user: user.clone(),
         protocol: PROTOCOL_VERSION,
-    })
-    .await;
+    }
+    .to_frame();
+    out.frame(hello.into()).await;
     let mut conn = Connection::new(state, user, out.clone());
     // Three pings unanswered and nothing else heard: the client is gone.
     let idle = conn.state.config.limits.ws_idle;

@@ -232,20 +232,29 @@ async fn keep_members(
     Ok(())
 }
 
-/// The parent each reply in `fresh` quotes, by index; a reply to no
-/// message of its room is refused, and dropped from `fresh`.
+/// The parent each reply in `fresh` quotes, by index (one read for all);
+/// a reply to no message of its room is refused, and dropped from `fresh`.
 async fn parents(
     conn: &mut SqliteConnection,
     run: &[Send<'_>],
     fresh: &mut Vec<usize>,
 ) -> Result<HashMap<usize, Result<QuoteRow, AppError>>, sqlx::Error> {
+    let wanted: Vec<(RoomId, i64)> = fresh
+        .iter()
+        .filter_map(|&i| run[i].reply_to.map(|parent| (run[i].room_id, parent)))
+        .collect();
+    let found: HashMap<(RoomId, i64), QuoteRow> = message_state::by_keys(conn, &wanted)
+        .await?
+        .into_iter()
+        .map(|(room, row)| ((room, row.seq), QuoteRow::of(&row)))
+        .collect();
     let mut quotes = HashMap::new();
     for &i in fresh.iter() {
         let Some(parent) = run[i].reply_to else {
             continue;
         };
-        let quote = match message_state::by_seq(conn, run[i].room_id, parent).await? {
-            Some(row) => Ok(QuoteRow::of(&row)),
+        let quote = match found.get(&(run[i].room_id, parent)) {
+            Some(quote) => Ok(quote.clone()),
             None => Err(AppError::Invalid(format!(
                 "There is no message {parent} in this room to reply to."
             ))),
@@ -257,7 +266,7 @@ async fn parents(
 }
 
 /// Makes the batch's changes to messages, in queue order, and reads each
-/// changed message as it is after them (one read per room).
+/// changed message as it is after them (one read for all of them).
 async fn changes(
     conn: &mut SqliteConnection,
     batch: &[Request],
@@ -285,18 +294,12 @@ async fn changes(
         })
         .collect();
     let applied = changes::apply_all(conn, &reqs, now).await?;
-    let mut wanted: HashMap<RoomId, Vec<i64>> = HashMap::new();
-    for r in &reqs {
-        wanted.entry(r.room_id).or_default().push(r.seq);
-    }
-    let mut messages: HashMap<(RoomId, i64), MessageRow> = HashMap::new();
-    for (room, mut seqs) in wanted {
-        seqs.sort_unstable();
-        seqs.dedup();
-        for row in message_state::by_seqs(conn, room, &seqs).await? {
-            messages.insert((room, row.seq), row);
-        }
-    }
+    let wanted: Vec<(RoomId, i64)> = reqs.iter().map(|r| (r.room_id, r.seq)).collect();
+    let messages: HashMap<(RoomId, i64), MessageRow> = message_state::by_keys(conn, &wanted)
+        .await?
+        .into_iter()
+        .map(|(room, row)| ((room, row.seq), row))
+        .collect();
     Ok(reqs
         .iter()
         .zip(applied)

@@ -57,6 +57,7 @@ impl QuoteRow {
 
 /// The columns of one message and its parent, before nesting.
 struct Flat {
+    room_id: i64,
     id: i64,
     seq: i64,
     body: String,
@@ -125,13 +126,32 @@ pub async fn by_seqs(
     room_id: RoomId,
     seqs: &[i64],
 ) -> Result<Vec<MessageRow>, sqlx::Error> {
-    if seqs.is_empty() {
+    let keys: Vec<(RoomId, i64)> = seqs.iter().map(|&seq| (room_id, seq)).collect();
+    Ok(by_keys(conn, &keys)
+        .await?
+        .into_iter()
+        .map(|(_, row)| row)
+        .collect())
+}
+
+/// The messages named by `(room, seq)` (those that exist), each as it is
+/// now, in room and `seq` order: one read for all of them, and one for
+/// their reactions, however many rooms.
+pub async fn by_keys(
+    conn: &mut SqliteConnection,
+    keys: &[(RoomId, i64)],
+) -> Result<Vec<(RoomId, MessageRow)>, sqlx::Error> {
+    let mut keys = keys.to_vec();
+    keys.sort_unstable();
+    keys.dedup();
+    if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let seqs = serde_json::to_string(seqs).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let keys = serde_json::to_string(&keys).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let flat = sqlx::query_as!(
         Flat,
-        r#"SELECT m.id AS "id!: i64", m.seq AS "seq!: i64", m.body, m.client_msg_id,
+        r#"SELECT m.room_id AS "room_id!: i64",
+                  m.id AS "id!: i64", m.seq AS "seq!: i64", m.body, m.client_msg_id,
                   m.created_at AS "created_at!: i64",
                   COALESCE(m.revision, m.seq) AS "revision!: i64",
                   m.edited_at AS "edited_at?: i64",
@@ -142,19 +162,20 @@ pub async fn by_seqs(
                   p.deleted_at IS NOT NULL AS "parent_deleted?: bool",
                   pu.id AS "parent_sender_id?: i64", pu.name AS "parent_sender_name?: String",
                   pu.avatar AS "parent_sender_avatar?: String"
-           FROM messages m JOIN users u ON u.id = m.sender_id
+           FROM json_each(?1) AS k
+           CROSS JOIN messages m ON m.room_id = k.value ->> 0 AND m.seq = k.value ->> 1
+           JOIN users u ON u.id = m.sender_id
            LEFT JOIN messages p ON p.room_id = m.room_id AND p.seq = m.reply_to_seq
            LEFT JOIN users pu ON pu.id = p.sender_id
-           WHERE m.room_id = ?1 AND m.seq IN (SELECT value FROM json_each(?2))
-           ORDER BY m.seq"#,
-        room_id,
-        seqs
+           ORDER BY m.room_id, m.seq"#,
+        keys
     )
     .fetch_all(&mut *conn)
     .await?;
+    let rooms: Vec<RoomId> = flat.iter().map(|f| RoomId(f.room_id)).collect();
     let mut rows: Vec<MessageRow> = flat.into_iter().map(MessageRow::from).collect();
     add_reactions(conn, &mut rows).await?;
-    Ok(rows)
+    Ok(rooms.into_iter().zip(rows).collect())
 }
 
 /// One message as it is now, if the room has a message `seq`.

@@ -34,7 +34,8 @@ impl Outbox {
     }
 
     pub async fn event(&self, event: &ServerEvent) -> bool {
-        self.frame(Utf8Bytes::from(event.to_frame())).await
+        let frame = Utf8Bytes::from(event.to_frame());
+        self.frame(frame).await
     }
 
     pub async fn ping(&self) {
@@ -55,7 +56,9 @@ impl Outbox {
         room: Option<RoomPublicId>,
         id: Option<ClientId>,
     ) {
-        let event = ServerEvent::Error {
+        // Written out before waiting: an event held across the wait would
+        // make every connection's future as big as the largest event.
+        let frame = ServerEvent::Error {
             code,
             message,
             client_msg_id: match id {
@@ -67,8 +70,9 @@ impl Outbox {
                 _ => None,
             },
             room,
-        };
-        self.event(&event).await;
+        }
+        .to_frame();
+        self.frame(Utf8Bytes::from(frame)).await;
     }
 }
 
