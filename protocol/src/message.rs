@@ -86,16 +86,22 @@ impl Quote {
         }
     }
 
+    /// What a quote shows of a parent whose body is `body`: its excerpt,
+    /// or nothing once it is deleted.
+    pub fn shown(body: &str, deleted: bool) -> String {
+        if deleted {
+            String::new()
+        } else {
+            Self::excerpt(body)
+        }
+    }
+
     /// How a reply quotes `parent`, as it is now.
     pub fn of(parent: &ChatMessage) -> Self {
         Self {
             seq: parent.seq,
             sender: parent.sender.clone(),
-            excerpt: if parent.deleted {
-                String::new()
-            } else {
-                Self::excerpt(&parent.body)
-            },
+            excerpt: Self::shown(&parent.body, parent.deleted),
             deleted: parent.deleted,
         }
     }

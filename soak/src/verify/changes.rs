@@ -366,11 +366,7 @@ fn difference(room: &DbRoom, held: &ChatMessage, stored: &Stored) -> Option<Stri
         ));
     }
     if let (Some(q), Some(parent)) = (quote, stored.reply_to.and_then(|s| room.message(s))) {
-        let excerpt = if parent.deleted {
-            String::new()
-        } else {
-            Quote::excerpt(&parent.body)
-        };
+        let excerpt = Quote::shown(&parent.body, parent.deleted);
         if q.excerpt != excerpt || q.deleted != parent.deleted {
             why.push(format!(
                 "quotes {:.40?} (deleted {}), the parent is {:.40?} (deleted {})",

@@ -34,7 +34,7 @@ pub struct MessageRow {
 pub struct QuoteRow {
     pub seq: i64,
     pub sender: UserRow,
-    /// The parent's first line, as `Quote::excerpt` cuts it.
+    /// The parent's first line, as `Quote::shown` cuts it.
     pub excerpt: String,
     pub deleted: bool,
 }
@@ -45,11 +45,7 @@ impl QuoteRow {
         Self {
             seq: parent.seq,
             sender: parent.sender.clone(),
-            excerpt: if parent.deleted {
-                String::new()
-            } else {
-                Quote::excerpt(&parent.body)
-            },
+            excerpt: Quote::shown(&parent.body, parent.deleted),
             deleted: parent.deleted,
         }
     }
@@ -89,11 +85,7 @@ impl From<Flat> for MessageRow {
                         name,
                         avatar: r.parent_sender_avatar,
                     },
-                    excerpt: if deleted {
-                        String::new()
-                    } else {
-                        Quote::excerpt(r.parent_body.as_deref().unwrap_or_default())
-                    },
+                    excerpt: Quote::shown(r.parent_body.as_deref().unwrap_or_default(), deleted),
                     deleted,
                 })
             }
