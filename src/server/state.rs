@@ -17,8 +17,13 @@ use super::passwords::Hasher;
 use super::rate_limit::RateLimiter;
 use crate::model::{ChatMessage, User, UserId};
 
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// Cloned into every connection and every followed room, so it is one
+/// pointer: an idle connection pays for its state once, not per task.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+/// What every handler shares, behind `AppState`.
+pub struct Shared {
     pub db: Db,
     pub config: Arc<Config>,
     pub leptos_options: LeptosOptions,
@@ -32,6 +37,21 @@ pub struct AppState {
     pub commit: GroupCommit,
     /// Rows as the wire shows them.
     pub wire: super::wire::Wire,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What leptos_axum's routes take from the state.
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
 }
 
 /// Every rate limit, keyed by what it limits. Addresses are limit keys
@@ -99,7 +119,7 @@ impl AppState {
     pub fn new(db: Db, config: Config) -> Self {
         let hub = Hub::default();
         let wire = super::wire::Wire::new(&config.media_base_url);
-        Self {
+        Self(Arc::new(Shared {
             commit: GroupCommit::spawn(db.clone(), hub.clone(), wire.clone()),
             wire,
             hub,
@@ -109,7 +129,7 @@ impl AppState {
             decoders: super::media::decoders(),
             db,
             config: Arc::new(config),
-        }
+        }))
     }
 
     /// The public view of a user row: the avatar file becomes a URL under

@@ -18,6 +18,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
+use futures::stream::{SplitSink, SplitStream};
 use tokio::sync::broadcast;
 
 use super::AppState;
@@ -62,21 +63,26 @@ pub async fn upgrade(
         .max_frame_size(max)
         .read_buffer_size(SOCKET_BUFFER)
         .write_buffer_size(SOCKET_BUFFER)
-        .on_upgrade(move |socket| async move {
-            let user_id = user.id;
-            connection(state.clone(), user, session, socket, signals).await;
-            state.hub.disconnect(user_id);
+        // Split before the connection's future is made: the whole socket
+        // would otherwise stay in that future, which lives as long as the
+        // connection, long after the split.
+        .on_upgrade(move |socket| {
+            let (sink, stream) = socket.split();
+            connection(state, user, session, (sink, stream), signals)
         })
 }
+
+type Halves = (SplitSink<WebSocket, Message>, SplitStream<WebSocket>);
 
 async fn connection(
     state: AppState,
     user: User,
     session: SessionHash,
-    socket: WebSocket,
+    (sink, mut stream): Halves,
     mut signals: broadcast::Receiver<Signal>,
 ) {
-    let (sink, mut stream) = socket.split();
+    let hub = state.hub.clone();
+    let user_id = user.id;
     let (out, sending) = outbox::open(sink);
 
     // The frame, not the event, is held while it is queued: this future
@@ -191,6 +197,7 @@ async fn connection(
         // client reads it. Give it a moment to arrive.
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    hub.disconnect(user_id);
 }
 
 /// The close a read error deserves: the client broke a rule it can be told

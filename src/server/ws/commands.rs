@@ -191,7 +191,7 @@ impl Connection {
             follow::Live {
                 rx,
                 stop: stopped,
-                presence,
+                presence: presence.to_frame().into(),
             },
             self.out.clone(),
         ));

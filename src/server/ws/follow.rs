@@ -6,6 +6,7 @@
 //! after the query can be missed; anything at or below the last `seq` sent
 //! is dropped, and any jump (a lagged receiver) is filled from the database.
 
+use axum::extract::ws::Utf8Bytes;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::oneshot;
 
@@ -30,8 +31,8 @@ pub struct Live {
     pub rx: broadcast::Receiver<Broadcast>,
     pub stop: oneshot::Receiver<()>,
     /// Who was online when it started, told to this connection after
-    /// `subscribed` (the room hears only of changes).
-    pub presence: ServerEvent,
+    /// `subscribed` (the room hears only of changes), as its frame.
+    pub presence: Utf8Bytes,
 }
 
 pub async fn follow(
@@ -48,38 +49,15 @@ pub async fn follow(
         mut stop,
         presence,
     } = live;
-    // Read again by public id and membership: the room this task was given
-    // must still be this room, and theirs.
-    let row = match db::rooms::for_member(state.db.pool(), &room, user).await {
-        Ok(Some(row)) if row.id == room_id => row,
-        _ => return,
-    };
-    let mut last = since_seq.min(row.last_seq);
-    if row.last_seq - last > REPLAY_LIMIT {
-        last = row.last_seq;
-        let resync = ServerEvent::Resync {
-            room: room.clone(),
-            last_seq: last,
-        };
-        if !out.event(&resync).await {
-            return;
-        }
-    } else {
-        match Box::pin(catch_up(&state, room_id, user, &room, last, &out)).await {
-            Some(seq) => last = seq,
-            None => return,
-        }
-    }
-    if !out
-        .event(&ServerEvent::Subscribed {
-            room: room.clone(),
-            last_seq: last,
-        })
-        .await
-        || !out.event(&presence).await
-    {
+    // Boxed: the start's queries and frames are large, and inline they
+    // would stay in every idle follower's future.
+    let Some(mut last) = Box::pin(start(
+        &state, user, room_id, &room, since_seq, presence, &out,
+    ))
+    .await
+    else {
         return;
-    }
+    };
 
     loop {
         // Whatever the room published before the stop came is forwarded
@@ -146,6 +124,44 @@ pub async fn follow(
             _ => {}
         }
     }
+}
+
+/// Replays what the client missed (or tells it to resync), then confirms
+/// the subscription and who is online; returns the last `seq` sent, or
+/// `None` when the room is not this person's or the connection is gone.
+async fn start(
+    state: &AppState,
+    user: UserId,
+    room_id: RoomId,
+    room: &RoomPublicId,
+    since_seq: i64,
+    presence: Utf8Bytes,
+    out: &Outbox,
+) -> Option<i64> {
+    // Read again by public id and membership: the room this task was given
+    // must still be this room, and theirs.
+    let last_seq = match db::rooms::for_member(state.db.pool(), room, user).await {
+        Ok(Some(row)) if row.id == room_id => row.last_seq,
+        _ => return None,
+    };
+    let mut last = since_seq.min(last_seq);
+    if last_seq - last > REPLAY_LIMIT {
+        last = last_seq;
+        let resync = ServerEvent::Resync {
+            room: room.clone(),
+            last_seq: last,
+        };
+        if !out.event(&resync).await {
+            return None;
+        }
+    } else {
+        last = catch_up(state, room_id, user, room, last, out).await?;
+    }
+    let subscribed = ServerEvent::Subscribed {
+        room: room.clone(),
+        last_seq: last,
+    };
+    (out.event(&subscribed).await && out.frame(presence).await).then_some(last)
 }
 
 /// Whether the follower was asked to stop: it must not read the room's
