@@ -2,11 +2,14 @@
 
 use tracing_subscriber::EnvFilter;
 
-/// Logs to standard output, for `main`.
+/// Logs to standard output, for `main`: coloured on a terminal, plain text
+/// into a file or a pipe (a journal, a log collector).
 pub fn init() {
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_env_filter(filter())
         .with_target(false)
+        .with_ansi(std::io::stdout().is_terminal())
         .init();
 }
 

@@ -79,7 +79,7 @@ impl<'a> Send<'a> {
 }
 
 /// Stores a run of messages, set-based: one query finds what was stored
-/// before, one checks membership, one `UPDATE` per room takes its seqs,
+/// before, one checks membership, one `UPDATE` takes every room's seqs,
 /// one `INSERT` stores every new message, and one `UPDATE` moves each
 /// sender's read marker to their last message. Replies read their parent.
 async fn store_sends(
@@ -115,10 +115,13 @@ async fn store_sends(
     for &i in &fresh {
         *per_room.entry(run[i].room_id).or_default() += 1;
     }
+    let counts: Vec<(RoomId, i64)> = per_room.into_iter().collect();
     let mut next_seq: HashMap<RoomId, i64> = HashMap::new();
-    for (room, n) in per_room {
-        if let Some(last) = db::messages::take_seqs(conn, room, n, now).await? {
-            next_seq.insert(room, last - n + 1);
+    if !counts.is_empty() {
+        let taken = db::messages::take_seqs(conn, &json(&counts)?, now).await?;
+        let wanted: HashMap<RoomId, i64> = counts.into_iter().collect();
+        for (room, last) in taken {
+            next_seq.insert(room, last - wanted[&room] + 1);
         }
     }
     let mut seqs: HashMap<usize, (i64, i64)> = HashMap::new();

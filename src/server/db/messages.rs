@@ -66,23 +66,27 @@ pub async fn members_among(
         .collect())
 }
 
-/// Takes the room's next `count` seqs; returns the last one taken, or `None`
-/// when the room is gone.
+/// Takes each room's next seqs, `counts` being `[[room_id, count], …]` as
+/// JSON, in one statement; returns each room's last seq taken (a room that
+/// is gone is missing).
 pub async fn take_seqs(
     conn: &mut SqliteConnection,
-    room_id: RoomId,
-    count: i64,
+    counts: &str,
     now: i64,
-) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar!(
-        r#"UPDATE rooms SET last_seq = last_seq + ?2, last_active_at = ?3
-           WHERE id = ?1 RETURNING last_seq AS "last_seq!: i64""#,
-        room_id,
-        count,
+) -> Result<Vec<(RoomId, i64)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"UPDATE rooms SET last_seq = last_seq + (n.value ->> 1), last_active_at = ?2
+           FROM json_each(?1) AS n WHERE rooms.id = n.value ->> 0
+           RETURNING id AS "id!: i64", last_seq AS "last_seq!: i64""#,
+        counts,
         now
     )
-    .fetch_optional(conn)
-    .await
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (RoomId(r.id), r.last_seq))
+        .collect())
 }
 
 /// One new message of a batch:
