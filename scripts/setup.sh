@@ -2,7 +2,8 @@
 # Installs everything Hearth's build and tests need, skipping each step that is
 # already done. Usage: scripts/setup.sh [build|test]
 #   build: the wasm target, cargo-leptos, wasm-bindgen-cli, wasm-opt
-#   test:  build's tools plus cargo-deny, Chromium and the Playwright packages
+#   test:  build's tools plus cargo-deny, Chromium, the Playwright packages,
+#          and PostgreSQL, nats-server and HAProxy (Debian's packages)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -67,4 +68,25 @@ fi
 if ! [ -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
   step "installing the Playwright packages (no browser download: Debian's chromium is used)"
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+fi
+
+# The second store and the cluster's parts, from Debian's packages: the tests
+# start their own throwaway PostgreSQL (as the `postgres` user when run as
+# root), nats-server and HAProxy; none of them is left running as a service.
+packages=()
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || packages+=(postgresql)
+have nats-server || packages+=(nats-server)
+have haproxy || packages+=(haproxy)
+if [ ${#packages[@]} -gt 0 ]; then
+  step "installing Debian's ${packages[*]}"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get install -y --no-install-recommends "${packages[@]}" || {
+    $sudo apt-get update && $sudo apt-get install -y --no-install-recommends "${packages[@]}"
+  }
+  # The packages start system-wide services where they can; the tests use
+  # their own instances, so stop those rather than leave them running.
+  for service in postgresql nats-server haproxy; do
+    $sudo service "$service" stop >/dev/null 2>&1 || true
+  done
 fi

@@ -23,7 +23,12 @@ use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::Mutex;
 
 /// Embedded migrations, applied at every start-up.
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The same schema for PostgreSQL, version for version from 0005 on (see
+/// `migrations/postgres/0005_schema.sql`); `db/schema_tests.rs` checks
+/// that the two agree.
+pub static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
@@ -297,3 +302,7 @@ mod tests {
 #[cfg(test)]
 #[path = "db/upgrade_tests.rs"]
 mod upgrade_tests;
+
+#[cfg(test)]
+#[path = "db/schema_tests.rs"]
+mod schema_tests;
