@@ -39,7 +39,7 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --features ssr --all-targets -- -D warnings
 	cargo clippy -p hearth-protocol --all-targets -- -D warnings
-	cargo clippy -p hearth-testkit --all-targets -- -D warnings
+	cargo clippy -p hearth-testkit -p hearth-sql --all-targets -- -D warnings
 	cargo clippy --features hydrate --target wasm32-unknown-unknown --lib -- -D warnings
 	@echo "lint: fmt and clippy (ssr, hydrate) clean"
 
@@ -51,20 +51,16 @@ deny:
 unit:
 	cargo test --features ssr 2>&1 | tee target/cargo-test.log
 	cargo test -p hearth-protocol 2>&1 | tee -a target/cargo-test.log
-	cargo test -p hearth-testkit 2>&1 | tee -a target/cargo-test.log
+	cargo test -p hearth-testkit -p hearth-sql 2>&1 | tee -a target/cargo-test.log
 	@grep '^test result:' target/cargo-test.log | awk '{p+=$$4; f+=$$6} END {printf "cargo test: %d passed, %d failed\n", p, f}'
 
 e2e:
 	cd end2end && npx playwright test
 
 ## Regenerates the committed .sqlx/ query cache after a query or migration
-## changes (needs the sqlite3 command).
+## changes (needs the sqlite3 command, and PostgreSQL from `make setup-test`).
 prepare:
-	rm -rf target/sqlx .sqlx && mkdir -p target/sqlx .sqlx
-	for f in migrations/sqlite/*.sql; do sqlite3 target/sqlx/dev.db < $$f; done
-	touch src/lib.rs # the macros write the cache only when they run
-	SQLX_OFFLINE=false SQLX_OFFLINE_DIR=$(CURDIR)/.sqlx DATABASE_URL=sqlite://$(CURDIR)/target/sqlx/dev.db \
-		cargo check --features ssr --all-targets
+	scripts/prepare.sh
 
 ## Benchmarks (not part of `make test`): Hearth against references run by the
 ## same harness, server and generator pinned to one core each. Builds the app,

@@ -64,7 +64,7 @@ pub async fn login(
                 })?;
             // Turned away here, before the database, when hashing is full.
             let slot = state.hasher.reserve()?;
-            let found = db::users::credentials(state.db.pool(), username.trim_end()).await?;
+            let found = db::users::credentials(state.db.read(), username.trim_end()).await?;
             let (id, hash) = match found {
                 Some((id, hash)) => (Some(id), Some(PasswordHashString::from_db(hash))),
                 None => (None, None),

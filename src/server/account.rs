@@ -32,7 +32,7 @@ pub async fn check_password(
         .check(&(user.name.to_lowercase(), ip))
         .map_err(|wait| too_many("Too many password attempts for your account.", wait))?;
     let slot = state.hasher.reserve()?;
-    let hash = db::users::password_hash(state.db.pool(), user.id).await?;
+    let hash = db::users::password_hash(state.db.read(), user.id).await?;
     if slot
         .verify(password, hash.map(PasswordHashString::from_db))
         .await?

@@ -1,8 +1,16 @@
-//! The SQLite database: opening it, migrating it, and one module per table.
+//! The database: opening it, migrating it, and one module per table.
 //!
 //! Queries live in the table modules below and use sqlx's checked macros; the
 //! `.sqlx/` cache is committed so builds need no database. Reads take the
 //! pool (`Db::pool`); writes take the `Db` and run through `Db::write`.
+//!
+//! Two stores are being brought behind these functions (issue #17): SQLite,
+//! the default, and PostgreSQL. A function ported to both takes an `Exec`
+//! (`Db::read` for reads) and writes its SQL once with `hearth_sql::shared!`
+//! when both stores take the same text, or both texts side by side with
+//! `per_store!` when they differ. Each is checked at compile time against
+//! its own store (`make prepare` describes each store's queries with a real
+//! database of that store).
 
 pub mod accounts;
 pub mod changes;
@@ -21,6 +29,31 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::Mutex;
+
+/// A query whose SQL differs between the stores: both versions side by
+/// side, each run on its own store's executor `c`. (SQL that is the same in
+/// both is written once, with `hearth_sql::shared!`.) A PostgreSQL text ends
+/// with `-- store: postgres`, so `make prepare` describes it with PostgreSQL.
+macro_rules! per_store {
+    ($exec:expr, |$c:ident| sqlite: $lite:expr, postgres: $pg:expr $(,)?) => {
+        match $exec {
+            $crate::server::db::Exec::Sqlite($c) => $lite,
+            $crate::server::db::Exec::Postgres($c) => $pg,
+        }
+    };
+}
+pub(crate) use per_store;
+
+/// Where a query runs: a pool or a connection of one store or the other.
+/// `hearth_sql::shared!` matches on it, running each store's version of a
+/// query on its own executor.
+pub enum Exec<S, P> {
+    Sqlite(S),
+    Postgres(P),
+}
+
+/// A read from either store's pool.
+pub type Reader<'a> = Exec<&'a SqlitePool, &'a sqlx::PgPool>;
 
 /// Embedded migrations, applied at every start-up.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -96,6 +129,11 @@ impl Db {
     /// The pool, for reads (never waiting for writes, thanks to WAL).
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// The store's pool, for reads written for both stores.
+    pub fn read(&self) -> Reader<'_> {
+        Exec::Sqlite(&self.pool)
     }
 
     /// Runs `work` as one transaction on the write connection, in its turn.

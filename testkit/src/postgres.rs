@@ -122,6 +122,24 @@ impl Postgres {
         Ok(self.url(name))
     }
 
+    /// Runs every `*.sql` file in `dir`, in name order, in database `name`;
+    /// stops at the first error.
+    pub fn apply(&self, name: &str, dir: &Path) -> io::Result<()> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+            .collect();
+        files.sort();
+        for file in files {
+            let mut psql = Command::new(self.bin.join("psql"));
+            psql.args(["-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1"])
+                .args(["-p", &self.port.to_string(), "-U", USER, "-d", name, "-f"])
+                .arg(&file);
+            run_quietly(psql, &format!("applying {}", file.display()))?;
+        }
+        Ok(())
+    }
+
     /// What the server has logged, for a failing test's message.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
