@@ -123,7 +123,7 @@ pub async fn end_other_sessions(state: &AppState, user: &User) -> Result<u64, Ap
     let keep = current_session(state)?;
     let ended = state
         .db
-        .write(async |conn| db::sessions::delete_others(conn, user.id, &keep).await)
+        .write(async |tx| db::sessions::delete_others(tx.sqlite()?, user.id, &keep).await)
         .await?;
     state
         .hub

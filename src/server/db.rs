@@ -22,13 +22,14 @@ pub mod rooms;
 pub mod sessions;
 pub mod users;
 
+mod store;
+pub use store::{Db, Exec, Reader, WriteTx, Writer};
+
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
+use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{SqliteConnection, SqlitePool};
-use tokio::sync::Mutex;
 
 /// A query whose SQL differs between the stores: both versions side by
 /// side, each run on its own store's executor `c`. (SQL that is the same in
@@ -43,17 +44,6 @@ macro_rules! per_store {
     };
 }
 pub(crate) use per_store;
-
-/// Where a query runs: a pool or a connection of one store or the other.
-/// `hearth_sql::shared!` matches on it, running each store's version of a
-/// query on its own executor.
-pub enum Exec<S, P> {
-    Sqlite(S),
-    Postgres(P),
-}
-
-/// A read from either store's pool.
-pub type Reader<'a> = Exec<&'a SqlitePool, &'a sqlx::PgPool>;
 
 /// Embedded migrations, applied at every start-up.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -93,114 +83,6 @@ pub fn connect_options(path: &Path) -> SqliteConnectOptions {
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5))
         .pragma("temp_store", "memory")
-}
-
-/// The database: a pool of connections for reads, and one connection, behind
-/// a first-come-first-served lock, for every write.
-///
-/// SQLite lets one connection write at a time. A second one that tries gets
-/// `SQLITE_BUSY`, and its busy handler sleeps and tries again (1, 2, 5,
-/// 10, 15, 20, 25 ms …): the wait overshoots the write it waited for, and
-/// a steady writer can keep a rare one waiting for its whole timeout. Under
-/// a burst of log-ins the message writer slept ~1 ms a dozen times a
-/// second, and a log-in's session `INSERT` up to 80 ms. Writes in Hearth
-/// queue for the write connection instead, woken the moment the write
-/// before ends; the busy timeout is left for writers from outside the
-/// process. One connection for all writes also keeps its page cache: SQLite
-/// drops a connection's cache whenever another connection has written.
-#[derive(Clone)]
-pub struct Db {
-    pool: SqlitePool,
-    /// `None` until the first write, and after a write that failed.
-    write_conn: Arc<Mutex<Option<SqliteConnection>>>,
-    /// Transactions committed, for tests that check a request wrote nothing.
-    writes: Arc<std::sync::atomic::AtomicU64>,
-}
-
-impl Db {
-    pub fn new(pool: SqlitePool) -> Self {
-        Self {
-            pool,
-            write_conn: Arc::default(),
-            writes: Arc::default(),
-        }
-    }
-
-    /// The pool, for reads (never waiting for writes, thanks to WAL).
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
-
-    /// The store's pool, for reads written for both stores.
-    pub fn read(&self) -> Reader<'_> {
-        Exec::Sqlite(&self.pool)
-    }
-
-    /// Runs `work` as one transaction on the write connection, in its turn.
-    /// After any failure, and when the caller stops waiting halfway, the
-    /// connection is closed (the next write opens another), so no later
-    /// statement can run inside a transaction left open.
-    pub async fn write<T>(
-        &self,
-        work: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, sqlx::Error>,
-    ) -> Result<T, sqlx::Error> {
-        self.write_then(work, |_| {}).await
-    }
-
-    /// As `write`, then runs `announce` with what was committed while the
-    /// write turn is still held: whatever `announce` publishes reaches the
-    /// hub in commit order, so no one hears of a message committed after
-    /// their removal before they hear of the removal.
-    pub async fn write_then<T>(
-        &self,
-        work: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, sqlx::Error>,
-        announce: impl FnOnce(&T),
-    ) -> Result<T, sqlx::Error> {
-        let mut turn = self.write_conn.lock().await;
-        let mut conn = match turn.take() {
-            Some(conn) => conn,
-            None => self.pool.acquire().await?.detach(),
-        };
-        let value = transaction(&mut conn, work).await?;
-        announce(&value);
-        *turn = Some(conn);
-        self.writes
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Ok(value)
-    }
-
-    /// Transactions committed since the server started.
-    pub fn writes(&self) -> u64 {
-        self.writes.load(std::sync::atomic::Ordering::Relaxed)
-    }
-}
-
-/// Runs `work` inside `BEGIN IMMEDIATE … COMMIT` on `conn`.
-///
-/// Every write in Hearth goes through here (by way of `Db`) rather than sqlx's
-/// `Transaction`: after a `COMMIT` that fails (disk full, I/O error) SQLite
-/// has already rolled back, and sqlx 0.8's own nesting count drifts, turning
-/// the next `begin` on that connection into a savepoint that never reaches
-/// disk (launchbadge/sqlx#3742). So after any failure the connection is
-/// closed (see `Db::write`), never used again. `IMMEDIATE` takes the write lock up front,
-/// so a database busy with a writer from outside waits for the busy timeout
-/// instead of failing on the first write.
-async fn transaction<T>(
-    conn: &mut SqliteConnection,
-    work: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, sqlx::Error>,
-) -> Result<T, sqlx::Error> {
-    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-    let result = match work(&mut *conn).await {
-        Ok(value) => sqlx::query("COMMIT")
-            .execute(&mut *conn)
-            .await
-            .map(|_| value),
-        Err(e) => Err(e),
-    };
-    if result.is_err() {
-        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-    }
-    result
 }
 
 /// Opens (creating if needed) `<data dir>/hearth.db` and runs the migrations.
@@ -245,7 +127,7 @@ pub async fn open(data_dir: &Path) -> Result<Db, OpenError> {
                 .map_err(dir_error)?;
         }
     }
-    Ok(Db::new(pool))
+    Ok(Db::sqlite(pool))
 }
 
 /// Whether the database answers a trivial query.
@@ -275,12 +157,14 @@ mod tests {
     async fn writes_take_turns_in_the_order_they_asked() {
         let dir = tempfile::tempdir().unwrap();
         let db = open(dir.path()).await.unwrap();
-        let (release, held) = tokio::sync::oneshot::channel::<()>();
+        let held = std::sync::Arc::new(tokio::sync::Notify::new());
+        let release = held.clone();
         let first = tokio::spawn({
             let db = db.clone();
             async move {
                 db.write(async |conn| {
-                    let _ = held.await;
+                    let conn = conn.sqlite()?;
+                    held.notified().await;
                     sqlx::query_scalar::<_, i64>(
                         "INSERT INTO users (name, password_hash, created_at)
                          VALUES ('first', 'x', 0) RETURNING id",
@@ -301,7 +185,7 @@ mod tests {
             // Let it reach the gate before the next one asks.
             tokio::task::yield_now().await;
         }
-        release.send(()).unwrap();
+        release.notify_one();
         let first = first.await.unwrap().unwrap();
         let mut ids = Vec::new();
         for q in queued {
@@ -318,6 +202,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = open(dir.path()).await.unwrap();
         let stuck = db.write(async |conn| {
+            let conn = conn.sqlite()?;
             sqlx::query(
                 "INSERT INTO users (name, password_hash, created_at) VALUES ('half', 'x', 0)",
             )

@@ -28,6 +28,7 @@ pub(super) async fn write(
     let now = now_ms();
     db.write_then(
         async |conn| {
+            let conn = conn.sqlite()?;
             // Sends first, all of them set-based, then the changes: a change
             // names a message committed before, never one beside it.
             let sends: Vec<Send<'_>> = batch.iter().filter_map(Send::of).collect();

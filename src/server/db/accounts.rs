@@ -23,6 +23,7 @@ pub async fn set_password(
     keep: &[u8],
 ) -> Result<u64, sqlx::Error> {
     db.write(async |conn| {
+        let conn = conn.sqlite()?;
         sqlx::query!(
             "UPDATE users SET password_hash = ?2 WHERE id = ?1 AND deleted_at IS NULL",
             user_id,
@@ -82,6 +83,7 @@ pub async fn delete(
     let now = now_ms();
     db.write_then(
         async |conn| {
+            let conn = conn.sqlite()?;
             let Some(avatar) = sqlx::query_scalar!(
                 "SELECT avatar FROM users WHERE id = ?1 AND deleted_at IS NULL",
                 user_id

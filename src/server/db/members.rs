@@ -87,6 +87,7 @@ pub async fn add(
     let now = now_ms();
     db.write_then(
         async |conn| {
+            let conn = conn.sqlite()?;
             let removed = sqlx::query_scalar!(
                 r#"SELECT 1 AS "one!: i64" FROM room_removals WHERE room_id = ?1 AND user_id = ?2"#,
                 room_id,
@@ -144,6 +145,7 @@ pub async fn readmit(
     user_id: UserId,
 ) -> Result<Option<bool>, sqlx::Error> {
     db.write(async |conn| {
+        let conn = conn.sqlite()?;
         if !is_admin(conn, room_id, admin_id).await? {
             return Ok(None);
         }
@@ -214,6 +216,7 @@ pub async fn remove(
     let now = now_ms();
     db.write_then(
         async |tx| {
+            let tx = tx.sqlite()?;
             if let Some(admin) = by {
                 if !is_admin(tx, room_id, admin).await? {
                     return Ok(AfterRemoval::NotAdmin);

@@ -184,6 +184,7 @@ pub async fn mark_read(
     seq: i64,
 ) -> Result<(), sqlx::Error> {
     db.write(async |conn| {
+        let conn = conn.sqlite()?;
         sqlx::query!(
             "UPDATE room_members
          SET last_read_seq = MAX(last_read_seq, MIN(?3, (SELECT last_seq FROM rooms WHERE id = ?1)))

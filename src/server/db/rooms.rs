@@ -47,6 +47,7 @@ pub async fn create(
     let now = now_ms();
     let id = db
         .write(async |tx| {
+            let tx = tx.sqlite()?;
             let id = sqlx::query_scalar!(
                 r#"INSERT INTO rooms (public_id, name, admin_id, created_at, last_active_at)
            VALUES (?1, ?2, ?3, ?4, ?4) RETURNING id AS "id!: i64""#,
@@ -103,6 +104,7 @@ pub async fn rename(
     let now = now_ms();
     db.write_then(
         async |conn| {
+            let conn = conn.sqlite()?;
             let done = sqlx::query!(
                 "UPDATE rooms SET name = ?2 WHERE id = ?1 AND admin_id = ?3",
                 room_id,
@@ -151,6 +153,7 @@ pub async fn set_admin(
 ) -> Result<HandOver, sqlx::Error> {
     db.write_then(
         async |conn| {
+            let conn = conn.sqlite()?;
             if !super::members::is_admin(conn, room_id, from).await? {
                 return Ok(HandOver::NotAdmin);
             }
@@ -197,6 +200,7 @@ pub async fn delete(
 ) -> Result<Option<Deleted>, sqlx::Error> {
     db.write_then(
         async |conn| {
+            let conn = conn.sqlite()?;
             if !super::members::is_admin(conn, room_id, admin_id).await? {
                 return Ok(None);
             }

@@ -37,6 +37,7 @@ pub async fn insert(db: &Db, new: NewSession<'_>, max_per_user: u32) -> Result<b
         password_hash,
     } = new;
     db.write(async |conn| {
+        let conn = conn.sqlite()?;
         let started = sqlx::query!(
             "INSERT INTO sessions (token_hash, public_id, user_id, device, created_at, last_seen_at, expires_at)
              SELECT ?1, ?2, ?3, ?4, ?5, ?5, ?6 FROM users
@@ -108,6 +109,7 @@ pub async fn find_live(
 /// Renews the idle lifetime.
 pub async fn touch(db: &Db, token_hash: &[u8], now: i64) -> Result<(), sqlx::Error> {
     db.write(async |conn| {
+        let conn = conn.sqlite()?;
         sqlx::query!(
             "UPDATE sessions SET last_seen_at = ?2 WHERE token_hash = ?1",
             token_hash,
@@ -123,6 +125,7 @@ pub async fn touch(db: &Db, token_hash: &[u8], now: i64) -> Result<(), sqlx::Err
 /// Ends a session; returns whose it was, if it existed.
 pub async fn delete(db: &Db, token_hash: &[u8]) -> Result<Option<UserId>, sqlx::Error> {
     db.write(async |conn| {
+        let conn = conn.sqlite()?;
         sqlx::query_scalar!(
             r#"DELETE FROM sessions WHERE token_hash = ?1 RETURNING user_id AS "user_id!: i64""#,
             token_hash
@@ -168,6 +171,7 @@ pub async fn delete_by_public_id(
     public_id: &str,
 ) -> Result<Option<Vec<u8>>, sqlx::Error> {
     db.write(async |conn| {
+        let conn = conn.sqlite()?;
         sqlx::query_scalar!(
             "DELETE FROM sessions WHERE user_id = ?1 AND public_id = ?2 RETURNING token_hash",
             user_id,
@@ -200,6 +204,7 @@ pub async fn delete_others(
 pub async fn purge_expired(db: &Db, now: i64, idle_ms: i64) -> Result<u64, sqlx::Error> {
     let done = db
         .write(async |conn| {
+            let conn = conn.sqlite()?;
             sqlx::query!(
                 "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen_at + ?2 <= ?1",
                 now,

@@ -23,6 +23,7 @@ pub async fn insert(
     // The only unique constraint besides the key is the name's, so "no row
     // returned" means exactly "that name is taken".
     db.write(async |conn| {
+        let conn = conn.sqlite()?;
         sqlx::query_scalar!(
             r#"INSERT INTO users (name, password_hash, created_at) VALUES (?1, ?2, ?3)
            ON CONFLICT DO NOTHING
@@ -97,6 +98,7 @@ pub async fn by_id(db: Reader<'_>, id: UserId) -> Result<Option<UserRow>, sqlx::
 /// Sets the avatar file name, returning the one it replaced.
 pub async fn set_avatar(db: &Db, id: UserId, avatar: &str) -> Result<Option<String>, sqlx::Error> {
     db.write(async |tx| {
+        let tx = tx.sqlite()?;
         let old = sqlx::query_scalar!("SELECT avatar FROM users WHERE id = ?1", id)
             .fetch_one(&mut *tx)
             .await?;
