@@ -81,7 +81,7 @@ pub async fn change_password(
 pub async fn sessions(state: &AppState, user: &User) -> Result<Vec<SessionInfo>, AppError> {
     let current = current_session(state)?;
     let idle = state.config.session_idle.as_millis() as i64;
-    Ok(db::sessions::list(state.db.pool(), user.id, &current, db::now_ms(), idle).await?)
+    Ok(db::sessions::list(state.db.read(), user.id, &current, db::now_ms(), idle).await?)
 }
 
 /// What ending one session from the list did.
@@ -123,7 +123,7 @@ pub async fn end_other_sessions(state: &AppState, user: &User) -> Result<u64, Ap
     let keep = current_session(state)?;
     let ended = state
         .db
-        .write(async |tx| db::sessions::delete_others(tx.sqlite()?, user.id, &keep).await)
+        .write(async |tx| db::sessions::delete_others(tx.exec(), user.id, &keep).await)
         .await?;
     state
         .hub

@@ -136,7 +136,7 @@ pub async fn live_session(
 ) -> Result<Option<db::users::UserRow>, AppError> {
     let now = now_ms();
     let idle = state.config.session_idle.as_millis() as i64;
-    let Some(live) = db::sessions::find_live(state.db.pool(), hash, now, idle).await? else {
+    let Some(live) = db::sessions::find_live(state.db.read(), hash, now, idle).await? else {
         return Ok(None);
     };
     if now - live.last_seen_at > TOUCH_EVERY_MS {

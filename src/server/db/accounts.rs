@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use hearth_sql::shared;
 use sqlx::SqliteConnection;
 
 use super::members::AfterRemoval;
@@ -22,16 +23,17 @@ pub async fn set_password(
     password_hash: &str,
     keep: &[u8],
 ) -> Result<u64, sqlx::Error> {
-    db.write(async |conn| {
-        let conn = conn.sqlite()?;
-        sqlx::query!(
-            "UPDATE users SET password_hash = ?2 WHERE id = ?1 AND deleted_at IS NULL",
-            user_id,
-            password_hash
-        )
-        .execute(&mut *conn)
-        .await?;
-        sessions::delete_others(conn, user_id, keep).await
+    db.write(async |tx| {
+        shared!(
+            tx.exec(),
+            query!(
+                "UPDATE users SET password_hash = $2 WHERE id = $1 AND deleted_at IS NULL",
+                user_id.0,
+                password_hash
+            ),
+            execute
+        )?;
+        sessions::delete_others(tx.exec(), user_id, keep).await
     })
     .await
 }

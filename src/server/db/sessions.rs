@@ -1,8 +1,8 @@
 //! The `sessions` table. Only the SHA-256 of a token is ever stored.
 
-use sqlx::{SqliteConnection, SqlitePool};
+use hearth_sql::shared;
 
-use super::Db;
+use super::{Db, Reader, Writer};
 use super::users::UserRow;
 use crate::model::UserId;
 use crate::model::account::SessionInfo;
@@ -36,40 +36,51 @@ pub async fn insert(db: &Db, new: NewSession<'_>, max_per_user: u32) -> Result<b
         expires_at,
         password_hash,
     } = new;
-    db.write(async |conn| {
-        let conn = conn.sqlite()?;
-        let started = sqlx::query!(
-            "INSERT INTO sessions (token_hash, public_id, user_id, device, created_at, last_seen_at, expires_at)
-             SELECT ?1, ?2, ?3, ?4, ?5, ?5, ?6 FROM users
-             WHERE id = ?3 AND password_hash = ?7 AND deleted_at IS NULL",
-            token_hash,
-            public_id,
-            user_id,
-            device,
-            now,
-            expires_at,
-            password_hash
-        )
-        .execute(&mut *conn)
-        .await?;
-        if started.rows_affected() == 0 {
+    let max = i64::from(max_per_user);
+    db.write(async |tx| {
+        let started = shared!(
+            tx.exec(),
+            query!(
+                "INSERT INTO sessions (token_hash, public_id, user_id, device, created_at, last_seen_at, expires_at)
+                 SELECT $1, $2, $3, $4, $5, $5, $6 FROM users
+                 WHERE id = $3 AND password_hash = $7 AND deleted_at IS NULL",
+                token_hash,
+                public_id,
+                user_id.0,
+                device,
+                now,
+                expires_at,
+                password_hash
+            ),
+            execute
+        )?;
+        if started == 0 {
             return Ok(false);
         }
-        sqlx::query!(
-            "DELETE FROM sessions WHERE user_id = ?1 AND token_hash NOT IN (
-                 SELECT token_hash FROM sessions WHERE user_id = ?1
-                 ORDER BY last_seen_at DESC, created_at DESC LIMIT ?2)",
-            user_id,
-            max_per_user
-        )
-        .execute(&mut *conn)
-        .await?;
+        shared!(
+            tx.exec(),
+            query!(
+                "DELETE FROM sessions WHERE user_id = $1 AND token_hash NOT IN (
+                     SELECT token_hash FROM sessions WHERE user_id = $1
+                     ORDER BY last_seen_at DESC, created_at DESC LIMIT $2)",
+                user_id.0,
+                max
+            ),
+            execute
+        )?;
         Ok(true)
     })
     .await
 }
 
 /// A live session: its user and when it was last seen.
+struct LiveRow {
+    last_seen_at: i64,
+    id: i64,
+    name: String,
+    avatar: Option<String>,
+}
+
 pub struct Live {
     pub last_seen_at: i64,
     pub user: UserRow,
@@ -79,23 +90,26 @@ pub struct Live {
 /// (neither its absolute end nor its idle end, `last_seen_at + idle_ms`,
 /// has passed). One query, as every page and call resolves its caller.
 pub async fn find_live(
-    pool: &SqlitePool,
+    db: Reader<'_>,
     token_hash: &[u8],
     now: i64,
     idle_ms: i64,
 ) -> Result<Option<Live>, sqlx::Error> {
-    let row = sqlx::query!(
-        r#"SELECT s.last_seen_at AS "last_seen_at!: i64",
-                  u.id AS "id!: i64", u.name, u.avatar
-           FROM sessions s JOIN users u ON u.id = s.user_id
-           WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND s.last_seen_at + ?3 > ?2
-             AND u.deleted_at IS NULL"#,
-        token_hash,
-        now,
-        idle_ms
-    )
-    .fetch_optional(pool)
-    .await?;
+    let row = shared!(
+        db,
+        query_as!(
+            LiveRow,
+            r#"SELECT s.last_seen_at AS "last_seen_at!: i64",
+                      u.id AS "id!: i64", u.name, u.avatar
+               FROM sessions s JOIN users u ON u.id = s.user_id
+               WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at + $3 > $2
+                 AND u.deleted_at IS NULL"#,
+            token_hash,
+            now,
+            idle_ms
+        ),
+        fetch_optional
+    )?;
     Ok(row.map(|r| Live {
         last_seen_at: r.last_seen_at,
         user: UserRow {
@@ -108,15 +122,16 @@ pub async fn find_live(
 
 /// Renews the idle lifetime.
 pub async fn touch(db: &Db, token_hash: &[u8], now: i64) -> Result<(), sqlx::Error> {
-    db.write(async |conn| {
-        let conn = conn.sqlite()?;
-        sqlx::query!(
-            "UPDATE sessions SET last_seen_at = ?2 WHERE token_hash = ?1",
-            token_hash,
-            now
+    db.write(async |tx| {
+        shared!(
+            tx.exec(),
+            query!(
+                "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1",
+                token_hash,
+                now
+            ),
+            execute
         )
-        .execute(&mut *conn)
-        .await
     })
     .await?;
     Ok(())
@@ -124,14 +139,15 @@ pub async fn touch(db: &Db, token_hash: &[u8], now: i64) -> Result<(), sqlx::Err
 
 /// Ends a session; returns whose it was, if it existed.
 pub async fn delete(db: &Db, token_hash: &[u8]) -> Result<Option<UserId>, sqlx::Error> {
-    db.write(async |conn| {
-        let conn = conn.sqlite()?;
-        sqlx::query_scalar!(
-            r#"DELETE FROM sessions WHERE token_hash = ?1 RETURNING user_id AS "user_id!: i64""#,
-            token_hash
+    db.write(async |tx| {
+        shared!(
+            tx.exec(),
+            query_scalar!(
+                r#"DELETE FROM sessions WHERE token_hash = $1 RETURNING user_id AS "user_id!: i64""#,
+                token_hash
+            ),
+            fetch_optional
         )
-        .fetch_optional(&mut *conn)
-        .await
     })
     .await
     .map(|id| id.map(UserId))
@@ -140,26 +156,28 @@ pub async fn delete(db: &Db, token_hash: &[u8]) -> Result<Option<UserId>, sqlx::
 /// `user_id`'s live sessions, the one with `current` (a token hash) first,
 /// then the most recently used.
 pub async fn list(
-    pool: &SqlitePool,
+    db: Reader<'_>,
     user_id: UserId,
     current: &[u8],
     now: i64,
     idle_ms: i64,
 ) -> Result<Vec<SessionInfo>, sqlx::Error> {
-    sqlx::query_as!(
-        SessionInfo,
-        r#"SELECT public_id AS id, device, created_at AS "created_at!: i64",
-                  last_seen_at AS "last_used_at!: i64", token_hash = ?2 AS "current!: bool"
-           FROM sessions
-           WHERE user_id = ?1 AND expires_at > ?3 AND last_seen_at + ?4 > ?3
-           ORDER BY token_hash = ?2 DESC, last_seen_at DESC, created_at DESC"#,
-        user_id,
-        current,
-        now,
-        idle_ms
+    shared!(
+        db,
+        query_as!(
+            SessionInfo,
+            r#"SELECT public_id AS id, device, created_at AS "created_at!: i64",
+                      last_seen_at AS "last_used_at!: i64", token_hash = $2 AS "current!: bool"
+               FROM sessions
+               WHERE user_id = $1 AND expires_at > $3 AND last_seen_at + $4 > $3
+               ORDER BY token_hash = $2 DESC, last_seen_at DESC, created_at DESC"#,
+            user_id.0,
+            current,
+            now,
+            idle_ms
+        ),
+        fetch_all
     )
-    .fetch_all(pool)
-    .await
 }
 
 /// Ends `user_id`'s session with this public id; returns its token hash,
@@ -170,15 +188,16 @@ pub async fn delete_by_public_id(
     user_id: UserId,
     public_id: &str,
 ) -> Result<Option<Vec<u8>>, sqlx::Error> {
-    db.write(async |conn| {
-        let conn = conn.sqlite()?;
-        sqlx::query_scalar!(
-            "DELETE FROM sessions WHERE user_id = ?1 AND public_id = ?2 RETURNING token_hash",
-            user_id,
-            public_id
+    db.write(async |tx| {
+        shared!(
+            tx.exec(),
+            query_scalar!(
+                "DELETE FROM sessions WHERE user_id = $1 AND public_id = $2 RETURNING token_hash",
+                user_id.0,
+                public_id
+            ),
+            fetch_optional
         )
-        .fetch_optional(&mut *conn)
-        .await
     })
     .await
 }
@@ -186,33 +205,33 @@ pub async fn delete_by_public_id(
 /// Ends every session of `user_id` but the one with hash `keep`, inside a
 /// write; returns how many ended.
 pub async fn delete_others(
-    conn: &mut SqliteConnection,
+    conn: Writer<'_>,
     user_id: UserId,
     keep: &[u8],
 ) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query!(
-        "DELETE FROM sessions WHERE user_id = ?1 AND token_hash <> ?2",
-        user_id,
-        keep
+    shared!(
+        conn,
+        query!(
+            "DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2",
+            user_id.0,
+            keep
+        ),
+        execute
     )
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected())
 }
 
 /// Deletes every session past its absolute or idle end; returns how many.
 pub async fn purge_expired(db: &Db, now: i64, idle_ms: i64) -> Result<u64, sqlx::Error> {
-    let done = db
-        .write(async |conn| {
-            let conn = conn.sqlite()?;
-            sqlx::query!(
-                "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen_at + ?2 <= ?1",
+    db.write(async |tx| {
+        shared!(
+            tx.exec(),
+            query!(
+                "DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at + $2 <= $1",
                 now,
                 idle_ms
-            )
-            .execute(&mut *conn)
-            .await
-        })
-        .await?;
-    Ok(done.rows_affected())
+            ),
+            execute
+        )
+    })
+    .await
 }

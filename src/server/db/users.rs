@@ -22,18 +22,19 @@ pub async fn insert(
     let now = now_ms();
     // The only unique constraint besides the key is the name's, so "no row
     // returned" means exactly "that name is taken".
-    db.write(async |conn| {
-        let conn = conn.sqlite()?;
-        sqlx::query_scalar!(
-            r#"INSERT INTO users (name, password_hash, created_at) VALUES (?1, ?2, ?3)
-           ON CONFLICT DO NOTHING
-           RETURNING id AS "id!: i64""#,
-            name,
-            password_hash,
-            now
+    db.write(async |tx| {
+        shared!(
+            tx.exec(),
+            query_scalar!(
+                r#"INSERT INTO users (name, password_hash, created_at) VALUES ($1, $2, $3)
+                   ON CONFLICT DO NOTHING
+                   RETURNING id AS "id!: i64""#,
+                name,
+                password_hash,
+                now
+            ),
+            fetch_optional
         )
-        .fetch_optional(&mut *conn)
-        .await
     })
     .await
     .map(|id| id.map(UserId))
@@ -98,13 +99,16 @@ pub async fn by_id(db: Reader<'_>, id: UserId) -> Result<Option<UserRow>, sqlx::
 /// Sets the avatar file name, returning the one it replaced.
 pub async fn set_avatar(db: &Db, id: UserId, avatar: &str) -> Result<Option<String>, sqlx::Error> {
     db.write(async |tx| {
-        let tx = tx.sqlite()?;
-        let old = sqlx::query_scalar!("SELECT avatar FROM users WHERE id = ?1", id)
-            .fetch_one(&mut *tx)
-            .await?;
-        sqlx::query!("UPDATE users SET avatar = ?1 WHERE id = ?2", avatar, id)
-            .execute(&mut *tx)
-            .await?;
+        let old = shared!(
+            tx.exec(),
+            query_scalar!("SELECT avatar FROM users WHERE id = $1", id.0),
+            fetch_one
+        )?;
+        shared!(
+            tx.exec(),
+            query!("UPDATE users SET avatar = $1 WHERE id = $2", avatar, id.0),
+            execute
+        )?;
         Ok(old)
     })
     .await
