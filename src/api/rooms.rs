@@ -38,7 +38,7 @@ pub async fn list_my_rooms() -> Result<Vec<RoomSummary>, AppError> {
         async move {
             let state = app_state()?;
             let user = require_user(&state).await?;
-            Ok(db::rooms::for_user(state.db.pool(), user.id).await?)
+            Ok(db::rooms::for_user(state.db.read(), user.id).await?)
         }
         .await,
     )
@@ -60,12 +60,12 @@ pub async fn get_room(room: String, at: Option<i64>) -> Result<RoomView, AppErro
             let r = access.room;
             if !access.is_member {
                 return Ok(RoomView::Preview {
-                    member_count: db::members::count(state.db.pool(), r.id).await?,
+                    member_count: db::members::count(state.db.read(), r.id).await?,
                     public_id: r.public_id,
                     name: r.name,
                 });
             }
-            let rows = db::members::list(state.db.pool(), r.id).await?;
+            let rows = db::members::list(state.db.read(), r.id).await?;
             let last_read_seq = rows
                 .iter()
                 .find(|m| m.user.id == user.id)
@@ -90,7 +90,7 @@ pub async fn get_room(room: String, at: Option<i64>) -> Result<RoomView, AppErro
                 .map(|m| state.chat_message(&r.public_id, m))
                 .collect();
             let removed = if r.admin_id == user.id {
-                db::members::removed(state.db.pool(), r.id)
+                db::members::removed(state.db.read(), r.id)
                     .await?
                     .into_iter()
                     .map(|u| state.user(u))

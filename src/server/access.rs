@@ -27,7 +27,7 @@ pub async fn find_room(state: &AppState, public_id: &str) -> Result<RoomRow, App
         return Err(not_found());
     }
     tracing::Span::current().record("room", public_id);
-    db::rooms::by_public_id(state.db.pool(), public_id)
+    db::rooms::by_public_id(state.db.read(), public_id)
         .await?
         .ok_or_else(not_found)
 }
@@ -35,7 +35,7 @@ pub async fn find_room(state: &AppState, public_id: &str) -> Result<RoomRow, App
 /// The room and whether `user` is a member or its admin.
 pub async fn standing(state: &AppState, user: &User, public_id: &str) -> Result<Access, AppError> {
     let room = find_room(state, public_id).await?;
-    let is_member = db::members::is_member(state.db.pool(), room.id, user.id).await?;
+    let is_member = db::members::is_member(state.db.read(), room.id, user.id).await?;
     Ok(Access {
         is_admin: is_member && room.admin_id == user.id,
         is_member,
@@ -79,7 +79,7 @@ pub async fn require_target_member(
     room: &RoomRow,
     target: UserId,
 ) -> Result<(), AppError> {
-    if db::members::is_member(state.db.pool(), room.id, target).await? {
+    if db::members::is_member(state.db.read(), room.id, target).await? {
         Ok(())
     } else {
         Err(AppError::NotFound(

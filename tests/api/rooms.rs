@@ -350,7 +350,7 @@ fn a_stale_admin_reaching_the_write_itself_changes_nothing() {
             .await;
         assert_eq!(res.status(), 200, "the role is handed over");
         let db = &w.app.state.db;
-        let row = rooms::by_public_id(db.pool(), &w.room)
+        let row = rooms::by_public_id(db.read(), &w.room)
             .await
             .unwrap()
             .expect("the room");
@@ -410,7 +410,7 @@ fn a_stale_admin_reaching_the_write_itself_changes_nothing() {
                 .is_some()
         );
         assert!(
-            rooms::by_public_id(db.pool(), &w.room)
+            rooms::by_public_id(db.read(), &w.room)
                 .await
                 .unwrap()
                 .is_none()

@@ -469,12 +469,12 @@ mod tests {
         );
         assert_eq!(bodies(two).await, [(1, s("b")), (2, s("d"))]);
         let last_seqs = (
-            db::rooms::by_id(data.pool(), one)
+            db::rooms::by_id(data.read(), one)
                 .await
                 .unwrap()
                 .unwrap()
                 .last_seq,
-            db::rooms::by_id(data.pool(), two)
+            db::rooms::by_id(data.read(), two)
                 .await
                 .unwrap()
                 .unwrap()
@@ -487,7 +487,7 @@ mod tests {
         let markers = |room| {
             let pool = data.pool().clone();
             async move {
-                db::members::list(&pool, room)
+                db::members::list(crate::server::db::Exec::Sqlite(&pool), room)
                     .await
                     .unwrap()
                     .into_iter()

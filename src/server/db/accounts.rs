@@ -218,7 +218,14 @@ async fn log_each(
 ) -> Result<HashMap<i64, i64>, sqlx::Error> {
     let mut seqs = HashMap::new();
     for &room in rooms {
-        if let Some(seq) = room_log::append(conn, RoomId(room), event(room), now).await? {
+        if let Some(seq) = room_log::append(
+            super::Exec::Sqlite(&mut *conn),
+            RoomId(room),
+            event(room),
+            now,
+        )
+        .await?
+        {
             seqs.insert(room, seq);
         }
     }

@@ -1,11 +1,11 @@
 //! The `room_members` table.
 
-use sqlx::{SqliteConnection, SqlitePool};
+use hearth_sql::shared;
 
 use super::room_log::{self, Kind, NewEvent};
 use super::rooms::RoomId;
 use super::users::UserRow;
-use super::{Db, now_ms};
+use super::{Db, Reader, Writer, now_ms};
 use crate::model::UserId;
 
 /// A member's user row and when they joined.
@@ -15,18 +15,29 @@ pub struct MemberRow {
     pub last_read_seq: i64,
 }
 
+struct MemberFlat {
+    id: i64,
+    name: String,
+    avatar: Option<String>,
+    joined_at: i64,
+    last_read_seq: i64,
+}
+
 /// The members of a room, longest-standing first.
-pub async fn list(pool: &SqlitePool, room_id: RoomId) -> Result<Vec<MemberRow>, sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"SELECT u.id AS "id!: i64", u.name, u.avatar, m.joined_at AS "joined_at!: i64",
-                  m.last_read_seq AS "last_read_seq!: i64"
-           FROM room_members m JOIN users u ON u.id = m.user_id
-           WHERE m.room_id = ?1
-           ORDER BY m.joined_at, u.id"#,
-        room_id
-    )
-    .fetch_all(pool)
-    .await?;
+pub async fn list(db: Reader<'_>, room_id: RoomId) -> Result<Vec<MemberRow>, sqlx::Error> {
+    let rows = shared!(
+        db,
+        query_as!(
+            MemberFlat,
+            r#"SELECT u.id AS "id!: i64", u.name, u.avatar, m.joined_at AS "joined_at!: i64",
+                      m.last_read_seq AS "last_read_seq!: i64"
+               FROM room_members m JOIN users u ON u.id = m.user_id
+               WHERE m.room_id = $1
+               ORDER BY m.joined_at, u.id"#,
+            room_id.0
+        ),
+        fetch_all
+    )?;
     Ok(rows
         .into_iter()
         .map(|r| MemberRow {
@@ -41,27 +52,31 @@ pub async fn list(pool: &SqlitePool, room_id: RoomId) -> Result<Vec<MemberRow>, 
         .collect())
 }
 
-pub async fn count(pool: &SqlitePool, room_id: RoomId) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar!(
-        r#"SELECT COUNT(*) AS "n!: i64" FROM room_members WHERE room_id = ?1"#,
-        room_id
+pub async fn count(db: Reader<'_>, room_id: RoomId) -> Result<i64, sqlx::Error> {
+    shared!(
+        db,
+        query_scalar!(
+            r#"SELECT COUNT(*) AS "n!: i64" FROM room_members WHERE room_id = $1"#,
+            room_id.0
+        ),
+        fetch_one
     )
-    .fetch_one(pool)
-    .await
 }
 
 pub async fn is_member(
-    db: impl sqlx::SqliteExecutor<'_>,
+    db: Reader<'_>,
     room_id: RoomId,
     user_id: UserId,
 ) -> Result<bool, sqlx::Error> {
-    let found = sqlx::query_scalar!(
-        r#"SELECT 1 AS "one!: i64" FROM room_members WHERE room_id = ?1 AND user_id = ?2"#,
-        room_id,
-        user_id
-    )
-    .fetch_optional(db)
-    .await?;
+    let found = shared!(
+        db,
+        query_scalar!(
+            r#"SELECT 1 AS "one!: i64" FROM room_members WHERE room_id = $1 AND user_id = $2"#,
+            room_id.0,
+            user_id.0
+        ),
+        fetch_optional
+    )?;
     Ok(found.is_some())
 }
 
@@ -86,33 +101,36 @@ pub async fn add(
 ) -> Result<Joined, sqlx::Error> {
     let now = now_ms();
     db.write_then(
-        async |conn| {
-            let conn = conn.sqlite()?;
-            let removed = sqlx::query_scalar!(
-                r#"SELECT 1 AS "one!: i64" FROM room_removals WHERE room_id = ?1 AND user_id = ?2"#,
-                room_id,
-                user_id
-            )
-            .fetch_optional(&mut *conn)
-            .await?;
+        async |tx| {
+            let removed = shared!(
+                tx.exec(),
+                query_scalar!(
+                    r#"SELECT 1 AS "one!: i64" FROM room_removals WHERE room_id = $1 AND user_id = $2"#,
+                    room_id.0,
+                    user_id.0
+                ),
+                fetch_optional
+            )?;
             if removed.is_some() {
                 return Ok(Joined::Removed);
             }
-            let done = sqlx::query!(
-                "INSERT INTO room_members (room_id, user_id, joined_at, last_read_seq)
-                 SELECT ?1, ?2, ?3, last_seq FROM rooms WHERE id = ?1
-                 ON CONFLICT DO NOTHING",
-                room_id,
-                user_id,
-                now
-            )
-            .execute(&mut *conn)
-            .await?;
-            if done.rows_affected() != 1 {
+            let done = shared!(
+                tx.exec(),
+                query!(
+                    "INSERT INTO room_members (room_id, user_id, joined_at, last_read_seq)
+                     SELECT $1, $2, $3, last_seq FROM rooms WHERE id = $1
+                     ON CONFLICT DO NOTHING",
+                    room_id.0,
+                    user_id.0,
+                    now
+                ),
+                execute
+            )?;
+            if done != 1 {
                 return Ok(Joined::AlreadyMember);
             }
             let event = NewEvent::member(Kind::Join, user_id, user_id);
-            Ok(match room_log::append(conn, room_id, event, now).await? {
+            Ok(match room_log::append(tx.exec(), room_id, event, now).await? {
                 Some(seq) => Joined::Joined { seq },
                 None => Joined::AlreadyMember,
             })
@@ -123,17 +141,19 @@ pub async fn add(
 }
 
 /// People removed from a room and not let back in, most recent first.
-pub async fn removed(pool: &SqlitePool, room_id: RoomId) -> Result<Vec<UserRow>, sqlx::Error> {
-    sqlx::query_as!(
-        UserRow,
-        r#"SELECT u.id AS "id!: i64", u.name, u.avatar
-           FROM room_removals r JOIN users u ON u.id = r.user_id
-           WHERE r.room_id = ?1
-           ORDER BY r.removed_at DESC, u.id"#,
-        room_id
+pub async fn removed(db: Reader<'_>, room_id: RoomId) -> Result<Vec<UserRow>, sqlx::Error> {
+    shared!(
+        db,
+        query_as!(
+            UserRow,
+            r#"SELECT u.id AS "id!: i64", u.name, u.avatar
+               FROM room_removals r JOIN users u ON u.id = r.user_id
+               WHERE r.room_id = $1
+               ORDER BY r.removed_at DESC, u.id"#,
+            room_id.0
+        ),
+        fetch_all
     )
-    .fetch_all(pool)
-    .await
 }
 
 /// Lets a removed person join again, if `admin_id` is still the room's
@@ -144,19 +164,20 @@ pub async fn readmit(
     admin_id: UserId,
     user_id: UserId,
 ) -> Result<Option<bool>, sqlx::Error> {
-    db.write(async |conn| {
-        let conn = conn.sqlite()?;
-        if !is_admin(conn, room_id, admin_id).await? {
+    db.write(async |tx| {
+        if !is_admin(tx.exec(), room_id, admin_id).await? {
             return Ok(None);
         }
-        let done = sqlx::query!(
-            "DELETE FROM room_removals WHERE room_id = ?1 AND user_id = ?2",
-            room_id,
-            user_id
-        )
-        .execute(&mut *conn)
-        .await?;
-        Ok(Some(done.rows_affected() == 1))
+        let done = shared!(
+            tx.exec(),
+            query!(
+                "DELETE FROM room_removals WHERE room_id = $1 AND user_id = $2",
+                room_id.0,
+                user_id.0
+            ),
+            execute
+        )?;
+        Ok(Some(done == 1))
     })
     .await
 }
@@ -165,17 +186,19 @@ pub async fn readmit(
 /// check it in their own transaction, so a role handed over a moment
 /// earlier is never used.
 pub async fn is_admin(
-    conn: &mut SqliteConnection,
+    conn: Writer<'_>,
     room_id: RoomId,
     user_id: UserId,
 ) -> Result<bool, sqlx::Error> {
-    let found = sqlx::query_scalar!(
-        r#"SELECT 1 AS "one!: i64" FROM rooms WHERE id = ?1 AND admin_id = ?2"#,
-        room_id,
-        user_id
-    )
-    .fetch_optional(&mut *conn)
-    .await?;
+    let found = shared!(
+        conn,
+        query_scalar!(
+            r#"SELECT 1 AS "one!: i64" FROM rooms WHERE id = $1 AND admin_id = $2"#,
+            room_id.0,
+            user_id.0
+        ),
+        fetch_optional
+    )?;
     Ok(found.is_some())
 }
 
@@ -216,68 +239,79 @@ pub async fn remove(
     let now = now_ms();
     db.write_then(
         async |tx| {
-            let tx = tx.sqlite()?;
             if let Some(admin) = by {
-                if !is_admin(tx, room_id, admin).await? {
+                if !is_admin(tx.exec(), room_id, admin).await? {
                     return Ok(AfterRemoval::NotAdmin);
                 }
-                sqlx::query!(
-                    "INSERT INTO room_removals (room_id, user_id, removed_by, removed_at)
-                 SELECT ?1, ?2, ?3, ?4
-                 WHERE EXISTS (SELECT 1 FROM room_members WHERE room_id = ?1 AND user_id = ?2)
-                 ON CONFLICT DO NOTHING",
-                    room_id,
-                    user_id,
-                    admin,
-                    now
-                )
-                .execute(&mut *tx)
-                .await?;
+                shared!(
+                    tx.exec(),
+                    query!(
+                        "INSERT INTO room_removals (room_id, user_id, removed_by, removed_at)
+                         SELECT $1, $2, $3, $4
+                         WHERE EXISTS (SELECT 1 FROM room_members WHERE room_id = $1 AND user_id = $2)
+                         ON CONFLICT DO NOTHING",
+                        room_id.0,
+                        user_id.0,
+                        admin.0,
+                        now
+                    ),
+                    execute
+                )?;
             }
-            let gone = sqlx::query!(
-                "DELETE FROM room_members WHERE room_id = ?1 AND user_id = ?2",
-                room_id,
-                user_id
-            )
-            .execute(&mut *tx)
-            .await?;
-            if gone.rows_affected() == 0 {
+            let gone = shared!(
+                tx.exec(),
+                query!(
+                    "DELETE FROM room_members WHERE room_id = $1 AND user_id = $2",
+                    room_id.0,
+                    user_id.0
+                ),
+                execute
+            )?;
+            if gone == 0 {
                 return Ok(AfterRemoval::NotAMember);
             }
             let event = match by {
                 Some(admin) => NewEvent::member(Kind::Remove, admin, user_id),
                 None => NewEvent::member(Kind::Leave, user_id, user_id),
             };
-            let Some(seq) = room_log::append(tx, room_id, event, now).await? else {
+            let Some(seq) = room_log::append(tx.exec(), room_id, event, now).await? else {
                 return Ok(AfterRemoval::NotAMember);
             };
-            let next = sqlx::query_scalar!(
-                r#"SELECT user_id AS "user_id!: i64" FROM room_members WHERE room_id = ?1
-           ORDER BY joined_at, user_id LIMIT 1"#,
-                room_id
-            )
-            .fetch_optional(&mut *tx)
-            .await?;
+            let next = shared!(
+                tx.exec(),
+                query_scalar!(
+                    r#"SELECT user_id AS "user_id!: i64" FROM room_members WHERE room_id = $1
+                       ORDER BY joined_at, user_id LIMIT 1"#,
+                    room_id.0
+                ),
+                fetch_optional
+            )?;
             let Some(next) = next.map(UserId) else {
-                let deleted_seq = room_log::take_seq(tx, room_id).await?.unwrap_or(seq + 1);
-                sqlx::query!("DELETE FROM rooms WHERE id = ?1", room_id)
-                    .execute(&mut *tx)
-                    .await?;
+                let deleted_seq = room_log::take_seq(tx.exec(), room_id)
+                    .await?
+                    .unwrap_or(seq + 1);
+                shared!(
+                    tx.exec(),
+                    query!("DELETE FROM rooms WHERE id = $1", room_id.0),
+                    execute
+                )?;
                 return Ok(AfterRemoval::RoomDeleted { seq, deleted_seq });
             };
-            let passed = sqlx::query!(
-                "UPDATE rooms SET admin_id = ?2 WHERE id = ?1 AND admin_id = ?3",
-                room_id,
-                next,
-                user_id
-            )
-            .execute(&mut *tx)
-            .await?;
-            if passed.rows_affected() != 1 {
+            let passed = shared!(
+                tx.exec(),
+                query!(
+                    "UPDATE rooms SET admin_id = $2 WHERE id = $1 AND admin_id = $3",
+                    room_id.0,
+                    next.0,
+                    user_id.0
+                ),
+                execute
+            )?;
+            if passed != 1 {
                 return Ok(AfterRemoval::Removed { seq });
             }
             let event = NewEvent::member(Kind::Admin, user_id, next);
-            let admin_seq = room_log::append(tx, room_id, event, now)
+            let admin_seq = room_log::append(tx.exec(), room_id, event, now)
                 .await?
                 .unwrap_or(seq + 1);
             Ok(AfterRemoval::AdminPassedTo {

@@ -6,7 +6,9 @@
 //! other change. Group commit takes a block of seqs for a batch of messages
 //! (`messages::take_seqs`); everything else appends one event at a time.
 
-use sqlx::{SqliteConnection, SqlitePool};
+use hearth_sql::shared;
+
+use super::{Reader, Writer};
 
 use super::rooms::RoomId;
 use super::users::UserRow;
@@ -90,70 +92,87 @@ impl<'a> NewEvent<'a> {
 
 /// Takes the room's next seq (without touching its last activity, which
 /// only messages move); `None` when the room is gone.
-pub async fn take_seq(
-    conn: &mut SqliteConnection,
-    room_id: RoomId,
-) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar!(
-        r#"UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ?1
-           RETURNING last_seq AS "last_seq!: i64""#,
-        room_id
+pub async fn take_seq(conn: Writer<'_>, room_id: RoomId) -> Result<Option<i64>, sqlx::Error> {
+    shared!(
+        conn,
+        query_scalar!(
+            r#"UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1
+               RETURNING last_seq AS "last_seq!: i64""#,
+            room_id.0
+        ),
+        fetch_optional
     )
-    .fetch_optional(conn)
-    .await
 }
 
 /// Appends `event` with the room's next seq; returns the seq, or `None`
 /// when the room is gone.
 pub async fn append(
-    conn: &mut SqliteConnection,
+    mut conn: Writer<'_>,
     room_id: RoomId,
     event: NewEvent<'_>,
     now: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let Some(seq) = take_seq(conn, room_id).await? else {
+    let Some(seq) = take_seq(conn.re(), room_id).await? else {
         return Ok(None);
     };
     let kind = event.kind.as_str();
-    sqlx::query!(
-        "INSERT INTO room_events
-             (room_id, seq, kind, actor_id, message_id, user_id, detail, client_op_id, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        room_id,
-        seq,
-        kind,
-        event.actor,
-        event.message_id,
-        event.user_id,
-        event.detail,
-        event.client_op_id,
-        now
-    )
-    .execute(&mut *conn)
-    .await?;
+    let user_id = event.user_id.map(|u| u.0);
+    shared!(
+        conn,
+        query!(
+            "INSERT INTO room_events
+                 (room_id, seq, kind, actor_id, message_id, user_id, detail, client_op_id, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            room_id.0,
+            seq,
+            kind,
+            event.actor.0,
+            event.message_id,
+            user_id,
+            event.detail,
+            event.client_op_id,
+            now
+        ),
+        execute
+    )?;
     Ok(Some(seq))
 }
 
 /// The seq and message of an operation `actor` made before with
 /// `client_op_id`, if they did.
 pub async fn find_op(
-    conn: &mut SqliteConnection,
+    conn: Writer<'_>,
     room_id: RoomId,
     actor: UserId,
     client_op_id: &str,
 ) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar!(
-        r#"SELECT seq AS "seq!: i64" FROM room_events
-           WHERE room_id = ?1 AND actor_id = ?2 AND client_op_id = ?3"#,
-        room_id,
-        actor,
-        client_op_id
+    shared!(
+        conn,
+        query_scalar!(
+            r#"SELECT seq AS "seq!: i64" FROM room_events
+               WHERE room_id = $1 AND actor_id = $2 AND client_op_id = $3"#,
+            room_id.0,
+            actor.0,
+            client_op_id
+        ),
+        fetch_optional
     )
-    .fetch_optional(conn)
-    .await
 }
 
 /// One entry of the log as a replay reads it.
+/// A row of `after`'s union, before it becomes an `Entry`.
+struct LogRow {
+    seq: i64,
+    kind: Option<String>,
+    actor_id: i64,
+    message_seq: Option<i64>,
+    created_at: i64,
+    detail: Option<String>,
+    user_id: Option<i64>,
+    user_name: Option<String>,
+    user_avatar: Option<String>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Entry {
     pub seq: i64,
@@ -176,38 +195,41 @@ pub struct Entry {
 /// reading `after_seq < seq <= after_seq + limit` from each reads no more
 /// than `limit` rows from either, however long the room's history.
 pub async fn after(
-    pool: &SqlitePool,
+    db: Reader<'_>,
     room_id: RoomId,
     reader: UserId,
     after_seq: i64,
     limit: i64,
 ) -> Result<Vec<Entry>, sqlx::Error> {
     let until = after_seq.saturating_add(limit);
-    let rows = sqlx::query!(
-        r#"SELECT l.seq AS "seq!: i64", l.kind AS "kind?: String", l.actor_id AS "actor_id!: i64",
-                  l.message_seq AS "message_seq?: i64", l.created_at AS "created_at!: i64",
-                  l.detail AS "detail?: String",
-                  u.id AS "user_id?: i64", u.name AS "user_name?: String",
-                  u.avatar AS "user_avatar?: String"
-           FROM (
-               SELECT seq, NULL AS kind, sender_id AS actor_id, seq AS message_seq,
-                      NULL AS user_id, NULL AS detail, created_at
-               FROM messages WHERE room_id = ?1 AND seq > ?2 AND seq <= ?3
-               UNION ALL
-               SELECT e.seq, e.kind, e.actor_id, m.seq, e.user_id, e.detail, e.created_at
-               FROM room_events e LEFT JOIN messages m ON m.id = e.message_id
-               WHERE e.room_id = ?1 AND e.seq > ?2 AND e.seq <= ?3
-           ) AS l
-           LEFT JOIN users u ON u.id = l.user_id
-           WHERE EXISTS (SELECT 1 FROM room_members WHERE room_id = ?1 AND user_id = ?4)
-           ORDER BY l.seq"#,
-        room_id,
-        after_seq,
-        until,
-        reader
-    )
-    .fetch_all(pool)
-    .await?;
+    let rows = shared!(
+        db,
+        query_as!(
+            LogRow,
+            r#"SELECT l.seq AS "seq!: i64", l.kind AS "kind?: String", l.actor_id AS "actor_id!: i64",
+                      l.message_seq AS "message_seq?: i64", l.created_at AS "created_at!: i64",
+                      l.detail AS "detail?: String",
+                      u.id AS "user_id?: i64", u.name AS "user_name?: String",
+                      u.avatar AS "user_avatar?: String"
+               FROM (
+                   SELECT seq, NULL AS kind, sender_id AS actor_id, seq AS message_seq,
+                          NULL AS user_id, NULL AS detail, created_at
+                   FROM messages WHERE room_id = $1 AND seq > $2 AND seq <= $3
+                   UNION ALL
+                   SELECT e.seq, e.kind, e.actor_id, m.seq, e.user_id, e.detail, e.created_at
+                   FROM room_events e LEFT JOIN messages m ON m.id = e.message_id
+                   WHERE e.room_id = $1 AND e.seq > $2 AND e.seq <= $3
+               ) AS l
+               LEFT JOIN users u ON u.id = l.user_id
+               WHERE EXISTS (SELECT 1 FROM room_members WHERE room_id = $1 AND user_id = $4)
+               ORDER BY l.seq"#,
+            room_id.0,
+            after_seq,
+            until,
+            reader.0
+        ),
+        fetch_all
+    )?;
     Ok(rows
         .into_iter()
         .map(|r| Entry {

@@ -1,9 +1,9 @@
 //! The `rooms` table.
 
-use sqlx::SqlitePool;
+use hearth_sql::shared;
 
 use super::room_log::{self, Kind, NewEvent};
-use super::{Db, now_ms};
+use super::{Db, Reader, now_ms};
 use crate::model::{RoomPublicId, RoomSummary, UserId};
 
 /// A room's row id: the hub's key and every table's link to the room.
@@ -47,25 +47,28 @@ pub async fn create(
     let now = now_ms();
     let id = db
         .write(async |tx| {
-            let tx = tx.sqlite()?;
-            let id = sqlx::query_scalar!(
-                r#"INSERT INTO rooms (public_id, name, admin_id, created_at, last_active_at)
-           VALUES (?1, ?2, ?3, ?4, ?4) RETURNING id AS "id!: i64""#,
-                public_id,
-                name,
-                admin_id,
-                now
-            )
-            .fetch_one(&mut *tx)
-            .await?;
-            sqlx::query!(
-                "INSERT INTO room_members (room_id, user_id, joined_at) VALUES (?1, ?2, ?3)",
-                id,
-                admin_id,
-                now
-            )
-            .execute(&mut *tx)
-            .await?;
+            let id = shared!(
+                tx.exec(),
+                query_scalar!(
+                    r#"INSERT INTO rooms (public_id, name, admin_id, created_at, last_active_at)
+                       VALUES ($1, $2, $3, $4, $4) RETURNING id AS "id!: i64""#,
+                    public_id,
+                    name,
+                    admin_id.0,
+                    now
+                ),
+                fetch_one
+            )?;
+            shared!(
+                tx.exec(),
+                query!(
+                    "INSERT INTO room_members (room_id, user_id, joined_at) VALUES ($1, $2, $3)",
+                    id,
+                    admin_id.0,
+                    now
+                ),
+                execute
+            )?;
             Ok(id)
         })
         .await?;
@@ -78,18 +81,17 @@ pub async fn create(
     })
 }
 
-pub async fn by_public_id(
-    pool: &SqlitePool,
-    public_id: &str,
-) -> Result<Option<RoomRow>, sqlx::Error> {
-    sqlx::query_as!(
-        RoomRow,
-        r#"SELECT id AS "id!: i64", public_id, name, admin_id AS "admin_id!: i64", last_seq AS "last_seq!: i64"
-           FROM rooms WHERE public_id = ?1"#,
-        public_id
+pub async fn by_public_id(db: Reader<'_>, public_id: &str) -> Result<Option<RoomRow>, sqlx::Error> {
+    shared!(
+        db,
+        query_as!(
+            RoomRow,
+            r#"SELECT id AS "id!: i64", public_id, name, admin_id AS "admin_id!: i64", last_seq AS "last_seq!: i64"
+               FROM rooms WHERE public_id = $1"#,
+            public_id
+        ),
+        fetch_optional
     )
-    .fetch_optional(pool)
-    .await
 }
 
 /// Renames the room if `admin_id` is still its admin, logging it; the
@@ -103,17 +105,18 @@ pub async fn rename(
 ) -> Result<Option<i64>, sqlx::Error> {
     let now = now_ms();
     db.write_then(
-        async |conn| {
-            let conn = conn.sqlite()?;
-            let done = sqlx::query!(
-                "UPDATE rooms SET name = ?2 WHERE id = ?1 AND admin_id = ?3",
-                room_id,
-                name,
-                admin_id
-            )
-            .execute(&mut *conn)
-            .await?;
-            if done.rows_affected() != 1 {
+        async |tx| {
+            let done = shared!(
+                tx.exec(),
+                query!(
+                    "UPDATE rooms SET name = $2 WHERE id = $1 AND admin_id = $3",
+                    room_id.0,
+                    name,
+                    admin_id.0
+                ),
+                execute
+            )?;
+            if done != 1 {
                 return Ok(None);
             }
             let event = NewEvent {
@@ -124,7 +127,7 @@ pub async fn rename(
                 detail: Some(name),
                 client_op_id: None,
             };
-            room_log::append(conn, room_id, event, now).await
+            room_log::append(tx.exec(), room_id, event, now).await
         },
         announce,
     )
@@ -152,26 +155,27 @@ pub async fn set_admin(
     announce: impl FnOnce(&HandOver),
 ) -> Result<HandOver, sqlx::Error> {
     db.write_then(
-        async |conn| {
-            let conn = conn.sqlite()?;
-            if !super::members::is_admin(conn, room_id, from).await? {
+        async |tx| {
+            if !super::members::is_admin(tx.exec(), room_id, from).await? {
                 return Ok(HandOver::NotAdmin);
             }
-            let done = sqlx::query!(
-                "UPDATE rooms SET admin_id = ?2
-                 WHERE id = ?1
-                   AND EXISTS (SELECT 1 FROM room_members WHERE room_id = ?1 AND user_id = ?2)",
-                room_id,
-                to
-            )
-            .execute(&mut *conn)
-            .await?;
-            if done.rows_affected() != 1 {
+            let done = shared!(
+                tx.exec(),
+                query!(
+                    "UPDATE rooms SET admin_id = $2
+                     WHERE id = $1
+                       AND EXISTS (SELECT 1 FROM room_members WHERE room_id = $1 AND user_id = $2)",
+                    room_id.0,
+                    to.0
+                ),
+                execute
+            )?;
+            if done != 1 {
                 return Ok(HandOver::NotAMember);
             }
             let event = NewEvent::member(Kind::Admin, from, to);
             Ok(
-                match room_log::append(conn, room_id, event, now_ms()).await? {
+                match room_log::append(tx.exec(), room_id, event, now_ms()).await? {
                     Some(seq) => HandOver::Done { seq },
                     None => HandOver::NotAMember,
                 },
@@ -199,23 +203,26 @@ pub async fn delete(
     announce: impl FnOnce(&Option<Deleted>),
 ) -> Result<Option<Deleted>, sqlx::Error> {
     db.write_then(
-        async |conn| {
-            let conn = conn.sqlite()?;
-            if !super::members::is_admin(conn, room_id, admin_id).await? {
+        async |tx| {
+            if !super::members::is_admin(tx.exec(), room_id, admin_id).await? {
                 return Ok(None);
             }
-            let members = sqlx::query_scalar!(
-                r#"SELECT user_id AS "user_id!: i64" FROM room_members WHERE room_id = ?1"#,
-                room_id
-            )
-            .fetch_all(&mut *conn)
-            .await?;
-            let Some(seq) = room_log::take_seq(conn, room_id).await? else {
+            let members = shared!(
+                tx.exec(),
+                query_scalar!(
+                    r#"SELECT user_id AS "user_id!: i64" FROM room_members WHERE room_id = $1"#,
+                    room_id.0
+                ),
+                fetch_all
+            )?;
+            let Some(seq) = room_log::take_seq(tx.exec(), room_id).await? else {
                 return Ok(None);
             };
-            sqlx::query!("DELETE FROM rooms WHERE id = ?1", room_id)
-                .execute(&mut *conn)
-                .await?;
+            shared!(
+                tx.exec(),
+                query!("DELETE FROM rooms WHERE id = $1", room_id.0),
+                execute
+            )?;
             Ok(Some(Deleted {
                 seq,
                 members: members.into_iter().map(UserId).collect(),
@@ -228,21 +235,23 @@ pub async fn delete(
 
 /// The room behind `public_id` if `user_id` is a member of it.
 pub async fn for_member(
-    pool: &SqlitePool,
+    db: Reader<'_>,
     public_id: &str,
     user_id: UserId,
 ) -> Result<Option<RoomRow>, sqlx::Error> {
-    sqlx::query_as!(
-        RoomRow,
-        r#"SELECT r.id AS "id!: i64", r.public_id, r.name, r.admin_id AS "admin_id!: i64",
-                  r.last_seq AS "last_seq!: i64"
-           FROM rooms r JOIN room_members m ON m.room_id = r.id AND m.user_id = ?2
-           WHERE r.public_id = ?1"#,
-        public_id,
-        user_id
+    shared!(
+        db,
+        query_as!(
+            RoomRow,
+            r#"SELECT r.id AS "id!: i64", r.public_id, r.name, r.admin_id AS "admin_id!: i64",
+                      r.last_seq AS "last_seq!: i64"
+               FROM rooms r JOIN room_members m ON m.room_id = r.id AND m.user_id = $2
+               WHERE r.public_id = $1"#,
+            public_id,
+            user_id.0
+        ),
+        fetch_optional
     )
-    .fetch_optional(pool)
-    .await
 }
 
 /// The most unread messages counted per room; the list shows more as `99+`.
@@ -257,33 +266,37 @@ pub const UNREAD_CAP: i64 = 100;
 /// after `UNREAD_CAP` messages from others, so the list costs at most that
 /// many steps per room however long a history is (plus the person's own
 /// messages after their marker, which sending moves past: almost none).
-pub async fn for_user(pool: &SqlitePool, user_id: UserId) -> Result<Vec<RoomSummary>, sqlx::Error> {
-    sqlx::query_as!(
-        RoomSummary,
-        r#"SELECT r.public_id, r.name,
-                  (SELECT COUNT(*) FROM (
-                       SELECT 1 FROM messages x
-                       WHERE x.room_id = m.room_id AND x.seq > m.last_read_seq
-                         AND x.sender_id <> m.user_id AND x.deleted_at IS NULL
-                       LIMIT ?2)) AS "unread!: i64",
-                  r.last_active_at AS "last_active_at!: i64"
-           FROM room_members m JOIN rooms r ON r.id = m.room_id
-           WHERE m.user_id = ?1
-           ORDER BY r.last_active_at DESC, r.id DESC"#,
-        user_id,
-        UNREAD_CAP
+pub async fn for_user(db: Reader<'_>, user_id: UserId) -> Result<Vec<RoomSummary>, sqlx::Error> {
+    shared!(
+        db,
+        query_as!(
+            RoomSummary,
+            r#"SELECT r.public_id, r.name,
+                      (SELECT COUNT(*) FROM (
+                           SELECT 1 FROM messages x
+                           WHERE x.room_id = m.room_id AND x.seq > m.last_read_seq
+                             AND x.sender_id <> m.user_id AND x.deleted_at IS NULL
+                           LIMIT $2) AS counted) AS "unread!: i64",
+                      r.last_active_at AS "last_active_at!: i64"
+               FROM room_members m JOIN rooms r ON r.id = m.room_id
+               WHERE m.user_id = $1
+               ORDER BY r.last_active_at DESC, r.id DESC"#,
+            user_id.0,
+            UNREAD_CAP
+        ),
+        fetch_all
     )
-    .fetch_all(pool)
-    .await
 }
 
-pub async fn by_id(pool: &SqlitePool, id: RoomId) -> Result<Option<RoomRow>, sqlx::Error> {
-    sqlx::query_as!(
-        RoomRow,
-        r#"SELECT id AS "id!: i64", public_id, name, admin_id AS "admin_id!: i64", last_seq AS "last_seq!: i64"
-           FROM rooms WHERE id = ?1"#,
-        id
+pub async fn by_id(db: Reader<'_>, id: RoomId) -> Result<Option<RoomRow>, sqlx::Error> {
+    shared!(
+        db,
+        query_as!(
+            RoomRow,
+            r#"SELECT id AS "id!: i64", public_id, name, admin_id AS "admin_id!: i64", last_seq AS "last_seq!: i64"
+               FROM rooms WHERE id = $1"#,
+            id.0
+        ),
+        fetch_optional
     )
-    .fetch_optional(pool)
-    .await
 }

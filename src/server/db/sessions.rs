@@ -2,8 +2,8 @@
 
 use hearth_sql::shared;
 
-use super::{Db, Reader, Writer};
 use super::users::UserRow;
+use super::{Db, Reader, Writer};
 use crate::model::UserId;
 use crate::model::account::SessionInfo;
 

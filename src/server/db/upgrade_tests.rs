@@ -188,7 +188,7 @@ async fn the_room_log_keeps_every_seq_and_unread_count() {
     assert_eq!(messages_after, messages_before);
     let mut unread_after = vec![];
     for user in 1..=3 {
-        for room in super::rooms::for_user(data.pool(), UserId(user))
+        for room in super::rooms::for_user(data.read(), UserId(user))
             .await
             .unwrap()
         {

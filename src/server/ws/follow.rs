@@ -140,7 +140,7 @@ async fn start(
 ) -> Option<i64> {
     // Read again by public id and membership: the room this task was given
     // must still be this room, and theirs.
-    let last_seq = match db::rooms::for_member(state.db.pool(), room, user).await {
+    let last_seq = match db::rooms::for_member(state.db.read(), room, user).await {
         Ok(Some(row)) if row.id == room_id => row.last_seq,
         _ => return None,
     };
@@ -243,7 +243,7 @@ async fn read_log(
     user: UserId,
     after: i64,
 ) -> Result<(Vec<Entry>, HashMap<i64, MessageRow>), sqlx::Error> {
-    let entries = db::room_log::after(state.db.pool(), room_id, user, after, REPLAY_LIMIT).await?;
+    let entries = db::room_log::after(state.db.read(), room_id, user, after, REPLAY_LIMIT).await?;
     let mut seqs: Vec<i64> = entries.iter().filter_map(|e| e.message_seq).collect();
     seqs.sort_unstable();
     seqs.dedup();
