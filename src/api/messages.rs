@@ -84,7 +84,7 @@ pub async fn mark_read(room: String, seq: i64) -> Result<(), AppError> {
             let user = require_user(&state).await?;
             let access = require_member(&state, &user, &room).await?;
             let r = access.room.id;
-            let Some(target) = db::messages::read_target(state.db.pool(), r, user.id, seq).await?
+            let Some(target) = db::messages::read_target(state.db.read(), r, user.id, seq).await?
             else {
                 return Ok(());
             };

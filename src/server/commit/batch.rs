@@ -6,7 +6,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sqlx::SqliteConnection;
 use uuid::Uuid;
 
 use super::{Op, Outcome, Request, Stored};
@@ -15,7 +14,7 @@ use crate::model::{Change, MAX_REACTIONS, MessageBody, UserId};
 use crate::server::db::changes::{self, ChangeRequest, Done, Refusal};
 use crate::server::db::message_state::{self, MessageRow, QuoteRow};
 use crate::server::db::rooms::RoomId;
-use crate::server::db::{self, Db, now_ms};
+use crate::server::db::{self, Db, WriteTx, now_ms};
 
 /// Stores a batch; requests keep the order they were queued in, within
 /// each room. `announce` runs with the outcomes while the write turn is
@@ -27,13 +26,19 @@ pub(super) async fn write(
 ) -> Result<Vec<Outcome>, sqlx::Error> {
     let now = now_ms();
     db.write_then(
-        async |conn| {
-            let conn = conn.sqlite()?;
+        async |tx| {
+            // On PostgreSQL other nodes write too: the batch's rooms are
+            // locked, in id order, before anything is read, so what it
+            // reads (repeats, membership, seqs) cannot change under it.
+            let mut rooms: Vec<RoomId> = batch.iter().map(|r| r.room_id).collect();
+            rooms.sort_unstable();
+            rooms.dedup();
+            db::rooms::lock(tx.exec(), &rooms).await?;
             // Sends first, all of them set-based, then the changes: a change
             // names a message committed before, never one beside it.
             let sends: Vec<Send<'_>> = batch.iter().filter_map(Send::of).collect();
-            let mut sent = store_sends(conn, &sends, now).await?.into_iter();
-            let mut changed = changes(conn, batch, now).await?.into_iter();
+            let mut sent = store_sends(tx, &sends, now).await?.into_iter();
+            let mut changed = changes(tx, batch, now).await?.into_iter();
             let outcomes = batch
                 .iter()
                 .map(|req| {
@@ -84,7 +89,7 @@ impl<'a> Send<'a> {
 /// one `INSERT` stores every new message, and one `UPDATE` moves each
 /// sender's read marker to their last message. Replies read their parent.
 async fn store_sends(
-    conn: &mut SqliteConnection,
+    tx: &mut WriteTx,
     run: &[Send<'_>],
     now: i64,
 ) -> Result<Vec<Outcome>, sqlx::Error> {
@@ -96,7 +101,7 @@ async fn store_sends(
         .map(|s| s.client_msg_id.hyphenated().to_string())
         .collect();
     let key = |i: usize| (run[i].room_id, run[i].sender, run[i].client_msg_id);
-    let stored = stored_already(conn, run, &ids).await?;
+    let stored = stored_already(tx, run, &ids).await?;
 
     // The first request for each message not stored yet; a repeat within
     // the run is answered like a repeat across batches.
@@ -108,8 +113,8 @@ async fn store_sends(
             fresh.push(i);
         }
     }
-    keep_members(conn, run, &mut fresh).await?;
-    let quotes = parents(conn, run, &mut fresh).await?;
+    keep_members(tx, run, &mut fresh).await?;
+    let quotes = parents(tx, run, &mut fresh).await?;
 
     // Seqs: each room's block taken at once, handed out in queue order.
     let mut per_room: HashMap<RoomId, i64> = HashMap::new();
@@ -119,7 +124,7 @@ async fn store_sends(
     let counts: Vec<(RoomId, i64)> = per_room.into_iter().collect();
     let mut next_seq: HashMap<RoomId, i64> = HashMap::new();
     if !counts.is_empty() {
-        let taken = db::messages::take_seqs(conn, &json(&counts)?, now).await?;
+        let taken = db::messages::take_seqs(tx.exec(), &json(&counts)?, now).await?;
         let wanted: HashMap<RoomId, i64> = counts.into_iter().collect();
         for (room, last) in taken {
             next_seq.insert(room, last - wanted[&room] + 1);
@@ -143,14 +148,15 @@ async fn store_sends(
         ));
         *next += 1;
     }
-    // Row `k` of `rows` got id `first_id + k`.
-    let first_id = if rows.is_empty() {
-        0
+    // Row `k` of `rows` got id `row_ids[k]`.
+    let row_ids = if rows.is_empty() {
+        Vec::new()
     } else {
         let rows_json = json(&rows)?;
-        let first = db::messages::insert_all(conn, &rows_json, rows.len(), now).await?;
-        db::messages::senders_read_own(conn, &rows_json).await?;
-        first
+        let keys: Vec<(RoomId, i64)> = rows.iter().map(|r| (r.0, r.1)).collect();
+        let ids = db::messages::insert_all(tx.exec(), &rows_json, &keys, now).await?;
+        db::messages::senders_read_own(tx.exec(), &rows_json).await?;
+        ids
     };
 
     let outcomes = (0..run.len())
@@ -168,7 +174,7 @@ async fn store_sends(
                 ));
             };
             let at = Stored {
-                id: first_id + row,
+                id: row_ids[row as usize],
                 seq,
                 created_at: now,
             };
@@ -189,7 +195,7 @@ type MessageKey = (RoomId, UserId, Uuid);
 /// Where the messages of `run` that are stored already were stored, by
 /// key; `ids` are the requests' client ids as the database holds them.
 async fn stored_already(
-    conn: &mut SqliteConnection,
+    tx: &mut WriteTx,
     run: &[Send<'_>],
     ids: &[String],
 ) -> Result<HashMap<MessageKey, Stored>, sqlx::Error> {
@@ -197,7 +203,7 @@ async fn stored_already(
         .map(|i| db::messages::Key(run[i].room_id, run[i].sender, &ids[i]))
         .collect();
     let mut stored = HashMap::new();
-    for found in db::messages::find_stored(conn, &json(&keys)?).await? {
+    for found in db::messages::find_stored(tx.exec(), &json(&keys)?).await? {
         let Ok(client_msg_id) = Uuid::parse_str(&found.client_msg_id) else {
             continue;
         };
@@ -214,7 +220,7 @@ async fn stored_already(
 /// Drops from `fresh` (indexes into `run`) each request whose sender is
 /// not a member of its room.
 async fn keep_members(
-    conn: &mut SqliteConnection,
+    tx: &mut WriteTx,
     run: &[Send<'_>],
     fresh: &mut Vec<usize>,
 ) -> Result<(), sqlx::Error> {
@@ -227,7 +233,7 @@ async fn keep_members(
     let members: HashSet<(RoomId, UserId)> = if pairs.is_empty() {
         HashSet::new()
     } else {
-        db::messages::members_among(conn, &json(&pairs)?)
+        db::messages::members_among(tx.exec(), &json(&pairs)?)
             .await?
             .into_iter()
             .collect()
@@ -239,7 +245,7 @@ async fn keep_members(
 /// The parent each reply in `fresh` quotes, by index (one read for all);
 /// a reply to no message of its room is refused, and dropped from `fresh`.
 async fn parents(
-    conn: &mut SqliteConnection,
+    tx: &mut WriteTx,
     run: &[Send<'_>],
     fresh: &mut Vec<usize>,
 ) -> Result<HashMap<usize, Result<QuoteRow, AppError>>, sqlx::Error> {
@@ -247,7 +253,7 @@ async fn parents(
         .iter()
         .filter_map(|&i| run[i].reply_to.map(|parent| (run[i].room_id, parent)))
         .collect();
-    let found: HashMap<(RoomId, i64), QuoteRow> = message_state::by_keys(conn, &wanted)
+    let found: HashMap<(RoomId, i64), QuoteRow> = message_state::by_keys(tx.sqlite()?, &wanted)
         .await?
         .into_iter()
         .map(|(room, row)| ((room, row.seq), QuoteRow::of(&row)))
@@ -272,7 +278,7 @@ async fn parents(
 /// Makes the batch's changes to messages, in queue order, and reads each
 /// changed message as it is after them (one read for all of them).
 async fn changes(
-    conn: &mut SqliteConnection,
+    tx: &mut WriteTx,
     batch: &[Request],
     now: i64,
 ) -> Result<Vec<Outcome>, sqlx::Error> {
@@ -297,13 +303,14 @@ async fn changes(
             change,
         })
         .collect();
-    let applied = changes::apply_all(conn, &reqs, now).await?;
+    let applied = changes::apply_all(tx.sqlite()?, &reqs, now).await?;
     let wanted: Vec<(RoomId, i64)> = reqs.iter().map(|r| (r.room_id, r.seq)).collect();
-    let messages: HashMap<(RoomId, i64), MessageRow> = message_state::by_keys(conn, &wanted)
-        .await?
-        .into_iter()
-        .map(|(room, row)| ((room, row.seq), row))
-        .collect();
+    let messages: HashMap<(RoomId, i64), MessageRow> =
+        message_state::by_keys(tx.sqlite()?, &wanted)
+            .await?
+            .into_iter()
+            .map(|(room, row)| ((room, row.seq), row))
+            .collect();
     Ok(reqs
         .iter()
         .zip(applied)

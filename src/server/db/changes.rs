@@ -140,10 +140,11 @@ impl State {
         .collect();
 
         let pairs: Vec<(RoomId, UserId)> = reqs.iter().map(|r| (r.room_id, r.actor)).collect();
-        let members = super::messages::members_among(conn, &json(&pairs)?)
-            .await?
-            .into_iter()
-            .collect();
+        let members =
+            super::messages::members_among(super::Exec::Sqlite(&mut *conn), &json(&pairs)?)
+                .await?
+                .into_iter()
+                .collect();
 
         let named: Vec<(RoomId, i64)> = reqs.iter().map(|r| (r.room_id, r.seq)).collect();
         let named = json(&named)?;

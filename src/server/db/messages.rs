@@ -2,10 +2,10 @@
 //! transaction, and read markers. Messages are read as they are now in
 //! `message_state.rs`.
 
-use sqlx::{SqliteConnection, SqlitePool};
+use hearth_sql::shared;
 
-use super::Db;
 use super::rooms::RoomId;
+use super::{Db, Reader, Writer, per_store};
 use crate::model::UserId;
 
 // Group commit's statements take a whole batch at once: its rows travel as
@@ -29,64 +29,114 @@ pub struct Found {
 
 /// The messages of `keys` (`[room_id, sender_id, client_msg_id]`, as JSON)
 /// that are stored already.
-pub async fn find_stored(
-    conn: &mut SqliteConnection,
-    keys: &str,
-) -> Result<Vec<Found>, sqlx::Error> {
-    sqlx::query_as!(
-        Found,
-        r#"SELECT m.room_id AS "room_id!: i64", m.sender_id AS "sender_id!: i64",
-                  m.client_msg_id, m.id AS "id!: i64", m.seq AS "seq!: i64",
-                  m.created_at AS "created_at!: i64"
-           FROM json_each(?1) AS k CROSS JOIN messages AS m
-           WHERE m.room_id = k.value ->> 0 AND m.sender_id = k.value ->> 1
-             AND m.client_msg_id = k.value ->> 2"#,
-        keys
+pub async fn find_stored(conn: Writer<'_>, keys: &str) -> Result<Vec<Found>, sqlx::Error> {
+    per_store!(conn, |c|
+        sqlite: sqlx::query_as!(
+            Found,
+            r#"SELECT m.room_id AS "room_id!: i64", m.sender_id AS "sender_id!: i64",
+                      m.client_msg_id, m.id AS "id!: i64", m.seq AS "seq!: i64",
+                      m.created_at AS "created_at!: i64"
+               FROM json_each(?1) AS k CROSS JOIN messages AS m
+               WHERE m.room_id = k.value ->> 0 AND m.sender_id = k.value ->> 1
+                 AND m.client_msg_id = k.value ->> 2"#,
+            keys
+        )
+        .fetch_all(c)
+        .await,
+        postgres: sqlx::query_as!(
+            Found,
+            r#"SELECT m.room_id AS "room_id!: i64", m.sender_id AS "sender_id!: i64",
+                      m.client_msg_id, m.id AS "id!: i64", m.seq AS "seq!: i64",
+                      m.created_at AS "created_at!: i64"
+               FROM jsonb_array_elements($1::text::jsonb) AS k(value) CROSS JOIN messages AS m
+               WHERE m.room_id = (k.value ->> 0)::bigint AND m.sender_id = (k.value ->> 1)::bigint
+                 AND m.client_msg_id = k.value ->> 2
+               -- store: postgres"#,
+            keys
+        )
+        .fetch_all(c)
+        .await,
     )
-    .fetch_all(conn)
-    .await
 }
 
 /// Which of `pairs` (`[room_id, user_id]`, as JSON) are members now.
 pub async fn members_among(
-    conn: &mut SqliteConnection,
+    conn: Writer<'_>,
     pairs: &str,
 ) -> Result<Vec<(RoomId, UserId)>, sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"SELECT r.room_id AS "room_id!: i64", r.user_id AS "user_id!: i64"
-           FROM json_each(?1) AS p CROSS JOIN room_members AS r
-           WHERE r.room_id = p.value ->> 0 AND r.user_id = p.value ->> 1"#,
-        pairs
-    )
-    .fetch_all(conn)
-    .await?;
+    let rows = per_store!(conn, |c|
+        sqlite: sqlx::query_as!(
+            Pair,
+            r#"SELECT r.room_id AS "room_id!: i64", r.user_id AS "user_id!: i64"
+               FROM json_each(?1) AS p CROSS JOIN room_members AS r
+               WHERE r.room_id = p.value ->> 0 AND r.user_id = p.value ->> 1"#,
+            pairs
+        )
+        .fetch_all(c)
+        .await,
+        postgres: sqlx::query_as!(
+            Pair,
+            r#"SELECT r.room_id AS "room_id!: i64", r.user_id AS "user_id!: i64"
+               FROM jsonb_array_elements($1::text::jsonb) AS p(value) CROSS JOIN room_members AS r
+               WHERE r.room_id = (p.value ->> 0)::bigint AND r.user_id = (p.value ->> 1)::bigint
+               -- store: postgres"#,
+            pairs
+        )
+        .fetch_all(c)
+        .await,
+    )?;
     Ok(rows
         .into_iter()
         .map(|r| (RoomId(r.room_id), UserId(r.user_id)))
         .collect())
 }
 
+struct Pair {
+    room_id: i64,
+    user_id: i64,
+}
+
 /// Takes each room's next seqs, `counts` being `[[room_id, count], …]` as
 /// JSON, in one statement; returns each room's last seq taken (a room that
 /// is gone is missing).
 pub async fn take_seqs(
-    conn: &mut SqliteConnection,
+    conn: Writer<'_>,
     counts: &str,
     now: i64,
 ) -> Result<Vec<(RoomId, i64)>, sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"UPDATE rooms SET last_seq = last_seq + (n.value ->> 1), last_active_at = ?2
-           FROM json_each(?1) AS n WHERE rooms.id = n.value ->> 0
-           RETURNING id AS "id!: i64", last_seq AS "last_seq!: i64""#,
-        counts,
-        now
-    )
-    .fetch_all(conn)
-    .await?;
+    let rows = per_store!(conn, |c|
+        sqlite: sqlx::query_as!(
+            Taken,
+            r#"UPDATE rooms SET last_seq = last_seq + (n.value ->> 1), last_active_at = ?2
+               FROM json_each(?1) AS n WHERE rooms.id = n.value ->> 0
+               RETURNING id AS "id!: i64", last_seq AS "last_seq!: i64""#,
+            counts,
+            now
+        )
+        .fetch_all(c)
+        .await,
+        postgres: sqlx::query_as!(
+            Taken,
+            r#"UPDATE rooms SET last_seq = last_seq + (n.value ->> 1)::bigint, last_active_at = $2
+               FROM jsonb_array_elements($1::text::jsonb) AS n(value)
+               WHERE rooms.id = (n.value ->> 0)::bigint
+               RETURNING id AS "id!: i64", last_seq AS "last_seq!: i64"
+               -- store: postgres"#,
+            counts,
+            now
+        )
+        .fetch_all(c)
+        .await,
+    )?;
     Ok(rows
         .into_iter()
         .map(|r| (RoomId(r.id), r.last_seq))
         .collect())
+}
+
+struct Taken {
+    id: i64,
+    last_seq: i64,
 }
 
 /// One new message of a batch:
@@ -102,77 +152,137 @@ pub struct NewRow<'a>(
 );
 
 /// Inserts `rows` (`NewRow`s, as JSON), in their order, all created at
-/// `now`; returns the id of the first (the others follow one by one).
+/// `now`; returns their ids, in the same order (`keys` are the rows' room
+/// and seq, in that order).
 ///
-/// The caller holds the write lock (`BEGIN IMMEDIATE`), and SQLite gives a
-/// row inserted without an id the table's largest id plus one, so the rows
-/// of one statement get consecutive ids. Reading them back with
-/// `RETURNING` would cost a round trip to the database thread per row.
+/// On SQLite the caller holds the write lock (`BEGIN IMMEDIATE`), and
+/// SQLite gives a row inserted without an id the table's largest id plus
+/// one, so the rows of one statement get consecutive ids: reading them back
+/// with `RETURNING` would cost a round trip to the database thread per row.
+/// On PostgreSQL other nodes insert at the same time, so the ids are read
+/// back.
 pub async fn insert_all(
-    conn: &mut SqliteConnection,
+    conn: Writer<'_>,
     rows: &str,
-    count: usize,
+    keys: &[(RoomId, i64)],
     now: i64,
-) -> Result<i64, sqlx::Error> {
-    let done = sqlx::query!(
-        r#"INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at,
-                                 reply_to_seq)
-           SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2, value ->> 5
-           FROM json_each(?1) ORDER BY key"#,
-        rows,
-        now
-    )
-    .execute(conn)
-    .await?;
-    if done.rows_affected() != count as u64 {
+) -> Result<Vec<i64>, sqlx::Error> {
+    let count = keys.len();
+    let ids = per_store!(conn, |c|
+        sqlite: {
+            let done = sqlx::query!(
+                r#"INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at,
+                                         reply_to_seq)
+                   SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2, value ->> 5
+                   FROM json_each(?1) ORDER BY key"#,
+                rows,
+                now
+            )
+            .execute(c)
+            .await?;
+            let first = done.last_insert_rowid() - done.rows_affected() as i64 + 1;
+            (first..first + done.rows_affected() as i64).collect::<Vec<i64>>()
+        },
+        postgres: {
+            let stored: std::collections::HashMap<(RoomId, i64), i64> = sqlx::query_as!(
+                Inserted,
+                r#"INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at,
+                                         reply_to_seq)
+                   SELECT (r.value ->> 0)::bigint, (r.value ->> 1)::bigint, (r.value ->> 2)::bigint,
+                          r.value ->> 3, r.value ->> 4, $2, (r.value ->> 5)::bigint
+                   FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS r(value, n)
+                   ORDER BY r.n
+                   RETURNING room_id AS "room_id!: i64", seq AS "seq!: i64", id AS "id!: i64"
+                   -- store: postgres"#,
+                rows,
+                now
+            )
+            .fetch_all(c)
+            .await?
+            .into_iter()
+            .map(|r| ((RoomId(r.room_id), r.seq), r.id))
+            .collect();
+            keys.iter().filter_map(|k| stored.get(k).copied()).collect()
+        },
+    );
+    if ids.len() != count {
         return Err(sqlx::Error::Protocol(format!(
             "inserted {} messages of {count}",
-            done.rows_affected()
+            ids.len()
         )));
     }
-    Ok(done.last_insert_rowid() - count as i64 + 1)
+    Ok(ids)
+}
+
+struct Inserted {
+    room_id: i64,
+    seq: i64,
+    id: i64,
 }
 
 /// Moves each sender's read marker to their last message of the batch
 /// (`NewRow`s, as JSON, the same parameter `insert_all` took), never
 /// backwards: what you sent yourself is never unread for you. One
 /// statement for the whole batch.
-pub async fn senders_read_own(conn: &mut SqliteConnection, rows: &str) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        r#"UPDATE room_members SET last_read_seq = n.seq
-           FROM (SELECT value ->> 0 AS room_id, value ->> 2 AS user_id, MAX(value ->> 1) AS seq
-                 FROM json_each(?1) GROUP BY 1, 2) AS n
-           WHERE room_members.room_id = n.room_id AND room_members.user_id = n.user_id
-             AND room_members.last_read_seq < n.seq"#,
-        rows
+pub async fn senders_read_own(conn: Writer<'_>, rows: &str) -> Result<(), sqlx::Error> {
+    per_store!(conn, |c|
+        sqlite: sqlx::query!(
+            r#"UPDATE room_members SET last_read_seq = n.seq
+               FROM (SELECT value ->> 0 AS room_id, value ->> 2 AS user_id, MAX(value ->> 1) AS seq
+                     FROM json_each(?1) GROUP BY 1, 2) AS n
+               WHERE room_members.room_id = n.room_id AND room_members.user_id = n.user_id
+                 AND room_members.last_read_seq < n.seq"#,
+            rows
+        )
+        .execute(c)
+        .await
+        .map(|_| ()),
+        postgres: sqlx::query!(
+            r#"UPDATE room_members SET last_read_seq = n.seq
+               FROM (SELECT (r.value ->> 0)::bigint AS room_id, (r.value ->> 2)::bigint AS user_id,
+                            MAX((r.value ->> 1)::bigint) AS seq
+                     FROM jsonb_array_elements($1::text::jsonb) AS r(value) GROUP BY 1, 2) AS n
+               WHERE room_members.room_id = n.room_id AND room_members.user_id = n.user_id
+                 AND room_members.last_read_seq < n.seq
+               -- store: postgres"#,
+            rows
+        )
+        .execute(c)
+        .await
+        .map(|_| ()),
     )
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// Where `user_id`'s read marker would move if they read up to `seq`
 /// (never backwards, never past the end): `None` when it would not move,
 /// so a marker that does not advance costs no write.
 pub async fn read_target(
-    pool: &SqlitePool,
+    db: Reader<'_>,
     room_id: RoomId,
     user_id: UserId,
     seq: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let row = sqlx::query!(
-        r#"SELECT m.last_read_seq AS "read!: i64", r.last_seq AS "last!: i64"
-           FROM room_members m JOIN rooms r ON r.id = m.room_id
-           WHERE m.room_id = ?1 AND m.user_id = ?2"#,
-        room_id,
-        user_id
-    )
-    .fetch_optional(pool)
-    .await?;
+    let row = shared!(
+        db,
+        query_as!(
+            Marker,
+            r#"SELECT m.last_read_seq AS "read!: i64", r.last_seq AS "last!: i64"
+               FROM room_members m JOIN rooms r ON r.id = m.room_id
+               WHERE m.room_id = $1 AND m.user_id = $2"#,
+            room_id.0,
+            user_id.0
+        ),
+        fetch_optional
+    )?;
     Ok(row.and_then(|r| {
         let target = seq.min(r.last);
         (target > r.read).then_some(target)
     }))
+}
+
+struct Marker {
+    read: i64,
+    last: i64,
 }
 
 /// Moves the read marker forward to `seq` (never backwards, never past the
@@ -183,18 +293,32 @@ pub async fn mark_read(
     user_id: UserId,
     seq: i64,
 ) -> Result<(), sqlx::Error> {
-    db.write(async |conn| {
-        let conn = conn.sqlite()?;
-        sqlx::query!(
-            "UPDATE room_members
-         SET last_read_seq = MAX(last_read_seq, MIN(?3, (SELECT last_seq FROM rooms WHERE id = ?1)))
-         WHERE room_id = ?1 AND user_id = ?2",
-            room_id,
-            user_id,
-            seq
+    db.write(async |tx| {
+        per_store!(tx.exec(), |c|
+            sqlite: sqlx::query!(
+                "UPDATE room_members
+                 SET last_read_seq = MAX(last_read_seq, MIN(?3, (SELECT last_seq FROM rooms WHERE id = ?1)))
+                 WHERE room_id = ?1 AND user_id = ?2",
+                room_id,
+                user_id,
+                seq
+            )
+            .execute(c)
+            .await
+            .map(|_| ()),
+            postgres: sqlx::query!(
+                "UPDATE room_members
+                 SET last_read_seq = GREATEST(last_read_seq, LEAST($3, (SELECT last_seq FROM rooms WHERE id = $1)))
+                 WHERE room_id = $1 AND user_id = $2
+                 -- store: postgres",
+                room_id.0,
+                user_id.0,
+                seq
+            )
+            .execute(c)
+            .await
+            .map(|_| ()),
         )
-        .execute(&mut *conn)
-        .await
     })
     .await?;
     Ok(())

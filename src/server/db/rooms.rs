@@ -3,7 +3,7 @@
 use hearth_sql::shared;
 
 use super::room_log::{self, Kind, NewEvent};
-use super::{Db, Reader, now_ms};
+use super::{Db, Exec, Reader, Writer, now_ms};
 use crate::model::{RoomPublicId, RoomSummary, UserId};
 
 /// A room's row id: the hub's key and every table's link to the room.
@@ -231,6 +231,27 @@ pub async fn delete(
         announce,
     )
     .await
+}
+
+/// Locks `rooms` (in id order, as every caller passes them, so two nodes'
+/// batches never wait for each other in a circle) for the rest of the
+/// transaction. On SQLite the transaction already holds the database's one
+/// write lock (`BEGIN IMMEDIATE`), so there is nothing to do.
+pub async fn lock(conn: Writer<'_>, rooms: &[RoomId]) -> Result<(), sqlx::Error> {
+    match conn {
+        Exec::Sqlite(_) => Ok(()),
+        Exec::Postgres(c) => {
+            let ids: Vec<i64> = rooms.iter().map(|r| r.0).collect();
+            sqlx::query_scalar!(
+                r#"SELECT id AS "id!: i64" FROM rooms WHERE id = ANY($1) ORDER BY id FOR UPDATE
+                   -- store: postgres"#,
+                &ids
+            )
+            .fetch_all(c)
+            .await
+            .map(|_| ())
+        }
+    }
 }
 
 /// The room behind `public_id` if `user_id` is a member of it.
