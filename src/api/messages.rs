@@ -30,7 +30,7 @@ pub async fn get_history(
             }
             let access = require_member(&state, &user, &room).await?;
             let rows = db::message_state::page_before(
-                state.db.pool(),
+                &state.db,
                 access.room.id,
                 before_seq,
                 i64::from(limit),
@@ -56,7 +56,7 @@ pub async fn message_revisions(room: String, seq: i64) -> Result<Vec<Revision>, 
             let state = app_state()?;
             let user = require_user(&state).await?;
             let access = require_member(&state, &user, &room).await?;
-            let texts = db::message_state::revisions(state.db.pool(), access.room.id, seq).await?;
+            let texts = db::message_state::revisions(state.db.read(), access.room.id, seq).await?;
             Ok(texts
                 .into_iter()
                 .map(|(body, until)| Revision { body, until })

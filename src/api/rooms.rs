@@ -78,11 +78,11 @@ pub async fn get_room(room: String, at: Option<i64>) -> Result<RoomView, AppErro
                     user: state.user(m.user),
                 })
                 .collect();
-            let pool = state.db.pool();
+            let db = &state.db;
             let rows = match at {
-                Some(seq) => db::message_state::from_before(pool, r.id, seq, AROUND_MAX).await?,
+                Some(seq) => db::message_state::from_before(db, r.id, seq, AROUND_MAX).await?,
                 None => {
-                    db::message_state::page_before(pool, r.id, None, i64::from(FIRST_PAGE)).await?
+                    db::message_state::page_before(db, r.id, None, i64::from(FIRST_PAGE)).await?
                 }
             };
             let messages = rows

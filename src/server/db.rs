@@ -23,7 +23,7 @@ pub mod sessions;
 pub mod users;
 
 mod store;
-pub use store::{Db, Exec, Reader, WriteTx, Writer};
+pub use store::{Db, Exec, Pooled, Reader, WriteTx, Writer};
 
 use std::path::Path;
 use std::time::Duration;

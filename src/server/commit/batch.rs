@@ -253,7 +253,7 @@ async fn parents(
         .iter()
         .filter_map(|&i| run[i].reply_to.map(|parent| (run[i].room_id, parent)))
         .collect();
-    let found: HashMap<(RoomId, i64), QuoteRow> = message_state::by_keys(tx.sqlite()?, &wanted)
+    let found: HashMap<(RoomId, i64), QuoteRow> = message_state::by_keys(tx.exec(), &wanted)
         .await?
         .into_iter()
         .map(|(room, row)| ((room, row.seq), QuoteRow::of(&row)))
@@ -305,12 +305,11 @@ async fn changes(
         .collect();
     let applied = changes::apply_all(tx.sqlite()?, &reqs, now).await?;
     let wanted: Vec<(RoomId, i64)> = reqs.iter().map(|r| (r.room_id, r.seq)).collect();
-    let messages: HashMap<(RoomId, i64), MessageRow> =
-        message_state::by_keys(tx.sqlite()?, &wanted)
-            .await?
-            .into_iter()
-            .map(|(room, row)| ((room, row.seq), row))
-            .collect();
+    let messages: HashMap<(RoomId, i64), MessageRow> = message_state::by_keys(tx.exec(), &wanted)
+        .await?
+        .into_iter()
+        .map(|(room, row)| ((room, row.seq), row))
+        .collect();
     Ok(reqs
         .iter()
         .zip(applied)
@@ -449,8 +448,8 @@ mod tests {
         // Every id handed back is the stored row's id.
         for (req, outcome) in batch.iter().zip(&outcomes) {
             if let Outcome::New(at, _) | Outcome::Again(at) = outcome {
-                let mut conn = data.pool().acquire().await.unwrap();
-                let row = db::message_state::by_seq(&mut conn, req.room_id, at.seq)
+                let mut conn = data.acquire().await.unwrap();
+                let row = db::message_state::by_seq(conn.exec(), req.room_id, at.seq)
                     .await
                     .unwrap()
                     .unwrap();
@@ -459,9 +458,9 @@ mod tests {
         }
 
         let bodies = |room| {
-            let pool = data.pool().clone();
+            let data = data.clone();
             async move {
-                db::message_state::page_before(&pool, room, None, 100)
+                db::message_state::page_before(&data, room, None, 100)
                     .await
                     .unwrap()
                     .into_iter()

@@ -244,7 +244,7 @@ async fn tombstones(
             .fetch_one(&mut *conn)
             .await?;
         let seqs: Vec<i64> = deleted.iter().map(|&(message, _)| message).collect();
-        let rows = message_state::by_seqs(conn, room, &seqs).await?;
+        let rows = message_state::by_seqs(super::Exec::Sqlite(&mut *conn), room, &seqs).await?;
         let event_seq: HashMap<i64, i64> = deleted.into_iter().collect();
         let mut messages: Vec<(i64, MessageRow)> = rows
             .into_iter()

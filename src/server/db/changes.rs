@@ -178,7 +178,9 @@ impl State {
 
         let ids: Vec<i64> = targets.values().map(|t| t.id).collect();
         let by_id: HashMap<i64, (RoomId, i64)> = targets.iter().map(|(k, t)| (t.id, *k)).collect();
-        for (message, emoji, user) in super::message_state::reactions_of(conn, &ids).await? {
+        for (message, emoji, user) in
+            super::message_state::reactions_of(super::Exec::Sqlite(&mut *conn), &ids).await?
+        {
             if let Some(t) = by_id.get(&message).and_then(|k| targets.get_mut(k)) {
                 t.reactions.push((emoji.clone(), user));
                 t.reactions_before.push((emoji, user));

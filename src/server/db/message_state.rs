@@ -5,7 +5,9 @@
 
 use std::collections::HashMap;
 
-use sqlx::{SqliteConnection, SqlitePool};
+use hearth_sql::shared;
+
+use super::{Db, Reader, Writer, per_store};
 
 use super::rooms::RoomId;
 use super::users::UserRow;
@@ -114,7 +116,7 @@ impl From<Flat> for MessageRow {
 /// The messages of `room_id` numbered `seqs` (those that exist), in `seq`
 /// order, each as it is now.
 pub async fn by_seqs(
-    conn: &mut SqliteConnection,
+    conn: Writer<'_>,
     room_id: RoomId,
     seqs: &[i64],
 ) -> Result<Vec<MessageRow>, sqlx::Error> {
@@ -130,7 +132,7 @@ pub async fn by_seqs(
 /// now, in room and `seq` order: one read for all of them, and one for
 /// their reactions, however many rooms.
 pub async fn by_keys(
-    conn: &mut SqliteConnection,
+    mut conn: Writer<'_>,
     keys: &[(RoomId, i64)],
 ) -> Result<Vec<(RoomId, MessageRow)>, sqlx::Error> {
     let mut keys = keys.to_vec();
@@ -140,30 +142,60 @@ pub async fn by_keys(
         return Ok(Vec::new());
     }
     let keys = serde_json::to_string(&keys).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    let flat = sqlx::query_as!(
-        Flat,
-        r#"SELECT m.room_id AS "room_id!: i64",
-                  m.id AS "id!: i64", m.seq AS "seq!: i64", m.body, m.client_msg_id,
-                  m.created_at AS "created_at!: i64",
-                  COALESCE(m.revision, m.seq) AS "revision!: i64",
-                  m.edited_at AS "edited_at?: i64",
-                  m.deleted_at IS NOT NULL AS "deleted!: bool",
-                  u.id AS "sender_id!: i64", u.name AS sender_name, u.avatar AS sender_avatar,
-                  m.reply_to_seq AS "reply_to_seq?: i64",
-                  substr(p.body, 1, 400) AS "parent_body?: String",
-                  p.deleted_at IS NOT NULL AS "parent_deleted?: bool",
-                  pu.id AS "parent_sender_id?: i64", pu.name AS "parent_sender_name?: String",
-                  pu.avatar AS "parent_sender_avatar?: String"
-           FROM json_each(?1) AS k
-           CROSS JOIN messages m ON m.room_id = k.value ->> 0 AND m.seq = k.value ->> 1
-           JOIN users u ON u.id = m.sender_id
-           LEFT JOIN messages p ON p.room_id = m.room_id AND p.seq = m.reply_to_seq
-           LEFT JOIN users pu ON pu.id = p.sender_id
-           ORDER BY m.room_id, m.seq"#,
-        keys
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    let flat = per_store!(conn.re(), |c|
+        sqlite: sqlx::query_as!(
+            Flat,
+            r#"SELECT m.room_id AS "room_id!: i64",
+                      m.id AS "id!: i64", m.seq AS "seq!: i64", m.body, m.client_msg_id,
+                      m.created_at AS "created_at!: i64",
+                      COALESCE(m.revision, m.seq) AS "revision!: i64",
+                      m.edited_at AS "edited_at?: i64",
+                      m.deleted_at IS NOT NULL AS "deleted!: bool",
+                      u.id AS "sender_id!: i64", u.name AS sender_name, u.avatar AS sender_avatar,
+                      m.reply_to_seq AS "reply_to_seq?: i64",
+                      substr(p.body, 1, 400) AS "parent_body?: String",
+                      p.deleted_at IS NOT NULL AS "parent_deleted?: bool",
+                      pu.id AS "parent_sender_id?: i64", pu.name AS "parent_sender_name?: String",
+                      pu.avatar AS "parent_sender_avatar?: String"
+               FROM json_each(?1) AS k
+               CROSS JOIN messages m ON m.room_id = k.value ->> 0 AND m.seq = k.value ->> 1
+               JOIN users u ON u.id = m.sender_id
+               LEFT JOIN messages p ON p.room_id = m.room_id AND p.seq = m.reply_to_seq
+               LEFT JOIN users pu ON pu.id = p.sender_id
+               ORDER BY m.room_id, m.seq"#,
+            keys
+        )
+        .fetch_all(c)
+        .await?,
+        postgres: sqlx::query_as!(
+            Flat,
+            r#"SELECT m.room_id AS "room_id!: i64",
+                      m.id AS "id!: i64", m.seq AS "seq!: i64", m.body AS "body!",
+                      m.client_msg_id AS "client_msg_id!",
+                      m.created_at AS "created_at!: i64",
+                      COALESCE(m.revision, m.seq) AS "revision!: i64",
+                      m.edited_at AS "edited_at?: i64",
+                      m.deleted_at IS NOT NULL AS "deleted!: bool",
+                      u.id AS "sender_id!: i64", u.name AS "sender_name!",
+                      u.avatar AS "sender_avatar?",
+                      m.reply_to_seq AS "reply_to_seq?: i64",
+                      substr(p.body, 1, 400) AS "parent_body?: String",
+                      p.deleted_at IS NOT NULL AS "parent_deleted?: bool",
+                      pu.id AS "parent_sender_id?: i64", pu.name AS "parent_sender_name?: String",
+                      pu.avatar AS "parent_sender_avatar?: String"
+               FROM jsonb_array_elements($1::text::jsonb) AS k(value)
+               JOIN messages m ON m.room_id = (k.value ->> 0)::bigint
+                              AND m.seq = (k.value ->> 1)::bigint
+               JOIN users u ON u.id = m.sender_id
+               LEFT JOIN messages p ON p.room_id = m.room_id AND p.seq = m.reply_to_seq
+               LEFT JOIN users pu ON pu.id = p.sender_id
+               ORDER BY m.room_id, m.seq
+               -- store: postgres"#,
+            keys
+        )
+        .fetch_all(c)
+        .await?,
+    );
     let rooms: Vec<RoomId> = flat.iter().map(|f| RoomId(f.room_id)).collect();
     let mut rows: Vec<MessageRow> = flat.into_iter().map(MessageRow::from).collect();
     add_reactions(conn, &mut rows).await?;
@@ -172,7 +204,7 @@ pub async fn by_keys(
 
 /// One message as it is now, if the room has a message `seq`.
 pub async fn by_seq(
-    conn: &mut SqliteConnection,
+    conn: Writer<'_>,
     room_id: RoomId,
     seq: i64,
 ) -> Result<Option<MessageRow>, sqlx::Error> {
@@ -180,10 +212,7 @@ pub async fn by_seq(
 }
 
 /// Fills in each message's reactions (one query for all of them).
-async fn add_reactions(
-    conn: &mut SqliteConnection,
-    rows: &mut [MessageRow],
-) -> Result<(), sqlx::Error> {
+async fn add_reactions(conn: Writer<'_>, rows: &mut [MessageRow]) -> Result<(), sqlx::Error> {
     let ids: Vec<i64> = rows.iter().filter(|r| !r.deleted).map(|r| r.id).collect();
     if ids.is_empty() {
         return Ok(());
@@ -205,44 +234,67 @@ async fn add_reactions(
 /// The reactions on messages `ids`: `(message, emoji, person)`, in the
 /// order they were put on.
 pub async fn reactions_of(
-    conn: &mut SqliteConnection,
+    conn: Writer<'_>,
     ids: &[i64],
 ) -> Result<Vec<(i64, String, UserId)>, sqlx::Error> {
-    let ids = serde_json::to_string(ids).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    let found = sqlx::query!(
-        r#"SELECT message_id AS "message_id!: i64", emoji, user_id AS "user_id!: i64"
-           FROM reactions WHERE message_id IN (SELECT value FROM json_each(?1))
-           ORDER BY created_at, user_id"#,
-        ids
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    let found = per_store!(conn, |c|
+        sqlite: {
+            let ids = serde_json::to_string(ids).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+            sqlx::query_as!(
+                ReactionRow,
+                r#"SELECT message_id AS "message_id!: i64", emoji, user_id AS "user_id!: i64"
+                   FROM reactions WHERE message_id IN (SELECT value FROM json_each(?1))
+                   ORDER BY created_at, user_id"#,
+                ids
+            )
+            .fetch_all(c)
+            .await?
+        },
+        postgres: sqlx::query_as!(
+            ReactionRow,
+            r#"SELECT message_id AS "message_id!: i64", emoji, user_id AS "user_id!: i64"
+               FROM reactions WHERE message_id = ANY($1)
+               ORDER BY created_at, user_id
+               -- store: postgres"#,
+            ids
+        )
+        .fetch_all(c)
+        .await?,
+    );
     Ok(found
         .into_iter()
         .map(|r| (r.message_id, r.emoji, UserId(r.user_id)))
         .collect())
 }
 
+struct ReactionRow {
+    message_id: i64,
+    emoji: String,
+    user_id: i64,
+}
+
 /// Up to `limit` messages before `before_seq` (or the latest), oldest
 /// first, as they are now.
 pub async fn page_before(
-    pool: &SqlitePool,
+    db: &Db,
     room_id: RoomId,
     before_seq: Option<i64>,
     limit: i64,
 ) -> Result<Vec<MessageRow>, sqlx::Error> {
     let before = before_seq.unwrap_or(i64::MAX);
-    let mut conn = pool.acquire().await?;
-    let seqs = sqlx::query_scalar!(
-        r#"SELECT seq AS "seq!: i64" FROM messages
-           WHERE room_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"#,
-        room_id,
-        before,
-        limit
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    by_seqs(&mut conn, room_id, &seqs).await
+    let mut conn = db.acquire().await?;
+    let seqs = shared!(
+        conn.exec(),
+        query_scalar!(
+            r#"SELECT seq AS "seq!: i64" FROM messages
+               WHERE room_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"#,
+            room_id.0,
+            before,
+            limit
+        ),
+        fetch_all
+    )?;
+    by_seqs(conn.exec(), room_id, &seqs).await
 }
 
 /// What a page shown at message `seq` holds: `BEFORE_AT` messages before
@@ -250,33 +302,37 @@ pub async fn page_before(
 /// `limit` in all, the latest kept when there are more (a message too
 /// old for that is left out, and the page is the latest one).
 pub async fn from_before(
-    pool: &SqlitePool,
+    db: &Db,
     room_id: RoomId,
     seq: i64,
     limit: i64,
 ) -> Result<Vec<MessageRow>, sqlx::Error> {
-    let mut conn = pool.acquire().await?;
-    let from = sqlx::query_scalar!(
-        r#"SELECT COALESCE(MIN(seq), ?2) AS "seq!: i64" FROM (
-               SELECT seq FROM messages WHERE room_id = ?1 AND seq < ?2
-               ORDER BY seq DESC LIMIT ?3)"#,
-        room_id,
-        seq,
-        BEFORE_AT
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    let mut seqs = sqlx::query_scalar!(
-        r#"SELECT seq AS "seq!: i64" FROM messages
-           WHERE room_id = ?1 AND seq >= ?2 ORDER BY seq DESC LIMIT ?3"#,
-        room_id,
-        from,
-        limit
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    let mut conn = db.acquire().await?;
+    let from = shared!(
+        conn.exec(),
+        query_scalar!(
+            r#"SELECT COALESCE(MIN(seq), $2) AS "seq!: i64" FROM (
+                   SELECT seq FROM messages WHERE room_id = $1 AND seq < $2
+                   ORDER BY seq DESC LIMIT $3) AS before"#,
+            room_id.0,
+            seq,
+            BEFORE_AT
+        ),
+        fetch_one
+    )?;
+    let mut seqs = shared!(
+        conn.exec(),
+        query_scalar!(
+            r#"SELECT seq AS "seq!: i64" FROM messages
+               WHERE room_id = $1 AND seq >= $2 ORDER BY seq DESC LIMIT $3"#,
+            room_id.0,
+            from,
+            limit
+        ),
+        fetch_all
+    )?;
     seqs.reverse();
-    by_seqs(&mut conn, room_id, &seqs).await
+    by_seqs(conn.exec(), room_id, &seqs).await
 }
 
 /// How many messages a page shown at a message holds before it.
@@ -285,19 +341,27 @@ const BEFORE_AT: i64 = 10;
 /// The earlier texts of message `seq`, oldest first, with when each was
 /// replaced; empty for a message never edited, or deleted.
 pub async fn revisions(
-    pool: &SqlitePool,
+    db: Reader<'_>,
     room_id: RoomId,
     seq: i64,
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"SELECT r.body, r.until_at AS "until_at!: i64"
-           FROM message_revisions r JOIN messages m ON m.id = r.message_id
-           WHERE m.room_id = ?1 AND m.seq = ?2
-           ORDER BY r.revision"#,
-        room_id,
-        seq
-    )
-    .fetch_all(pool)
-    .await?;
+    let rows = shared!(
+        db,
+        query_as!(
+            Revision,
+            r#"SELECT r.body, r.until_at AS "until_at!: i64"
+               FROM message_revisions r JOIN messages m ON m.id = r.message_id
+               WHERE m.room_id = $1 AND m.seq = $2
+               ORDER BY r.revision"#,
+            room_id.0,
+            seq
+        ),
+        fetch_all
+    )?;
     Ok(rows.into_iter().map(|r| (r.body, r.until_at)).collect())
+}
+
+struct Revision {
+    body: String,
+    until_at: i64,
 }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use sqlx::pool::PoolConnection;
 use sqlx::{PgConnection, PgPool, SqliteConnection, SqlitePool};
 use tokio::sync::Mutex;
 
@@ -55,6 +56,23 @@ impl WriteTx {
             WriteTx::Postgres(_) => Err(sqlx::Error::Configuration(
                 "this write is not written for PostgreSQL yet".into(),
             )),
+        }
+    }
+}
+
+/// A pooled connection of either store, for reads that take several
+/// statements.
+pub enum Pooled {
+    Sqlite(PoolConnection<sqlx::Sqlite>),
+    Postgres(PoolConnection<sqlx::Postgres>),
+}
+
+impl Pooled {
+    /// The connection, for the next statement.
+    pub fn exec(&mut self) -> Writer<'_> {
+        match self {
+            Pooled::Sqlite(c) => Exec::Sqlite(&mut **c),
+            Pooled::Postgres(c) => Exec::Postgres(&mut **c),
         }
     }
 }
@@ -137,6 +155,14 @@ impl Db {
             Store::Sqlite { pool, .. } => Exec::Sqlite(pool),
             Store::Postgres { pool, .. } => Exec::Postgres(pool),
         }
+    }
+
+    /// A connection from the store's pool, for reads of several statements.
+    pub async fn acquire(&self) -> Result<Pooled, sqlx::Error> {
+        Ok(match &self.store {
+            Store::Sqlite { pool, .. } => Pooled::Sqlite(pool.acquire().await?),
+            Store::Postgres { pool, .. } => Pooled::Postgres(pool.acquire().await?),
+        })
     }
 
     /// Runs `work` as one transaction, in this node's write turn (`work` is

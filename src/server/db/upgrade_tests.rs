@@ -199,10 +199,11 @@ async fn the_room_log_keeps_every_seq_and_unread_count() {
     assert_eq!(unread_after, unread_before);
 
     // Each message reads as never changed, its revision its own seq.
-    let mut conn = data.pool().acquire().await.unwrap();
-    let rows = super::message_state::by_seqs(&mut conn, super::rooms::RoomId(1), &[1, 2, 3, 4, 5])
-        .await
-        .unwrap();
+    let mut conn = data.acquire().await.unwrap();
+    let rows =
+        super::message_state::by_seqs(conn.exec(), super::rooms::RoomId(1), &[1, 2, 3, 4, 5])
+            .await
+            .unwrap();
     drop(conn);
     assert!(
         rows.iter().all(|m| m.revision == m.seq

@@ -247,8 +247,8 @@ async fn read_log(
     let mut seqs: Vec<i64> = entries.iter().filter_map(|e| e.message_seq).collect();
     seqs.sort_unstable();
     seqs.dedup();
-    let mut conn = state.db.pool().acquire().await?;
-    let rows = db::message_state::by_seqs(&mut conn, room_id, &seqs).await?;
+    let mut conn = state.db.acquire().await?;
+    let rows = db::message_state::by_seqs(conn.exec(), room_id, &seqs).await?;
     Ok((entries, rows.into_iter().map(|r| (r.seq, r)).collect()))
 }
 
