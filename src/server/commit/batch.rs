@@ -303,7 +303,7 @@ async fn changes(
             change,
         })
         .collect();
-    let applied = changes::apply_all(tx.sqlite()?, &reqs, now).await?;
+    let applied = changes::apply_all(tx.exec(), &reqs, now).await?;
     let wanted: Vec<(RoomId, i64)> = reqs.iter().map(|r| (r.room_id, r.seq)).collect();
     let messages: HashMap<(RoomId, i64), MessageRow> = message_state::by_keys(tx.exec(), &wanted)
         .await?

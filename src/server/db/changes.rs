@@ -11,9 +11,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sqlx::SqliteConnection;
-
 use super::rooms::RoomId;
+use super::{Writer, per_store};
 use crate::model::{Change, MAX_REACTIONS, UserId};
 
 /// Why a change was not made.
@@ -68,14 +67,14 @@ struct Target {
 
 /// Makes a batch's changes, in order; what each did.
 pub async fn apply_all(
-    conn: &mut SqliteConnection,
+    mut conn: Writer<'_>,
     reqs: &[ChangeRequest<'_>],
     now: i64,
 ) -> Result<Vec<Applied>, sqlx::Error> {
     if reqs.is_empty() {
         return Ok(Vec::new());
     }
-    let mut state = State::read(conn, reqs).await?;
+    let mut state = State::read(conn.re(), reqs).await?;
     let outcomes = reqs.iter().map(|req| state.play(req)).collect();
     state.write(conn, now).await?;
     Ok(outcomes)
@@ -92,6 +91,31 @@ type NewEvent = (
     Option<String>,
     String,
 );
+
+/// An operation made before under a batch's ids.
+struct OpRow {
+    room_id: i64,
+    actor_id: i64,
+    client_op_id: String,
+    seq: i64,
+}
+
+/// A message a batch's change names, as stored.
+struct TargetRow {
+    room_id: i64,
+    seq: i64,
+    id: i64,
+    sender_id: i64,
+    body: String,
+    deleted: bool,
+}
+
+/// A room a batch changes: its admin and last seq.
+struct RoomState {
+    id: i64,
+    admin_id: i64,
+    last_seq: i64,
+}
 
 /// What a batch reads before it is played, and what playing it writes.
 struct State {
@@ -111,25 +135,37 @@ struct State {
 }
 
 impl State {
-    async fn read(
-        conn: &mut SqliteConnection,
-        reqs: &[ChangeRequest<'_>],
-    ) -> Result<Self, sqlx::Error> {
+    async fn read(mut conn: Writer<'_>, reqs: &[ChangeRequest<'_>]) -> Result<Self, sqlx::Error> {
         let keys: Vec<(RoomId, UserId, &str)> = reqs
             .iter()
             .map(|r| (r.room_id, r.actor, r.client_op_id))
             .collect();
         let keys = json(&keys)?;
-        let before = sqlx::query!(
-            r#"SELECT e.room_id AS "room_id!: i64", e.actor_id AS "actor_id!: i64",
-                      e.client_op_id AS "client_op_id!: String", e.seq AS "seq!: i64"
-               FROM json_each(?1) AS k CROSS JOIN room_events AS e
-               WHERE e.room_id = k.value ->> 0 AND e.actor_id = k.value ->> 1
-                 AND e.client_op_id = k.value ->> 2"#,
-            keys
+        let before = per_store!(conn.re(), |c|
+            sqlite: sqlx::query_as!(
+                OpRow,
+                r#"SELECT e.room_id AS "room_id!: i64", e.actor_id AS "actor_id!: i64",
+                          e.client_op_id AS "client_op_id!: String", e.seq AS "seq!: i64"
+                   FROM json_each(?1) AS k CROSS JOIN room_events AS e
+                   WHERE e.room_id = k.value ->> 0 AND e.actor_id = k.value ->> 1
+                     AND e.client_op_id = k.value ->> 2"#,
+                keys
+            )
+            .fetch_all(c)
+            .await?,
+            postgres: sqlx::query_as!(
+                OpRow,
+                r#"SELECT e.room_id AS "room_id!: i64", e.actor_id AS "actor_id!: i64",
+                          e.client_op_id AS "client_op_id!: String", e.seq AS "seq!: i64"
+                   FROM jsonb_array_elements($1::text::jsonb) AS k(value)
+                   JOIN room_events AS e ON e.room_id = (k.value ->> 0)::bigint
+                    AND e.actor_id = (k.value ->> 1)::bigint AND e.client_op_id = k.value ->> 2
+                   -- store: postgres"#,
+                keys
+            )
+            .fetch_all(c)
+            .await?,
         )
-        .fetch_all(&mut *conn)
-        .await?
         .into_iter()
         .map(|r| {
             (
@@ -140,62 +176,92 @@ impl State {
         .collect();
 
         let pairs: Vec<(RoomId, UserId)> = reqs.iter().map(|r| (r.room_id, r.actor)).collect();
-        let members =
-            super::messages::members_among(super::Exec::Sqlite(&mut *conn), &json(&pairs)?)
-                .await?
-                .into_iter()
-                .collect();
+        let members = super::messages::members_among(conn.re(), &json(&pairs)?)
+            .await?
+            .into_iter()
+            .collect();
 
         let named: Vec<(RoomId, i64)> = reqs.iter().map(|r| (r.room_id, r.seq)).collect();
         let named = json(&named)?;
-        let mut targets: HashMap<(RoomId, i64), Target> = sqlx::query!(
-            r#"SELECT m.room_id AS "room_id!: i64", m.seq AS "seq!: i64", m.id AS "id!: i64",
-                      m.sender_id AS "sender_id!: i64", m.body,
-                      m.deleted_at IS NOT NULL AS "deleted!: bool"
-               FROM json_each(?1) AS k CROSS JOIN messages AS m
-               WHERE m.room_id = k.value ->> 0 AND m.seq = k.value ->> 1"#,
-            named
-        )
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .map(|r| {
-            let target = Target {
-                id: r.id,
-                sender: UserId(r.sender_id),
-                body: r.body,
-                deleted: r.deleted,
-                reactions: Vec::new(),
-                reactions_before: Vec::new(),
-                touched: false,
-                revision: None,
-                edited: false,
-                deleted_now: false,
-            };
-            ((RoomId(r.room_id), r.seq), target)
-        })
-        .collect();
+        let found = per_store!(conn.re(), |c|
+            sqlite: sqlx::query_as!(
+                TargetRow,
+                r#"SELECT m.room_id AS "room_id!: i64", m.seq AS "seq!: i64", m.id AS "id!: i64",
+                          m.sender_id AS "sender_id!: i64", m.body,
+                          m.deleted_at IS NOT NULL AS "deleted!: bool"
+                   FROM json_each(?1) AS k CROSS JOIN messages AS m
+                   WHERE m.room_id = k.value ->> 0 AND m.seq = k.value ->> 1"#,
+                named
+            )
+            .fetch_all(c)
+            .await?,
+            postgres: sqlx::query_as!(
+                TargetRow,
+                r#"SELECT m.room_id AS "room_id!: i64", m.seq AS "seq!: i64", m.id AS "id!: i64",
+                          m.sender_id AS "sender_id!: i64", m.body AS "body!",
+                          m.deleted_at IS NOT NULL AS "deleted!: bool"
+                   FROM jsonb_array_elements($1::text::jsonb) AS k(value)
+                   JOIN messages AS m ON m.room_id = (k.value ->> 0)::bigint
+                                     AND m.seq = (k.value ->> 1)::bigint
+                   -- store: postgres"#,
+                named
+            )
+            .fetch_all(c)
+            .await?,
+        );
+        let mut targets: HashMap<(RoomId, i64), Target> = found
+            .into_iter()
+            .map(|r| {
+                let target = Target {
+                    id: r.id,
+                    sender: UserId(r.sender_id),
+                    body: r.body,
+                    deleted: r.deleted,
+                    reactions: Vec::new(),
+                    reactions_before: Vec::new(),
+                    touched: false,
+                    revision: None,
+                    edited: false,
+                    deleted_now: false,
+                };
+                ((RoomId(r.room_id), r.seq), target)
+            })
+            .collect();
 
         let ids: Vec<i64> = targets.values().map(|t| t.id).collect();
         let by_id: HashMap<i64, (RoomId, i64)> = targets.iter().map(|(k, t)| (t.id, *k)).collect();
-        for (message, emoji, user) in
-            super::message_state::reactions_of(super::Exec::Sqlite(&mut *conn), &ids).await?
-        {
+        for (message, emoji, user) in super::message_state::reactions_of(conn.re(), &ids).await? {
             if let Some(t) = by_id.get(&message).and_then(|k| targets.get_mut(k)) {
                 t.reactions.push((emoji.clone(), user));
                 t.reactions_before.push((emoji, user));
             }
         }
 
-        let room_ids: Vec<RoomId> = reqs.iter().map(|r| r.room_id).collect();
-        let room_ids = json(&room_ids)?;
-        let rooms = sqlx::query!(
-            r#"SELECT id AS "id!: i64", admin_id AS "admin_id!: i64", last_seq AS "last_seq!: i64"
-               FROM rooms WHERE id IN (SELECT value FROM json_each(?1))"#,
-            room_ids
+        let mut room_ids: Vec<i64> = reqs.iter().map(|r| r.room_id.0).collect();
+        room_ids.sort_unstable();
+        room_ids.dedup();
+        let rooms = per_store!(conn, |c|
+            sqlite: {
+                let room_ids = json(&room_ids)?;
+                sqlx::query_as!(
+                    RoomState,
+                    r#"SELECT id AS "id!: i64", admin_id AS "admin_id!: i64", last_seq AS "last_seq!: i64"
+                       FROM rooms WHERE id IN (SELECT value FROM json_each(?1))"#,
+                    room_ids
+                )
+                .fetch_all(c)
+                .await?
+            },
+            postgres: sqlx::query_as!(
+                RoomState,
+                r#"SELECT id AS "id!: i64", admin_id AS "admin_id!: i64", last_seq AS "last_seq!: i64"
+                   FROM rooms WHERE id = ANY($1)
+                   -- store: postgres"#,
+                &room_ids
+            )
+            .fetch_all(c)
+            .await?,
         )
-        .fetch_all(&mut *conn)
-        .await?
         .into_iter()
         .map(|r| (RoomId(r.id), (UserId(r.admin_id), r.last_seq)))
         .collect();
@@ -314,7 +380,7 @@ impl State {
     }
 
     /// Writes what the batch changed, in a handful of statements.
-    async fn write(self, conn: &mut SqliteConnection, now: i64) -> Result<(), sqlx::Error> {
+    async fn write(self, mut conn: Writer<'_>, now: i64) -> Result<(), sqlx::Error> {
         if self.events.is_empty() {
             return Ok(());
         }
@@ -334,30 +400,60 @@ impl State {
             })
             .collect();
         let events = json(&events)?;
-        sqlx::query!(
-            "INSERT INTO room_events
-                 (room_id, seq, kind, actor_id, message_id, detail, client_op_id, created_at)
-             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
-                    value ->> 6, ?2
-             FROM json_each(?1)",
-            events,
-            now
-        )
-        .execute(&mut *conn)
-        .await?;
+        per_store!(conn.re(), |c|
+            sqlite: sqlx::query!(
+                "INSERT INTO room_events
+                     (room_id, seq, kind, actor_id, message_id, detail, client_op_id, created_at)
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
+                        value ->> 6, ?2
+                 FROM json_each(?1)",
+                events,
+                now
+            )
+            .execute(c)
+            .await?
+            .rows_affected(),
+            postgres: sqlx::query!(
+                "INSERT INTO room_events
+                     (room_id, seq, kind, actor_id, message_id, detail, client_op_id, created_at)
+                 SELECT (e.value ->> 0)::bigint, (e.value ->> 1)::bigint, e.value ->> 2,
+                        (e.value ->> 3)::bigint, (e.value ->> 4)::bigint, e.value ->> 5,
+                        e.value ->> 6, $2
+                 FROM jsonb_array_elements($1::text::jsonb) AS e(value)
+                 -- store: postgres",
+                events,
+                now
+            )
+            .execute(c)
+            .await?
+            .rows_affected(),
+        );
         let rooms: Vec<(RoomId, i64)> = self
             .rooms
             .iter()
             .map(|(id, (_, last))| (*id, *last))
             .collect();
         let rooms = json(&rooms)?;
-        sqlx::query!(
-            "UPDATE rooms SET last_seq = r.value ->> 1
-             FROM json_each(?1) AS r WHERE rooms.id = r.value ->> 0 AND rooms.last_seq < r.value ->> 1",
-            rooms
-        )
-        .execute(&mut *conn)
-        .await?;
+        per_store!(conn.re(), |c|
+            sqlite: sqlx::query!(
+                "UPDATE rooms SET last_seq = r.value ->> 1
+                 FROM json_each(?1) AS r WHERE rooms.id = r.value ->> 0 AND rooms.last_seq < r.value ->> 1",
+                rooms
+            )
+            .execute(c)
+            .await?
+            .rows_affected(),
+            postgres: sqlx::query!(
+                "UPDATE rooms SET last_seq = (r.value ->> 1)::bigint
+                 FROM jsonb_array_elements($1::text::jsonb) AS r(value)
+                 WHERE rooms.id = (r.value ->> 0)::bigint AND rooms.last_seq < (r.value ->> 1)::bigint
+                 -- store: postgres",
+                rooms
+            )
+            .execute(c)
+            .await?
+            .rows_affected(),
+        );
         let kept: Vec<&(i64, i64, String)> = self
             .revisions
             .iter()
@@ -365,14 +461,28 @@ impl State {
             .collect();
         if !kept.is_empty() {
             let kept = json(&kept)?;
-            sqlx::query!(
-                "INSERT INTO message_revisions (message_id, revision, body, until_at)
-                 SELECT value ->> 0, value ->> 1, value ->> 2, ?2 FROM json_each(?1)",
-                kept,
-                now
-            )
-            .execute(&mut *conn)
-            .await?;
+            per_store!(conn.re(), |c|
+                sqlite: sqlx::query!(
+                    "INSERT INTO message_revisions (message_id, revision, body, until_at)
+                     SELECT value ->> 0, value ->> 1, value ->> 2, ?2 FROM json_each(?1)",
+                    kept,
+                    now
+                )
+                .execute(c)
+                .await?
+            .rows_affected(),
+                postgres: sqlx::query!(
+                    "INSERT INTO message_revisions (message_id, revision, body, until_at)
+                     SELECT (r.value ->> 0)::bigint, (r.value ->> 1)::bigint, r.value ->> 2, $2
+                     FROM jsonb_array_elements($1::text::jsonb) AS r(value)
+                     -- store: postgres",
+                    kept,
+                    now
+                )
+                .execute(c)
+                .await?
+            .rows_affected(),
+            );
         }
         write_messages(conn, &self.targets, &deleted, now).await
     }
@@ -382,7 +492,7 @@ impl State {
 /// revision, edit and deletion marks, and its reactions; a deleted one
 /// loses its earlier texts and its reactions' emoji in the log.
 async fn write_messages(
-    conn: &mut SqliteConnection,
+    mut conn: Writer<'_>,
     targets: &HashMap<(RoomId, i64), Target>,
     deleted: &HashSet<i64>,
     now: i64,
@@ -393,16 +503,33 @@ async fn write_messages(
         .map(|t| (t.id, t.body.as_str(), t.revision, t.edited, t.deleted_now))
         .collect();
     let states = json(&states)?;
-    sqlx::query!(
-        "UPDATE messages SET body = s.value ->> 1, revision = s.value ->> 2,
-             edited_at = CASE WHEN s.value ->> 4 THEN NULL WHEN s.value ->> 3 THEN ?2 ELSE edited_at END,
-             deleted_at = CASE WHEN s.value ->> 4 THEN ?2 ELSE deleted_at END
-         FROM json_each(?1) AS s WHERE messages.id = s.value ->> 0",
-        states,
-        now
-    )
-    .execute(&mut *conn)
-    .await?;
+    per_store!(conn.re(), |c|
+        sqlite: sqlx::query!(
+            "UPDATE messages SET body = s.value ->> 1, revision = s.value ->> 2,
+                 edited_at = CASE WHEN s.value ->> 4 THEN NULL WHEN s.value ->> 3 THEN ?2 ELSE edited_at END,
+                 deleted_at = CASE WHEN s.value ->> 4 THEN ?2 ELSE deleted_at END
+             FROM json_each(?1) AS s WHERE messages.id = s.value ->> 0",
+            states,
+            now
+        )
+        .execute(c)
+        .await?
+            .rows_affected(),
+        postgres: sqlx::query!(
+            "UPDATE messages SET body = s.value ->> 1, revision = (s.value ->> 2)::bigint,
+                 edited_at = CASE WHEN (s.value ->> 4)::boolean THEN NULL
+                                  WHEN (s.value ->> 3)::boolean THEN $2 ELSE edited_at END,
+                 deleted_at = CASE WHEN (s.value ->> 4)::boolean THEN $2 ELSE deleted_at END
+             FROM jsonb_array_elements($1::text::jsonb) AS s(value)
+             WHERE messages.id = (s.value ->> 0)::bigint
+             -- store: postgres",
+            states,
+            now
+        )
+        .execute(c)
+        .await?
+            .rows_affected(),
+    );
     // Reactions: those taken off go, those put on come, in the order they
     // were put on (after every reaction the message had).
     let gone: Vec<(i64, &str, UserId)> = touched
@@ -416,13 +543,26 @@ async fn write_messages(
         .collect();
     if !gone.is_empty() {
         let gone = json(&gone)?;
-        sqlx::query!(
-            "DELETE FROM reactions WHERE (message_id, emoji, user_id) IN
-                 (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1))",
-            gone
-        )
-        .execute(&mut *conn)
-        .await?;
+        per_store!(conn.re(), |c|
+            sqlite: sqlx::query!(
+                "DELETE FROM reactions WHERE (message_id, emoji, user_id) IN
+                     (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1))",
+                gone
+            )
+            .execute(c)
+            .await?
+            .rows_affected(),
+            postgres: sqlx::query!(
+                "DELETE FROM reactions WHERE (message_id, emoji, user_id) IN
+                     (SELECT (r.value ->> 0)::bigint, r.value ->> 1, (r.value ->> 2)::bigint
+                      FROM jsonb_array_elements($1::text::jsonb) AS r(value))
+                 -- store: postgres",
+                gone
+            )
+            .execute(c)
+            .await?
+            .rows_affected(),
+        );
     }
     let added: Vec<(i64, &str, UserId, usize)> = touched
         .iter()
@@ -436,31 +576,69 @@ async fn write_messages(
         .collect();
     if !added.is_empty() {
         let added = json(&added)?;
-        sqlx::query!(
-            "INSERT INTO reactions (message_id, emoji, user_id, created_at)
-             SELECT value ->> 0, value ->> 1, value ->> 2, ?2 + (value ->> 3) FROM json_each(?1)",
-            added,
-            now
-        )
-        .execute(&mut *conn)
-        .await?;
+        per_store!(conn.re(), |c|
+            sqlite: sqlx::query!(
+                "INSERT INTO reactions (message_id, emoji, user_id, created_at)
+                 SELECT value ->> 0, value ->> 1, value ->> 2, ?2 + (value ->> 3) FROM json_each(?1)",
+                added,
+                now
+            )
+            .execute(c)
+            .await?
+            .rows_affected(),
+            postgres: sqlx::query!(
+                "INSERT INTO reactions (message_id, emoji, user_id, created_at)
+                 SELECT (r.value ->> 0)::bigint, r.value ->> 1, (r.value ->> 2)::bigint,
+                        $2 + (r.value ->> 3)::bigint
+                 FROM jsonb_array_elements($1::text::jsonb) AS r(value)
+                 -- store: postgres",
+                added,
+                now
+            )
+            .execute(c)
+            .await?
+            .rows_affected(),
+        );
     }
     if !deleted.is_empty() {
         let gone: Vec<i64> = deleted.iter().copied().collect();
-        let gone = json(&gone)?;
-        sqlx::query!(
-            "DELETE FROM message_revisions WHERE message_id IN (SELECT value FROM json_each(?1))",
-            gone
-        )
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query!(
-            "UPDATE room_events SET detail = NULL
-             WHERE message_id IN (SELECT value FROM json_each(?1)) AND kind IN ('react', 'unreact')",
-            gone
-        )
-        .execute(&mut *conn)
-        .await?;
+        per_store!(conn, |c|
+            sqlite: {
+                let gone = json(&gone)?;
+                sqlx::query!(
+                    "DELETE FROM message_revisions WHERE message_id IN (SELECT value FROM json_each(?1))",
+                    gone
+                )
+                .execute(&mut *c)
+                .await?;
+                sqlx::query!(
+                    "UPDATE room_events SET detail = NULL
+                     WHERE message_id IN (SELECT value FROM json_each(?1)) AND kind IN ('react', 'unreact')",
+                    gone
+                )
+                .execute(&mut *c)
+                .await?
+            .rows_affected()
+            },
+            postgres: {
+                sqlx::query!(
+                    "DELETE FROM message_revisions WHERE message_id = ANY($1)
+                     -- store: postgres",
+                    &gone
+                )
+                .execute(&mut *c)
+                .await?;
+                sqlx::query!(
+                    "UPDATE room_events SET detail = NULL
+                     WHERE message_id = ANY($1) AND kind IN ('react', 'unreact')
+                     -- store: postgres",
+                    &gone
+                )
+                .execute(&mut *c)
+                .await?
+            .rows_affected()
+            },
+        );
     }
     Ok(())
 }
