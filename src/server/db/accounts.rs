@@ -4,13 +4,12 @@
 use std::collections::{HashMap, HashSet};
 
 use hearth_sql::shared;
-use sqlx::SqliteConnection;
 
 use super::members::AfterRemoval;
 use super::message_state::{self, MessageRow};
 use super::room_log::{self, Kind, NewEvent};
 use super::rooms::RoomId;
-use super::{Db, now_ms, sessions};
+use super::{Db, WriteTx, Writer, now_ms, per_store, sessions};
 use crate::model::account::{DELETED_USER_NAME, DeletedMessages};
 use crate::model::{RoomPublicId, UserId};
 
@@ -36,6 +35,12 @@ pub async fn set_password(
         sessions::delete_others(tx.exec(), user_id, keep).await
     })
     .await
+}
+
+/// A room a deleted account was in.
+struct Membership {
+    id: i64,
+    public_id: String,
 }
 
 /// A room the deleted account was in, and what its leaving did.
@@ -84,70 +89,113 @@ pub async fn delete(
 ) -> Result<Option<Deleted>, sqlx::Error> {
     let now = now_ms();
     db.write_then(
-        async |conn| {
-            let conn = conn.sqlite()?;
-            let Some(avatar) = sqlx::query_scalar!(
-                "SELECT avatar FROM users WHERE id = ?1 AND deleted_at IS NULL",
-                user_id
-            )
-            .fetch_optional(&mut *conn)
-            .await?
+        async |tx| {
+            let Some(avatar) = shared!(
+                tx.exec(),
+                query_scalar!(
+                    "SELECT avatar FROM users WHERE id = $1 AND deleted_at IS NULL",
+                    user_id.0
+                ),
+                fetch_optional
+            )?
             else {
                 return Ok(None);
             };
-            let memberships = sqlx::query!(
-                r#"SELECT r.id AS "id!: i64", r.public_id
-                   FROM room_members m JOIN rooms r ON r.id = m.room_id
-                   WHERE m.user_id = ?1 ORDER BY r.id"#,
-                user_id
-            )
-            .fetch_all(&mut *conn)
-            .await?;
+            // Every room this writes to (those they are in, and those that
+            // hold their messages), locked in id order before anything is
+            // read from them (on PostgreSQL; SQLite writes one at a time).
+            let touched = shared!(
+                tx.exec(),
+                query_scalar!(
+                    r#"SELECT room_id AS "room_id!: i64" FROM (
+                           SELECT room_id FROM room_members WHERE user_id = $1
+                           UNION
+                           SELECT room_id FROM messages WHERE sender_id = $1 AND deleted_at IS NULL
+                       ) AS touched ORDER BY room_id"#,
+                    user_id.0
+                ),
+                fetch_all
+            )?;
+            let touched: Vec<RoomId> = touched.into_iter().map(RoomId).collect();
+            super::rooms::lock(tx.exec(), &touched).await?;
+            let memberships = shared!(
+                tx.exec(),
+                query_as!(
+                    Membership,
+                    r#"SELECT r.id AS "id!: i64", r.public_id
+                       FROM room_members m JOIN rooms r ON r.id = m.room_id
+                       WHERE m.user_id = $1 ORDER BY r.id"#,
+                    user_id.0
+                ),
+                fetch_all
+            )?;
             let ids: Vec<i64> = memberships.iter().map(|m| m.id).collect();
             let left = log_each(
-                conn,
+                tx,
                 &ids,
                 |_| NewEvent::member(Kind::Leave, user_id, user_id),
                 now,
             )
             .await?;
-            let ids = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
-            sqlx::query!("DELETE FROM room_members WHERE user_id = ?1", user_id)
-                .execute(&mut *conn)
-                .await?;
+            shared!(
+                tx.exec(),
+                query!("DELETE FROM room_members WHERE user_id = $1", user_id.0),
+                execute
+            )?;
             // Rooms no one is left in go, with their messages (by cascade).
-            let emptied: HashSet<i64> = sqlx::query_scalar!(
-                r#"DELETE FROM rooms
-                   WHERE id IN (SELECT value FROM json_each(?1))
-                     AND NOT EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = rooms.id)
-                   RETURNING id AS "id!: i64""#,
-                ids
+            let emptied: HashSet<i64> = per_store!(tx.exec(), |c|
+                sqlite: {
+                    let ids = json(&ids)?;
+                    sqlx::query_scalar!(
+                        r#"DELETE FROM rooms
+                           WHERE id IN (SELECT value FROM json_each(?1))
+                             AND NOT EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = rooms.id)
+                           RETURNING id AS "id!: i64""#,
+                        ids
+                    )
+                    .fetch_all(c)
+                    .await?
+                },
+                postgres: sqlx::query_scalar!(
+                    r#"DELETE FROM rooms
+                       WHERE id = ANY($1)
+                         AND NOT EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = rooms.id)
+                       RETURNING id AS "id!: i64"
+                       -- store: postgres"#,
+                    &ids
+                )
+                .fetch_all(c)
+                .await?,
             )
-            .fetch_all(&mut *conn)
-            .await?
             .into_iter()
             .collect();
-            let handed = hand_over(conn, &ids, user_id, now).await?;
-            sqlx::query!("DELETE FROM room_removals WHERE user_id = ?1", user_id)
-                .execute(&mut *conn)
-                .await?;
+            let handed = hand_over(tx, &ids, user_id, now).await?;
+            shared!(
+                tx.exec(),
+                query!("DELETE FROM room_removals WHERE user_id = $1", user_id.0),
+                execute
+            )?;
             let removed = if messages == DeletedMessages::Remove {
-                remove_messages(conn, user_id, now).await?
+                remove_messages(tx.exec(), user_id, now).await?
             } else {
                 HashMap::new()
             };
-            sqlx::query!("DELETE FROM sessions WHERE user_id = ?1", user_id)
-                .execute(&mut *conn)
-                .await?;
-            sqlx::query!(
-                "UPDATE users SET name = ?2, password_hash = '', avatar = NULL, deleted_at = ?3
-                 WHERE id = ?1",
-                user_id,
-                DELETED_USER_NAME,
-                now
-            )
-            .execute(&mut *conn)
-            .await?;
+            shared!(
+                tx.exec(),
+                query!("DELETE FROM sessions WHERE user_id = $1", user_id.0),
+                execute
+            )?;
+            shared!(
+                tx.exec(),
+                query!(
+                    "UPDATE users SET name = $2, password_hash = '', avatar = NULL, deleted_at = $3
+                     WHERE id = $1",
+                    user_id.0,
+                    DELETED_USER_NAME,
+                    now
+                ),
+                execute
+            )?;
             let rooms = memberships
                 .into_iter()
                 .map(|m| RoomLeft {
@@ -160,7 +208,7 @@ pub async fn delete(
                     public_id: m.public_id.into(),
                 })
                 .collect();
-            let tombstones = tombstones(conn, removed).await?;
+            let tombstones = tombstones(tx, removed).await?;
             Ok(Some(Deleted {
                 rooms,
                 avatar,
@@ -176,28 +224,47 @@ pub async fn delete(
 /// to its longest-standing member, logging it; the new admin and the seq
 /// it took, by room.
 async fn hand_over(
-    conn: &mut SqliteConnection,
-    rooms: &str,
+    tx: &mut WriteTx,
+    rooms: &[i64],
     user_id: UserId,
     now: i64,
 ) -> Result<HashMap<i64, (UserId, i64)>, sqlx::Error> {
-    let handed: HashMap<i64, UserId> = sqlx::query!(
-        r#"UPDATE rooms SET admin_id = (
-               SELECT m.user_id FROM room_members m WHERE m.room_id = rooms.id
-               ORDER BY m.joined_at, m.user_id LIMIT 1)
-           WHERE id IN (SELECT value FROM json_each(?1)) AND admin_id = ?2
-           RETURNING id AS "id!: i64", admin_id AS "admin_id!: i64""#,
-        rooms,
-        user_id
+    let handed: HashMap<i64, UserId> = per_store!(tx.exec(), |c|
+        sqlite: {
+            let rooms = json(&rooms)?;
+            sqlx::query_as!(
+                Handed,
+                r#"UPDATE rooms SET admin_id = (
+                       SELECT m.user_id FROM room_members m WHERE m.room_id = rooms.id
+                       ORDER BY m.joined_at, m.user_id LIMIT 1)
+                   WHERE id IN (SELECT value FROM json_each(?1)) AND admin_id = ?2
+                   RETURNING id AS "id!: i64", admin_id AS "admin_id!: i64""#,
+                rooms,
+                user_id
+            )
+            .fetch_all(c)
+            .await?
+        },
+        postgres: sqlx::query_as!(
+            Handed,
+            r#"UPDATE rooms SET admin_id = (
+                   SELECT m.user_id FROM room_members m WHERE m.room_id = rooms.id
+                   ORDER BY m.joined_at, m.user_id LIMIT 1)
+               WHERE id = ANY($1) AND admin_id = $2
+               RETURNING id AS "id!: i64", admin_id AS "admin_id!: i64"
+               -- store: postgres"#,
+            rooms,
+            user_id.0
+        )
+        .fetch_all(c)
+        .await?,
     )
-    .fetch_all(&mut *conn)
-    .await?
     .into_iter()
     .map(|r| (r.id, UserId(r.admin_id)))
     .collect();
     let handed_rooms: Vec<i64> = handed.keys().copied().collect();
     let seqs = log_each(
-        conn,
+        tx,
         &handed_rooms,
         |room| NewEvent::member(Kind::Admin, user_id, handed[&room]),
         now,
@@ -209,23 +276,22 @@ async fn hand_over(
         .collect())
 }
 
+/// A room whose admin role passed on, and to whom.
+struct Handed {
+    id: i64,
+    admin_id: i64,
+}
+
 /// Appends `event(room)` to each of `rooms`' logs; the seq each took, by room.
 async fn log_each(
-    conn: &mut SqliteConnection,
+    tx: &mut WriteTx,
     rooms: &[i64],
     event: impl Fn(i64) -> NewEvent<'static>,
     now: i64,
 ) -> Result<HashMap<i64, i64>, sqlx::Error> {
     let mut seqs = HashMap::new();
     for &room in rooms {
-        if let Some(seq) = room_log::append(
-            super::Exec::Sqlite(&mut *conn),
-            RoomId(room),
-            event(room),
-            now,
-        )
-        .await?
-        {
+        if let Some(seq) = room_log::append(tx.exec(), RoomId(room), event(room), now).await? {
             seqs.insert(room, seq);
         }
     }
@@ -235,16 +301,18 @@ async fn log_each(
 /// The tombstones `remove_messages` left, read once the account reads as
 /// deleted, in each room's seq order.
 async fn tombstones(
-    conn: &mut SqliteConnection,
+    tx: &mut WriteTx,
     removed: HashMap<RoomId, Vec<(i64, i64)>>,
 ) -> Result<Vec<Tombstones>, sqlx::Error> {
     let mut out = Vec::with_capacity(removed.len());
     for (room, deleted) in removed {
-        let public_id = sqlx::query_scalar!("SELECT public_id FROM rooms WHERE id = ?1", room)
-            .fetch_one(&mut *conn)
-            .await?;
+        let public_id = shared!(
+            tx.exec(),
+            query_scalar!("SELECT public_id FROM rooms WHERE id = $1", room.0),
+            fetch_one
+        )?;
         let seqs: Vec<i64> = deleted.iter().map(|&(message, _)| message).collect();
-        let rows = message_state::by_seqs(super::Exec::Sqlite(&mut *conn), room, &seqs).await?;
+        let rows = message_state::by_seqs(tx.exec(), room, &seqs).await?;
         let event_seq: HashMap<i64, i64> = deleted.into_iter().collect();
         let mut messages: Vec<(i64, MessageRow)> = rows
             .into_iter()
@@ -281,70 +349,125 @@ fn departure(seq: i64, emptied: bool, handed: Option<(UserId, i64)>) -> AfterRem
 /// handful of statements however many messages. Returns, per room, the
 /// deleted messages' seqs with the seq each deletion took.
 async fn remove_messages(
-    conn: &mut SqliteConnection,
+    mut conn: Writer<'_>,
     user_id: UserId,
     now: i64,
 ) -> Result<HashMap<RoomId, Vec<(i64, i64)>>, sqlx::Error> {
     // One event per message, numbered after each room's last seq in the
     // messages' own order.
-    let logged = sqlx::query!(
-        r#"WITH doomed AS (
-               SELECT m.id, m.room_id, m.seq,
-                      ROW_NUMBER() OVER (PARTITION BY m.room_id ORDER BY m.seq) AS n
-               FROM messages m
-               WHERE m.sender_id = ?1 AND m.deleted_at IS NULL
-                 AND m.room_id IN (SELECT id FROM rooms))
-           INSERT INTO room_events (room_id, seq, kind, actor_id, message_id, created_at)
-           SELECT d.room_id, r.last_seq + d.n, 'delete', ?1, d.id, ?2
-           FROM doomed d JOIN rooms r ON r.id = d.room_id
-           RETURNING room_id AS "room_id!: i64", seq AS "seq!: i64",
-                     message_id AS "message_id!: i64""#,
-        user_id,
-        now
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    let logged = shared!(
+        conn.re(),
+        query_as!(
+            Logged,
+            r#"WITH doomed AS (
+                   SELECT m.id, m.room_id, m.seq,
+                          ROW_NUMBER() OVER (PARTITION BY m.room_id ORDER BY m.seq) AS n
+                   FROM messages m
+                   WHERE m.sender_id = $1 AND m.deleted_at IS NULL
+                     AND m.room_id IN (SELECT id FROM rooms))
+               INSERT INTO room_events (room_id, seq, kind, actor_id, message_id, created_at)
+               SELECT d.room_id, r.last_seq + d.n, 'delete', $1, d.id, $2
+               FROM doomed d JOIN rooms r ON r.id = d.room_id
+               RETURNING room_id AS "room_id!: i64", seq AS "seq!: i64",
+                         message_id AS "message_id!: i64""#,
+            user_id.0,
+            now
+        ),
+        fetch_all
+    )?;
     if logged.is_empty() {
         return Ok(HashMap::new());
     }
-    let ids: Vec<(i64, i64)> = logged.iter().map(|r| (r.message_id, r.seq)).collect();
-    let ids = serde_json::to_string(&ids).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    sqlx::query!(
-        "UPDATE rooms SET last_seq = (
-             SELECT MAX(e.seq) FROM room_events e WHERE e.room_id = rooms.id)
-         WHERE id IN (SELECT m.room_id FROM json_each(?1) j JOIN messages m ON m.id = j.value ->> 0)",
-        ids
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!(
-        "DELETE FROM message_revisions WHERE message_id IN (SELECT value ->> 0 FROM json_each(?1))",
-        ids
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!(
-        "DELETE FROM reactions WHERE message_id IN (SELECT value ->> 0 FROM json_each(?1))",
-        ids
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!(
-        "UPDATE room_events SET detail = NULL
-         WHERE message_id IN (SELECT value ->> 0 FROM json_each(?1)) AND kind IN ('react', 'unreact')",
-        ids
-    )
-    .execute(&mut *conn)
-    .await?;
-    let seqs = sqlx::query!(
-        r#"UPDATE messages SET body = '', edited_at = NULL, deleted_at = ?2, revision = j.value ->> 1
-           FROM json_each(?1) AS j WHERE messages.id = j.value ->> 0
-           RETURNING messages.id AS "id!: i64", messages.seq AS "seq!: i64""#,
-        ids,
-        now
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    let pairs: Vec<(i64, i64)> = logged.iter().map(|r| (r.message_id, r.seq)).collect();
+    let ids = json(&pairs)?;
+    let messages: Vec<i64> = pairs.iter().map(|&(message, _)| message).collect();
+    let seqs = per_store!(conn, |c|
+        sqlite: {
+            sqlx::query!(
+                "UPDATE rooms SET last_seq = (
+                     SELECT MAX(e.seq) FROM room_events e WHERE e.room_id = rooms.id)
+                 WHERE id IN (SELECT m.room_id FROM json_each(?1) j JOIN messages m ON m.id = j.value ->> 0)",
+                ids
+            )
+            .execute(&mut *c)
+            .await?;
+            sqlx::query!(
+                "DELETE FROM message_revisions WHERE message_id IN (SELECT value ->> 0 FROM json_each(?1))",
+                ids
+            )
+            .execute(&mut *c)
+            .await?;
+            sqlx::query!(
+                "DELETE FROM reactions WHERE message_id IN (SELECT value ->> 0 FROM json_each(?1))",
+                ids
+            )
+            .execute(&mut *c)
+            .await?;
+            sqlx::query!(
+                "UPDATE room_events SET detail = NULL
+                 WHERE message_id IN (SELECT value ->> 0 FROM json_each(?1)) AND kind IN ('react', 'unreact')",
+                ids
+            )
+            .execute(&mut *c)
+            .await?;
+            sqlx::query_as!(
+                Tombstoned,
+                r#"UPDATE messages SET body = '', edited_at = NULL, deleted_at = ?2, revision = j.value ->> 1
+                   FROM json_each(?1) AS j WHERE messages.id = j.value ->> 0
+                   RETURNING messages.id AS "id!: i64", messages.seq AS "seq!: i64""#,
+                ids,
+                now
+            )
+            .fetch_all(&mut *c)
+            .await?
+        },
+        postgres: {
+            sqlx::query!(
+                "UPDATE rooms SET last_seq = (
+                     SELECT MAX(e.seq) FROM room_events e WHERE e.room_id = rooms.id)
+                 WHERE id IN (SELECT m.room_id FROM messages m WHERE m.id = ANY($1))
+                 -- store: postgres",
+                &messages
+            )
+            .execute(&mut *c)
+            .await?;
+            sqlx::query!(
+                "DELETE FROM message_revisions WHERE message_id = ANY($1)
+                 -- store: postgres",
+                &messages
+            )
+            .execute(&mut *c)
+            .await?;
+            sqlx::query!(
+                "DELETE FROM reactions WHERE message_id = ANY($1)
+                 -- store: postgres",
+                &messages
+            )
+            .execute(&mut *c)
+            .await?;
+            sqlx::query!(
+                "UPDATE room_events SET detail = NULL
+                 WHERE message_id = ANY($1) AND kind IN ('react', 'unreact')
+                 -- store: postgres",
+                &messages
+            )
+            .execute(&mut *c)
+            .await?;
+            sqlx::query_as!(
+                Tombstoned,
+                r#"UPDATE messages SET body = '', edited_at = NULL, deleted_at = $2,
+                       revision = (j.value ->> 1)::bigint
+                   FROM jsonb_array_elements($1::text::jsonb) AS j(value)
+                   WHERE messages.id = (j.value ->> 0)::bigint
+                   RETURNING messages.id AS "id!: i64", messages.seq AS "seq!: i64"
+                   -- store: postgres"#,
+                ids,
+                now
+            )
+            .fetch_all(&mut *c)
+            .await?
+        },
+    );
     let seq_of: HashMap<i64, i64> = seqs.into_iter().map(|r| (r.id, r.seq)).collect();
     let mut by_room: HashMap<RoomId, Vec<(i64, i64)>> = HashMap::new();
     for r in logged {
@@ -359,4 +482,22 @@ async fn remove_messages(
         deleted.sort_unstable_by_key(|&(_, seq)| seq);
     }
     Ok(by_room)
+}
+
+/// A `delete` event `remove_messages` logged.
+struct Logged {
+    room_id: i64,
+    seq: i64,
+    message_id: i64,
+}
+
+/// A message `remove_messages` made a tombstone.
+struct Tombstoned {
+    id: i64,
+    seq: i64,
+}
+
+/// Rows as the one JSON parameter a statement reads.
+fn json(rows: &impl serde::Serialize) -> Result<String, sqlx::Error> {
+    serde_json::to_string(rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))
 }
