@@ -28,7 +28,6 @@ pub use store::{Db, Exec, Pooled, Reader, WriteTx, Writer};
 use std::path::Path;
 use std::time::Duration;
 
-use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 /// A query whose SQL differs between the stores: both versions side by
@@ -130,12 +129,65 @@ pub async fn open(data_dir: &Path) -> Result<Db, OpenError> {
     Ok(Db::sqlite(pool))
 }
 
-/// Whether the database answers a trivial query.
-pub async fn ping(pool: &SqlitePool) -> bool {
-    sqlx::query_scalar!("SELECT 1 AS \"one!: i64\"")
-        .fetch_one(pool)
+/// Connects to the PostgreSQL database at `url` and runs its migrations.
+///
+/// A transaction waits at most `LOCK_TIMEOUT` for a lock, and a session
+/// left idle inside a transaction (a node stopped mid-write) is ended after
+/// `IDLE_IN_TRANSACTION`, so a stalled node cannot hold a room.
+pub async fn open_postgres(url: &str) -> Result<Db, OpenError> {
+    let shown = without_password(url);
+    let options: sqlx::postgres::PgConnectOptions =
+        url.parse().map_err(|source| OpenError::Open {
+            path: shown.clone(),
+            source,
+        })?;
+    let options = options.options([
+        ("lock_timeout", LOCK_TIMEOUT),
+        ("idle_in_transaction_session_timeout", IDLE_IN_TRANSACTION),
+    ]);
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(16)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
         .await
-        .is_ok()
+        .map_err(|source| OpenError::Open {
+            path: shown.clone(),
+            source,
+        })?;
+    POSTGRES_MIGRATOR
+        .run(&pool)
+        .await
+        .map_err(|source| OpenError::Migrate {
+            path: shown,
+            source,
+        })?;
+    Ok(Db::postgres(pool))
+}
+
+const LOCK_TIMEOUT: &str = "5s";
+const IDLE_IN_TRANSACTION: &str = "30s";
+
+/// A database URL fit for a log line: its password replaced by `***`.
+pub fn without_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => "(a database URL that does not parse)".into(),
+    }
+}
+
+/// Whether the database answers a trivial query.
+pub async fn ping(db: &Db) -> bool {
+    hearth_sql::shared!(
+        db.read(),
+        query_scalar!(r#"SELECT 1 AS "one!: i64""#),
+        fetch_one
+    )
+    .is_ok()
 }
 
 /// Milliseconds since the epoch, the unit every time column uses.

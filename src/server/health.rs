@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use super::AppState;
 
 pub async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    if super::db::ping(state.db.pool()).await {
+    if super::db::ping(&state.db).await {
         (StatusCode::OK, "ok\n")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")

@@ -41,8 +41,18 @@ impl Server {
     /// Opens the database and binds `config.site_addr` (port 0 picks a free
     /// one; the state's configuration then names the real port).
     pub async fn build(mut config: Config) -> Result<Self, Box<dyn std::error::Error>> {
-        let db = db::open(&config.data_dir).await?;
-        tracing::info!(data = %config.database_path().display(), "database ready");
+        let db = match &config.database_url {
+            Some(url) => {
+                let db = db::open_postgres(url).await?;
+                tracing::info!(database = %db::without_password(url), "database ready (PostgreSQL)");
+                db
+            }
+            None => {
+                let db = db::open(&config.data_dir).await?;
+                tracing::info!(data = %config.database_path().display(), "database ready");
+                db
+            }
+        };
         let addr = config.site_addr;
         let listener = TcpListener::bind(addr)
             .await
@@ -145,7 +155,7 @@ impl Server {
         state.hub.close_all();
         let _ = stop_tx.send(true);
         drain(&state).await;
-        state.db.pool().close().await;
+        state.db.close().await;
         tracing::info!("stopped");
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::declare::declare_keys;
 use super::kinds::{
-    Address, BaseUrl, Count, Days, Folder, MaybeCount, Networks, Origin, Seconds, Text,
+    Address, BaseUrl, Count, DatabaseUrl, Days, Folder, MaybeCount, Networks, Origin, Seconds, Text,
 };
 use super::origin::PublicOrigin;
 
@@ -34,6 +34,9 @@ declare_keys! {
         /// Where `hearth.db` and `avatars/` are kept.
         data_dir: PathBuf = server."data-dir",
             env "HEARTH_DATA_DIR", Text("./data");
+        /// PostgreSQL instead of SQLite, for several nodes (`None`: SQLite).
+        database_url: Option<String> = server."database-url",
+            env "HEARTH_DATABASE_URL", DatabaseUrl;
         /// Base URL avatars are addressed through, without a trailing slash.
         media_base_url: String = server."media-base-url",
             env "HEARTH_MEDIA_BASE_URL", BaseUrl("/media");

@@ -92,6 +92,33 @@ impl Kind<Option<PublicOrigin>> for Origin {
     }
 }
 
+/// A PostgreSQL URL (`postgres://user:password@host:port/database`); unset
+/// is none, and the store is SQLite under the data directory.
+pub struct DatabaseUrl;
+
+impl Kind<Option<String>> for DatabaseUrl {
+    fn default_value(&self) -> Option<toml::Value> {
+        None
+    }
+
+    fn parse(&self, raw: Raw) -> Result<Option<String>, String> {
+        let url = raw.text()?;
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Some(url))
+        } else {
+            Err(
+                "a PostgreSQL URL (postgres://user:password@host:port/database); \
+                 leave it unset for SQLite under the data directory"
+                    .into(),
+            )
+        }
+    }
+
+    fn unset(&self) -> Result<Option<String>, String> {
+        Ok(None)
+    }
+}
+
 /// Addresses (`10.0.0.1`) and networks (`10.0.0.0/8`); unset is none.
 pub struct Networks;
 

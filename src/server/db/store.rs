@@ -212,6 +212,19 @@ impl Db {
         Ok(value)
     }
 
+    /// Closes every connection (the server is stopping).
+    pub async fn close(&self) {
+        match &self.store {
+            Store::Sqlite { pool, .. } => pool.close().await,
+            Store::Postgres { pool, .. } => pool.close().await,
+        }
+    }
+
+    /// Which store this is, for logs and errors.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.store, Store::Postgres { .. })
+    }
+
     /// Transactions committed since the server started.
     pub fn writes(&self) -> u64 {
         self.writes.load(Ordering::Relaxed)
