@@ -184,7 +184,7 @@ pub fn without_password(url: &str) -> String {
 pub async fn ping(db: &Db) -> bool {
     hearth_sql::shared!(
         db.read(),
-        query_scalar!(r#"SELECT 1 AS "one!: i64""#),
+        query_scalar!(r#"SELECT CAST(1 AS BIGINT) AS "one!: i64""#),
         fetch_one
     )
     .is_ok()

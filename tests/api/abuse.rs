@@ -47,10 +47,11 @@ fn an_expired_session_closes_its_socket() {
         .await;
         let ann = app.person("ann").await;
         let mut ws = WsClient::connect(&app, &ann).await;
-        sqlx::query("UPDATE sessions SET expires_at = 0")
-            .execute(app.state.db.pool())
+        on_store!(app, |db| sqlx::query("UPDATE sessions SET expires_at = 0")
+            .execute(db)
             .await
-            .unwrap();
+            .map(|r| r.rows_affected()))
+        .unwrap();
         assert_eq!(ws.until_closed().await.0, 1008);
     })
 }

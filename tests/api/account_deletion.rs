@@ -81,10 +81,12 @@ async fn delete(
 }
 
 async fn foreign_keys_hold(app: &TestApp) {
-    let broken: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
-        .fetch_all(app.state.db.pool())
-        .await
-        .unwrap();
+    let broken: Vec<(String,)> = on_store!(app, |db| sqlx::query_as(
+        "SELECT \"table\" FROM pragma_foreign_key_check"
+    )
+    .fetch_all(db)
+    .await)
+    .unwrap();
     assert!(broken.is_empty(), "{broken:?}");
 }
 
@@ -156,11 +158,13 @@ fn a_deleted_account_leaves_its_messages_as_deleted_user() {
             next_event(&mut dan_ws).await,
             ServerEvent::MemberLeft { user_id, .. } if user_id == ann.id
         ));
-        let admin: i64 = sqlx::query_scalar("SELECT admin_id FROM rooms WHERE public_id = ?")
-            .bind(&admined)
-            .fetch_one(app.state.db.pool())
-            .await
-            .unwrap();
+        let admin: i64 = on_store!(app, |db| sqlx::query_scalar(
+            "SELECT admin_id FROM rooms WHERE public_id = ?"
+        )
+        .bind(&admined)
+        .fetch_one(db)
+        .await)
+        .unwrap();
         assert_eq!(UserId(admin), bob.id);
         // The room only they were in is gone.
         let res = app.call(&bob.client, "room", &[("room", &alone)]).await;
@@ -206,25 +210,26 @@ fn a_deleted_account_leaves_its_messages_as_deleted_user() {
         let new_ann = app.person("ann").await;
         assert_ne!(new_ann.id, ann.id);
         assert_eq!(history(&app, &bob, &admined).await[0].2, DELETED_USER_NAME);
-        let rows: (String, String, Option<String>, Option<i64>) = sqlx::query_as(
-            "SELECT name, password_hash, avatar, deleted_at FROM users WHERE id = ?",
-        )
-        .bind(ann.id.0)
-        .fetch_one(app.state.db.pool())
-        .await
-        .unwrap();
+        let rows: (String, String, Option<String>, Option<i64>) =
+            on_store!(app, |db| sqlx::query_as(
+                "SELECT name, password_hash, avatar, deleted_at FROM users WHERE id = ?",
+            )
+            .bind(ann.id.0)
+            .fetch_one(db)
+            .await)
+            .unwrap();
         assert_eq!(
             (rows.0.as_str(), rows.1.as_str(), rows.2),
             (DELETED_USER_NAME, "", None)
         );
         assert!(rows.3.is_some());
-        let left: i64 = sqlx::query_scalar(
-            "SELECT (SELECT COUNT(*) FROM sessions WHERE user_id = ?1)
-                  + (SELECT COUNT(*) FROM room_members WHERE user_id = ?1)",
+        let left: i64 = on_store!(app, |db| sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM sessions WHERE user_id = $1)
+                  + (SELECT COUNT(*) FROM room_members WHERE user_id = $1)",
         )
         .bind(ann.id.0)
-        .fetch_one(app.state.db.pool())
-        .await
+        .fetch_one(db)
+        .await)
         .unwrap();
         assert_eq!(left, 0);
         foreign_keys_hold(&app).await;
@@ -316,11 +321,11 @@ fn a_deleted_account_can_take_its_messages_with_it() {
             crate::avatars::stored_files(&app).is_empty(),
             "picture deleted"
         );
-        let raw: i64 = sqlx::query_scalar(
+        let raw: i64 = on_store!(app, |db| sqlx::query_scalar(
             "SELECT COUNT(*) FROM messages WHERE body LIKE 'secret%' OR body LIKE 'said%'",
         )
-        .fetch_one(app.state.db.pool())
-        .await
+        .fetch_one(db)
+        .await)
         .unwrap();
         assert_eq!(raw, 0, "the text is gone from the database");
 
@@ -328,15 +333,17 @@ fn a_deleted_account_can_take_its_messages_with_it() {
         // last member goes is deleted with its messages.
         let res = delete(&app, &bob, "password123", Some("keep")).await;
         assert_eq!(res.status(), 200);
-        let deleted: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE deleted_at IS NOT NULL")
-                .fetch_one(app.state.db.pool())
-                .await
-                .unwrap();
+        let deleted: i64 = on_store!(app, |db| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users WHERE deleted_at IS NOT NULL"
+        )
+        .fetch_one(db)
+        .await)
+        .unwrap();
         assert_eq!(deleted, 2);
-        let rooms: Vec<String> = sqlx::query_scalar("SELECT public_id FROM rooms")
-            .fetch_all(app.state.db.pool())
-            .await
+        let rooms: Vec<String> =
+            on_store!(app, |db| sqlx::query_scalar("SELECT public_id FROM rooms")
+                .fetch_all(db)
+                .await)
             .unwrap();
         assert_eq!(rooms, [left_before]);
         foreign_keys_hold(&app).await;

@@ -75,11 +75,11 @@ fn account_settings_work_without_javascript() {
         let other = app
             .log_in_with("ann", "new password 1", "Firefox/127.0 (Windows)")
             .await;
-        let id: String = sqlx::query_scalar(
+        let id: String = on_store!(app, |db| sqlx::query_scalar(
             "SELECT public_id FROM sessions WHERE device = 'Firefox on Windows'",
         )
-        .fetch_one(app.state.db.pool())
-        .await
+        .fetch_one(db)
+        .await)
         .unwrap();
         let res = post_form(
             &app,

@@ -178,10 +178,12 @@ fn sessions_are_listed_with_their_device_and_the_current_one_first() {
         assert_eq!(from_phone[0]["id"], list[1]["id"]);
 
         // Neither the token nor its hash leaves the server.
-        let hashes: Vec<Vec<u8>> = sqlx::query_scalar("SELECT token_hash FROM sessions")
-            .fetch_all(app.state.db.pool())
-            .await
-            .unwrap();
+        let hashes: Vec<Vec<u8>> = on_store!(app, |db| sqlx::query_scalar(
+            "SELECT token_hash FROM sessions"
+        )
+        .fetch_all(db)
+        .await)
+        .unwrap();
         let text = serde_json::to_string(&list).unwrap().to_lowercase();
         for secret in [&here.cookie, &phone.cookie] {
             let token = secret.split_once('=').unwrap().1.to_lowercase();
@@ -243,12 +245,13 @@ fn no_one_can_log_out_someone_elses_session() {
             .as_str()
             .unwrap()
             .to_owned();
-        let hash_hex: String =
-            sqlx::query_scalar("SELECT lower(hex(token_hash)) FROM sessions WHERE user_id = ?")
-                .bind(ann.id.0)
-                .fetch_one(app.state.db.pool())
-                .await
-                .unwrap();
+        let hash_hex: String = on_store!(app, |db| sqlx::query_scalar(
+            "SELECT lower(hex(token_hash)) FROM sessions WHERE user_id = ?"
+        )
+        .bind(ann.id.0)
+        .fetch_one(db)
+        .await)
+        .unwrap();
         for id in [
             anns.as_str(),
             &hash_hex,
@@ -350,11 +353,13 @@ fn a_log_in_checked_before_a_change_starts_no_session() {
         let app = TestApp::spawn().await;
         let ann = app.person("ann").await;
         let hash_now = async || -> String {
-            sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?")
-                .bind(ann.id.0)
-                .fetch_one(app.state.db.pool())
-                .await
-                .unwrap()
+            on_store!(app, |db| sqlx::query_scalar(
+                "SELECT password_hash FROM users WHERE id = ?"
+            )
+            .bind(ann.id.0)
+            .fetch_one(db)
+            .await)
+            .unwrap()
         };
         let start = async |hash: &str| {
             let session = NewSession {

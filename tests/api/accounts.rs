@@ -61,20 +61,24 @@ fn signup_logs_in_with_a_safe_cookie() {
             .unwrap()
             .trim_start_matches("hearth_session=")
             .to_owned();
-        let stored: Vec<Vec<u8>> = sqlx::query_scalar("SELECT token_hash FROM sessions")
-            .fetch_all(app.state.db.pool())
-            .await
-            .unwrap();
+        let stored: Vec<Vec<u8>> = on_store!(app, |db| sqlx::query_scalar(
+            "SELECT token_hash FROM sessions"
+        )
+        .fetch_all(db)
+        .await)
+        .unwrap();
         assert_eq!(stored.len(), 2);
         assert!(
             stored
                 .iter()
                 .all(|h| h.len() == 32 && h != token.as_bytes())
         );
-        let hash: String = sqlx::query_scalar("SELECT password_hash FROM users")
-            .fetch_one(app.state.db.pool())
-            .await
-            .unwrap();
+        let hash: String = on_store!(app, |db| sqlx::query_scalar(
+            "SELECT password_hash FROM users"
+        )
+        .fetch_one(db)
+        .await)
+        .unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
     })
 }
@@ -195,13 +199,13 @@ fn expired_sessions_stop_working_and_are_purged() {
         let app = TestApp::spawn().await;
         let absolute = app.person("frank").await;
         let idle = app.person("grace").await;
-        sqlx::query("UPDATE sessions SET expires_at = 0 WHERE user_id = (SELECT id FROM users WHERE name = 'frank')")
-        .execute(app.state.db.pool())
-        .await
+        on_store!(app, |db| sqlx::query("UPDATE sessions SET expires_at = 0 WHERE user_id = (SELECT id FROM users WHERE name = 'frank')")
+        .execute(db)
+        .await.map(|r| r.rows_affected()))
         .unwrap();
-        sqlx::query("UPDATE sessions SET last_seen_at = 0 WHERE user_id = (SELECT id FROM users WHERE name = 'grace')")
-        .execute(app.state.db.pool())
-        .await
+        on_store!(app, |db| sqlx::query("UPDATE sessions SET last_seen_at = 0 WHERE user_id = (SELECT id FROM users WHERE name = 'grace')")
+        .execute(db)
+        .await.map(|r| r.rows_affected()))
         .unwrap();
         assert!(app.me(&absolute.client).await.is_null());
         assert!(app.me(&idle.client).await.is_null());
@@ -223,19 +227,26 @@ fn using_the_site_renews_the_idle_lifetime() {
     crate::helpers::run(async {
         let app = TestApp::spawn().await;
         let p = app.person("heidi").await;
-        sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 3600000")
-            .execute(app.state.db.pool())
-            .await
-            .unwrap();
-        let before: i64 = sqlx::query_scalar("SELECT last_seen_at FROM sessions")
-            .fetch_one(app.state.db.pool())
-            .await
-            .unwrap();
+        on_store!(app, |db| sqlx::query(
+            "UPDATE sessions SET last_seen_at = last_seen_at - 3600000"
+        )
+        .execute(db)
+        .await
+        .map(|r| r.rows_affected()))
+        .unwrap();
+        let before: i64 = on_store!(app, |db| sqlx::query_scalar(
+            "SELECT last_seen_at FROM sessions"
+        )
+        .fetch_one(db)
+        .await)
+        .unwrap();
         assert_eq!(app.me(&p.client).await["name"], "heidi");
-        let after: i64 = sqlx::query_scalar("SELECT last_seen_at FROM sessions")
-            .fetch_one(app.state.db.pool())
-            .await
-            .unwrap();
+        let after: i64 = on_store!(app, |db| sqlx::query_scalar(
+            "SELECT last_seen_at FROM sessions"
+        )
+        .fetch_one(db)
+        .await)
+        .unwrap();
         assert!(after > before + 3_000_000);
     })
 }

@@ -438,14 +438,14 @@ fn websocket_events_by_role() {
             }
         }
         // The admin's deletion left a tombstone.
-        let (body, deleted): (String, bool) = sqlx::query_as(
+        let (body, deleted): (String, bool) = on_store!(w.app, |db| sqlx::query_as(
             "SELECT body, deleted_at IS NOT NULL FROM messages
-             WHERE seq = ?1 AND room_id = (SELECT id FROM rooms WHERE public_id = ?2)",
+             WHERE seq = $1 AND room_id = (SELECT id FROM rooms WHERE public_id = $2)",
         )
         .bind(target)
         .bind(&w.room)
-        .fetch_one(w.app.state.db.pool())
-        .await
+        .fetch_one(db)
+        .await)
         .unwrap();
         assert_eq!((body.as_str(), deleted), ("", true));
     })

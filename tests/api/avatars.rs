@@ -55,10 +55,10 @@ pub async fn try_upload(
 }
 
 pub async fn avatar_column(app: &TestApp) -> Option<String> {
-    sqlx::query_scalar("SELECT avatar FROM users")
-        .fetch_one(app.state.db.pool())
-        .await
-        .unwrap()
+    on_store!(app, |db| sqlx::query_scalar("SELECT avatar FROM users")
+        .fetch_one(db)
+        .await)
+    .unwrap()
 }
 
 pub fn stored_files(app: &TestApp) -> Vec<String> {

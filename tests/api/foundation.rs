@@ -61,7 +61,7 @@ fn healthz_follows_the_database() {
         let res = app.http.get(app.url("/healthz")).send().await.unwrap();
         assert_eq!(res.status(), 200);
 
-        app.state.db.pool().close().await;
+        app.state.db.close().await;
         let res = app.http.get(app.url("/healthz")).send().await.unwrap();
         assert_eq!(res.status(), 503);
     })
@@ -81,13 +81,37 @@ fn unknown_paths_are_404() {
 fn the_database_is_created_with_the_schema() {
     crate::helpers::run(async {
         let app = TestApp::spawn().await;
-        assert!(app.state.config.database_path().exists());
-        let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite%' ORDER BY name",
-    )
-    .fetch_all(app.state.db.pool())
-    .await
-    .unwrap();
+        let tables: Vec<String> = match app.state.db.read() {
+            hearth::server::db::Exec::Sqlite(db) => {
+                assert!(app.state.config.database_path().exists());
+                let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+                    .fetch_one(db)
+                    .await
+                    .unwrap();
+                assert_eq!(mode, "wal");
+                let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+                    .fetch_one(db)
+                    .await
+                    .unwrap();
+                assert_eq!(fk, 1);
+                sqlx::query_scalar(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'
+                       AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite%'
+                     ORDER BY name",
+                )
+                .fetch_all(db)
+                .await
+                .unwrap()
+            }
+            hearth::server::db::Exec::Postgres(db) => sqlx::query_scalar(
+                "SELECT table_name::text FROM information_schema.tables
+                 WHERE table_schema = 'public' AND table_name NOT LIKE '\\_%'
+                 ORDER BY table_name",
+            )
+            .fetch_all(db)
+            .await
+            .unwrap(),
+        };
         assert_eq!(
             tables,
             [
@@ -102,16 +126,6 @@ fn the_database_is_created_with_the_schema() {
                 "users"
             ]
         );
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(app.state.db.pool())
-            .await
-            .unwrap();
-        assert_eq!(mode, "wal");
-        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-            .fetch_one(app.state.db.pool())
-            .await
-            .unwrap();
-        assert_eq!(fk, 1);
     })
 }
 

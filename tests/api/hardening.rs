@@ -381,10 +381,12 @@ fn a_backup_taken_while_running_restores_every_message() {
         let restored_dir = tempfile::tempdir().unwrap();
         std::fs::copy(&dest, restored_dir.path().join("hearth.db")).unwrap();
         let restored = TestApp::spawn_in(restored_dir, |_| {}).await;
-        let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM messages ORDER BY seq")
-            .fetch_all(restored.state.db.pool())
-            .await
-            .unwrap();
+        let bodies: Vec<String> = on_store!(restored, |db| sqlx::query_scalar(
+            "SELECT body FROM messages ORDER BY seq"
+        )
+        .fetch_all(db)
+        .await)
+        .unwrap();
         assert_eq!(
             bodies,
             (0..15).map(|i| format!("message {i}")).collect::<Vec<_>>()

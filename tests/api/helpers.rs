@@ -2,6 +2,10 @@
 //! `main.rs` starts it (`listen::Server`), with its data in a temporary
 //! directory that is removed when the test ends. `TEST_LOG=1` prints the
 //! server's log lines (filtered by `RUST_LOG`); run one failing test with it.
+//!
+//! `HEARTH_TEST_STORE=postgres` runs every app on PostgreSQL instead of
+//! SQLite: one throwaway server for the whole run (testkit), a database of
+//! its own for each data directory (so a restart finds its data again).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -22,6 +26,26 @@ static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
         .build()
         .expect("test runtime")
 });
+
+/// The PostgreSQL server of a `HEARTH_TEST_STORE=postgres` run.
+static POSTGRES: LazyLock<Option<hearth_testkit::Postgres>> = LazyLock::new(|| {
+    (std::env::var("HEARTH_TEST_STORE").as_deref() == Ok("postgres")).then(|| {
+        hearth_testkit::Postgres::start(Default::default()).expect("a throwaway PostgreSQL starts")
+    })
+});
+
+/// In a PostgreSQL run, the database of data directory `dir` (made the
+/// first time).
+fn database_for(dir: &std::path::Path) -> Option<String> {
+    use std::hash::{Hash, Hasher};
+    let server = POSTGRES.as_ref()?;
+    let mut hash = std::collections::hash_map::DefaultHasher::new();
+    dir.hash(&mut hash);
+    let name = format!("t{:016x}", hash.finish());
+    // Made once per directory: a restart of the same app finds it there.
+    let _ = server.create_database(&name);
+    Some(server.url(&name))
+}
 
 /// Runs one test's body on the shared runtime.
 pub fn run(test: impl Future<Output = ()>) {
@@ -63,6 +87,7 @@ impl TestApp {
             hearth::server::telemetry::init_for_tests();
         }
         let mut config = Config::for_tests(dir.path());
+        config.database_url = database_for(dir.path());
         tweak(&mut config);
         let server = Server::build(config).await.expect("server starts");
         let addr = server.addr();
@@ -89,7 +114,7 @@ impl TestApp {
     pub async fn stop(mut self) -> TempDir {
         self.server.abort();
         let _ = (&mut self.server).await;
-        self.state.db.pool().close().await;
+        self.state.db.close().await;
         self._dir.take().expect("stopped once")
     }
 
@@ -246,9 +271,11 @@ impl TestApp {
     }
 
     pub async fn count(&self, table: &str) -> i64 {
-        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
-            .fetch_one(self.state.db.pool())
-            .await
-            .expect("count")
+        on_store!(self, |db| sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM {table}"
+        ))
+        .fetch_one(db)
+        .await)
+        .expect("count")
     }
 }

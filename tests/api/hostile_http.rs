@@ -70,10 +70,10 @@ fn names_that_hide_what_they_say_are_refused() {
             }
         }
         assert_eq!(app.count("rooms").await, 1);
-        let stored: String = sqlx::query_scalar("SELECT name FROM rooms")
-            .fetch_one(app.state.db.pool())
-            .await
-            .unwrap();
+        let stored: String = on_store!(app, |db| sqlx::query_scalar("SELECT name FROM rooms")
+            .fetch_one(db)
+            .await)
+        .unwrap();
         assert_eq!(stored, "Chat");
         healthy(&app).await;
     })

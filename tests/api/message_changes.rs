@@ -82,43 +82,45 @@ impl Chat {
 
     /// The seq of the room's latest log event.
     async fn last_seq(&self) -> i64 {
-        sqlx::query_scalar("SELECT last_seq FROM rooms WHERE public_id = ?1")
-            .bind(&self.room)
-            .fetch_one(self.app.state.db.pool())
-            .await
-            .unwrap()
+        on_store!(self.app, |db| sqlx::query_scalar(
+            "SELECT last_seq FROM rooms WHERE public_id = $1"
+        )
+        .bind(&self.room)
+        .fetch_one(db)
+        .await)
+        .unwrap()
     }
 
     /// Message `seq`'s rows as the database holds them: its body, how
     /// many earlier texts and reactions it has, and how many log entries
     /// still name an emoji for it.
     async fn stored(&self, seq: i64) -> Stored {
-        let (id, body, deleted): (i64, String, bool) = sqlx::query_as(
+        let (id, body, deleted): (i64, String, bool) = on_store!(self.app, |db| sqlx::query_as(
             "SELECT m.id, m.body, m.deleted_at IS NOT NULL FROM messages m
-             JOIN rooms r ON r.id = m.room_id WHERE r.public_id = ?1 AND m.seq = ?2",
+             JOIN rooms r ON r.id = m.room_id WHERE r.public_id = $1 AND m.seq = $2",
         )
         .bind(&self.room)
         .bind(seq)
-        .fetch_one(self.app.state.db.pool())
-        .await
+        .fetch_one(db)
+        .await)
         .unwrap();
         let count = |sql: &'static str| {
-            let pool = self.app.state.db.pool().clone();
+            let app = &self.app;
             async move {
-                sqlx::query_scalar::<_, i64>(sql)
+                on_store!(app, |db| sqlx::query_scalar::<_, i64>(sql)
                     .bind(id)
-                    .fetch_one(&pool)
-                    .await
-                    .unwrap()
+                    .fetch_one(db)
+                    .await)
+                .unwrap()
             }
         };
         Stored {
             body,
             deleted,
-            revisions: count("SELECT COUNT(*) FROM message_revisions WHERE message_id = ?1").await,
-            reactions: count("SELECT COUNT(*) FROM reactions WHERE message_id = ?1").await,
+            revisions: count("SELECT COUNT(*) FROM message_revisions WHERE message_id = $1").await,
+            reactions: count("SELECT COUNT(*) FROM reactions WHERE message_id = $1").await,
             logged_emoji: count(
-                "SELECT COUNT(*) FROM room_events WHERE message_id = ?1 AND detail IS NOT NULL",
+                "SELECT COUNT(*) FROM room_events WHERE message_id = $1 AND detail IS NOT NULL",
             )
             .await,
         }

@@ -12,10 +12,12 @@ use crate::helpers::TestApp;
 use crate::ws_client::WsClient;
 
 async fn stored(app: &TestApp) -> Vec<(i64, String)> {
-    sqlx::query_as("SELECT seq, body FROM messages ORDER BY room_id, seq")
-        .fetch_all(app.state.db.pool())
-        .await
-        .unwrap()
+    on_store!(app, |db| sqlx::query_as(
+        "SELECT seq, body FROM messages ORDER BY room_id, seq"
+    )
+    .fetch_all(db)
+    .await)
+    .unwrap()
 }
 
 #[test]

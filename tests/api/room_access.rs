@@ -12,11 +12,13 @@ use crate::ws_client::WsClient;
 mod interleavings;
 
 async fn row_id(app: &TestApp, room: &str) -> Option<i64> {
-    sqlx::query_scalar("SELECT id FROM rooms WHERE public_id = ?1")
-        .bind(room)
-        .fetch_optional(app.state.db.pool())
-        .await
-        .unwrap()
+    on_store!(app, |db| sqlx::query_scalar(
+        "SELECT id FROM rooms WHERE public_id = $1"
+    )
+    .bind(room)
+    .fetch_optional(db)
+    .await)
+    .unwrap()
 }
 
 async fn create(app: &TestApp, p: &Person) -> String {
@@ -213,12 +215,15 @@ fn a_handed_over_admin_can_no_longer_act() {
         let room = app.room_with(&ann, &[&bob]).await;
         let row = row_id(&app, &room).await.unwrap();
         // The role moves between ann's check and her write.
-        sqlx::query("UPDATE rooms SET admin_id = ?1 WHERE id = ?2")
-            .bind(bob.id)
-            .bind(row)
-            .execute(app.state.db.pool())
-            .await
-            .unwrap();
+        on_store!(app, |db| sqlx::query(
+            "UPDATE rooms SET admin_id = $1 WHERE id = $2"
+        )
+        .bind(bob.id)
+        .bind(row)
+        .execute(db)
+        .await
+        .map(|r| r.rows_affected()))
+        .unwrap();
         let written = app.state.db.writes();
         for (name, args) in [
             ("delete_room", vec![("room", room.as_str())]),

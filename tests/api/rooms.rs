@@ -145,11 +145,12 @@ fn a_form_from_another_room_cannot_reach_into_this_one() {
     crate::helpers::run(async {
         let w = World::new().await;
         // The other admin names a member of *this* room in a call about their own room.
-        let theirs: String =
-            sqlx::query_scalar("SELECT public_id FROM rooms WHERE name = 'Elsewhere'")
-                .fetch_one(w.app.state.db.pool())
-                .await
-                .unwrap();
+        let theirs: String = on_store!(w.app, |db| sqlx::query_scalar(
+            "SELECT public_id FROM rooms WHERE name = 'Elsewhere'"
+        )
+        .fetch_one(db)
+        .await)
+        .unwrap();
         let before = w.snapshot().await;
         let target = w.member_id.to_string();
         for endpoint in ["remove_member", "make_admin"] {
@@ -176,11 +177,13 @@ fn room_ids_are_unguessable_and_names_are_checked() {
         let b = create_room(&app, &p, "Trimmed").await;
         assert_ne!(a, b, "names are not unique, ids are");
         assert!(hearth::model::is_room_public_id(&a), "{a}");
-        let name: String = sqlx::query_scalar("SELECT name FROM rooms WHERE public_id = ?")
-            .bind(&a)
-            .fetch_one(app.state.db.pool())
-            .await
-            .unwrap();
+        let name: String = on_store!(app, |db| sqlx::query_scalar(
+            "SELECT name FROM rooms WHERE public_id = ?"
+        )
+        .bind(&a)
+        .fetch_one(db)
+        .await)
+        .unwrap();
         assert_eq!(name, "Trimmed");
         for bad in ["", "   ", &"x".repeat(65)] {
             let res = app.call(&p.client, "create_room", &[("name", bad)]).await;
@@ -264,11 +267,14 @@ fn my_rooms_are_listed_most_recently_active_first() {
                 acks += 1;
             }
         }
-        sqlx::query("UPDATE rooms SET last_active_at = last_active_at + 1000 WHERE public_id = ?")
-            .bind(&first)
-            .execute(app.state.db.pool())
-            .await
-            .unwrap();
+        on_store!(app, |db| sqlx::query(
+            "UPDATE rooms SET last_active_at = last_active_at + 1000 WHERE public_id = ?"
+        )
+        .bind(&first)
+        .execute(db)
+        .await
+        .map(|r| r.rows_affected()))
+        .unwrap();
         let rooms: Value = app
             .call(&p.client, "my_rooms", &[])
             .await
@@ -431,11 +437,13 @@ fn invisible_direction_characters_are_kept_out_of_room_names() {
     crate::helpers::run(async {
         let w = World::new().await;
         let name_of = async |room: &str| -> String {
-            sqlx::query_scalar("SELECT name FROM rooms WHERE public_id = ?")
-                .bind(room)
-                .fetch_one(w.app.state.db.pool())
-                .await
-                .unwrap()
+            on_store!(w.app, |db| sqlx::query_scalar(
+                "SELECT name FROM rooms WHERE public_id = ?"
+            )
+            .bind(room)
+            .fetch_one(db)
+            .await)
+            .unwrap()
         };
         let rooms = w.app.count("rooms").await;
         for bad in [

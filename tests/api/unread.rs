@@ -66,25 +66,42 @@ async fn say_all(socket: &mut WsClient, room: &str, bodies: &[&str]) {
 /// Stores `n` messages from `sender` in `room` directly, as many as a
 /// busy room holds, without the send rate limit.
 async fn fill(app: &TestApp, room: &str, sender: &Person, n: i64) {
-    let pool = app.state.db.pool();
-    sqlx::query(
-        "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < ?3)
-         INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at)
-         SELECT r.id, r.last_seq + k.i, ?2, 'filler', lower(hex(randomblob(16))), 0
-         FROM rooms r, k WHERE r.public_id = ?1",
+    // Each store makes its own random ids.
+    let (sqlite, postgres) = ("lower(hex(randomblob(16)))", "md5(random()::text)");
+    let insert = |random_id: &str| {
+        format!(
+            "WITH RECURSIVE k(i) AS (SELECT CAST(1 AS BIGINT) UNION ALL SELECT i + 1 FROM k WHERE i < $3)
+             INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at)
+             SELECT r.id, r.last_seq + k.i, $2, 'filler', {random_id}, 0
+             FROM rooms r, k WHERE r.public_id = $1"
+        )
+    };
+    match app.state.db.read() {
+        hearth::server::db::Exec::Sqlite(db) => sqlx::query(&insert(sqlite))
+            .bind(room)
+            .bind(sender.id.0)
+            .bind(n)
+            .execute(db)
+            .await
+            .map(|_| ()),
+        hearth::server::db::Exec::Postgres(db) => sqlx::query(&insert(postgres))
+            .bind(room)
+            .bind(sender.id.0)
+            .bind(n)
+            .execute(db)
+            .await
+            .map(|_| ()),
+    }
+    .unwrap();
+    on_store!(app, |db| sqlx::query(
+        "UPDATE rooms SET last_seq = last_seq + $2 WHERE public_id = $1"
     )
     .bind(room)
-    .bind(sender.id.0)
     .bind(n)
-    .execute(pool)
+    .execute(db)
     .await
+    .map(|_| ()))
     .unwrap();
-    sqlx::query("UPDATE rooms SET last_seq = last_seq + ?2 WHERE public_id = ?1")
-        .bind(room)
-        .bind(n)
-        .execute(pool)
-        .await
-        .unwrap();
 }
 
 #[test]
@@ -111,11 +128,14 @@ fn your_own_messages_are_never_unread_and_sending_moves_your_marker() {
 
         // Messages of yours after your marker (a marker left behind by an
         // older version) are still not counted.
-        sqlx::query("UPDATE room_members SET last_read_seq = 0 WHERE user_id = ?1")
-            .bind(ann.id.0)
-            .execute(app.state.db.pool())
-            .await
-            .unwrap();
+        on_store!(app, |db| sqlx::query(
+            "UPDATE room_members SET last_read_seq = 0 WHERE user_id = $1"
+        )
+        .bind(ann.id.0)
+        .execute(db)
+        .await
+        .map(|r| r.rows_affected()))
+        .unwrap();
         assert_eq!(unread(&app, &ann, &room).await, 3, "Bob's three only");
     })
 }

@@ -59,11 +59,12 @@ impl World {
             )
             .await;
         assert_eq!(res.status(), 200);
-        let session_ids: Vec<(i64, String)> =
-            sqlx::query_as("SELECT user_id, public_id FROM sessions")
-                .fetch_all(app.state.db.pool())
-                .await
-                .unwrap();
+        let session_ids: Vec<(i64, String)> = on_store!(app, |db| sqlx::query_as(
+            "SELECT user_id, public_id FROM sessions"
+        )
+        .fetch_all(db)
+        .await)
+        .unwrap();
         Self {
             session_ids: session_ids
                 .into_iter()
@@ -119,28 +120,33 @@ impl World {
     /// Rooms, memberships, messages and the rooms' logs, to prove a
     /// refused call changed nothing.
     pub async fn snapshot(&self) -> Vec<String> {
-        let rooms: Vec<(String, String, i64)> =
-            sqlx::query_as("SELECT public_id, name, admin_id FROM rooms ORDER BY id")
-                .fetch_all(self.app.state.db.pool())
-                .await
-                .unwrap();
-        let members: Vec<(i64, i64)> =
-            sqlx::query_as("SELECT room_id, user_id FROM room_members ORDER BY room_id, user_id")
-                .fetch_all(self.app.state.db.pool())
-                .await
-                .unwrap();
-        let removals: Vec<(i64, i64)> =
-            sqlx::query_as("SELECT room_id, user_id FROM room_removals ORDER BY room_id, user_id")
-                .fetch_all(self.app.state.db.pool())
-                .await
-                .unwrap();
+        let rooms: Vec<(String, String, i64)> = on_store!(self.app, |db| sqlx::query_as(
+            "SELECT public_id, name, admin_id FROM rooms ORDER BY id"
+        )
+        .fetch_all(db)
+        .await)
+        .unwrap();
+        let members: Vec<(i64, i64)> = on_store!(self.app, |db| sqlx::query_as(
+            "SELECT room_id, user_id FROM room_members ORDER BY room_id, user_id"
+        )
+        .fetch_all(db)
+        .await)
+        .unwrap();
+        let removals: Vec<(i64, i64)> = on_store!(self.app, |db| sqlx::query_as(
+            "SELECT room_id, user_id FROM room_removals ORDER BY room_id, user_id"
+        )
+        .fetch_all(db)
+        .await)
+        .unwrap();
         // Messages as they are now (text, edits, deletion), and how long
         // the rooms' logs and the reactions are.
-        let messages: Vec<MessageState> = sqlx::query_as(
+        let messages: Vec<MessageState> = on_store!(self.app, |db| {
+            sqlx::query_as(
             "SELECT room_id, seq, body, revision, deleted_at FROM messages ORDER BY room_id, seq",
         )
-        .fetch_all(self.app.state.db.pool())
+        .fetch_all(db)
         .await
+        })
         .unwrap();
         rooms
             .into_iter()

@@ -71,7 +71,7 @@ pub async fn is_member(
     let found = shared!(
         db,
         query_scalar!(
-            r#"SELECT 1 AS "one!: i64" FROM room_members WHERE room_id = $1 AND user_id = $2"#,
+            r#"SELECT CAST(1 AS BIGINT) AS "one!: i64" FROM room_members WHERE room_id = $1 AND user_id = $2"#,
             room_id.0,
             user_id.0
         ),
@@ -105,7 +105,7 @@ pub async fn add(
             let removed = shared!(
                 tx.exec(),
                 query_scalar!(
-                    r#"SELECT 1 AS "one!: i64" FROM room_removals WHERE room_id = $1 AND user_id = $2"#,
+                    r#"SELECT CAST(1 AS BIGINT) AS "one!: i64" FROM room_removals WHERE room_id = $1 AND user_id = $2"#,
                     room_id.0,
                     user_id.0
                 ),
@@ -193,7 +193,7 @@ pub async fn is_admin(
     let found = shared!(
         conn,
         query_scalar!(
-            r#"SELECT 1 AS "one!: i64" FROM rooms WHERE id = $1 AND admin_id = $2"#,
+            r#"SELECT CAST(1 AS BIGINT) AS "one!: i64" FROM rooms WHERE id = $1 AND admin_id = $2"#,
             room_id.0,
             user_id.0
         ),

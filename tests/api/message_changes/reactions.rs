@@ -152,11 +152,12 @@ fn an_unqualified_emoji_is_stored_fully_qualified() {
         let id = b.op(&chat.room, seq, unreact("\u{2764}")).await;
         let (off, message) = b.until_done(id).await;
         assert!(off.is_some() && message.reactions.is_empty());
-        let stored: Vec<String> =
-            sqlx::query_scalar("SELECT DISTINCT detail FROM room_events WHERE detail IS NOT NULL")
-                .fetch_all(chat.app.state.db.pool())
-                .await
-                .unwrap();
+        let stored: Vec<String> = on_store!(chat.app, |db| sqlx::query_scalar(
+            "SELECT DISTINCT detail FROM room_events WHERE detail IS NOT NULL"
+        )
+        .fetch_all(db)
+        .await)
+        .unwrap();
         assert_eq!(stored, ["\u{2764}\u{fe0f}"]);
     })
 }

@@ -49,12 +49,12 @@ fn a_reply_quotes_its_parent_until_the_parent_is_deleted() {
             }
         }
         assert_eq!(chat.message(seq).await.reply_to, Some(quote.clone()));
-        let stored: Option<i64> = sqlx::query_scalar(
-            "SELECT reply_to_seq FROM messages WHERE seq = ?1 AND body = 'I agree'",
+        let stored: Option<i64> = on_store!(chat.app, |db| sqlx::query_scalar(
+            "SELECT reply_to_seq FROM messages WHERE seq = $1 AND body = 'I agree'",
         )
         .bind(seq)
-        .fetch_one(chat.app.state.db.pool())
-        .await
+        .fetch_one(db)
+        .await)
         .unwrap();
         assert_eq!(stored, Some(parent));
 

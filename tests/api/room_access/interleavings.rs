@@ -590,11 +590,13 @@ async fn settle_one(ws: &mut WsClient, quiet: Duration) -> Vec<ServerEvent> {
 }
 
 async fn admin_of(app: &TestApp, room: &str, ids: &[UserId]) -> Option<usize> {
-    let id: Option<i64> = sqlx::query_scalar("SELECT admin_id FROM rooms WHERE public_id = ?1")
-        .bind(room)
-        .fetch_optional(app.state.db.pool())
-        .await
-        .unwrap();
+    let id: Option<i64> = on_store!(app, |db| sqlx::query_scalar(
+        "SELECT admin_id FROM rooms WHERE public_id = $1"
+    )
+    .bind(room)
+    .fetch_optional(db)
+    .await)
+    .unwrap();
     id.and_then(|id| ids.iter().position(|i| i.0 == id))
 }
 
@@ -1211,11 +1213,13 @@ impl Run {
             }
         }
         // The model agrees with the database, or the checks meant nothing.
-        let rows: Vec<(String, i64)> = sqlx::query_as(
+        let rows: Vec<(String, i64)> = on_store!(self.app, |db| {
+            sqlx::query_as(
             "SELECT r.public_id, m.user_id FROM room_members m JOIN rooms r ON r.id = m.room_id",
         )
-        .fetch_all(self.app.state.db.pool())
+        .fetch_all(db)
         .await
+        })
         .unwrap();
         let stored: HashSet<(usize, String)> = rows
             .into_iter()
