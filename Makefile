@@ -50,6 +50,8 @@ deny:
 
 unit:
 	cargo test --features ssr 2>&1 | tee target/cargo-test.log
+	@# The integration suite again, on a throwaway PostgreSQL it starts itself.
+	HEARTH_TEST_STORE=postgres cargo test --features ssr --test api 2>&1 | tee -a target/cargo-test.log
 	cargo test -p hearth-protocol 2>&1 | tee -a target/cargo-test.log
 	cargo test -p hearth-testkit -p hearth-sql 2>&1 | tee -a target/cargo-test.log
 	@grep '^test result:' target/cargo-test.log | awk '{p+=$$4; f+=$$6} END {printf "cargo test: %d passed, %d failed\n", p, f}'

@@ -26,14 +26,7 @@ async fn main() {
 /// `hearth backup <file>`: a consistent copy of the running server's database.
 async fn backup(file: &str) -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::load()?;
-    if config.database_url.is_some() {
-        return Err(
-            "this Hearth keeps its data in PostgreSQL (database-url): back it up with \
-                    pg_dump, as the README's deployment section shows"
-                .into(),
-        );
-    }
-    server::backup::backup(&config.data_dir, std::path::Path::new(file)).await?;
+    server::backup::backup_configured(&config, std::path::Path::new(file)).await?;
     println!("backed up {} to {file}", config.database_path().display());
     Ok(())
 }

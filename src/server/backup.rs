@@ -21,6 +21,11 @@ use tokio::io::AsyncWriteExt;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
+    #[error(
+        "this Hearth keeps its data in PostgreSQL (database-url): back it up with pg_dump, \
+         as the README's deployment section shows"
+    )]
+    Postgres,
     #[error("there is no database at {0}; is the data directory right (HEARTH_DATA_DIR)?")]
     NoDatabase(PathBuf),
     #[error("{0} already exists (or is a link); choose a new file name so nothing is overwritten")]
@@ -31,6 +36,18 @@ pub enum BackupError {
     Io(#[from] std::io::Error),
     #[error("backing up failed: {0}")]
     Sqlite(#[from] sqlx::Error),
+}
+
+/// `hearth backup <file>` for the configured store: SQLite's file is
+/// copied (`backup`); PostgreSQL has its own tools, which it names.
+pub async fn backup_configured(
+    config: &super::config::Config,
+    dest: &Path,
+) -> Result<(), BackupError> {
+    if config.database_url.is_some() {
+        return Err(BackupError::Postgres);
+    }
+    backup(&config.data_dir, dest).await
 }
 
 /// Copies `<data dir>/hearth.db` to `dest`, which must not exist yet.

@@ -73,7 +73,7 @@ impl Postgres {
             .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
             .arg("-c")
             .arg(format!("unix_socket_directories={}", dir.display()))
-            .args(["-c", "max_connections=200"])
+            .args(["-c", "max_connections=1000"])
             .args(["-c", &format!("fsync={}", on_off(options.durable))])
             .args([
                 "-c",

@@ -245,13 +245,14 @@ fn no_one_can_log_out_someone_elses_session() {
             .as_str()
             .unwrap()
             .to_owned();
-        let hash_hex: String = on_store!(app, |db| sqlx::query_scalar(
-            "SELECT lower(hex(token_hash)) FROM sessions WHERE user_id = ?"
+        let hash: Vec<u8> = on_store!(app, |db| sqlx::query_scalar(
+            "SELECT token_hash FROM sessions WHERE user_id = $1"
         )
         .bind(ann.id.0)
         .fetch_one(db)
         .await)
         .unwrap();
+        let hash_hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
         for id in [
             anns.as_str(),
             &hash_hex,
@@ -354,7 +355,7 @@ fn a_log_in_checked_before_a_change_starts_no_session() {
         let ann = app.person("ann").await;
         let hash_now = async || -> String {
             on_store!(app, |db| sqlx::query_scalar(
-                "SELECT password_hash FROM users WHERE id = ?"
+                "SELECT password_hash FROM users WHERE id = $1"
             )
             .bind(ann.id.0)
             .fetch_one(db)

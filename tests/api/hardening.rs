@@ -314,16 +314,24 @@ fn shutting_down_finishes_sends_then_closes_with_1001() {
             0,
             "drained before stopping"
         );
-        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages")
-            .fetch_one(
-                &sqlx::SqlitePool::connect_with(hearth::server::db::connect_options(
-                    &app.state.config.database_path(),
-                ))
+        // Counted on a new connection: the server closed its own.
+        let count = "SELECT COUNT(*) FROM messages";
+        let stored: i64 = match &app.state.config.database_url {
+            Some(url) => sqlx::query_scalar(count)
+                .fetch_one(&sqlx::PgPool::connect(url).await.unwrap())
                 .await
                 .unwrap(),
-            )
-            .await
-            .unwrap();
+            None => sqlx::query_scalar(count)
+                .fetch_one(
+                    &sqlx::SqlitePool::connect_with(hearth::server::db::connect_options(
+                        &app.state.config.database_path(),
+                    ))
+                    .await
+                    .unwrap(),
+                )
+                .await
+                .unwrap(),
+        };
         assert_eq!(stored, 1);
     })
 }
@@ -346,7 +354,16 @@ fn a_backup_taken_while_running_restores_every_message() {
         }
         let out = tempfile::tempdir().unwrap();
         let dest = out.path().join("copy.db");
-        hearth::server::backup::backup(&app.state.config.data_dir, &dest)
+        if app.state.config.database_url.is_some() {
+            // PostgreSQL is backed up with its own tools; the command says so.
+            let refused = hearth::server::backup::backup_configured(&app.state.config, &dest)
+                .await
+                .unwrap_err();
+            assert!(refused.to_string().contains("pg_dump"), "{refused}");
+            assert!(!dest.exists());
+            return;
+        }
+        hearth::server::backup::backup_configured(&app.state.config, &dest)
             .await
             .expect("backup");
         // Refuses to overwrite, and says why.

@@ -63,10 +63,14 @@ pub struct TestApp {
     _dir: Option<TempDir>,
 }
 
-/// A test's server stops with the test, not with the shared runtime.
+/// A test's server stops with the test, not with the shared runtime, and
+/// its database connections close (tasks the server started may still hold
+/// the pool; a PostgreSQL run would otherwise run out of connections).
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
+        let db = self.state.db.clone();
+        RUNTIME.spawn(async move { db.close().await });
     }
 }
 

@@ -178,7 +178,7 @@ fn room_ids_are_unguessable_and_names_are_checked() {
         assert_ne!(a, b, "names are not unique, ids are");
         assert!(hearth::model::is_room_public_id(&a), "{a}");
         let name: String = on_store!(app, |db| sqlx::query_scalar(
-            "SELECT name FROM rooms WHERE public_id = ?"
+            "SELECT name FROM rooms WHERE public_id = $1"
         )
         .bind(&a)
         .fetch_one(db)
@@ -268,7 +268,7 @@ fn my_rooms_are_listed_most_recently_active_first() {
             }
         }
         on_store!(app, |db| sqlx::query(
-            "UPDATE rooms SET last_active_at = last_active_at + 1000 WHERE public_id = ?"
+            "UPDATE rooms SET last_active_at = last_active_at + 1000 WHERE public_id = $1"
         )
         .bind(&first)
         .execute(db)
@@ -438,7 +438,7 @@ fn invisible_direction_characters_are_kept_out_of_room_names() {
         let w = World::new().await;
         let name_of = async |room: &str| -> String {
             on_store!(w.app, |db| sqlx::query_scalar(
-                "SELECT name FROM rooms WHERE public_id = ?"
+                "SELECT name FROM rooms WHERE public_id = $1"
             )
             .bind(room)
             .fetch_one(db)

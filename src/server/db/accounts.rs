@@ -101,74 +101,7 @@ pub async fn delete(
             else {
                 return Ok(None);
             };
-            // Every room this writes to (those they are in, and those that
-            // hold their messages), locked in id order before anything is
-            // read from them (on PostgreSQL; SQLite writes one at a time).
-            let touched = shared!(
-                tx.exec(),
-                query_scalar!(
-                    r#"SELECT room_id AS "room_id!: i64" FROM (
-                           SELECT room_id FROM room_members WHERE user_id = $1
-                           UNION
-                           SELECT room_id FROM messages WHERE sender_id = $1 AND deleted_at IS NULL
-                       ) AS touched ORDER BY room_id"#,
-                    user_id.0
-                ),
-                fetch_all
-            )?;
-            let touched: Vec<RoomId> = touched.into_iter().map(RoomId).collect();
-            super::rooms::lock(tx.exec(), &touched).await?;
-            let memberships = shared!(
-                tx.exec(),
-                query_as!(
-                    Membership,
-                    r#"SELECT r.id AS "id!: i64", r.public_id
-                       FROM room_members m JOIN rooms r ON r.id = m.room_id
-                       WHERE m.user_id = $1 ORDER BY r.id"#,
-                    user_id.0
-                ),
-                fetch_all
-            )?;
-            let ids: Vec<i64> = memberships.iter().map(|m| m.id).collect();
-            let left = log_each(
-                tx,
-                &ids,
-                |_| NewEvent::member(Kind::Leave, user_id, user_id),
-                now,
-            )
-            .await?;
-            shared!(
-                tx.exec(),
-                query!("DELETE FROM room_members WHERE user_id = $1", user_id.0),
-                execute
-            )?;
-            // Rooms no one is left in go, with their messages (by cascade).
-            let emptied: HashSet<i64> = per_store!(tx.exec(), |c|
-                sqlite: {
-                    let ids = json(&ids)?;
-                    sqlx::query_scalar!(
-                        r#"DELETE FROM rooms
-                           WHERE id IN (SELECT value FROM json_each(?1))
-                             AND NOT EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = rooms.id)
-                           RETURNING id AS "id!: i64""#,
-                        ids
-                    )
-                    .fetch_all(c)
-                    .await?
-                },
-                postgres: sqlx::query_scalar!(
-                    r#"DELETE FROM rooms
-                       WHERE id = ANY($1)
-                         AND NOT EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = rooms.id)
-                       RETURNING id AS "id!: i64"
-                       -- store: postgres"#,
-                    &ids
-                )
-                .fetch_all(c)
-                .await?,
-            )
-            .into_iter()
-            .collect();
+            let (memberships, ids, left, emptied) = leave_rooms(tx, user_id, now).await?;
             let handed = hand_over(tx, &ids, user_id, now).await?;
             shared!(
                 tx.exec(),
@@ -218,6 +151,86 @@ pub async fn delete(
         announce,
     )
     .await
+}
+
+/// The account's leaving of every room it is in: the rooms it writes to
+/// are locked, each membership logs a `leave`, and rooms no one is left in
+/// go. Returns the memberships, their room ids, the seq each leaving took,
+/// and the rooms that went.
+async fn leave_rooms(
+    tx: &mut WriteTx,
+    user_id: UserId,
+    now: i64,
+) -> Result<(Vec<Membership>, Vec<i64>, HashMap<i64, i64>, HashSet<i64>), sqlx::Error> {
+    // Every room this writes to (those they are in, and those that
+    // hold their messages), locked in id order before anything is
+    // read from them (on PostgreSQL; SQLite writes one at a time).
+    let touched = shared!(
+        tx.exec(),
+        query_scalar!(
+            r#"SELECT room_id AS "room_id!: i64" FROM (
+               SELECT room_id FROM room_members WHERE user_id = $1
+               UNION
+               SELECT room_id FROM messages WHERE sender_id = $1 AND deleted_at IS NULL
+           ) AS touched ORDER BY room_id"#,
+            user_id.0
+        ),
+        fetch_all
+    )?;
+    let touched: Vec<RoomId> = touched.into_iter().map(RoomId).collect();
+    super::rooms::lock(tx.exec(), &touched).await?;
+    let memberships = shared!(
+        tx.exec(),
+        query_as!(
+            Membership,
+            r#"SELECT r.id AS "id!: i64", r.public_id
+           FROM room_members m JOIN rooms r ON r.id = m.room_id
+           WHERE m.user_id = $1 ORDER BY r.id"#,
+            user_id.0
+        ),
+        fetch_all
+    )?;
+    let ids: Vec<i64> = memberships.iter().map(|m| m.id).collect();
+    let left = log_each(
+        tx,
+        &ids,
+        |_| NewEvent::member(Kind::Leave, user_id, user_id),
+        now,
+    )
+    .await?;
+    shared!(
+        tx.exec(),
+        query!("DELETE FROM room_members WHERE user_id = $1", user_id.0),
+        execute
+    )?;
+    // Rooms no one is left in go, with their messages (by cascade).
+    let emptied: HashSet<i64> = per_store!(tx.exec(), |c|
+        sqlite: {
+            let ids = json(&ids)?;
+            sqlx::query_scalar!(
+                r#"DELETE FROM rooms
+               WHERE id IN (SELECT value FROM json_each(?1))
+                 AND NOT EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = rooms.id)
+               RETURNING id AS "id!: i64""#,
+                ids
+            )
+            .fetch_all(c)
+            .await?
+        },
+        postgres: sqlx::query_scalar!(
+            r#"DELETE FROM rooms
+           WHERE id = ANY($1)
+             AND NOT EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = rooms.id)
+           RETURNING id AS "id!: i64"
+           -- store: postgres"#,
+            &ids
+        )
+        .fetch_all(c)
+        .await?,
+    )
+    .into_iter()
+    .collect();
+    Ok((memberships, ids, left, emptied))
 }
 
 /// Passes the admin role of each of `rooms` (as JSON) that `user_id` held
@@ -381,7 +394,34 @@ async fn remove_messages(
     let pairs: Vec<(i64, i64)> = logged.iter().map(|r| (r.message_id, r.seq)).collect();
     let ids = json(&pairs)?;
     let messages: Vec<i64> = pairs.iter().map(|&(message, _)| message).collect();
-    let seqs = per_store!(conn, |c|
+    let seqs = purge(conn, &ids, &messages, now).await?;
+    let seq_of: HashMap<i64, i64> = seqs.into_iter().map(|r| (r.id, r.seq)).collect();
+    let mut by_room: HashMap<RoomId, Vec<(i64, i64)>> = HashMap::new();
+    for r in logged {
+        if let Some(&message_seq) = seq_of.get(&r.message_id) {
+            by_room
+                .entry(RoomId(r.room_id))
+                .or_default()
+                .push((message_seq, r.seq));
+        }
+    }
+    for deleted in by_room.values_mut() {
+        deleted.sort_unstable_by_key(|&(_, seq)| seq);
+    }
+    Ok(by_room)
+}
+
+/// Empties the messages `remove_messages` logged a deletion for (`ids`:
+/// `[message, seq]` as JSON; `messages`: the same ids): each room's last
+/// seq catches up with its log, earlier texts, reactions and reactions'
+/// emoji go, and each message becomes a tombstone; returns their seqs.
+async fn purge(
+    conn: Writer<'_>,
+    ids: &str,
+    messages: &[i64],
+    now: i64,
+) -> Result<Vec<Tombstoned>, sqlx::Error> {
+    Ok(per_store!(conn, |c|
         sqlite: {
             sqlx::query!(
                 "UPDATE rooms SET last_seq = (
@@ -427,21 +467,21 @@ async fn remove_messages(
                      SELECT MAX(e.seq) FROM room_events e WHERE e.room_id = rooms.id)
                  WHERE id IN (SELECT m.room_id FROM messages m WHERE m.id = ANY($1))
                  -- store: postgres",
-                &messages
+                messages
             )
             .execute(&mut *c)
             .await?;
             sqlx::query!(
                 "DELETE FROM message_revisions WHERE message_id = ANY($1)
                  -- store: postgres",
-                &messages
+                messages
             )
             .execute(&mut *c)
             .await?;
             sqlx::query!(
                 "DELETE FROM reactions WHERE message_id = ANY($1)
                  -- store: postgres",
-                &messages
+                messages
             )
             .execute(&mut *c)
             .await?;
@@ -449,7 +489,7 @@ async fn remove_messages(
                 "UPDATE room_events SET detail = NULL
                  WHERE message_id = ANY($1) AND kind IN ('react', 'unreact')
                  -- store: postgres",
-                &messages
+                messages
             )
             .execute(&mut *c)
             .await?;
@@ -467,21 +507,7 @@ async fn remove_messages(
             .fetch_all(&mut *c)
             .await?
         },
-    );
-    let seq_of: HashMap<i64, i64> = seqs.into_iter().map(|r| (r.id, r.seq)).collect();
-    let mut by_room: HashMap<RoomId, Vec<(i64, i64)>> = HashMap::new();
-    for r in logged {
-        if let Some(&message_seq) = seq_of.get(&r.message_id) {
-            by_room
-                .entry(RoomId(r.room_id))
-                .or_default()
-                .push((message_seq, r.seq));
-        }
-    }
-    for deleted in by_room.values_mut() {
-        deleted.sort_unstable_by_key(|&(_, seq)| seq);
-    }
-    Ok(by_room)
+    ))
 }
 
 /// A `delete` event `remove_messages` logged.

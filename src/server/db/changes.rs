@@ -92,6 +92,93 @@ type NewEvent = (
     String,
 );
 
+/// Operations made before under the batch's keys (`[room, actor, op id]`).
+async fn read_ops(conn: Writer<'_>, keys: &str) -> Result<Vec<OpRow>, sqlx::Error> {
+    Ok(per_store!(conn, |c|
+            sqlite: sqlx::query_as!(
+                OpRow,
+                r#"SELECT e.room_id AS "room_id!: i64", e.actor_id AS "actor_id!: i64",
+                      e.client_op_id AS "client_op_id!: String", e.seq AS "seq!: i64"
+               FROM json_each(?1) AS k CROSS JOIN room_events AS e
+               WHERE e.room_id = k.value ->> 0 AND e.actor_id = k.value ->> 1
+                 AND e.client_op_id = k.value ->> 2"#,
+                keys
+            )
+            .fetch_all(c)
+            .await?,
+            postgres: sqlx::query_as!(
+                OpRow,
+                r#"SELECT e.room_id AS "room_id!: i64", e.actor_id AS "actor_id!: i64",
+                      e.client_op_id AS "client_op_id!: String", e.seq AS "seq!: i64"
+               FROM jsonb_array_elements($1::text::jsonb) AS k(value)
+               JOIN room_events AS e ON e.room_id = (k.value ->> 0)::bigint
+                AND e.actor_id = (k.value ->> 1)::bigint AND e.client_op_id = k.value ->> 2
+               -- store: postgres"#,
+                keys
+            )
+            .fetch_all(c)
+            .await?,
+    ))
+}
+
+/// The messages the batch names (`[room, seq]`), as stored.
+async fn read_targets(conn: Writer<'_>, named: &str) -> Result<Vec<TargetRow>, sqlx::Error> {
+    Ok(per_store!(conn, |c|
+        sqlite: sqlx::query_as!(
+            TargetRow,
+            r#"SELECT m.room_id AS "room_id!: i64", m.seq AS "seq!: i64", m.id AS "id!: i64",
+                      m.sender_id AS "sender_id!: i64", m.body,
+                      m.deleted_at IS NOT NULL AS "deleted!: bool"
+               FROM json_each(?1) AS k CROSS JOIN messages AS m
+               WHERE m.room_id = k.value ->> 0 AND m.seq = k.value ->> 1"#,
+            named
+        )
+        .fetch_all(c)
+        .await?,
+        postgres: sqlx::query_as!(
+            TargetRow,
+            r#"SELECT m.room_id AS "room_id!: i64", m.seq AS "seq!: i64", m.id AS "id!: i64",
+                      m.sender_id AS "sender_id!: i64", m.body AS "body!",
+                      m.deleted_at IS NOT NULL AS "deleted!: bool"
+               FROM jsonb_array_elements($1::text::jsonb) AS k(value)
+               JOIN messages AS m ON m.room_id = (k.value ->> 0)::bigint
+                                 AND m.seq = (k.value ->> 1)::bigint
+               -- store: postgres"#,
+            named
+        )
+        .fetch_all(c)
+        .await?,
+    ))
+}
+
+/// The batch's rooms: their admins and last seqs (already locked by the
+/// batch, on PostgreSQL).
+async fn read_rooms(conn: Writer<'_>, room_ids: Vec<i64>) -> Result<Vec<RoomState>, sqlx::Error> {
+    let rows = per_store!(conn, |c|
+        sqlite: {
+            let room_ids = json(&room_ids)?;
+            sqlx::query_as!(
+                RoomState,
+                r#"SELECT id AS "id!: i64", admin_id AS "admin_id!: i64", last_seq AS "last_seq!: i64"
+                   FROM rooms WHERE id IN (SELECT value FROM json_each(?1))"#,
+                room_ids
+            )
+            .fetch_all(c)
+            .await?
+        },
+        postgres: sqlx::query_as!(
+            RoomState,
+            r#"SELECT id AS "id!: i64", admin_id AS "admin_id!: i64", last_seq AS "last_seq!: i64"
+               FROM rooms WHERE id = ANY($1)
+               -- store: postgres"#,
+            &room_ids
+        )
+        .fetch_all(c)
+        .await?,
+    );
+    Ok(rows)
+}
+
 /// An operation made before under a batch's ids.
 struct OpRow {
     room_id: i64,
@@ -141,39 +228,16 @@ impl State {
             .map(|r| (r.room_id, r.actor, r.client_op_id))
             .collect();
         let keys = json(&keys)?;
-        let before = per_store!(conn.re(), |c|
-            sqlite: sqlx::query_as!(
-                OpRow,
-                r#"SELECT e.room_id AS "room_id!: i64", e.actor_id AS "actor_id!: i64",
-                          e.client_op_id AS "client_op_id!: String", e.seq AS "seq!: i64"
-                   FROM json_each(?1) AS k CROSS JOIN room_events AS e
-                   WHERE e.room_id = k.value ->> 0 AND e.actor_id = k.value ->> 1
-                     AND e.client_op_id = k.value ->> 2"#,
-                keys
-            )
-            .fetch_all(c)
-            .await?,
-            postgres: sqlx::query_as!(
-                OpRow,
-                r#"SELECT e.room_id AS "room_id!: i64", e.actor_id AS "actor_id!: i64",
-                          e.client_op_id AS "client_op_id!: String", e.seq AS "seq!: i64"
-                   FROM jsonb_array_elements($1::text::jsonb) AS k(value)
-                   JOIN room_events AS e ON e.room_id = (k.value ->> 0)::bigint
-                    AND e.actor_id = (k.value ->> 1)::bigint AND e.client_op_id = k.value ->> 2
-                   -- store: postgres"#,
-                keys
-            )
-            .fetch_all(c)
-            .await?,
-        )
-        .into_iter()
-        .map(|r| {
-            (
-                (RoomId(r.room_id), UserId(r.actor_id), r.client_op_id),
-                r.seq,
-            )
-        })
-        .collect();
+        let before = read_ops(conn.re(), &keys)
+            .await?
+            .into_iter()
+            .map(|r| {
+                (
+                    (RoomId(r.room_id), UserId(r.actor_id), r.client_op_id),
+                    r.seq,
+                )
+            })
+            .collect();
 
         let pairs: Vec<(RoomId, UserId)> = reqs.iter().map(|r| (r.room_id, r.actor)).collect();
         let members = super::messages::members_among(conn.re(), &json(&pairs)?)
@@ -183,32 +247,7 @@ impl State {
 
         let named: Vec<(RoomId, i64)> = reqs.iter().map(|r| (r.room_id, r.seq)).collect();
         let named = json(&named)?;
-        let found = per_store!(conn.re(), |c|
-            sqlite: sqlx::query_as!(
-                TargetRow,
-                r#"SELECT m.room_id AS "room_id!: i64", m.seq AS "seq!: i64", m.id AS "id!: i64",
-                          m.sender_id AS "sender_id!: i64", m.body,
-                          m.deleted_at IS NOT NULL AS "deleted!: bool"
-                   FROM json_each(?1) AS k CROSS JOIN messages AS m
-                   WHERE m.room_id = k.value ->> 0 AND m.seq = k.value ->> 1"#,
-                named
-            )
-            .fetch_all(c)
-            .await?,
-            postgres: sqlx::query_as!(
-                TargetRow,
-                r#"SELECT m.room_id AS "room_id!: i64", m.seq AS "seq!: i64", m.id AS "id!: i64",
-                          m.sender_id AS "sender_id!: i64", m.body AS "body!",
-                          m.deleted_at IS NOT NULL AS "deleted!: bool"
-                   FROM jsonb_array_elements($1::text::jsonb) AS k(value)
-                   JOIN messages AS m ON m.room_id = (k.value ->> 0)::bigint
-                                     AND m.seq = (k.value ->> 1)::bigint
-                   -- store: postgres"#,
-                named
-            )
-            .fetch_all(c)
-            .await?,
-        );
+        let found = read_targets(conn.re(), &named).await?;
         let mut targets: HashMap<(RoomId, i64), Target> = found
             .into_iter()
             .map(|r| {
@@ -240,31 +279,11 @@ impl State {
         let mut room_ids: Vec<i64> = reqs.iter().map(|r| r.room_id.0).collect();
         room_ids.sort_unstable();
         room_ids.dedup();
-        let rooms = per_store!(conn, |c|
-            sqlite: {
-                let room_ids = json(&room_ids)?;
-                sqlx::query_as!(
-                    RoomState,
-                    r#"SELECT id AS "id!: i64", admin_id AS "admin_id!: i64", last_seq AS "last_seq!: i64"
-                       FROM rooms WHERE id IN (SELECT value FROM json_each(?1))"#,
-                    room_ids
-                )
-                .fetch_all(c)
-                .await?
-            },
-            postgres: sqlx::query_as!(
-                RoomState,
-                r#"SELECT id AS "id!: i64", admin_id AS "admin_id!: i64", last_seq AS "last_seq!: i64"
-                   FROM rooms WHERE id = ANY($1)
-                   -- store: postgres"#,
-                &room_ids
-            )
-            .fetch_all(c)
-            .await?,
-        )
-        .into_iter()
-        .map(|r| (RoomId(r.id), (UserId(r.admin_id), r.last_seq)))
-        .collect();
+        let rooms = read_rooms(conn, room_ids)
+            .await?
+            .into_iter()
+            .map(|r| (RoomId(r.id), (UserId(r.admin_id), r.last_seq)))
+            .collect();
 
         Ok(Self {
             before,
@@ -400,34 +419,7 @@ impl State {
             })
             .collect();
         let events = json(&events)?;
-        per_store!(conn.re(), |c|
-            sqlite: sqlx::query!(
-                "INSERT INTO room_events
-                     (room_id, seq, kind, actor_id, message_id, detail, client_op_id, created_at)
-                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
-                        value ->> 6, ?2
-                 FROM json_each(?1)",
-                events,
-                now
-            )
-            .execute(c)
-            .await?
-            .rows_affected(),
-            postgres: sqlx::query!(
-                "INSERT INTO room_events
-                     (room_id, seq, kind, actor_id, message_id, detail, client_op_id, created_at)
-                 SELECT (e.value ->> 0)::bigint, (e.value ->> 1)::bigint, e.value ->> 2,
-                        (e.value ->> 3)::bigint, (e.value ->> 4)::bigint, e.value ->> 5,
-                        e.value ->> 6, $2
-                 FROM jsonb_array_elements($1::text::jsonb) AS e(value)
-                 -- store: postgres",
-                events,
-                now
-            )
-            .execute(c)
-            .await?
-            .rows_affected(),
-        );
+        insert_events(conn.re(), &events, now).await?;
         let rooms: Vec<(RoomId, i64)> = self
             .rooms
             .iter()
@@ -488,6 +480,39 @@ impl State {
     }
 }
 
+/// Inserts a batch's `room_events` rows (`NewEvent`s, as JSON).
+async fn insert_events(conn: Writer<'_>, events: &str, now: i64) -> Result<(), sqlx::Error> {
+    per_store!(conn, |c|
+        sqlite: sqlx::query!(
+            "INSERT INTO room_events
+                 (room_id, seq, kind, actor_id, message_id, detail, client_op_id, created_at)
+             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
+                    value ->> 6, ?2
+             FROM json_each(?1)",
+            events,
+            now
+        )
+        .execute(c)
+        .await?
+        .rows_affected(),
+        postgres: sqlx::query!(
+            "INSERT INTO room_events
+                 (room_id, seq, kind, actor_id, message_id, detail, client_op_id, created_at)
+             SELECT (e.value ->> 0)::bigint, (e.value ->> 1)::bigint, e.value ->> 2,
+                    (e.value ->> 3)::bigint, (e.value ->> 4)::bigint, e.value ->> 5,
+                    e.value ->> 6, $2
+             FROM jsonb_array_elements($1::text::jsonb) AS e(value)
+             -- store: postgres",
+            events,
+            now
+        )
+        .execute(c)
+        .await?
+        .rows_affected(),
+    );
+    Ok(())
+}
+
 /// Stores each changed message's state as the batch left it: body,
 /// revision, edit and deletion marks, and its reactions; a deleted one
 /// loses its earlier texts and its reactions' emoji in the log.
@@ -542,27 +567,7 @@ async fn write_messages(
         })
         .collect();
     if !gone.is_empty() {
-        let gone = json(&gone)?;
-        per_store!(conn.re(), |c|
-            sqlite: sqlx::query!(
-                "DELETE FROM reactions WHERE (message_id, emoji, user_id) IN
-                     (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1))",
-                gone
-            )
-            .execute(c)
-            .await?
-            .rows_affected(),
-            postgres: sqlx::query!(
-                "DELETE FROM reactions WHERE (message_id, emoji, user_id) IN
-                     (SELECT (r.value ->> 0)::bigint, r.value ->> 1, (r.value ->> 2)::bigint
-                      FROM jsonb_array_elements($1::text::jsonb) AS r(value))
-                 -- store: postgres",
-                gone
-            )
-            .execute(c)
-            .await?
-            .rows_affected(),
-        );
+        remove_reactions(conn.re(), &json(&gone)?).await?;
     }
     let added: Vec<(i64, &str, UserId, usize)> = touched
         .iter()
@@ -602,44 +607,76 @@ async fn write_messages(
     }
     if !deleted.is_empty() {
         let gone: Vec<i64> = deleted.iter().copied().collect();
-        per_store!(conn, |c|
-            sqlite: {
-                let gone = json(&gone)?;
-                sqlx::query!(
-                    "DELETE FROM message_revisions WHERE message_id IN (SELECT value FROM json_each(?1))",
-                    gone
-                )
-                .execute(&mut *c)
-                .await?;
-                sqlx::query!(
-                    "UPDATE room_events SET detail = NULL
-                     WHERE message_id IN (SELECT value FROM json_each(?1)) AND kind IN ('react', 'unreact')",
-                    gone
-                )
-                .execute(&mut *c)
-                .await?
-            .rows_affected()
-            },
-            postgres: {
-                sqlx::query!(
-                    "DELETE FROM message_revisions WHERE message_id = ANY($1)
-                     -- store: postgres",
-                    &gone
-                )
-                .execute(&mut *c)
-                .await?;
-                sqlx::query!(
-                    "UPDATE room_events SET detail = NULL
-                     WHERE message_id = ANY($1) AND kind IN ('react', 'unreact')
-                     -- store: postgres",
-                    &gone
-                )
-                .execute(&mut *c)
-                .await?
-            .rows_affected()
-            },
-        );
+        forget_deleted(conn, &gone).await?;
     }
+    Ok(())
+}
+
+/// Takes off the reactions in `gone` (`[message, emoji, user]`, as JSON).
+async fn remove_reactions(conn: Writer<'_>, gone: &str) -> Result<(), sqlx::Error> {
+    per_store!(conn, |c|
+        sqlite: sqlx::query!(
+            "DELETE FROM reactions WHERE (message_id, emoji, user_id) IN
+                 (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1))",
+            gone
+        )
+        .execute(c)
+        .await?
+        .rows_affected(),
+        postgres: sqlx::query!(
+            "DELETE FROM reactions WHERE (message_id, emoji, user_id) IN
+                 (SELECT (r.value ->> 0)::bigint, r.value ->> 1, (r.value ->> 2)::bigint
+                  FROM jsonb_array_elements($1::text::jsonb) AS r(value))
+             -- store: postgres",
+            gone
+        )
+        .execute(c)
+        .await?
+        .rows_affected(),
+    );
+    Ok(())
+}
+
+/// A deleted message loses its earlier texts, and its reactions' emoji
+/// in the log (the log keeps that reactions happened, not which).
+async fn forget_deleted(conn: Writer<'_>, gone: &[i64]) -> Result<(), sqlx::Error> {
+    per_store!(conn, |c|
+        sqlite: {
+            let gone = json(&gone)?;
+            sqlx::query!(
+                "DELETE FROM message_revisions WHERE message_id IN (SELECT value FROM json_each(?1))",
+                gone
+            )
+            .execute(&mut *c)
+            .await?;
+            sqlx::query!(
+                "UPDATE room_events SET detail = NULL
+                 WHERE message_id IN (SELECT value FROM json_each(?1)) AND kind IN ('react', 'unreact')",
+                gone
+            )
+            .execute(&mut *c)
+            .await?
+        .rows_affected()
+        },
+        postgres: {
+            sqlx::query!(
+                "DELETE FROM message_revisions WHERE message_id = ANY($1)
+                 -- store: postgres",
+                gone
+            )
+            .execute(&mut *c)
+            .await?;
+            sqlx::query!(
+                "UPDATE room_events SET detail = NULL
+                 WHERE message_id = ANY($1) AND kind IN ('react', 'unreact')
+                 -- store: postgres",
+                gone
+            )
+            .execute(&mut *c)
+            .await?
+        .rows_affected()
+        },
+    );
     Ok(())
 }
 
