@@ -190,6 +190,12 @@ pub async fn ping(db: &Db) -> bool {
     .is_ok()
 }
 
+/// Rows as the one JSON parameter a set-based statement reads (a batch's
+/// messages, changes, keys).
+pub fn json(rows: &impl serde::Serialize) -> Result<String, sqlx::Error> {
+    serde_json::to_string(rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+}
+
 /// Milliseconds since the epoch, the unit every time column uses.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()

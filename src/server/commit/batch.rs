@@ -14,7 +14,7 @@ use crate::model::{Change, MAX_REACTIONS, MessageBody, UserId};
 use crate::server::db::changes::{self, ChangeRequest, Done, Refusal};
 use crate::server::db::message_state::{self, MessageRow, QuoteRow};
 use crate::server::db::rooms::RoomId;
-use crate::server::db::{self, Db, WriteTx, now_ms};
+use crate::server::db::{self, Db, WriteTx, json, now_ms};
 
 /// Stores a batch; requests keep the order they were queued in, within
 /// each room. `announce` runs with the outcomes while the write turn is
@@ -351,11 +351,6 @@ fn refused(refusal: Refusal, change: &Change) -> AppError {
             "A message can carry at most {MAX_REACTIONS} different emoji; add one of those already on it."
         )),
     }
-}
-
-/// A batch's rows as the one JSON parameter the batch's statements read.
-fn json(rows: &impl serde::Serialize) -> Result<String, sqlx::Error> {
-    serde_json::to_string(rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))
 }
 
 #[cfg(test)]

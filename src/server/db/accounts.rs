@@ -9,7 +9,7 @@ use super::members::AfterRemoval;
 use super::message_state::{self, MessageRow};
 use super::room_log::{self, Kind, NewEvent};
 use super::rooms::RoomId;
-use super::{Db, WriteTx, Writer, now_ms, per_store, sessions};
+use super::{Db, WriteTx, Writer, json, now_ms, per_store, sessions};
 use crate::model::account::{DELETED_USER_NAME, DeletedMessages};
 use crate::model::{RoomPublicId, UserId};
 
@@ -412,15 +412,17 @@ async fn remove_messages(
 }
 
 /// Empties the messages `remove_messages` logged a deletion for (`ids`:
-/// `[message, seq]` as JSON; `messages`: the same ids): each room's last
-/// seq catches up with its log, earlier texts, reactions and reactions'
-/// emoji go, and each message becomes a tombstone; returns their seqs.
+/// `[message, seq]` as JSON; `messages`: the same ids): as any deletion,
+/// earlier texts and reactions' emoji in the log go (`forget_deleted`);
+/// each room's last seq catches up with its log, reactions go, and each
+/// message becomes a tombstone. Returns their seqs.
 async fn purge(
-    conn: Writer<'_>,
+    mut conn: Writer<'_>,
     ids: &str,
     messages: &[i64],
     now: i64,
 ) -> Result<Vec<Tombstoned>, sqlx::Error> {
+    super::changes::forget_deleted(conn.re(), messages).await?;
     Ok(per_store!(conn, |c|
         sqlite: {
             sqlx::query!(
@@ -432,20 +434,7 @@ async fn purge(
             .execute(&mut *c)
             .await?;
             sqlx::query!(
-                "DELETE FROM message_revisions WHERE message_id IN (SELECT value ->> 0 FROM json_each(?1))",
-                ids
-            )
-            .execute(&mut *c)
-            .await?;
-            sqlx::query!(
                 "DELETE FROM reactions WHERE message_id IN (SELECT value ->> 0 FROM json_each(?1))",
-                ids
-            )
-            .execute(&mut *c)
-            .await?;
-            sqlx::query!(
-                "UPDATE room_events SET detail = NULL
-                 WHERE message_id IN (SELECT value ->> 0 FROM json_each(?1)) AND kind IN ('react', 'unreact')",
                 ids
             )
             .execute(&mut *c)
@@ -472,22 +461,7 @@ async fn purge(
             .execute(&mut *c)
             .await?;
             sqlx::query!(
-                "DELETE FROM message_revisions WHERE message_id = ANY($1)
-                 -- store: postgres",
-                messages
-            )
-            .execute(&mut *c)
-            .await?;
-            sqlx::query!(
                 "DELETE FROM reactions WHERE message_id = ANY($1)
-                 -- store: postgres",
-                messages
-            )
-            .execute(&mut *c)
-            .await?;
-            sqlx::query!(
-                "UPDATE room_events SET detail = NULL
-                 WHERE message_id = ANY($1) AND kind IN ('react', 'unreact')
                  -- store: postgres",
                 messages
             )
@@ -521,9 +495,4 @@ struct Logged {
 struct Tombstoned {
     id: i64,
     seq: i64,
-}
-
-/// Rows as the one JSON parameter a statement reads.
-fn json(rows: &impl serde::Serialize) -> Result<String, sqlx::Error> {
-    serde_json::to_string(rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))
 }

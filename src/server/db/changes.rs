@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::rooms::RoomId;
-use super::{Writer, per_store};
+use super::{Writer, json, per_store};
 use crate::model::{Change, MAX_REACTIONS, UserId};
 
 /// Why a change was not made.
@@ -639,7 +639,7 @@ async fn remove_reactions(conn: Writer<'_>, gone: &str) -> Result<(), sqlx::Erro
 
 /// A deleted message loses its earlier texts, and its reactions' emoji
 /// in the log (the log keeps that reactions happened, not which).
-async fn forget_deleted(conn: Writer<'_>, gone: &[i64]) -> Result<(), sqlx::Error> {
+pub(super) async fn forget_deleted(conn: Writer<'_>, gone: &[i64]) -> Result<(), sqlx::Error> {
     per_store!(conn, |c|
         sqlite: {
             let gone = json(&gone)?;
@@ -678,9 +678,4 @@ async fn forget_deleted(conn: Writer<'_>, gone: &[i64]) -> Result<(), sqlx::Erro
         },
     );
     Ok(())
-}
-
-/// A batch's rows as the one JSON parameter a statement reads.
-fn json(rows: &impl serde::Serialize) -> Result<String, sqlx::Error> {
-    serde_json::to_string(rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))
 }

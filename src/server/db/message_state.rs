@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use hearth_sql::shared;
 
-use super::{Db, Reader, Writer, per_store};
+use super::{Db, Reader, Writer, json, per_store};
 
 use super::rooms::RoomId;
 use super::users::UserRow;
@@ -141,7 +141,7 @@ pub async fn by_keys(
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let keys = serde_json::to_string(&keys).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let keys = json(&keys)?;
     let flat = per_store!(conn.re(), |c|
         sqlite: sqlx::query_as!(
             Flat,
@@ -239,7 +239,7 @@ pub async fn reactions_of(
 ) -> Result<Vec<(i64, String, UserId)>, sqlx::Error> {
     let found = per_store!(conn, |c|
         sqlite: {
-            let ids = serde_json::to_string(ids).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+            let ids = json(&ids)?;
             sqlx::query_as!(
                 ReactionRow,
                 r#"SELECT message_id AS "message_id!: i64", emoji, user_id AS "user_id!: i64"
