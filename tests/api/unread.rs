@@ -67,31 +67,23 @@ async fn say_all(socket: &mut WsClient, room: &str, bodies: &[&str]) {
 /// busy room holds, without the send rate limit.
 async fn fill(app: &TestApp, room: &str, sender: &Person, n: i64) {
     // Each store makes its own random ids.
-    let (sqlite, postgres) = ("lower(hex(randomblob(16)))", "md5(random()::text)");
-    let insert = |random_id: &str| {
-        format!(
-            "WITH RECURSIVE k(i) AS (SELECT CAST(1 AS BIGINT) UNION ALL SELECT i + 1 FROM k WHERE i < $3)
-             INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at)
-             SELECT r.id, r.last_seq + k.i, $2, 'filler', {random_id}, 0
-             FROM rooms r, k WHERE r.public_id = $1"
-        )
+    let random_id = match app.state.db.read() {
+        hearth::server::db::Exec::Sqlite(_) => "lower(hex(randomblob(16)))",
+        hearth::server::db::Exec::Postgres(_) => "md5(random()::text)",
     };
-    match app.state.db.read() {
-        hearth::server::db::Exec::Sqlite(db) => sqlx::query(&insert(sqlite))
-            .bind(room)
-            .bind(sender.id.0)
-            .bind(n)
-            .execute(db)
-            .await
-            .map(|_| ()),
-        hearth::server::db::Exec::Postgres(db) => sqlx::query(&insert(postgres))
-            .bind(room)
-            .bind(sender.id.0)
-            .bind(n)
-            .execute(db)
-            .await
-            .map(|_| ()),
-    }
+    let insert = format!(
+        "WITH RECURSIVE k(i) AS (SELECT CAST(1 AS BIGINT) UNION ALL SELECT i + 1 FROM k WHERE i < $3)
+         INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at)
+         SELECT r.id, r.last_seq + k.i, $2, 'filler', {random_id}, 0
+         FROM rooms r, k WHERE r.public_id = $1"
+    );
+    on_store!(app, |db| sqlx::query(&insert)
+        .bind(room)
+        .bind(sender.id.0)
+        .bind(n)
+        .execute(db)
+        .await
+        .map(|r| r.rows_affected()))
     .unwrap();
     on_store!(app, |db| sqlx::query(
         "UPDATE rooms SET last_seq = last_seq + $2 WHERE public_id = $1"

@@ -49,7 +49,8 @@ impl WriteTx {
         }
     }
 
-    /// The SQLite connection, for a write not yet written for PostgreSQL.
+    /// The SQLite connection, for tests that speak to SQLite itself.
+    #[cfg(test)]
     pub fn sqlite(&mut self) -> Result<&mut SqliteConnection, sqlx::Error> {
         match self {
             WriteTx::Sqlite(c) => Ok(c),
@@ -140,7 +141,8 @@ impl Db {
         }
     }
 
-    /// The SQLite pool, for reads not yet written for PostgreSQL.
+    /// The SQLite pool, for tests that speak to SQLite itself.
+    #[cfg(test)]
     pub fn pool(&self) -> &SqlitePool {
         match &self.store {
             Store::Sqlite { pool, .. } => pool,
@@ -218,11 +220,6 @@ impl Db {
             Store::Sqlite { pool, .. } => pool.close().await,
             Store::Postgres { pool, .. } => pool.close().await,
         }
-    }
-
-    /// Which store this is, for logs and errors.
-    pub fn is_postgres(&self) -> bool {
-        matches!(self.store, Store::Postgres { .. })
     }
 
     /// Transactions committed since the server started.
