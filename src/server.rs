@@ -8,6 +8,7 @@ pub mod auth;
 pub mod backup;
 pub mod body_limit;
 pub mod client_addr;
+pub mod cluster;
 pub mod commit;
 pub mod config;
 pub mod db;

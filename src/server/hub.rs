@@ -6,14 +6,21 @@
 //! same reference-counted frame. The hub keeps no history: a receiver that
 //! falls behind is caught up from the database (see `ws.rs`).
 
+mod outlet;
+pub mod peers;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
+use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
 
-use crate::model::{ServerEvent, UserId};
+use crate::model::{RoomPublicId, ServerEvent, UserId};
 use crate::server::db::rooms::RoomId;
+pub use outlet::{Outgoing, Outlet};
+use peers::{NodeNote, Peers};
 
 /// How many events a room channel buffers per receiver before that receiver
 /// lags. A lagging receiver loses its place in the channel, never a message:
@@ -26,10 +33,12 @@ const USER_CAPACITY: usize = 16;
 /// A room event as it travels to every listener.
 #[derive(Clone, Debug)]
 pub struct Broadcast {
-    /// The message's `seq`, for messages; `None` for other events.
+    /// The event's `seq` in the room's log; `None` for passing events.
     pub seq: Option<i64>,
-    /// The JSON text frame, serialised once.
-    pub frame: Utf8Bytes,
+    /// The JSON text frame, serialised once. `None`: nothing to forward,
+    /// but the log holds events up to `seq` that this node never heard
+    /// published (`cluster/check.rs`); followers read them.
+    pub frame: Option<Utf8Bytes>,
     /// Whose access to the room this event ends, if anyone's.
     pub ends: Ends,
     /// A person whose own connections do not receive it (their typing).
@@ -46,7 +55,7 @@ pub enum Ends {
 }
 
 /// A signal to all of one person's connections.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Signal {
     /// Stop following this room (by row id): they are no longer a member,
     /// or it was deleted.
@@ -68,6 +77,9 @@ pub struct Hub {
     /// Set once when the server is stopping: every connection then closes
     /// with 1001 (going away) after finishing what it is doing.
     closing: Arc<watch::Sender<bool>>,
+    /// The other nodes, when there are any (`cluster.rs`): every event and
+    /// signal published here is queued for them too.
+    outlet: Option<Outlet>,
 }
 
 impl Default for Hub {
@@ -75,6 +87,7 @@ impl Default for Hub {
         Self {
             inner: Arc::default(),
             closing: Arc::new(watch::channel(false).0),
+            outlet: None,
         }
     }
 }
@@ -85,13 +98,22 @@ struct Inner {
     rooms: HashMap<RoomId, Room>,
     /// Person → their open connections.
     people: HashMap<UserId, Person>,
+    /// Who has which room open on the other nodes.
+    peers: Peers,
+    /// Presence changes made on this node, numbered for the others.
+    presence_seq: u64,
 }
 
 struct Room {
     /// Capacity `ROOM_CAPACITY`; see there for what happens on lag.
     tx: broadcast::Sender<Broadcast>,
-    /// Person → how many of their connections follow the room.
+    /// Person → how many of their connections on this node follow the room.
     online: HashMap<UserId, usize>,
+    /// What presence events call the room.
+    public_id: RoomPublicId,
+    /// The highest `seq` this node's followers have been handed or have
+    /// read (`cluster/check.rs` compares it with the database).
+    seen: i64,
 }
 
 struct Person {
@@ -107,11 +129,28 @@ struct Person {
 pub struct TooManyConnections;
 
 impl Hub {
+    /// A hub that also tells other nodes, through `outlet`, what happens
+    /// here.
+    pub fn linked(outlet: Outlet) -> Self {
+        Self {
+            outlet: Some(outlet),
+            ..Self::default()
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Registers a connection for `user`; at most `limit` at once.
+    /// Queues something for the other nodes (when there are any).
+    pub fn tell_others(&self, outgoing: Outgoing) {
+        if let Some(outlet) = &self.outlet {
+            outlet.send(outgoing);
+        }
+    }
+
+    /// Registers a connection for `user`; at most `limit` at once (on this
+    /// node).
     pub fn connect(
         &self,
         user: UserId,
@@ -157,55 +196,97 @@ impl Hub {
         }
     }
 
-    /// Tells every connection of `user` something.
+    /// Tells every connection of `user`, on every node, something.
     pub fn signal(&self, user: UserId, signal: Signal) {
+        self.signal_here(user, signal);
+        self.tell_others(Outgoing::Signal { user, signal });
+    }
+
+    /// Tells `user`'s connections on this node (a signal from another).
+    pub fn signal_here(&self, user: UserId, signal: Signal) {
         if let Some(person) = self.lock().people.get(&user) {
             let _ = person.tx.send(signal);
         }
     }
 
-    /// Starts listening to a room for `user`; returns the receiver, the
-    /// people now online in it, and whether that changed (their first
-    /// connection to follow it), in which case the room should hear it.
+    /// Starts listening to `room` for `user`; returns the receiver and who
+    /// is online in it now (on any node), as a presence frame. The room
+    /// hears of it too when that changed.
     pub fn follow(
         &self,
         room: RoomId,
+        public_id: &RoomPublicId,
         user: UserId,
-    ) -> (broadcast::Receiver<Broadcast>, Vec<UserId>, bool) {
+    ) -> (broadcast::Receiver<Broadcast>, Utf8Bytes) {
         let mut inner = self.lock();
+        let inner = &mut *inner;
         let entry = inner.rooms.entry(room).or_insert_with(|| Room {
             tx: broadcast::channel(ROOM_CAPACITY).0,
             online: HashMap::new(),
+            public_id: public_id.clone(),
+            seen: 0,
         });
         let n = entry.online.entry(user).or_default();
         *n += 1;
-        let changed = *n == 1;
-        (entry.tx.subscribe(), online(entry), changed)
+        let first_here = *n == 1;
+        let rx = entry.tx.subscribe();
+        let presence = presence_frame(entry, &inner.peers, room);
+        if first_here {
+            if !inner.peers.is_online(room, user) {
+                entry.local(None, presence.clone());
+            }
+            self.changed_here(&mut inner.presence_seq, room, user, true);
+        }
+        (rx, presence)
     }
 
     /// Stops one of `user`'s connections listening to `room` (its receiver
-    /// must be dropped already); returns who is still online when that
-    /// changed (their last connection to follow it) and anyone is left to
-    /// tell.
-    pub fn unfollow(&self, room: RoomId, user: UserId) -> Option<Vec<UserId>> {
+    /// must be dropped already); the room hears when they are no longer
+    /// online in it.
+    pub fn unfollow(&self, room: RoomId, user: UserId) {
         let mut inner = self.lock();
-        let entry = inner.rooms.get_mut(&room)?;
-        let mut changed = false;
+        let inner = &mut *inner;
+        let Some(entry) = inner.rooms.get_mut(&room) else {
+            return;
+        };
+        let mut last_here = false;
         if let Some(n) = entry.online.get_mut(&user) {
             *n -= 1;
             if *n == 0 {
                 entry.online.remove(&user);
-                changed = true;
+                last_here = true;
             }
+        }
+        if last_here {
+            self.changed_here(&mut inner.presence_seq, room, user, false);
         }
         if entry.tx.receiver_count() == 0 {
             inner.rooms.remove(&room);
-            return None;
+            return;
         }
-        changed.then(|| online(entry))
+        if last_here && !inner.peers.is_online(room, user) {
+            let frame = presence_frame(entry, &inner.peers, room);
+            entry.local(None, frame);
+        }
     }
 
-    /// Sends an event to everyone following `room` (if anyone is).
+    /// A person's first (or last) follower of a room on this node: the
+    /// other nodes are told, numbered.
+    fn changed_here(&self, seq: &mut u64, room: RoomId, user: UserId, online: bool) {
+        if let Some(outlet) = &self.outlet {
+            *seq += 1;
+            outlet.send(Outgoing::Note(NodeNote::Changed {
+                node: outlet.node,
+                seq: *seq,
+                room,
+                user,
+                online,
+            }));
+        }
+    }
+
+    /// Sends an event to everyone following `room` (if anyone is), here
+    /// and on the other nodes.
     pub fn publish(&self, room: RoomId, event: &ServerEvent, seq: Option<i64>, ends: Ends) {
         self.send(room, event, seq, ends, None);
     }
@@ -224,17 +305,131 @@ impl Hub {
         ends: Ends,
         skip: Option<UserId>,
     ) {
-        let inner = self.lock();
-        let Some(entry) = inner.rooms.get(&room) else {
+        let followed_here = self.lock().rooms.contains_key(&room);
+        if !followed_here && self.outlet.is_none() {
             return;
-        };
-        let frame = Utf8Bytes::from(event.to_frame());
-        let _ = entry.tx.send(Broadcast {
+        }
+        let b = Broadcast {
             seq,
-            frame,
+            frame: Some(Utf8Bytes::from(event.to_frame())),
             ends,
             skip,
-        });
+        };
+        if followed_here {
+            self.deliver(room, b.clone());
+        }
+        self.tell_others(Outgoing::Room { room, event: b });
+    }
+
+    /// Hands an event to this node's followers of `room` (one published
+    /// here, or by another node).
+    pub fn deliver(&self, room: RoomId, b: Broadcast) {
+        let mut inner = self.lock();
+        if let Some(entry) = inner.rooms.get_mut(&room) {
+            if let Some(seq) = b.seq {
+                entry.seen = entry.seen.max(seq);
+            }
+            let _ = entry.tx.send(b);
+        }
+    }
+
+    /// Asks this node's followers of `room` to read the log up to `seq`:
+    /// it holds events this node never heard published.
+    pub fn nudge(&self, room: RoomId, seq: i64) {
+        let b = Broadcast {
+            seq: Some(seq),
+            frame: None,
+            ends: Ends::Nobody,
+            skip: None,
+        };
+        self.deliver(room, b);
+    }
+
+    /// `room` is gone from the database, though this node never heard it
+    /// deleted: its followers here are told so, as the event after the
+    /// last they were handed.
+    pub fn deleted_elsewhere(&self, room: RoomId, seen: i64) {
+        let mut inner = self.lock();
+        if let Some(entry) = inner.rooms.get_mut(&room) {
+            let seq = seen + 1;
+            let event = ServerEvent::RoomDeleted {
+                room: entry.public_id.clone(),
+                seq,
+            };
+            entry.seen = entry.seen.max(seq);
+            let _ = entry.tx.send(Broadcast {
+                seq: Some(seq),
+                frame: Some(Utf8Bytes::from(event.to_frame())),
+                ends: Ends::Everyone,
+                skip: None,
+            });
+        }
+    }
+
+    /// A follower of `room` has read its log up to `seq`.
+    pub fn seen(&self, room: RoomId, seq: i64) {
+        if let Some(entry) = self.lock().rooms.get_mut(&room) {
+            entry.seen = entry.seen.max(seq);
+        }
+    }
+
+    /// Rooms followed on this node, with the last `seq` seen of each.
+    pub fn followed_rooms(&self) -> Vec<(RoomId, i64)> {
+        let inner = self.lock();
+        inner.rooms.iter().map(|(id, r)| (*id, r.seen)).collect()
+    }
+
+    /// Takes in what another node says about presence: the rooms it
+    /// changes hear who is online now; a snapshot asked of this node, or
+    /// asked of another, is queued.
+    pub fn peer_note(&self, note: NodeNote) {
+        let Some(outlet) = &self.outlet else {
+            return;
+        };
+        let mut inner = self.lock();
+        let inner = &mut *inner;
+        if let NodeNote::Want { node, .. } = note
+            && node == outlet.node
+        {
+            outlet.send(Outgoing::Note(snapshot(inner, outlet.node)));
+            return;
+        }
+        let applied = inner.peers.apply(outlet.node, note, Instant::now());
+        if let Some(node) = applied.want {
+            outlet.send(Outgoing::Note(NodeNote::Want {
+                node,
+                from: outlet.node,
+            }));
+        }
+        tell_presence(inner, &applied.rooms);
+    }
+
+    /// Says this node is alive, and forgets nodes that have not said so
+    /// lately (their people go offline).
+    pub fn heartbeat(&self) {
+        let Some(outlet) = &self.outlet else {
+            return;
+        };
+        let mut inner = self.lock();
+        let inner = &mut *inner;
+        outlet.send(Outgoing::Note(NodeNote::Heartbeat {
+            node: outlet.node,
+            seq: inner.presence_seq,
+        }));
+        let gone = inner.peers.expire(Instant::now());
+        tell_presence(inner, &gone);
+    }
+
+    /// Everyone this node has online, for the other nodes (as it starts,
+    /// and when one asks).
+    pub fn snapshot(&self) -> Option<NodeNote> {
+        let outlet = self.outlet.as_ref()?;
+        Some(snapshot(&self.lock(), outlet.node))
+    }
+
+    /// Other nodes heard from lately.
+    pub fn peer_count(&self) -> usize {
+        self.lock().peers.count()
     }
 
     /// Number of rooms with listeners (for tests and metrics).
@@ -243,10 +438,50 @@ impl Hub {
     }
 }
 
-fn online(room: &Room) -> Vec<UserId> {
-    let mut ids: Vec<UserId> = room.online.keys().copied().collect();
-    ids.sort_unstable();
-    ids
+impl Room {
+    /// A passing event for this node's followers only.
+    fn local(&self, skip: Option<UserId>, frame: Utf8Bytes) {
+        let _ = self.tx.send(Broadcast {
+            seq: None,
+            frame: Some(frame),
+            ends: Ends::Nobody,
+            skip,
+        });
+    }
+}
+
+/// Who is online in `room`, here or on another node, as a frame.
+fn presence_frame(entry: &Room, peers: &Peers, room: RoomId) -> Utf8Bytes {
+    let mut online: Vec<UserId> = entry.online.keys().copied().chain(peers.online(room)).collect();
+    online.sort_unstable();
+    online.dedup();
+    let event = ServerEvent::Presence {
+        room: entry.public_id.clone(),
+        online,
+    };
+    Utf8Bytes::from(event.to_frame())
+}
+
+/// Tells this node's followers of `rooms` who is online now.
+fn tell_presence(inner: &Inner, rooms: &[RoomId]) {
+    for room in rooms {
+        if let Some(entry) = inner.rooms.get(room) {
+            entry.local(None, presence_frame(entry, &inner.peers, *room));
+        }
+    }
+}
+
+fn snapshot(inner: &Inner, node: peers::NodeId) -> NodeNote {
+    NodeNote::Snapshot {
+        node,
+        seq: inner.presence_seq,
+        rooms: inner
+            .rooms
+            .iter()
+            .filter(|(_, r)| !r.online.is_empty())
+            .map(|(id, r)| (*id, r.online.keys().copied().collect()))
+            .collect(),
+    }
 }
 
 #[cfg(test)]
@@ -255,8 +490,8 @@ mod tests {
 
     const ROOM: RoomId = RoomId(1);
 
-    fn ids(ids: &[i64]) -> Vec<UserId> {
-        ids.iter().copied().map(UserId).collect()
+    fn public() -> RoomPublicId {
+        "r".into()
     }
 
     fn event() -> ServerEvent {
@@ -266,40 +501,109 @@ mod tests {
         }
     }
 
+    /// The presence frames `rx` holds, as lists of who is online.
+    fn presences(rx: &mut broadcast::Receiver<Broadcast>) -> Vec<Vec<i64>> {
+        let mut seen = vec![];
+        while let Ok(b) = rx.try_recv() {
+            let frame = b.frame.expect("a frame");
+            if let Ok(ServerEvent::Presence { online, .. }) = serde_json::from_str(frame.as_str()) {
+                seen.push(online.into_iter().map(|u| u.0).collect());
+            }
+        }
+        seen
+    }
+
     #[test]
     fn channels_exist_while_someone_listens() {
         let hub = Hub::default();
         hub.publish(ROOM, &event(), None, Ends::Nobody);
-        let (mut rx, online, changed) = hub.follow(ROOM, UserId(7));
-        assert_eq!((online, changed), (ids(&[7]), true));
-        hub.publish(ROOM, &event(), None, Ends::Nobody);
+        let (mut rx, presence) = hub.follow(ROOM, &public(), UserId(7));
+        assert_eq!(presence.as_str(), r#"{"type":"presence","room":"r","online":[7]}"#);
+        assert_eq!(presences(&mut rx), vec![vec![7]]);
+        hub.publish(ROOM, &event(), Some(1), Ends::Nobody);
+        let b = rx.try_recv().unwrap();
         assert_eq!(
-            rx.try_recv().unwrap().frame.as_str(),
+            b.frame.unwrap().as_str(),
             r#"{"type":"room_deleted","room":"r","seq":1}"#
         );
+        assert_eq!(hub.followed_rooms(), vec![(ROOM, 1)]);
         drop(rx);
-        assert_eq!(hub.unfollow(ROOM, UserId(7)), None);
+        hub.unfollow(ROOM, UserId(7));
         assert_eq!(hub.open_rooms(), 0);
     }
 
     #[test]
     fn presence_changes_only_with_a_persons_first_and_last_follower() {
         let hub = Hub::default();
-        let (_keep, _, first) = hub.follow(ROOM, UserId(8));
-        assert!(first);
-        let (rx_a, a, changed) = hub.follow(ROOM, UserId(7));
-        assert_eq!((a, changed), (ids(&[7, 8]), true));
-        let (rx_b, b, changed) = hub.follow(ROOM, UserId(7));
-        assert_eq!(b, ids(&[7, 8]), "the new tab is told who is online");
-        assert!(!changed, "a second tab of someone online changes nothing");
+        let (mut keep, _) = hub.follow(ROOM, &public(), UserId(8));
+        let (rx_a, a) = hub.follow(ROOM, &public(), UserId(7));
+        assert!(a.as_str().contains("[7,8]"));
+        let (rx_b, b) = hub.follow(ROOM, &public(), UserId(7));
+        assert!(b.as_str().contains("[7,8]"), "the new tab is told who is online");
+        assert_eq!(presences(&mut keep), vec![vec![8], vec![7, 8]]);
         drop(rx_b);
-        assert_eq!(
-            hub.unfollow(ROOM, UserId(7)),
-            None,
-            "still online in the other tab"
-        );
+        hub.unfollow(ROOM, UserId(7));
+        assert!(presences(&mut keep).is_empty(), "still online in the other tab");
         drop(rx_a);
-        assert_eq!(hub.unfollow(ROOM, UserId(7)), Some(ids(&[8])));
+        hub.unfollow(ROOM, UserId(7));
+        assert_eq!(presences(&mut keep), vec![vec![8]]);
+    }
+
+    #[test]
+    fn people_online_on_other_nodes_are_online_here() {
+        let (outlet, mut queue) = Outlet::new(1);
+        let hub = Hub::linked(outlet);
+        let (mut rx, _) = hub.follow(ROOM, &public(), UserId(8));
+        assert!(matches!(
+            queue.try_recv(),
+            Ok(Outgoing::Note(NodeNote::Changed { seq: 1, online: true, .. }))
+        ));
+        hub.peer_note(NodeNote::Snapshot {
+            node: 2,
+            seq: 3,
+            rooms: vec![(ROOM, vec![UserId(7)])],
+        });
+        assert_eq!(presences(&mut rx), vec![vec![8], vec![7, 8]]);
+        // A gap in node 2's changes: ask it for everything again.
+        hub.peer_note(NodeNote::Changed {
+            node: 2,
+            seq: 5,
+            room: ROOM,
+            user: UserId(9),
+            online: true,
+        });
+        assert!(matches!(
+            queue.try_recv(),
+            Ok(Outgoing::Note(NodeNote::Want { node: 2, from: 1 }))
+        ));
+        // Asked for ours: a snapshot of who follows what here.
+        hub.peer_note(NodeNote::Want { node: 1, from: 2 });
+        match queue.try_recv() {
+            Ok(Outgoing::Note(NodeNote::Snapshot { node: 1, seq: 1, rooms })) => {
+                assert_eq!(rooms, vec![(ROOM, vec![UserId(8)])]);
+            }
+            other => panic!("expected our snapshot, got {other:?}"),
+        }
+        hub.peer_note(NodeNote::Bye { node: 2 });
+        assert_eq!(presences(&mut rx), vec![vec![8]]);
+    }
+
+    #[test]
+    fn events_and_signals_go_to_the_other_nodes_too() {
+        let (outlet, mut queue) = Outlet::new(1);
+        let hub = Hub::linked(outlet);
+        hub.publish(ROOM, &event(), Some(4), Ends::Everyone);
+        match queue.try_recv() {
+            Ok(Outgoing::Room { room, event }) => {
+                assert_eq!((room, event.seq, event.ends), (ROOM, Some(4), Ends::Everyone));
+            }
+            other => panic!("expected the room event, got {other:?}"),
+        }
+        hub.signal(UserId(3), Signal::LeftRoom(ROOM));
+        assert!(matches!(
+            queue.try_recv(),
+            Ok(Outgoing::Signal { user: UserId(3), signal: Signal::LeftRoom(ROOM) })
+        ));
     }
 
     #[test]

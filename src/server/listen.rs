@@ -75,7 +75,10 @@ impl Server {
             "listening on http://{}",
             config.site_addr
         );
-        let state = AppState::new(db, config);
+        let state = match config.nats_url.clone() {
+            Some(url) => super::cluster::join(db, config, &url).await?,
+            None => AppState::new(db, config),
+        };
         auth::spawn_purger(state.clone(), Duration::from_secs(3600));
         Ok(Self {
             listener,

@@ -1,11 +1,12 @@
 //! Every room event reaches the hub through here: stored messages and
 //! changes to them (from group commit), membership, admin and name changes
 //! (from the server functions, inside their write's commit so they travel
-//! in commit order), and the passing ones, presence and typing (from the
-//! websocket). Each function builds its `ServerEvent`, with the seq the
-//! change took in the room's log, and says whose access to the room it
-//! ends, so the followers (`ws/follow.rs`) know when to stop. A replay
-//! builds the same events from the log (`replayed`).
+//! in commit order), and the passing one, typing (from the websocket).
+//! Each function builds its `ServerEvent`, with the seq the change took in
+//! the room's log, and says whose access to the room it ends, so the
+//! followers (`ws/follow.rs`) know when to stop. A replay builds the same
+//! events from the log (`replayed`). Presence is the hub's own (`hub.rs`),
+//! as it counts who follows what on every node.
 
 use uuid::Uuid;
 
@@ -268,19 +269,6 @@ impl<'a> RoomEvents<'a> {
                 name: entry.detail?,
             },
         })
-    }
-
-    /// Who has the room open, as an event (for a new follower, and the room).
-    pub fn presence(&self, online: Vec<UserId>) -> ServerEvent {
-        ServerEvent::Presence {
-            room: self.room(),
-            online,
-        }
-    }
-
-    /// Tells the room who has it open now.
-    pub fn publish_presence(&self, presence: &ServerEvent) {
-        self.hub.publish(self.id, presence, None, Ends::Nobody);
     }
 
     /// `user` is typing: everyone following the room but their own

@@ -37,6 +37,8 @@ pub struct Shared {
     pub commit: GroupCommit,
     /// Rows as the wire shows them.
     pub wire: super::wire::Wire,
+    /// NATS, when this node is one of several (`cluster.rs`).
+    pub nats: Option<async_nats::Client>,
 }
 
 impl std::ops::Deref for AppState {
@@ -117,7 +119,16 @@ impl AppState {
     /// Builds the state and starts group commit (so it needs a tokio
     /// runtime).
     pub fn new(db: Db, config: Config) -> Self {
-        let hub = Hub::default();
+        Self::build(db, config, Hub::default(), None)
+    }
+
+    /// The state of one node of several: `hub` is linked to the others
+    /// through `nats` (`cluster::join`).
+    pub fn clustered(db: Db, config: Config, hub: Hub, nats: async_nats::Client) -> Self {
+        Self::build(db, config, hub, Some(nats))
+    }
+
+    fn build(db: Db, config: Config, hub: Hub, nats: Option<async_nats::Client>) -> Self {
         let wire = super::wire::Wire::new(&config.media_base_url);
         Self(Arc::new(Shared {
             commit: GroupCommit::spawn(db.clone(), hub.clone(), wire.clone()),
@@ -129,6 +140,7 @@ impl AppState {
             decoders: super::media::decoders(),
             db,
             config: Arc::new(config),
+            nats,
         }))
     }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::declare::declare_keys;
 use super::kinds::{
-    Address, BaseUrl, Count, DatabaseUrl, Days, Folder, MaybeCount, Networks, Origin, Seconds, Text,
+    Address, BaseUrl, Count, Days, Folder, MaybeCount, Networks, Origin, Seconds, ServiceUrl, Text,
 };
 use super::origin::PublicOrigin;
 
@@ -36,7 +36,18 @@ declare_keys! {
             env "HEARTH_DATA_DIR", Text("./data");
         /// PostgreSQL instead of SQLite, for several nodes (`None`: SQLite).
         database_url: Option<String> = server."database-url",
-            env "HEARTH_DATABASE_URL", DatabaseUrl;
+            env "HEARTH_DATABASE_URL", ServiceUrl {
+                schemes: &["postgres", "postgresql"],
+                expected: "a PostgreSQL URL (postgres://user:password@host:port/database); \
+                           leave it unset for SQLite under the data directory",
+            };
+        /// NATS, for fan-out between nodes (`None`: one node, in-process).
+        nats_url: Option<String> = server."nats-url",
+            env "HEARTH_NATS_URL", ServiceUrl {
+                schemes: &["nats"],
+                expected: "a NATS URL (nats://host:4222); leave it unset \
+                           when one node serves everyone",
+            };
         /// Base URL avatars are addressed through, without a trailing slash.
         media_base_url: String = server."media-base-url",
             env "HEARTH_MEDIA_BASE_URL", BaseUrl("/media");

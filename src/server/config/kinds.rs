@@ -92,25 +92,31 @@ impl Kind<Option<PublicOrigin>> for Origin {
     }
 }
 
-/// A PostgreSQL URL (`postgres://user:password@host:port/database`); unset
-/// is none, and the store is SQLite under the data directory.
-pub struct DatabaseUrl;
+/// A service's URL, checked for its scheme: PostgreSQL's
+/// (`postgres://user:password@host:port/database`) or NATS's
+/// (`nats://host:4222`). Unset is none: SQLite under the data directory,
+/// or one node with its in-process hub.
+pub struct ServiceUrl {
+    pub schemes: &'static [&'static str],
+    /// What the value should look like, and what leaving it unset means.
+    pub expected: &'static str,
+}
 
-impl Kind<Option<String>> for DatabaseUrl {
+impl Kind<Option<String>> for ServiceUrl {
     fn default_value(&self) -> Option<toml::Value> {
         None
     }
 
     fn parse(&self, raw: Raw) -> Result<Option<String>, String> {
         let url = raw.text()?;
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        if self
+            .schemes
+            .iter()
+            .any(|scheme| url.starts_with(&format!("{scheme}://")))
+        {
             Ok(Some(url))
         } else {
-            Err(
-                "a PostgreSQL URL (postgres://user:password@host:port/database); \
-                 leave it unset for SQLite under the data directory"
-                    .into(),
-            )
+            Err(self.expected.into())
         }
     }
 

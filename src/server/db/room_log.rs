@@ -250,3 +250,30 @@ pub async fn after(
         })
         .collect())
 }
+
+struct Departure {
+    seq: i64,
+    kind: String,
+}
+
+/// `user`'s last leaving or removal from the room: its seq and kind.
+pub async fn departure(
+    db: Reader<'_>,
+    room_id: RoomId,
+    user: UserId,
+) -> Result<Option<(i64, Kind)>, sqlx::Error> {
+    let row = shared!(
+        db,
+        query_as!(
+            Departure,
+            r#"SELECT seq AS "seq!: i64", kind AS "kind!: String"
+               FROM room_events
+               WHERE room_id = $1 AND user_id = $2 AND kind IN ('leave', 'remove')
+               ORDER BY seq DESC LIMIT 1"#,
+            room_id.0,
+            user.0
+        ),
+        fetch_optional
+    )?;
+    Ok(row.and_then(|r| Some((r.seq, Kind::parse(&r.kind)?))))
+}

@@ -3,13 +3,23 @@
 use hearth_sql::shared;
 
 use super::room_log::{self, Kind, NewEvent};
-use super::{Db, Exec, Reader, Writer, now_ms};
+use super::{Db, Exec, Reader, Writer, now_ms, per_store};
 use crate::model::{RoomPublicId, RoomSummary, UserId};
 
 /// A room's row id: the hub's key and every table's link to the room.
 /// Never reused, never shown (people see the public id).
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, sqlx::Type,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    sqlx::Type,
 )]
 #[serde(transparent)]
 #[sqlx(transparent)]
@@ -320,4 +330,36 @@ pub async fn by_id(db: Reader<'_>, id: RoomId) -> Result<Option<RoomRow>, sqlx::
         ),
         fetch_optional
     )
+}
+
+/// The last `seq` of each of `rooms` that still exists.
+pub async fn last_seqs(db: Reader<'_>, rooms: &[RoomId]) -> Result<Vec<(RoomId, i64)>, sqlx::Error> {
+    let ids: Vec<i64> = rooms.iter().map(|r| r.0).collect();
+    let rows = per_store!(db, |c|
+        sqlite: {
+            let ids = super::json(&ids)?;
+            sqlx::query!(
+                r#"SELECT id AS "id!: i64", last_seq AS "last_seq!: i64"
+                   FROM rooms WHERE id IN (SELECT value FROM json_each(?1))"#,
+                ids
+            )
+            .fetch_all(c)
+            .await?
+            .into_iter()
+            .map(|r| (RoomId(r.id), r.last_seq))
+            .collect()
+        },
+        postgres: sqlx::query!(
+            r#"SELECT id AS "id!: i64", last_seq AS "last_seq!: i64"
+               FROM rooms WHERE id = ANY($1)
+               -- store: postgres"#,
+            &ids
+        )
+        .fetch_all(c)
+        .await?
+        .into_iter()
+        .map(|r| (RoomId(r.id), r.last_seq))
+        .collect(),
+    );
+    Ok(rows)
 }

@@ -175,12 +175,7 @@ impl Connection {
             // A resubscription restarts the replay from the client's position.
             self.stop_following(room_id);
         }
-        let (rx, online, changed) = self.state.hub.follow(room_id, self.user.id);
-        let events = RoomEvents::new(&self.state.hub, room_id, &room);
-        let presence = events.presence(online);
-        if changed {
-            events.publish_presence(&presence);
-        }
+        let (rx, presence) = self.state.hub.follow(room_id, &room, self.user.id);
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(follow::follow(
             self.state.clone(),
@@ -191,7 +186,7 @@ impl Connection {
             follow::Live {
                 rx,
                 stop: stopped,
-                presence: presence.to_frame().into(),
+                presence,
             },
             self.out.clone(),
         ));
@@ -220,11 +215,7 @@ impl Connection {
 
     fn end_following(&mut self, room_id: RoomId, drain: bool) {
         if let Some(f) = self.followed.remove(&room_id) {
-            let Followed {
-                public_id,
-                mut task,
-                stop,
-            } = f;
+            let Followed { mut task, stop, .. } = f;
             drop(stop);
             if !drain {
                 task.abort();
@@ -240,10 +231,7 @@ impl Connection {
                     task.abort();
                     let _ = task.await;
                 }
-                if let Some(online) = hub.unfollow(room_id, user) {
-                    let events = RoomEvents::new(&hub, room_id, &public_id);
-                    events.publish_presence(&events.presence(online));
-                }
+                hub.unfollow(room_id, user);
             });
         }
     }

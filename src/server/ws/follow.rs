@@ -17,7 +17,7 @@ use crate::model::{RoomPublicId, ServerEvent, UserId};
 use crate::server::AppState;
 use crate::server::db;
 use crate::server::db::message_state::MessageRow;
-use crate::server::db::room_log::Entry;
+use crate::server::db::room_log::{Entry, Kind};
 use crate::server::db::rooms::RoomId;
 use crate::server::hub::{Broadcast, Ends};
 use crate::server::room_events::RoomEvents;
@@ -83,16 +83,18 @@ pub async fn follow(
             }
             Err(RecvError::Closed) => return,
         };
-        match b.seq {
-            Some(seq) => match step(last, seq) {
-                Step::Skip => {}
-                Step::Forward => {
-                    if !out.frame(b.frame).await {
+        match (b.seq, b.frame) {
+            (Some(seq), frame) => match (step(last, seq), frame) {
+                (Step::Skip, _) => {}
+                (Step::Forward, Some(frame)) => {
+                    if !out.frame(frame).await {
                         return;
                     }
                     last = seq;
                 }
-                Step::CatchUp => {
+                // A jump, or a nudge (the log holds more than this node
+                // heard published): read the log up to `seq`.
+                (Step::CatchUp | Step::Forward, frame) => {
                     if stopping(&mut stop) {
                         return;
                     }
@@ -100,23 +102,30 @@ pub async fn follow(
                         Some(caught) => last = caught,
                         None => return,
                     }
-                    // What the log no longer holds (the room's deletion) or
-                    // no longer shows this reader (their own removal) is
-                    // this event itself: forward it.
                     if last < seq {
-                        if !out.frame(b.frame).await {
-                            return;
+                        // The log no longer shows this reader what comes
+                        // next: they lost the room. The event that ends
+                        // their access says so; without it (lost between
+                        // nodes), the log does.
+                        let ends_mine = matches!(b.ends, Ends::Everyone)
+                            || b.ends == Ends::User(user);
+                        match frame {
+                            Some(frame) if ends_mine => {
+                                let _ = out.frame(frame).await;
+                            }
+                            _ => Box::pin(lost(&state, room_id, user, &room, seq, &out)).await,
                         }
-                        last = seq;
+                        return;
                     }
                 }
             },
-            None if b.skip == Some(user) => {}
-            None => {
-                if !out.frame(b.frame).await {
+            (None, _) if b.skip == Some(user) => {}
+            (None, Some(frame)) => {
+                if !out.frame(frame).await {
                     return;
                 }
             }
+            (None, None) => {}
         }
         match b.ends {
             Ends::Everyone => return,
@@ -192,6 +201,38 @@ fn step(last: i64, seq: i64) -> Step {
     }
 }
 
+/// Tells a follower's client that it lost the room whose log it can no
+/// longer read, when the event saying so never reached this node: their
+/// leaving or removal as the log has it, or else the room's deletion.
+async fn lost(
+    state: &AppState,
+    room_id: RoomId,
+    user: UserId,
+    room: &RoomPublicId,
+    seq: i64,
+    out: &Outbox,
+) {
+    let room = room.clone();
+    let event = match db::room_log::departure(state.db.read(), room_id, user).await {
+        Ok(Some((seq, Kind::Remove))) => ServerEvent::MemberRemoved {
+            room,
+            seq,
+            user_id: user,
+        },
+        Ok(Some((seq, _))) => ServerEvent::MemberLeft {
+            room,
+            seq,
+            user_id: user,
+        },
+        Ok(None) => ServerEvent::RoomDeleted { room, seq },
+        Err(e) => {
+            tracing::error!(error = %crate::server::web::causes(&e), "reading a departure failed");
+            return;
+        }
+    };
+    let _ = out.event(&event).await;
+}
+
 /// Sends every entry of the room's log after `after`, each with the
 /// message it is about as it is now; returns the last `seq` sent, or
 /// `None` when the connection is gone or the database failed.
@@ -218,6 +259,7 @@ async fn catch_up(
             }
         };
         let Some(last) = entries.last().map(|e| e.seq) else {
+            state.hub.seen(room_id, after);
             return Some(after);
         };
         for entry in entries {
