@@ -63,7 +63,9 @@ pub async fn join(db: Db, config: Config, url: &str) -> Result<AppState, JoinErr
             match event {
                 async_nats::Event::Connected => tracing::info!("NATS connected"),
                 async_nats::Event::Disconnected => {
-                    tracing::warn!("NATS lost: other nodes' events come from the database until it returns");
+                    tracing::warn!(
+                        "NATS lost: other nodes' events come from the database until it returns"
+                    );
                 }
                 other => tracing::warn!(event = %other, "NATS"),
             }
@@ -79,7 +81,7 @@ pub async fn join(db: Db, config: Config, url: &str) -> Result<AppState, JoinErr
     let hub = Hub::linked(outlet.clone());
     let state = AppState::clustered(db, config, hub, client.clone());
     tracing::info!(node = %format!("{node:016x}"), nats = %url, "joined the cluster");
-    tokio::spawn(publish::run(client.clone(), queue));
+    tokio::spawn(publish::run(client.clone(), queue, state.hub.clone()));
     tokio::spawn(inbox::run(state.hub.clone(), subscriber));
     tokio::spawn(heartbeats(state.hub.clone()));
     tokio::spawn(check::run(state.clone(), client));
@@ -93,9 +95,13 @@ async fn heartbeats(hub: Hub) {
         hub.tell_others(Outgoing::Note(snapshot));
     }
     let mut tick = tokio::time::interval(HEARTBEAT_EVERY);
+    let closing = hub.closing();
+    tokio::pin!(closing);
     loop {
-        tick.tick().await;
-        hub.heartbeat();
+        tokio::select! {
+            _ = tick.tick() => hub.heartbeat(),
+            () = &mut closing => return,
+        }
     }
 }
 

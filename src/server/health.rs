@@ -11,11 +11,22 @@ use super::AppState;
 
 pub async fn healthz(State(state): State<AppState>) -> (StatusCode, String) {
     let db_ok = super::db::ping(&state.db).await;
-    let mut body = String::from(if db_ok { "ok\n" } else { "database unavailable\n" });
-    body.push_str(if db_ok { "database: ok\n" } else { "database: unavailable\n" });
+    let mut body = String::from(if db_ok {
+        "ok\n"
+    } else {
+        "database unavailable\n"
+    });
+    body.push_str(if db_ok {
+        "database: ok\n"
+    } else {
+        "database: unavailable\n"
+    });
     if let Some(nats) = &state.nats {
         if super::cluster::connected(nats) {
-            body.push_str(&format!("nats: connected, {} other nodes\n", state.hub.peer_count()));
+            body.push_str(&format!(
+                "nats: connected, {} other nodes\n",
+                state.hub.peer_count()
+            ));
         } else {
             body.push_str("nats: disconnected (catching up from the database)\n");
         }

@@ -420,6 +420,14 @@ impl Hub {
         tell_presence(inner, &gone);
     }
 
+    /// Tells the other nodes this one is stopping: its people go offline
+    /// there at once.
+    pub fn bye(&self) {
+        if let Some(outlet) = &self.outlet {
+            outlet.send(Outgoing::Note(NodeNote::Bye { node: outlet.node }));
+        }
+    }
+
     /// Everyone this node has online, for the other nodes (as it starts,
     /// and when one asks).
     pub fn snapshot(&self) -> Option<NodeNote> {
@@ -452,7 +460,12 @@ impl Room {
 
 /// Who is online in `room`, here or on another node, as a frame.
 fn presence_frame(entry: &Room, peers: &Peers, room: RoomId) -> Utf8Bytes {
-    let mut online: Vec<UserId> = entry.online.keys().copied().chain(peers.online(room)).collect();
+    let mut online: Vec<UserId> = entry
+        .online
+        .keys()
+        .copied()
+        .chain(peers.online(room))
+        .collect();
     online.sort_unstable();
     online.dedup();
     let event = ServerEvent::Presence {
@@ -518,7 +531,10 @@ mod tests {
         let hub = Hub::default();
         hub.publish(ROOM, &event(), None, Ends::Nobody);
         let (mut rx, presence) = hub.follow(ROOM, &public(), UserId(7));
-        assert_eq!(presence.as_str(), r#"{"type":"presence","room":"r","online":[7]}"#);
+        assert_eq!(
+            presence.as_str(),
+            r#"{"type":"presence","room":"r","online":[7]}"#
+        );
         assert_eq!(presences(&mut rx), vec![vec![7]]);
         hub.publish(ROOM, &event(), Some(1), Ends::Nobody);
         let b = rx.try_recv().unwrap();
@@ -539,11 +555,17 @@ mod tests {
         let (rx_a, a) = hub.follow(ROOM, &public(), UserId(7));
         assert!(a.as_str().contains("[7,8]"));
         let (rx_b, b) = hub.follow(ROOM, &public(), UserId(7));
-        assert!(b.as_str().contains("[7,8]"), "the new tab is told who is online");
+        assert!(
+            b.as_str().contains("[7,8]"),
+            "the new tab is told who is online"
+        );
         assert_eq!(presences(&mut keep), vec![vec![8], vec![7, 8]]);
         drop(rx_b);
         hub.unfollow(ROOM, UserId(7));
-        assert!(presences(&mut keep).is_empty(), "still online in the other tab");
+        assert!(
+            presences(&mut keep).is_empty(),
+            "still online in the other tab"
+        );
         drop(rx_a);
         hub.unfollow(ROOM, UserId(7));
         assert_eq!(presences(&mut keep), vec![vec![8]]);
@@ -556,7 +578,11 @@ mod tests {
         let (mut rx, _) = hub.follow(ROOM, &public(), UserId(8));
         assert!(matches!(
             queue.try_recv(),
-            Ok(Outgoing::Note(NodeNote::Changed { seq: 1, online: true, .. }))
+            Ok(Outgoing::Note(NodeNote::Changed {
+                seq: 1,
+                online: true,
+                ..
+            }))
         ));
         hub.peer_note(NodeNote::Snapshot {
             node: 2,
@@ -579,7 +605,11 @@ mod tests {
         // Asked for ours: a snapshot of who follows what here.
         hub.peer_note(NodeNote::Want { node: 1, from: 2 });
         match queue.try_recv() {
-            Ok(Outgoing::Note(NodeNote::Snapshot { node: 1, seq: 1, rooms })) => {
+            Ok(Outgoing::Note(NodeNote::Snapshot {
+                node: 1,
+                seq: 1,
+                rooms,
+            })) => {
                 assert_eq!(rooms, vec![(ROOM, vec![UserId(8)])]);
             }
             other => panic!("expected our snapshot, got {other:?}"),
@@ -595,14 +625,20 @@ mod tests {
         hub.publish(ROOM, &event(), Some(4), Ends::Everyone);
         match queue.try_recv() {
             Ok(Outgoing::Room { room, event }) => {
-                assert_eq!((room, event.seq, event.ends), (ROOM, Some(4), Ends::Everyone));
+                assert_eq!(
+                    (room, event.seq, event.ends),
+                    (ROOM, Some(4), Ends::Everyone)
+                );
             }
             other => panic!("expected the room event, got {other:?}"),
         }
         hub.signal(UserId(3), Signal::LeftRoom(ROOM));
         assert!(matches!(
             queue.try_recv(),
-            Ok(Outgoing::Signal { user: UserId(3), signal: Signal::LeftRoom(ROOM) })
+            Ok(Outgoing::Signal {
+                user: UserId(3),
+                signal: Signal::LeftRoom(ROOM)
+            })
         ));
     }
 

@@ -155,6 +155,7 @@ impl Server {
         }
         tracing::info!("shutting down");
         drop(listener);
+        state.hub.bye();
         state.hub.close_all();
         let _ = stop_tx.send(true);
         drain(&state).await;

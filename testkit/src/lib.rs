@@ -5,6 +5,17 @@
 //! with the next run.
 
 mod child;
+pub mod nats;
 pub mod postgres;
 
+pub use nats::Nats;
 pub use postgres::Postgres;
+
+/// A loopback port nobody listens on now.
+pub(crate) fn free_port() -> std::io::Result<u16> {
+    Ok(
+        std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))?
+            .local_addr()?
+            .port(),
+    )
+}

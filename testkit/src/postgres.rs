@@ -8,7 +8,7 @@
 
 use std::ffi::CString;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -65,7 +65,7 @@ impl Postgres {
         ]);
         run_quietly(as_owner(initdb, owner), "initdb")?;
 
-        let port = free_port()?;
+        let port = crate::free_port()?;
         let mut server = Command::new(bin.join("postgres"));
         server
             .arg("-D")
@@ -261,12 +261,6 @@ fn run_quietly(mut command: Command, what: &str) -> io::Result<()> {
             String::from_utf8_lossy(&output.stderr)
         )))
     }
-}
-
-fn free_port() -> io::Result<u16> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
-        .local_addr()?
-        .port())
 }
 
 fn next_serial() -> u64 {

@@ -22,8 +22,13 @@ pub async fn run(state: AppState, client: async_nats::Client) {
     let mut tick = tokio::time::interval(CHECK_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut behind = Behind::new();
+    let closing = state.hub.closing();
+    tokio::pin!(closing);
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = &mut closing => return,
+        }
         let connected = super::connected(&client);
         match check(&state, &behind, connected).await {
             Ok(now) => behind = now,

@@ -81,10 +81,21 @@ pub enum Incoming {
     Note(NodeNote),
 }
 
-pub fn decode(subject: &str, headers: Option<&HeaderMap>, payload: Bytes) -> Result<Incoming, String> {
+pub fn decode(
+    subject: &str,
+    headers: Option<&HeaderMap>,
+    payload: Bytes,
+) -> Result<Incoming, String> {
     if let Some(room) = subject.strip_prefix(ROOM) {
-        let room = RoomId(room.parse().map_err(|_| format!("bad room id in {subject}"))?);
-        let header = |name: &str| headers.and_then(|h| h.get(name)).map(|v| v.as_str().to_owned());
+        let room = RoomId(
+            room.parse()
+                .map_err(|_| format!("bad room id in {subject}"))?,
+        );
+        let header = |name: &str| {
+            headers
+                .and_then(|h| h.get(name))
+                .map(|v| v.as_str().to_owned())
+        };
         let number = |name: &str| -> Result<Option<i64>, String> {
             header(name)
                 .map(|v| v.parse::<i64>().map_err(|_| format!("bad {name}: {v}")))
@@ -95,7 +106,8 @@ pub fn decode(subject: &str, headers: Option<&HeaderMap>, payload: Bytes) -> Res
             Some("everyone") => Ends::Everyone,
             Some(_) => Ends::User(UserId(number(ENDS)?.unwrap_or_default())),
         };
-        let frame = Utf8Bytes::try_from(payload).map_err(|_| "a frame that is not UTF-8".to_owned())?;
+        let frame =
+            Utf8Bytes::try_from(payload).map_err(|_| "a frame that is not UTF-8".to_owned())?;
         if frame.is_empty() {
             return Err("a room event without its frame".into());
         }
@@ -141,7 +153,10 @@ mod tests {
                 ends,
                 skip,
             };
-            match round_trip(Outgoing::Room { room: RoomId(3), event }) {
+            match round_trip(Outgoing::Room {
+                room: RoomId(3),
+                event,
+            }) {
                 Incoming::Room(room, b) => {
                     assert_eq!(room, RoomId(3));
                     assert_eq!((b.seq, b.ends, b.skip), (seq, ends, skip));
@@ -154,8 +169,13 @@ mod tests {
 
     #[test]
     fn signals_and_notes_round_trip() {
-        let signal = Signal::SessionsEnded { except: Some([7; 32]) };
-        match round_trip(Outgoing::Signal { user: UserId(2), signal }) {
+        let signal = Signal::SessionsEnded {
+            except: Some([7; 32]),
+        };
+        match round_trip(Outgoing::Signal {
+            user: UserId(2),
+            signal,
+        }) {
             Incoming::Signal(user, s) => assert_eq!((user, s), (UserId(2), signal)),
             other => panic!("{other:?}"),
         }

@@ -333,7 +333,10 @@ pub async fn by_id(db: Reader<'_>, id: RoomId) -> Result<Option<RoomRow>, sqlx::
 }
 
 /// The last `seq` of each of `rooms` that still exists.
-pub async fn last_seqs(db: Reader<'_>, rooms: &[RoomId]) -> Result<Vec<(RoomId, i64)>, sqlx::Error> {
+pub async fn last_seqs(
+    db: Reader<'_>,
+    rooms: &[RoomId],
+) -> Result<Vec<(RoomId, i64)>, sqlx::Error> {
     let ids: Vec<i64> = rooms.iter().map(|r| r.0).collect();
     let rows = per_store!(db, |c|
         sqlite: {

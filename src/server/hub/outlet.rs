@@ -3,8 +3,8 @@
 //! when it is full (NATS is gone, or slower than the node), the event is
 //! dropped, and the other nodes fill the gap from the database.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::mpsc;
 

@@ -87,9 +87,11 @@ pub struct Applied {
 impl Peers {
     /// Whether `user` has `room` open on another node.
     pub fn is_online(&self, room: RoomId, user: UserId) -> bool {
-        self.nodes
-            .values()
-            .any(|p| p.rooms.get(&room).is_some_and(|users| users.contains(&user)))
+        self.nodes.values().any(|p| {
+            p.rooms
+                .get(&room)
+                .is_some_and(|users| users.contains(&user))
+        })
     }
 
     /// Everyone with `room` open on other nodes (with repeats).
@@ -183,7 +185,9 @@ impl Peers {
             .filter(|(_, p)| now.duration_since(p.heard) >= PEER_TIMEOUT)
             .map(|(id, _)| *id)
             .collect();
-        gone.into_iter().flat_map(|node| self.forget(node)).collect()
+        gone.into_iter()
+            .flat_map(|node| self.forget(node))
+            .collect()
     }
 
     /// Nodes heard from lately.
@@ -241,7 +245,14 @@ mod tests {
     fn a_new_node_is_asked_for_a_snapshot_and_then_followed_change_by_change() {
         let mut peers = Peers::default();
         let now = Instant::now();
-        let hb = peers.apply(ME, NodeNote::Heartbeat { node: OTHER, seq: 4 }, now);
+        let hb = peers.apply(
+            ME,
+            NodeNote::Heartbeat {
+                node: OTHER,
+                seq: 4,
+            },
+            now,
+        );
         assert_eq!(hb.want, Some(OTHER));
         // Changes before the snapshot are not applied on a guess.
         assert_eq!(peers.apply(ME, changed(5, 7, true), now).want, Some(OTHER));
@@ -253,7 +264,14 @@ mod tests {
         assert_eq!(peers.apply(ME, changed(7, 7, false), now).rooms, vec![ROOM]);
         let online: Vec<UserId> = peers.online(ROOM).collect();
         assert_eq!(online, vec![UserId(8)]);
-        let hb = peers.apply(ME, NodeNote::Heartbeat { node: OTHER, seq: 7 }, now);
+        let hb = peers.apply(
+            ME,
+            NodeNote::Heartbeat {
+                node: OTHER,
+                seq: 7,
+            },
+            now,
+        );
         assert_eq!(hb, Applied::default(), "up to date: nothing to ask");
     }
 
@@ -270,7 +288,14 @@ mod tests {
         peers.apply(ME, snapshot(4, &[7, 8, 9]), now);
         assert!(peers.is_online(ROOM, UserId(9)));
         // A heartbeat ahead of what was applied (the last change lost).
-        let hb = peers.apply(ME, NodeNote::Heartbeat { node: OTHER, seq: 5 }, now);
+        let hb = peers.apply(
+            ME,
+            NodeNote::Heartbeat {
+                node: OTHER,
+                seq: 5,
+            },
+            now,
+        );
         assert_eq!(hb.want, Some(OTHER));
     }
 
@@ -297,7 +322,10 @@ mod tests {
         assert_eq!(peers.apply(ME, own, now), Applied::default());
         assert_eq!(peers.count(), 0);
         peers.apply(ME, snapshot(1, &[7]), now);
-        assert_eq!(peers.apply(ME, NodeNote::Bye { node: OTHER }, now).rooms, vec![ROOM]);
+        assert_eq!(
+            peers.apply(ME, NodeNote::Bye { node: OTHER }, now).rooms,
+            vec![ROOM]
+        );
         assert!(!peers.is_online(ROOM, UserId(7)));
     }
 }

@@ -107,8 +107,8 @@ pub async fn follow(
                         // next: they lost the room. The event that ends
                         // their access says so; without it (lost between
                         // nodes), the log does.
-                        let ends_mine = matches!(b.ends, Ends::Everyone)
-                            || b.ends == Ends::User(user);
+                        let ends_mine =
+                            matches!(b.ends, Ends::Everyone) || b.ends == Ends::User(user);
                         match frame {
                             Some(frame) if ends_mine => {
                                 let _ = out.frame(frame).await;
