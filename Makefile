@@ -7,7 +7,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export SQLX_OFFLINE := true
 
-.PHONY: setup setup-test build run test lint deny unit e2e prepare clean-data bench soak soak-short
+.PHONY: setup setup-test build run test lint deny unit e2e prepare clean-data bench soak soak-short cluster
 
 setup:
 	@scripts/setup.sh build
@@ -29,6 +29,14 @@ build: setup
 ## Serve on http://127.0.0.1:3000 with the data in ./data (see Leptos.toml).
 run: build
 	target/release/hearth
+
+## Several nodes on this machine: a throwaway PostgreSQL, nats-server, three
+## nodes and HAProxy (deploy/haproxy.cfg). Prints the proxy's address and
+## each node's address and pid; kill a node and watch the others carry on.
+## Ctrl-C stops everything; logs in target/cluster/.
+cluster: setup-test build
+	cargo build --release -p hearth-testkit --bin hearth-cluster
+	target/release/hearth-cluster
 
 ## Everything that must pass: formatting, clippy on both builds, cargo deny,
 ## unit and integration tests, Playwright against the real release server,

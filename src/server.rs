@@ -16,6 +16,7 @@ pub mod device;
 pub mod health;
 pub mod hub;
 pub mod listen;
+pub mod login_throttle;
 pub mod media;
 pub mod passwords;
 pub mod random;

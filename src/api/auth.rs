@@ -14,13 +14,12 @@ pub async fn signup(username: String, password: String) -> Result<(), AppError> 
             let state = app_state()?;
             let name = Username::parse(&username)?;
             let password = Password::parse(password)?;
-            state
-                .limits
-                .login_by_ip
-                .check(&client_ip(&state))
-                .map_err(|wait| {
-                    too_many("Too many sign-ups and log-ins from your address.", wait)
-                })?;
+            login_throttle::spend(
+                &state,
+                Key::Address(client_ip(&state)),
+                "Too many sign-ups and log-ins from your address.",
+            )
+            .await?;
             let hash = state.hasher.reserve()?.hash(password).await?;
             let Some(id) = db::users::insert(&state.db, name.as_str(), hash.as_str()).await? else {
                 return Err(AppError::Conflict(format!(
@@ -47,21 +46,22 @@ pub async fn login(
     answer(
         async move {
             let state = app_state()?;
-            let limits = &state.limits;
             let ip = client_ip(&state);
-            limits
-                .login_by_ip
-                .check(&ip)
-                .map_err(|wait| too_many("Too many log-in attempts from your address.", wait))?;
+            login_throttle::spend(
+                &state,
+                Key::Address(ip),
+                "Too many log-in attempts from your address.",
+            )
+            .await?;
             // Spent before the password is checked, so guesses in flight
             // cannot outrun it; kept per address, so guesses from elsewhere
             // never refuse the owner's right password.
-            limits
-                .login_by_name
-                .check(&(username.trim_end().to_lowercase(), ip))
-                .map_err(|wait| {
-                    too_many("Too many log-ins for this name from your address.", wait)
-                })?;
+            login_throttle::spend(
+                &state,
+                Key::Name(username.trim_end(), ip),
+                "Too many log-ins for this name from your address.",
+            )
+            .await?;
             // Turned away here, before the database, when hashing is full.
             let slot = state.hasher.reserve()?;
             let found = db::users::credentials(state.db.read(), username.trim_end()).await?;
@@ -148,8 +148,9 @@ mod ssr {
     pub use crate::model::{Password, Username};
     pub use crate::server::auth::{end_session, set_cookie, start_session};
     pub use crate::server::db;
+    pub use crate::server::login_throttle::{self, Key};
     pub use crate::server::passwords::PasswordHashString;
-    pub use crate::server::web::{answer, app_state, client_ip, current_user, device, too_many};
+    pub use crate::server::web::{answer, app_state, client_ip, current_user, device};
 }
 
 #[cfg(all(test, feature = "ssr"))]

@@ -5,6 +5,7 @@
 use super::auth::SessionHash;
 use super::db::{self, accounts::Deleted};
 use super::hub::Signal;
+use super::login_throttle::{self, Key};
 use super::passwords::PasswordHashString;
 use super::room_events::RoomEvents;
 use super::web::{client_ip, too_many};
@@ -22,15 +23,18 @@ pub async fn check_password(
     password: String,
 ) -> Result<(), AppError> {
     let ip = client_ip(state);
-    let limits = &state.limits;
-    limits
-        .login_by_ip
-        .check(&ip)
-        .map_err(|wait| too_many("Too many password attempts from your address.", wait))?;
-    limits
-        .login_by_name
-        .check(&(user.name.to_lowercase(), ip))
-        .map_err(|wait| too_many("Too many password attempts for your account.", wait))?;
+    login_throttle::spend(
+        state,
+        Key::Address(ip),
+        "Too many password attempts from your address.",
+    )
+    .await?;
+    login_throttle::spend(
+        state,
+        Key::Name(&user.name, ip),
+        "Too many password attempts for your account.",
+    )
+    .await?;
     let slot = state.hasher.reserve()?;
     let hash = db::users::password_hash(state.db.read(), user.id).await?;
     if slot

@@ -223,6 +223,9 @@ pub fn spawn_purger(state: AppState, every: std::time::Duration) {
                 Ok(n) => tracing::info!(purged = n, "expired sessions removed"),
                 Err(e) => tracing::warn!(error = %e, "purging sessions failed"),
             }
+            if let Err(e) = super::login_throttle::purge(&state).await {
+                tracing::warn!(error = %e, "purging log-in counts failed");
+            }
             state.limits.forget_full_buckets();
         }
     });

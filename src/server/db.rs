@@ -14,6 +14,7 @@
 
 pub mod accounts;
 pub mod changes;
+pub mod login_attempts;
 pub mod members;
 pub mod message_state;
 pub mod messages;

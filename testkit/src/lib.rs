@@ -1,13 +1,19 @@
 //! Real services, really started, for Hearth's tests, fault suite and
-//! benchmarks. Each runs as a child of the process that asked for it, with
-//! its files in a directory of its own, and dies with that process (even one
-//! killed outright: see `child.rs`), so nothing is left behind to collide
-//! with the next run.
+//! benchmarks, and `make cluster`. Each runs as a child of the process that
+//! asked for it, with its files in a directory of its own, and dies with
+//! that process (even one killed outright: see `child.rs`), so nothing is
+//! left behind to collide with the next run.
 
 mod child;
+pub mod cluster;
+pub mod haproxy;
+pub mod hearth;
 pub mod nats;
 pub mod postgres;
 
+pub use cluster::Cluster;
+pub use haproxy::Haproxy;
+pub use hearth::Hearth;
 pub use nats::Nats;
 pub use postgres::Postgres;
 

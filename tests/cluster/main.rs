@@ -30,3 +30,4 @@ mod ws_client;
 mod cluster;
 mod fan_out;
 mod faults;
+mod limits;
