@@ -115,6 +115,7 @@ fn the_database_is_created_with_the_schema() {
         assert_eq!(
             tables,
             [
+                "login_attempts",
                 "message_revisions",
                 "messages",
                 "reactions",
