@@ -89,14 +89,19 @@ bench: build
 ## websocket protocol parser (cargo-fuzz on nightly; log in
 ## target/soak/fuzz-protocol.log), then kill -9, reconnect-storm, SIGTERM and
 ## disk-full runs against the release server, each checked against the SQLite
-## file. Ends with `soak: <runs> runs, <acked> acked, <lost> lost,
+## file; then the cluster faults (three nodes behind HAProxy on PostgreSQL and
+## NATS: kill -9 before and after a commit, nats-server stopped, a node stopped
+## inside a transaction, a restart in a reconnect storm), checked against
+## PostgreSQL. Ends with `soak: <runs> runs, <acked> acked, <lost> lost,
 ## <dup> duplicated` and fails if anything was lost, duplicated, out of order
 ## or another promise broken. See soak/README.md.
 FUZZ_SECONDS ?= 60
-soak: build
+soak: setup-test build
 	rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 	cargo build --release -p hearth-soak
+	@# The cluster faults' server: the release code with test-only failpoints.
+	cargo build --profile failpoints --features failpoints --bin hearth
 	cp Cargo.lock fuzz/Cargo.lock
 	mkdir -p fuzz/corpus/protocol target/soak
 	cd fuzz && cargo +nightly fuzz build protocol

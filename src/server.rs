@@ -13,6 +13,7 @@ pub mod commit;
 pub mod config;
 pub mod db;
 pub mod device;
+pub mod failpoint;
 pub mod health;
 pub mod hub;
 pub mod listen;

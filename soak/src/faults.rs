@@ -1,12 +1,15 @@
-//! The faults the soak injects, one module each, and how many runs of each
-//! the full and the short soak make.
+//! The faults the soak injects, one module each (the cluster's in one), and
+//! how many runs of each the full and the short soak make.
 
 pub mod bomb;
+pub mod cluster;
 pub mod disk_full;
 pub mod kill9;
 pub mod sigterm;
 pub mod slowloris;
 pub mod storm;
+
+use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
@@ -21,6 +24,22 @@ pub enum Fault {
     DiskFull,
     Slowloris,
     Bomb,
+    ClusterKillBeforeCommit,
+    ClusterKillAfterCommit,
+    ClusterNatsStop,
+    ClusterNodeStop,
+    ClusterStorm,
+}
+
+/// A run's surroundings, whose directory is kept when the run failed.
+pub trait Keep {
+    fn keep(self: Box<Self>) -> PathBuf;
+}
+
+impl Keep for Run {
+    fn keep(self: Box<Self>) -> PathBuf {
+        Run::keep(*self)
+    }
 }
 
 /// What one run found: its counts, a line of detail, and its directory
@@ -28,17 +47,22 @@ pub enum Fault {
 pub struct Outcome {
     pub tally: Tally,
     pub note: String,
-    pub run: Run,
+    pub run: Box<dyn Keep + Send>,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 6] = [
+    pub const ALL: [Fault; 11] = [
         Fault::Kill9,
         Fault::Storm,
         Fault::Sigterm,
         Fault::DiskFull,
         Fault::Slowloris,
         Fault::Bomb,
+        Fault::ClusterKillBeforeCommit,
+        Fault::ClusterKillAfterCommit,
+        Fault::ClusterNatsStop,
+        Fault::ClusterNodeStop,
+        Fault::ClusterStorm,
     ];
 
     pub fn name(self) -> &'static str {
@@ -49,6 +73,11 @@ impl Fault {
             Fault::DiskFull => "disk-full",
             Fault::Slowloris => "slowloris",
             Fault::Bomb => "bomb",
+            Fault::ClusterKillBeforeCommit => "cluster-kill-before-commit",
+            Fault::ClusterKillAfterCommit => "cluster-kill-after-commit",
+            Fault::ClusterNatsStop => "cluster-nats-stop",
+            Fault::ClusterNodeStop => "cluster-node-stop",
+            Fault::ClusterStorm => "cluster-storm",
         }
     }
 
@@ -56,9 +85,8 @@ impl Fault {
         match Self::ALL.into_iter().find(|f| f.name() == name) {
             Some(f) => Ok(f),
             None => {
-                bail!(
-                    "unknown fault {name:?}; the faults are kill-9, storm, sigterm, disk-full, slowloris, bomb"
-                )
+                let names: Vec<&str> = Self::ALL.iter().map(|f| f.name()).collect();
+                bail!("unknown fault {name:?}; the faults are {}", names.join(", "))
             }
         }
     }
@@ -74,6 +102,11 @@ impl Fault {
             (Fault::DiskFull, false) => 6,
             (Fault::DiskFull, true) => 2,
             (Fault::Slowloris | Fault::Bomb, _) => 1,
+            // The cluster's faults need the failpoint build: `make soak`
+            // only (`make test` runs the short cluster test instead).
+            (_, true) => 0,
+            (Fault::ClusterStorm, false) => 1,
+            (_, false) => 2,
         }
     }
 
@@ -86,6 +119,11 @@ impl Fault {
             Fault::DiskFull => disk_full::run(ctx, i).await,
             Fault::Slowloris => slowloris::run(ctx).await,
             Fault::Bomb => bomb::run(ctx).await,
+            Fault::ClusterKillBeforeCommit => cluster::kill(ctx, cluster::Kill::BeforeCommit).await,
+            Fault::ClusterKillAfterCommit => cluster::kill(ctx, cluster::Kill::AfterCommit).await,
+            Fault::ClusterNatsStop => cluster::nats_stop(ctx).await,
+            Fault::ClusterNodeStop => cluster::node_stop(ctx).await,
+            Fault::ClusterStorm => cluster::storm(ctx).await,
         }
     }
 }

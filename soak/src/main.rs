@@ -4,12 +4,14 @@
 //! websocket clients while injecting faults: SIGKILL, a reconnect storm with
 //! a slow reader, SIGTERM, and a full disk. After each run it reads the
 //! SQLite file directly and checks it against what every client was told
-//! and received. The last line is always
+//! and received. The cluster faults do the same to three nodes behind
+//! HAProxy on PostgreSQL and NATS, and read PostgreSQL. The last line is always
 //! `soak: <runs> runs, <acked> acked, <lost> lost, <dup> duplicated`; the
 //! exit status is non-zero when anything was lost, duplicated, out of order,
 //! or any other promise was broken. See `soak/README.md`.
 
 mod client;
+mod cluster;
 mod crowd;
 mod faults;
 mod http;
@@ -38,14 +40,16 @@ use crate::server::Binary;
 /// A run taking longer than this is stuck.
 const RUN_TIMEOUT: Duration = Duration::from_secs(300);
 
-const USAGE: &str = "usage: hearth-soak [--short] [--only kill-9,storm,sigterm,disk-full] [--seed N] \
-                     [--server target/release/hearth] [--repo .]";
+const USAGE: &str = "usage: hearth-soak [--short] [--only kill-9,storm,sigterm,disk-full,...] [--seed N] \
+                     [--server target/release/hearth] [--cluster-server target/failpoints/hearth] \
+                     [--repo .]";
 
 struct Args {
     short: bool,
     only: Vec<Fault>,
     seed: u64,
     bin: Binary,
+    cluster_bin: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args> {
@@ -53,6 +57,7 @@ fn parse_args() -> Result<Args> {
     let mut only = Fault::ALL.to_vec();
     let mut seed = None;
     let mut server = None;
+    let mut cluster_server = None;
     let mut repo = PathBuf::from(".");
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -67,6 +72,7 @@ fn parse_args() -> Result<Args> {
             }
             "--seed" => seed = Some(value()?.parse().context("--seed takes a number")?),
             "--server" => server = Some(PathBuf::from(value()?)),
+            "--cluster-server" => cluster_server = Some(PathBuf::from(value()?)),
             "--repo" => repo = PathBuf::from(value()?),
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -95,11 +101,14 @@ fn parse_args() -> Result<Args> {
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(1)
     });
+    let cluster_bin = Some(cluster_server.unwrap_or_else(|| repo.join("target/failpoints/hearth")))
+        .filter(|p| p.exists());
     Ok(Args {
         short,
         only,
         seed,
         bin: Binary { path, repo },
+        cluster_bin,
     })
 }
 
@@ -120,7 +129,7 @@ async fn main() -> ExitCode {
         args.seed,
         args.bin.path.display()
     );
-    let mut ctx = Ctx::new(args.bin, args.short, args.seed);
+    let mut ctx = Ctx::new(args.bin, args.cluster_bin, args.short, args.seed);
     let mut total = Tally::default();
     for fault in args.only {
         let runs = fault.runs(ctx.short);

@@ -20,14 +20,18 @@ use crate::verify::{self, Db};
 /// seeded source of randomness.
 pub struct Ctx {
     pub bin: Binary,
+    /// The failpoint build the cluster faults run (`target/failpoints/hearth`),
+    /// when it exists.
+    pub cluster_bin: Option<PathBuf>,
     pub short: bool,
     pub rng: StdRng,
 }
 
 impl Ctx {
-    pub fn new(bin: Binary, short: bool, seed: u64) -> Self {
+    pub fn new(bin: Binary, cluster_bin: Option<PathBuf>, short: bool, seed: u64) -> Self {
         Self {
             bin,
+            cluster_bin,
             short,
             rng: StdRng::seed_from_u64(seed),
         }

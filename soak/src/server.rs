@@ -30,6 +30,21 @@ pub fn free_addr() -> Result<SocketAddr> {
     Ok(listener.local_addr()?)
 }
 
+/// What every server the soak starts runs with. The soak is about faults,
+/// not limits: none of them may refuse it.
+pub const SETTINGS: [(&str, &str); 10] = [
+    ("HEARTH_MESSAGES_PER_SECOND", "1000000"),
+    ("HEARTH_MESSAGE_BURST", "1000000"),
+    ("HEARTH_LOGINS_PER_MINUTE", "1000000"),
+    ("HEARTH_ROOMS_PER_HOUR", "1000000"),
+    ("HEARTH_CONNECTIONS_PER_USER", "1000"),
+    ("HEARTH_ACTIONS_PER_MINUTE", "1000000"),
+    ("HEARTH_READ_MARKS_PER_MINUTE", "1000000"),
+    ("HEARTH_AVATAR_UPLOADS_PER_HOUR", "1000000"),
+    ("RUST_LOG", "warn,hearth=info"),
+    ("NO_COLOR", "1"),
+];
+
 pub struct Server {
     child: Child,
     pid: i32,
@@ -48,17 +63,7 @@ impl Server {
         cmd.current_dir(&bin.repo)
             .env("LEPTOS_SITE_ADDR", addr.to_string())
             .env("HEARTH_DATA_DIR", data_dir)
-            // The soak is about faults, not limits: none of them may refuse it.
-            .env("HEARTH_MESSAGES_PER_SECOND", "1000000")
-            .env("HEARTH_MESSAGE_BURST", "1000000")
-            .env("HEARTH_LOGINS_PER_MINUTE", "1000000")
-            .env("HEARTH_ROOMS_PER_HOUR", "1000000")
-            .env("HEARTH_CONNECTIONS_PER_USER", "1000")
-            .env("HEARTH_ACTIONS_PER_MINUTE", "1000000")
-            .env("HEARTH_READ_MARKS_PER_MINUTE", "1000000")
-            .env("HEARTH_AVATAR_UPLOADS_PER_HOUR", "1000000")
-            .env("RUST_LOG", "warn,hearth=info")
-            .env("NO_COLOR", "1")
+            .envs(SETTINGS)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

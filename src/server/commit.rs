@@ -156,6 +156,7 @@ async fn commit(db: &Db, hub: &Hub, wire: &Wire, batch: Vec<Request>) {
     // queue order is not the rooms' order, and a follower that saw a seq
     // out of turn would read the room's log again to fill the gap.
     let announce = |outcomes: &Vec<Outcome>| {
+        super::failpoint::reach(super::failpoint::Point::AfterCommit);
         let mut order: Vec<(i64, usize)> = outcomes
             .iter()
             .enumerate()

@@ -90,8 +90,16 @@ impl Cluster {
 
     /// Starts node `i` again on its old address.
     pub fn restart(&mut self, i: usize) -> io::Result<()> {
+        self.restart_with(i, &[])
+    }
+
+    /// Starts node `i` again on its old address, with `extra` settings
+    /// (a failpoint, say) on top of everyone's.
+    pub fn restart_with(&mut self, i: usize, extra: &[(String, String)]) -> io::Result<()> {
         let log = self.dir.join(format!("node{}.log", i + 1));
-        self.nodes[i] = Some(Hearth::start(&self.launch, self.addrs[i], &log)?);
+        let mut launch = self.launch.clone();
+        launch.env.extend_from_slice(extra);
+        self.nodes[i] = Some(Hearth::start(&launch, self.addrs[i], &log)?);
         Ok(())
     }
 }

@@ -110,5 +110,9 @@ pub async fn run(ctx: &mut Ctx) -> Result<Outcome> {
         mib(baseline),
         activity(&people)
     );
-    Ok(Outcome { tally, note, run })
+    Ok(Outcome {
+        tally,
+        note,
+        run: Box::new(run),
+    })
 }

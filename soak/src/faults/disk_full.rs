@@ -134,7 +134,7 @@ pub async fn run(ctx: &mut Ctx, i: usize) -> Result<Outcome> {
     Ok(Outcome {
         tally: end,
         note,
-        run,
+        run: Box::new(run),
     })
 }
 

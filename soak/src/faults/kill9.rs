@@ -50,5 +50,9 @@ pub async fn run(ctx: &mut Ctx) -> Result<Outcome> {
         kill_at.as_millis(),
         activity(&people)
     );
-    Ok(Outcome { tally, note, run })
+    Ok(Outcome {
+        tally,
+        note,
+        run: Box::new(run),
+    })
 }

@@ -81,7 +81,7 @@ pub async fn run(ctx: &mut Ctx) -> Result<Outcome> {
     Ok(Outcome {
         tally: end,
         note,
-        run,
+        run: Box::new(run),
     })
 }
 

@@ -118,5 +118,9 @@ pub async fn run(ctx: &mut Ctx) -> Result<Outcome> {
         checks - unhealthy,
         activity(&people)
     );
-    Ok(Outcome { tally, note, run })
+    Ok(Outcome {
+        tally,
+        note,
+        run: Box::new(run),
+    })
 }

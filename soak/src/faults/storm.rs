@@ -99,5 +99,9 @@ pub async fn run(ctx: &mut Ctx) -> Result<Outcome> {
         elapsed.as_secs_f64(),
         activity(&people)
     );
-    Ok(Outcome { tally, note, run })
+    Ok(Outcome {
+        tally,
+        note,
+        run: Box::new(run),
+    })
 }

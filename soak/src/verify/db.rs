@@ -1,6 +1,7 @@
-//! The SQLite file as the end check reads it, directly, once the server
-//! has stopped: each room's log (`messages` and `room_events`, read as one
-//! by `seq`) and every message's current state.
+//! The database as the end check reads it, directly, once the server has
+//! stopped (the SQLite file, or a cluster's PostgreSQL): each room's log
+//! (`messages` and `room_events`, read as one by `seq`) and every message's
+//! current state.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
@@ -74,23 +75,138 @@ pub struct Db {
     pub rooms: HashMap<String, DbRoom>,
 }
 
+/// What is read, the same SQL on either store.
+const ROOMS: &str = "SELECT id, public_id, last_seq FROM rooms";
+const MESSAGES: &str = "SELECT room_id, id, seq, client_msg_id, sender_id, body, \
+                               COALESCE(revision, seq), edited_at, deleted_at IS NOT NULL, \
+                               reply_to_seq \
+                        FROM messages ORDER BY room_id, seq";
+const REACTIONS: &str = "SELECT message_id, emoji, user_id FROM reactions";
+const REVISIONS: &str = "SELECT message_id, body FROM message_revisions ORDER BY revision";
+const EVENTS: &str = "SELECT e.room_id, e.seq, e.kind, e.actor_id, m.seq, e.detail, \
+                             e.client_op_id, e.created_at \
+                      FROM room_events e LEFT JOIN messages m ON m.id = e.message_id \
+                      ORDER BY e.room_id, e.seq";
+
+/// A `messages` row: its room and row id, and the message.
+type MessageRow = (i64, i64, String, Stored);
+/// A `room_events` row: its room, and the event.
+type EventRow = (i64, Event);
+
+/// The tables as read, before they are put together.
+#[derive(Default)]
+struct Tables {
+    rooms: Vec<(i64, String, i64)>,
+    messages: Vec<MessageRow>,
+    reactions: Vec<(i64, String, i64)>,
+    revisions: Vec<(i64, String)>,
+    events: Vec<EventRow>,
+}
+
 impl Db {
     /// Reads `hearth.db` (recovering its WAL, as SQLite does on open).
     pub fn read(path: &Path) -> Result<Self> {
         let conn = rusqlite::Connection::open(path)
             .with_context(|| format!("opening {}", path.display()))?;
+        let mut t = Tables::default();
+        let mut stmt = conn.prepare(ROOMS)?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            t.rooms.push((r.get(0)?, r.get(1)?, r.get(2)?));
+        }
+        let mut stmt = conn.prepare(MESSAGES)?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let stored = Stored {
+                seq: r.get(2)?,
+                sender: r.get(4)?,
+                body: r.get(5)?,
+                revision: r.get(6)?,
+                edited_at: r.get(7)?,
+                deleted: r.get(8)?,
+                reply_to: r.get(9)?,
+                ..Stored::default()
+            };
+            t.messages.push((r.get(0)?, r.get(1)?, r.get(3)?, stored));
+        }
+        let mut stmt = conn.prepare(REACTIONS)?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            t.reactions.push((r.get(0)?, r.get(1)?, r.get(2)?));
+        }
+        let mut stmt = conn.prepare(REVISIONS)?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            t.revisions.push((r.get(0)?, r.get(1)?));
+        }
+        let mut stmt = conn.prepare(EVENTS)?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let event = Event {
+                seq: r.get(1)?,
+                kind: r.get(2)?,
+                actor: r.get(3)?,
+                message_seq: r.get(4)?,
+                detail: r.get(5)?,
+                client_op_id: r.get(6)?,
+                created_at: r.get(7)?,
+            };
+            t.events.push((r.get(0)?, event));
+        }
+        Self::assemble(t)
+    }
+
+    /// Reads a cluster's PostgreSQL database at `url`.
+    pub async fn read_postgres(url: &str) -> Result<Self> {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .with_context(|| format!("connecting to {url}"))?;
+        let connection = tokio::spawn(connection);
+        let mut t = Tables::default();
+        for r in client.query(ROOMS, &[]).await? {
+            t.rooms.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
+        }
+        for r in client.query(MESSAGES, &[]).await? {
+            let stored = Stored {
+                seq: r.try_get(2)?,
+                sender: r.try_get(4)?,
+                body: r.try_get(5)?,
+                revision: r.try_get(6)?,
+                edited_at: r.try_get(7)?,
+                deleted: r.try_get(8)?,
+                reply_to: r.try_get(9)?,
+                ..Stored::default()
+            };
+            t.messages.push((r.try_get(0)?, r.try_get(1)?, r.try_get(3)?, stored));
+        }
+        for r in client.query(REACTIONS, &[]).await? {
+            t.reactions.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
+        }
+        for r in client.query(REVISIONS, &[]).await? {
+            t.revisions.push((r.try_get(0)?, r.try_get(1)?));
+        }
+        for r in client.query(EVENTS, &[]).await? {
+            let event = Event {
+                seq: r.try_get(1)?,
+                kind: r.try_get(2)?,
+                actor: r.try_get(3)?,
+                message_seq: r.try_get(4)?,
+                detail: r.try_get(5)?,
+                client_op_id: r.try_get(6)?,
+                created_at: r.try_get(7)?,
+            };
+            t.events.push((r.try_get(0)?, event));
+        }
+        drop(client);
+        let _ = connection.await;
+        Self::assemble(t)
+    }
+
+    /// Puts the tables together, room by room.
+    fn assemble(t: Tables) -> Result<Self> {
         let mut rooms: HashMap<String, DbRoom> = HashMap::new();
         let mut names: HashMap<i64, String> = HashMap::new();
-        let mut stmt = conn.prepare("SELECT id, public_id, last_seq FROM rooms")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })?;
-        for row in rows {
-            let (id, room, last_seq) = row?;
+        for (id, room, last_seq) in t.rooms {
             names.insert(id, room.clone());
             rooms.insert(
                 room,
@@ -102,68 +218,28 @@ impl Db {
         }
         // Message row id → (room, index in its list).
         let mut at: HashMap<i64, (String, usize)> = HashMap::new();
-        let mut stmt = conn.prepare(
-            "SELECT room_id, id, seq, client_msg_id, sender_id, body, COALESCE(revision, seq), \
-                    edited_at, deleted_at IS NOT NULL, reply_to_seq \
-             FROM messages ORDER BY room_id, seq",
-        )?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let Some(room) = names.get(&r.get::<_, i64>(0)?) else {
+        for (room_id, id, client_msg_id, mut stored) in t.messages {
+            let Some(room) = names.get(&room_id) else {
                 continue;
             };
-            let id: String = r.get(3)?;
-            let stored = Stored {
-                seq: r.get(2)?,
-                id: Uuid::parse_str(&id).with_context(|| format!("client_msg_id {id:?}"))?,
-                sender: r.get(4)?,
-                body: r.get(5)?,
-                revision: r.get(6)?,
-                edited_at: r.get(7)?,
-                deleted: r.get(8)?,
-                reply_to: r.get(9)?,
-                ..Stored::default()
-            };
+            stored.id = Uuid::parse_str(&client_msg_id)
+                .with_context(|| format!("client_msg_id {client_msg_id:?}"))?;
             let list = &mut rooms.get_mut(room).expect("read above").messages;
-            at.insert(r.get(1)?, (room.clone(), list.len()));
+            at.insert(id, (room.clone(), list.len()));
             list.push(stored);
         }
-        let mut stmt = conn.prepare("SELECT message_id, emoji, user_id FROM reactions")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            if let Some(m) = message(&mut rooms, &at, r.get(0)?) {
-                m.reactions.entry(r.get(1)?).or_default().insert(r.get(2)?);
+        for (message_id, emoji, user) in t.reactions {
+            if let Some(m) = message(&mut rooms, &at, message_id) {
+                m.reactions.entry(emoji).or_default().insert(user);
             }
         }
-        let mut stmt =
-            conn.prepare("SELECT message_id, body FROM message_revisions ORDER BY revision")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            if let Some(m) = message(&mut rooms, &at, r.get(0)?) {
-                m.revisions.push(r.get(1)?);
+        for (message_id, body) in t.revisions {
+            if let Some(m) = message(&mut rooms, &at, message_id) {
+                m.revisions.push(body);
             }
         }
-        let mut stmt = conn.prepare(
-            "SELECT e.room_id, e.seq, e.kind, e.actor_id, m.seq, e.detail, e.client_op_id, \
-                    e.created_at \
-             FROM room_events e LEFT JOIN messages m ON m.id = e.message_id \
-             ORDER BY e.room_id, e.seq",
-        )?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let Some(room) = names.get(&r.get::<_, i64>(0)?) else {
-                continue;
-            };
-            let event = Event {
-                seq: r.get(1)?,
-                kind: r.get(2)?,
-                actor: r.get(3)?,
-                message_seq: r.get(4)?,
-                detail: r.get(5)?,
-                client_op_id: r.get(6)?,
-                created_at: r.get(7)?,
-            };
-            if let Some(room) = rooms.get_mut(room) {
+        for (room_id, event) in t.events {
+            if let Some(room) = names.get(&room_id).and_then(|name| rooms.get_mut(name)) {
                 room.events.push(event);
             }
         }

@@ -15,6 +15,7 @@ use crate::server::db::changes::{self, ChangeRequest, Done, Refusal};
 use crate::server::db::message_state::{self, MessageRow, QuoteRow};
 use crate::server::db::rooms::RoomId;
 use crate::server::db::{self, Db, WriteTx, json, now_ms};
+use crate::server::failpoint::{self, Point};
 
 /// Stores a batch; requests keep the order they were queued in, within
 /// each room. `announce` runs with the outcomes while the write turn is
@@ -34,6 +35,7 @@ pub(super) async fn write(
             rooms.sort_unstable();
             rooms.dedup();
             db::rooms::lock(tx.exec(), &rooms).await?;
+            failpoint::reach(Point::InTransaction);
             // Sends first, all of them set-based, then the changes: a change
             // names a message committed before, never one beside it.
             let sends: Vec<Send<'_>> = batch.iter().filter_map(Send::of).collect();
@@ -49,6 +51,7 @@ pub(super) async fn write(
                     next.unwrap_or(Outcome::Refused(AppError::Internal))
                 })
                 .collect();
+            failpoint::reach(Point::BeforeCommit);
             Ok(outcomes)
         },
         announce,
