@@ -142,7 +142,9 @@ async fn receive(
 
 /// Runs `load` over `conns` (all subscribed to `room`); message `k` is sent
 /// by member `k % n`. `server` is watched for its CPU.
-pub async fn drive(conns: Vec<Ws>, room: &str, load: &Load, server: &Proc) -> Result<Outcome> {
+/// `servers`: every process serving the room (their CPU is added up).
+pub async fn drive(conns: Vec<Ws>, room: &str, load: &Load, servers: &[&Proc]) -> Result<Outcome> {
+    let cpu = || -> Result<f64> { servers.iter().map(|p| p.cpu_secs()).sum() };
     let members = conns.len();
     let warm = (load.rate * load.warmup.as_secs_f64()).round() as u64;
     let measured = (load.rate * load.measure.as_secs_f64()).round().max(1.0) as u64;
@@ -168,7 +170,7 @@ pub async fn drive(conns: Vec<Ws>, room: &str, load: &Load, server: &Proc) -> Re
     let interval = 1.0 / load.rate;
     for k in 0..total {
         if k == warm {
-            cpu_at = Some((Instant::now(), sys::own_cpu_secs(), server.cpu_secs()?));
+            cpu_at = Some((Instant::now(), sys::own_cpu_secs(), cpu()?));
         }
         let intended = base + Duration::from_secs_f64(k as f64 * interval);
         let now = Instant::now();
@@ -201,7 +203,7 @@ pub async fn drive(conns: Vec<Ws>, room: &str, load: &Load, server: &Proc) -> Re
     let (t0, gen0, srv0) = cpu_at.context("the run never reached its measured span")?;
     let wall = t0.elapsed().as_secs_f64();
     let generator_cpu = (sys::own_cpu_secs() - gen0) / wall;
-    let server_cpu = (server.cpu_secs()? - srv0) / wall;
+    let server_cpu = (cpu()? - srv0) / wall;
     drop(sinks);
 
     let mut latency = Latency::default();

@@ -6,6 +6,7 @@
 //! starts copies of itself pinned where they belong. See `bench/README.md`.
 
 mod args;
+mod cluster;
 mod fixtures;
 mod holder;
 mod http;
@@ -51,6 +52,7 @@ usage: hearth-bench <command> [options]
   serve-ws-reference    --addr ADDR
   serve-page-reference  --addr ADDR --page FILE [--content-type T]
   sqlite-reference      --db FILE --fixture DIR --mode batched|naive --secs S
+  pg-reference          --url URL --secs S
   argon2-rate           --secs S
   hold                  --addr ADDR --fixture DIR --target hearth|reference --from I --count N
 ";
@@ -108,6 +110,7 @@ fn dispatch(argv: &[String]) -> Result<()> {
         "serve-ws-reference" => reference::ws_server::command(Args::parse(rest, &[])?),
         "serve-page-reference" => reference::page_server::command(Args::parse(rest, &[])?),
         "sqlite-reference" => reference::sqlite_loop::command(Args::parse(rest, &[])?),
+        "pg-reference" => reference::pg_loop::command(Args::parse(rest, &[])?),
         "argon2-rate" => reference::argon2_rate::command(Args::parse(rest, &[])?),
         "hold" => holder::command(Args::parse(rest, &[])?),
         "help" | "-h" | "--help" => {

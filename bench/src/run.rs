@@ -30,6 +30,9 @@ pub const SCENARIOS: &[&str] = &[
     "ssr_room_page",
     "bundle_size",
     "login_under_load",
+    "persisted_throughput_pg",
+    "cluster_fanout",
+    "failover",
 ];
 
 pub struct Options {

@@ -56,13 +56,25 @@ pub async fn connect(
     cookie: Option<&str>,
     small_buffers: bool,
 ) -> Result<Ws> {
+    connect_as(addr, addr, source, cookie, small_buffers).await
+}
+
+/// As [`connect`], to the server at `addr` as if it were the site at
+/// `site` (its host and origin): a cluster node behind its load balancer.
+pub async fn connect_as(
+    addr: SocketAddr,
+    site: SocketAddr,
+    source: Option<IpAddr>,
+    cookie: Option<&str>,
+    small_buffers: bool,
+) -> Result<Ws> {
     let stream = tcp(addr, source).await?;
-    let mut req = format!("ws://{addr}/ws").into_client_request()?;
+    let mut req = format!("ws://{site}/ws").into_client_request()?;
     if let Some(c) = cookie {
         req.headers_mut().insert("cookie", c.parse()?);
     }
     req.headers_mut()
-        .insert("origin", format!("http://{addr}").parse()?);
+        .insert("origin", format!("http://{site}").parse()?);
     let config = if small_buffers {
         // Idle clients cost the generator memory too; 4 KiB is plenty.
         Some(

@@ -28,7 +28,9 @@ pub struct ClusterRun {
 impl ClusterRun {
     pub async fn start(ctx: &Ctx) -> Result<Self> {
         let Some(binary) = ctx.cluster_bin.clone() else {
-            bail!("the cluster faults need the failpoint build: `make soak` makes target/failpoints/hearth");
+            bail!(
+                "the cluster faults need the failpoint build: `make soak` makes target/failpoints/hearth"
+            );
         };
         let dir = tempfile::Builder::new()
             .prefix("hearth-soak-cluster-")
@@ -73,7 +75,9 @@ impl ClusterRun {
     pub async fn exited(&mut self, i: usize, timeout: Duration) -> Result<Option<String>> {
         let deadline = Instant::now() + timeout;
         loop {
-            let node = self.cluster.nodes[i].as_mut().context("the node is down already")?;
+            let node = self.cluster.nodes[i]
+                .as_mut()
+                .context("the node is down already")?;
             if let Some(status) = node.exited()? {
                 self.cluster.nodes[i] = None;
                 return Ok(Some(status.to_string()));
@@ -93,7 +97,11 @@ impl ClusterRun {
         while Instant::now() < deadline {
             let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
             // The state follows the command's closing parenthesis.
-            if stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('T')) {
+            if stat
+                .rsplit(')')
+                .next()
+                .is_some_and(|rest| rest.trim_start().starts_with('T'))
+            {
                 return Ok(true);
             }
             tokio::time::sleep(Duration::from_millis(10)).await;

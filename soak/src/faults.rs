@@ -86,7 +86,10 @@ impl Fault {
             Some(f) => Ok(f),
             None => {
                 let names: Vec<&str> = Self::ALL.iter().map(|f| f.name()).collect();
-                bail!("unknown fault {name:?}; the faults are {}", names.join(", "))
+                bail!(
+                    "unknown fault {name:?}; the faults are {}",
+                    names.join(", ")
+                )
             }
         }
     }

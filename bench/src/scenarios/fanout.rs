@@ -46,7 +46,7 @@ pub async fn once(ctx: &Ctx, target: Target, load: &Load, hook: Option<&Hook>) -
         Some(h) => Some(h.start(server.pid)?),
         None => None,
     };
-    let outcome = load::drive(conns, &room, load, &server).await;
+    let outcome = load::drive(conns, &room, load, &[&server]).await;
     if let Some(p) = perf {
         p.stop().await?;
     }
@@ -87,7 +87,10 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
             }
         }
     }
-    let search = search_max_rate(ctx).await?;
+    let search = search_max_rate(ctx, |load| async move {
+        once(ctx, Target::Hearth, &load, None).await
+    })
+    .await?;
 
     let h99 = Rounds::of(&hearth.iter().map(|o| o.latency.p99_ms).collect::<Vec<_>>());
     let r99 = Rounds::of(
@@ -160,32 +163,32 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
     })
 }
 
-struct Search {
-    best: Option<f64>,
-    steps: Vec<Outcome>,
-    note: String,
+pub struct Search {
+    pub best: Option<f64>,
+    pub steps: Vec<Outcome>,
+    pub note: String,
 }
 
 /// Steps up the rate until p99 reaches 50 ms (or deliveries go missing),
-/// then tries once halfway between the last pass and the first failure.
-async fn search_max_rate(ctx: &Ctx) -> Result<Search> {
+/// then tries once halfway between the last pass and the first failure;
+/// `once` runs the load it is given on a server.
+pub async fn search_max_rate<F, Fut>(ctx: &Ctx, once: F) -> Result<Search>
+where
+    F: Fn(Load) -> Fut,
+    Fut: Future<Output = Result<Outcome>>,
+{
     let d = &ctx.durations;
+    let at = |rate| Load {
+        rate,
+        warmup: secs(1.0),
+        measure: secs(d.rate_search_s),
+    };
     let passes = |o: &Outcome| o.complete() && o.latency.p99_ms < P99_LIMIT_MS;
     let mut steps: Vec<Outcome> = Vec::new();
     let mut best: Option<f64> = None;
     let mut failed_at = None;
     for &rate in SEARCH {
-        let o = once(
-            ctx,
-            Target::Hearth,
-            &Load {
-                rate,
-                warmup: secs(1.0),
-                measure: secs(d.rate_search_s),
-            },
-            None,
-        )
-        .await?;
+        let o = once(at(rate)).await?;
         progress!(
             ctx,
             "rate search {rate}/s: p99 {} ms, generator CPU {:.0}%",
@@ -204,17 +207,7 @@ async fn search_max_rate(ctx: &Ctx) -> Result<Search> {
     if let (Some(lo), Some(hi)) = (best, failed_at) {
         let mid = ((lo + hi) / 2.0 / 50.0).round() * 50.0;
         if mid > lo && mid < hi {
-            let o = once(
-                ctx,
-                Target::Hearth,
-                &Load {
-                    rate: mid,
-                    warmup: secs(1.0),
-                    measure: secs(d.rate_search_s),
-                },
-                None,
-            )
-            .await?;
+            let o = once(at(mid)).await?;
             progress!(ctx, "rate search {mid}/s: p99 {} ms", o.latency.p99_ms);
             if passes(&o) {
                 best = Some(mid);

@@ -4,10 +4,13 @@
 //! go into the row's notes.
 
 pub mod bundle;
+pub mod cluster_fanout;
+pub mod failover;
 pub mod fanout;
 pub mod idle;
 pub mod login;
 pub mod persisted;
+pub mod persisted_pg;
 pub mod ssr;
 pub mod verify;
 
@@ -34,6 +37,9 @@ pub fn goal(name: &str) -> &'static str {
         "login_under_load" => {
             "fan-out p99 ≤ 1.2× without log-ins; turned away p99 ≤ 50 ms; memory bounded"
         }
+        "persisted_throughput_pg" => "≥ 0.5× the raw batched loop on the same PostgreSQL; 0 lost",
+        "cluster_fanout" => "p99 ≤ 2× one node's, in the same run; max rate with p99 < 50 ms",
+        "failover" => "report p50, p99, max; nothing missing",
         _ => "",
     }
 }
@@ -46,9 +52,19 @@ pub async fn run(ctx: &Ctx, name: &str) -> Result<ScenarioResult> {
         "ssr_room_page" => ssr::run(ctx).await?,
         "bundle_size" => bundle::run(ctx).await?,
         "login_under_load" => login::run(ctx).await?,
+        "persisted_throughput_pg" => persisted_pg::run(ctx).await?,
+        "cluster_fanout" => cluster_fanout::run(ctx).await?,
+        "failover" => failover::run(ctx).await?,
         other => bail!("unknown scenario {other:?}"),
     };
-    if !result.met && ctx.opts.profile && name != "bundle_size" {
+    let profiled = [
+        "idle_connections",
+        "fanout_latency",
+        "persisted_throughput",
+        "ssr_room_page",
+        "login_under_load",
+    ];
+    if !result.met && ctx.opts.profile && profiled.contains(&name) {
         progress!(
             ctx,
             "{name}: goal missed, profiling one more Hearth run with perf"

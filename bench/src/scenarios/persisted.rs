@@ -9,7 +9,7 @@
 //! same schema and pragmas.
 
 pub mod mix;
-mod sender;
+pub mod sender;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -21,7 +21,7 @@ use serde_json::json;
 
 use crate::profile::Hook;
 use crate::progress;
-use crate::reference::sqlite_loop;
+use crate::reference::write_loop;
 use crate::report::ScenarioResult;
 use crate::run::{Ctx, secs};
 use crate::stats::{LatencySummary, Rounds, ratio, round3};
@@ -101,7 +101,7 @@ async fn hearth_once(ctx: &Ctx, hook: Option<&Hook>) -> Result<HearthRun> {
     })
 }
 
-async fn sqlite_once(ctx: &Ctx, mode: &str) -> Result<sqlite_loop::Outcome> {
+async fn sqlite_once(ctx: &Ctx, mode: &str) -> Result<write_loop::Outcome> {
     let data = ctx.fresh_data(&format!("sqlite-{mode}"))?;
     let args: Vec<String> = vec![
         "sqlite-reference".into(),
@@ -195,7 +195,7 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
         format!(
             "Committed operations/s (an `ack`, or a `done` with a seq; every kind counted): Hearth {}; raw batched loop ({} operations per transaction, the same mix of rows, rusqlite prepared statements) {}; naive loop (one transaction each) {}. Ratios: {:.2}× batched, {:.2}× naive.",
             h.show(),
-            sqlite_loop::BATCH,
+            write_loop::BATCH,
             b.show(),
             n.show(),
             vs_batched.unwrap_or(0.0),

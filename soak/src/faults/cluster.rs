@@ -60,7 +60,7 @@ pub async fn kill(ctx: &mut Ctx, at: Kill) -> Result<Outcome> {
         Kill::AfterCommit => "after-commit",
     };
     let node = ctx.rng.gen_range(0..3);
-    let nth = ctx.rng.gen_range(3..15);
+    let nth = ctx.rng.gen_range(10..80);
     let mut run = ClusterRun::start(ctx).await?;
     run.arm(node, point, nth)?;
     let crowd = Crowd::setup(&run.api, SHAPE).await?;
@@ -77,9 +77,15 @@ pub async fn kill(ctx: &mut Ctx, at: Kill) -> Result<Outcome> {
         tally.fail(e);
     }
     let how = match died {
-        Some(status) if status.contains("SIGKILL") => format!("node {} killed itself {point} of its batch {nth} ({status})", node + 1),
+        Some(status) if status.contains("SIGKILL") => format!(
+            "node {} killed itself {point} of its batch {nth} ({status})",
+            node + 1
+        ),
         Some(status) => {
-            tally.fail(format!("node {} exited without its failpoint: {status}", node + 1));
+            tally.fail(format!(
+                "node {} exited without its failpoint: {status}",
+                node + 1
+            ));
             status
         }
         None => {
@@ -129,7 +135,7 @@ pub async fn nats_stop(ctx: &mut Ctx) -> Result<Outcome> {
 /// A node stops itself inside a transaction, holding its rooms' locks.
 pub async fn node_stop(ctx: &mut Ctx) -> Result<Outcome> {
     let node = ctx.rng.gen_range(0..3);
-    let nth = ctx.rng.gen_range(3..15);
+    let nth = ctx.rng.gen_range(10..80);
     let mut run = ClusterRun::start(ctx).await?;
     run.arm(node, "in-transaction", nth)?;
     let crowd = Crowd::setup(&run.api, SHAPE).await?;
@@ -149,7 +155,10 @@ pub async fn node_stop(ctx: &mut Ctx) -> Result<Outcome> {
         tally.fail(e);
     }
     if !stopped {
-        tally.fail(format!("node {} never stopped in transaction {nth}", node + 1));
+        tally.fail(format!(
+            "node {} never stopped in transaction {nth}",
+            node + 1
+        ));
     }
     let note = format!(
         "node {} stopped in its batch {nth}'s transaction for 8 s, {during} acked meanwhile, {}",

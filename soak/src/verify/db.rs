@@ -177,10 +177,12 @@ impl Db {
                 reply_to: r.try_get(9)?,
                 ..Stored::default()
             };
-            t.messages.push((r.try_get(0)?, r.try_get(1)?, r.try_get(3)?, stored));
+            t.messages
+                .push((r.try_get(0)?, r.try_get(1)?, r.try_get(3)?, stored));
         }
         for r in client.query(REACTIONS, &[]).await? {
-            t.reactions.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
+            t.reactions
+                .push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
         }
         for r in client.query(REVISIONS, &[]).await? {
             t.revisions.push((r.try_get(0)?, r.try_get(1)?));
