@@ -29,9 +29,10 @@ pub fn pin(pid: u32, cpu: usize) -> Result<()> {
 }
 
 pub struct World {
-    pub pg: Postgres,
+    /// Held for the world's life: stopped, and its files removed, with it.
+    _pg: Postgres,
     pub url: String,
-    pub nats: Option<Nats>,
+    _nats: Option<Nats>,
     pub nodes: Vec<Node>,
     pub proxy: Option<Haproxy>,
 }
@@ -55,11 +56,9 @@ pub struct Shape {
 impl World {
     pub async fn start(ctx: &Ctx, tag: &str, shape: Shape) -> Result<Self> {
         let client_cpu = ctx.opts.client_cpu;
-        let pg = tokio::task::block_in_place(|| {
-            Postgres::start(postgres::Options {
-                durable: shape.durable,
-            })
-        })?;
+        let durable = shape.durable;
+        let pg = tokio::task::spawn_blocking(move || Postgres::start(postgres::Options { durable }))
+            .await??;
         pin(pg.pid(), client_cpu)?;
         let url = pg.create_database("hearth")?;
         let nats = if shape.nats {
@@ -104,9 +103,9 @@ impl World {
             dir.join("media").display().to_string(),
         ));
         let mut world = Self {
-            pg,
+            _pg: pg,
             url,
-            nats,
+            _nats: nats,
             nodes: Vec::new(),
             proxy: None,
         };
@@ -127,7 +126,8 @@ impl World {
             let log = dir.join("haproxy.log");
             let port = proxy_addr.port();
             let proxy =
-                tokio::task::block_in_place(|| Haproxy::start(&config, port, &addrs, &log))?;
+                tokio::task::spawn_blocking(move || Haproxy::start(&config, port, &addrs, &log))
+                    .await??;
             pin(proxy.pid(), client_cpu)?;
             world.proxy = Some(proxy);
         }
@@ -189,10 +189,6 @@ impl Node {
             p.stop().await?;
         }
         Ok(())
-    }
-
-    pub fn log(&self) -> Option<std::path::PathBuf> {
-        self.proc.as_ref().map(|p| p.log.clone())
     }
 }
 

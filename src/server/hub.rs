@@ -6,6 +6,7 @@
 //! same reference-counted frame. The hub keeps no history: a receiver that
 //! falls behind is caught up from the database (see `ws.rs`).
 
+mod order;
 mod outlet;
 pub mod peers;
 
@@ -111,9 +112,12 @@ struct Room {
     online: HashMap<UserId, usize>,
     /// What presence events call the room.
     public_id: RoomPublicId,
-    /// The highest `seq` this node's followers have been handed or have
-    /// read (`cluster/check.rs` compares it with the database).
-    seen: i64,
+    /// Its events in `seq` order, and the highest this node's followers
+    /// have been handed or have read (`cluster/check.rs` compares it with
+    /// the database).
+    order: order::Order,
+    /// A flush of what `order` holds is scheduled.
+    flush_due: bool,
 }
 
 struct Person {
@@ -224,7 +228,8 @@ impl Hub {
             tx: broadcast::channel(ROOM_CAPACITY).0,
             online: HashMap::new(),
             public_id: public_id.clone(),
-            seen: 0,
+            order: order::Order::default(),
+            flush_due: false,
         });
         let n = entry.online.entry(user).or_default();
         *n += 1;
@@ -322,41 +327,72 @@ impl Hub {
     }
 
     /// Hands an event to this node's followers of `room` (one published
-    /// here, or by another node).
+    /// here, or by another node). With other nodes, an event that jumps
+    /// ahead waits a moment for the ones before it (`order.rs`).
     pub fn deliver(&self, room: RoomId, b: Broadcast) {
         let mut inner = self.lock();
-        if let Some(entry) = inner.rooms.get_mut(&room) {
+        let Some(entry) = inner.rooms.get_mut(&room) else {
+            return;
+        };
+        if self.outlet.is_none() {
             if let Some(seq) = b.seq {
-                entry.seen = entry.seen.max(seq);
+                entry.order.seen = entry.order.seen.max(seq);
             }
             let _ = entry.tx.send(b);
+            return;
+        }
+        let admitted = entry.order.admit(b);
+        for b in admitted.now {
+            let _ = entry.tx.send(b);
+        }
+        if admitted.hold && !std::mem::replace(&mut entry.flush_due, true) {
+            let hub = self.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(order::HOLD).await;
+                hub.flush(room);
+            });
+        }
+    }
+
+    /// The wait for what is missing is over: what is held goes on, and the
+    /// followers read the gap from the database.
+    fn flush(&self, room: RoomId) {
+        if let Some(entry) = self.lock().rooms.get_mut(&room) {
+            entry.flush_due = false;
+            for b in entry.order.flush() {
+                let _ = entry.tx.send(b);
+            }
         }
     }
 
     /// Asks this node's followers of `room` to read the log up to `seq`:
     /// it holds events this node never heard published.
     pub fn nudge(&self, room: RoomId, seq: i64) {
-        let b = Broadcast {
-            seq: Some(seq),
-            frame: None,
-            ends: Ends::Nobody,
-            skip: None,
-        };
-        self.deliver(room, b);
+        self.flush(room);
+        if let Some(entry) = self.lock().rooms.get_mut(&room) {
+            entry.order.seen = entry.order.seen.max(seq);
+            let _ = entry.tx.send(Broadcast {
+                seq: Some(seq),
+                frame: None,
+                ends: Ends::Nobody,
+                skip: None,
+            });
+        }
     }
 
     /// `room` is gone from the database, though this node never heard it
     /// deleted: its followers here are told so, as the event after the
     /// last they were handed.
     pub fn deleted_elsewhere(&self, room: RoomId, seen: i64) {
+        self.flush(room);
         let mut inner = self.lock();
         if let Some(entry) = inner.rooms.get_mut(&room) {
-            let seq = seen + 1;
+            let seq = seen.max(entry.order.seen) + 1;
             let event = ServerEvent::RoomDeleted {
                 room: entry.public_id.clone(),
                 seq,
             };
-            entry.seen = entry.seen.max(seq);
+            entry.order.seen = seq;
             let _ = entry.tx.send(Broadcast {
                 seq: Some(seq),
                 frame: Some(Utf8Bytes::from(event.to_frame())),
@@ -366,17 +402,24 @@ impl Hub {
         }
     }
 
-    /// A follower of `room` has read its log up to `seq`.
+    /// A follower of `room` has read its log up to `seq`; what was held
+    /// waiting for it goes on.
     pub fn seen(&self, room: RoomId, seq: i64) {
         if let Some(entry) = self.lock().rooms.get_mut(&room) {
-            entry.seen = entry.seen.max(seq);
+            for b in entry.order.read_up_to(seq) {
+                let _ = entry.tx.send(b);
+            }
         }
     }
 
     /// Rooms followed on this node, with the last `seq` seen of each.
     pub fn followed_rooms(&self) -> Vec<(RoomId, i64)> {
         let inner = self.lock();
-        inner.rooms.iter().map(|(id, r)| (*id, r.seen)).collect()
+        inner
+            .rooms
+            .iter()
+            .map(|(id, r)| (*id, r.order.seen))
+            .collect()
     }
 
     /// Takes in what another node says about presence: the rooms it

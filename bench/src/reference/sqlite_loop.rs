@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use rusqlite::{Connection, params};
 
-use super::write_loop::{self, BATCH, Outcome, Store};
+use super::write_loop::{self, BATCH, Store};
 use crate::args::Args;
 use crate::fixtures::Fixture;
 

@@ -129,7 +129,7 @@ async fn writer(mut ws: Ws, room: String, mut stop: watch::Receiver<bool>) -> Re
             _ = stop.changed() => return Ok(()),
         }
         let event = ClientEvent::Send {
-            room: room.clone(),
+            room: room.clone().into(),
             client_msg_id: Uuid::new_v4(),
             body: "failover".into(),
             reply_to: None,

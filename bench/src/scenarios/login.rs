@@ -181,7 +181,8 @@ async fn once(ctx: &Ctx, login_rate: Option<f64>, hook: Option<&Hook>) -> Result
         None => None,
     };
     let fixture = Arc::new(ctx.fixture.clone());
-    let (fanout, logins) = tokio::join!(load::drive(conns, &room, &load, &[&server]), async {
+    let servers = [&server];
+    let (fanout, logins) = tokio::join!(load::drive(conns, &room, &load, &servers), async {
         match login_rate {
             Some(rate) => offer_logins(addr, fixture, rate, load.warmup, load.measure)
                 .await

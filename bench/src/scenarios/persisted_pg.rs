@@ -87,7 +87,12 @@ async fn once(ctx: &Ctx, round: usize) -> Result<Round> {
     let url = world.url.clone();
     let mut world = world;
     world.stop_nodes().await?;
-    let check = tokio::task::block_in_place(|| check(&url, &all))?;
+    let acked = all.acked.iter().map(|a| (a.client_msg_id.hyphenated().to_string(), a.seq)).collect();
+    let done = all.done.iter().map(|d| (d.client_op_id.hyphenated().to_string(), d.seq)).collect();
+    let check = {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || check(&url, acked, done)).await??
+    };
     // The reference, on the same database, on the server core.
     let args: Vec<String> = vec![
         "pg-reference".into(),
@@ -109,9 +114,9 @@ async fn once(ctx: &Ctx, round: usize) -> Result<Round> {
     })
 }
 
-/// Every acknowledged message and done change stored once at its seq, and
-/// each room's log contiguous.
-fn check(url: &str, sent: &Sent) -> Result<Check> {
+/// Every acknowledged message and done change (client id, seq) stored
+/// once at its seq, and each room's log contiguous.
+fn check(url: &str, acked: Vec<(String, i64)>, done: Vec<(String, i64)>) -> Result<Check> {
     let mut client = postgres::Client::connect(url, postgres::NoTls)?;
     let stored: HashMap<String, i64> = client
         .query("SELECT client_msg_id, seq FROM messages", &[])?
@@ -119,27 +124,24 @@ fn check(url: &str, sent: &Sent) -> Result<Check> {
         .map(|r| (r.get(0), r.get(1)))
         .collect();
     let events: HashMap<String, i64> = client
-        .query(
-            "SELECT client_op_id, seq FROM room_events WHERE client_op_id IS NOT NULL",
-            &[],
-        )?
+        .query("SELECT client_op_id, seq FROM room_events WHERE client_op_id IS NOT NULL", &[])?
         .into_iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
     let mut c = Check {
-        acked: sent.acked.len() as u64,
-        done: sent.done.len() as u64,
+        acked: acked.len() as u64,
+        done: done.len() as u64,
         ..Check::default()
     };
-    for a in &sent.acked {
-        match stored.get(&a.client_msg_id.hyphenated().to_string()) {
+    for (id, seq) in &acked {
+        match stored.get(id) {
             None => c.lost += 1,
-            Some(seq) if *seq != a.seq => c.wrong_seq += 1,
+            Some(stored) if stored != seq => c.wrong_seq += 1,
             Some(_) => {}
         }
     }
-    for d in &sent.done {
-        if events.get(&d.client_op_id.hyphenated().to_string()) != Some(&d.seq) {
+    for (id, seq) in &done {
+        if events.get(id) != Some(seq) {
             c.ops_lost += 1;
         }
     }
