@@ -57,8 +57,9 @@ impl World {
     pub async fn start(ctx: &Ctx, tag: &str, shape: Shape) -> Result<Self> {
         let client_cpu = ctx.opts.client_cpu;
         let durable = shape.durable;
-        let pg = tokio::task::spawn_blocking(move || Postgres::start(postgres::Options { durable }))
-            .await??;
+        let pg =
+            tokio::task::spawn_blocking(move || Postgres::start(postgres::Options { durable }))
+                .await??;
         pin(pg.pid(), client_cpu)?;
         let url = pg.create_database("hearth")?;
         let nats = if shape.nats {

@@ -87,8 +87,16 @@ async fn once(ctx: &Ctx, round: usize) -> Result<Round> {
     let url = world.url.clone();
     let mut world = world;
     world.stop_nodes().await?;
-    let acked = all.acked.iter().map(|a| (a.client_msg_id.hyphenated().to_string(), a.seq)).collect();
-    let done = all.done.iter().map(|d| (d.client_op_id.hyphenated().to_string(), d.seq)).collect();
+    let acked = all
+        .acked
+        .iter()
+        .map(|a| (a.client_msg_id.hyphenated().to_string(), a.seq))
+        .collect();
+    let done = all
+        .done
+        .iter()
+        .map(|d| (d.client_op_id.hyphenated().to_string(), d.seq))
+        .collect();
     let check = {
         let url = url.clone();
         tokio::task::spawn_blocking(move || check(&url, acked, done)).await??
@@ -124,7 +132,10 @@ fn check(url: &str, acked: Vec<(String, i64)>, done: Vec<(String, i64)>) -> Resu
         .map(|r| (r.get(0), r.get(1)))
         .collect();
     let events: HashMap<String, i64> = client
-        .query("SELECT client_op_id, seq FROM room_events WHERE client_op_id IS NOT NULL", &[])?
+        .query(
+            "SELECT client_op_id, seq FROM room_events WHERE client_op_id IS NOT NULL",
+            &[],
+        )?
         .into_iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();

@@ -110,7 +110,11 @@ mod tests {
     #[test]
     fn an_event_ahead_waits_for_the_ones_before_it() {
         let mut order = Order::default();
-        assert_eq!(seqs(&order.admit(event(4)).now), [4], "the first sets the start");
+        assert_eq!(
+            seqs(&order.admit(event(4)).now),
+            [4],
+            "the first sets the start"
+        );
         let ahead = order.admit(event(6));
         assert!(ahead.now.is_empty() && ahead.hold);
         let ahead = order.admit(event(7));
@@ -118,7 +122,11 @@ mod tests {
         let filled = order.admit(event(5));
         assert_eq!(seqs(&filled.now), [5, 6, 7]);
         assert!(!filled.hold);
-        assert_eq!(seqs(&order.admit(event(7)).now), [7], "a repeat passes; followers skip it");
+        assert_eq!(
+            seqs(&order.admit(event(7)).now),
+            [7],
+            "a repeat passes; followers skip it"
+        );
     }
 
     #[test]
