@@ -1,6 +1,6 @@
 //! `shared!`: a query whose SQL is the same in both stores, written once.
 //!
-//! ```ignore
+//! ```text
 //! shared!(db.read(), query_as!(UserRow, "SELECT id, name FROM users WHERE id = $1", id), fetch_optional)
 //! ```
 //!

@@ -480,7 +480,11 @@ fn invisible_direction_characters_are_kept_out_of_room_names() {
             .app
             .page(&w.member.client, &format!("/r/{}", w.room))
             .await;
-        let at = html.find(body).expect("the message on the page");
+        let Some(at) = html.find(body) else {
+            let main = html.find("<main").unwrap_or(0);
+            let end = html.len().min(main + 3000);
+            panic!("the message is not on the page:\n{}", &html[main..end]);
+        };
         let tag = &html[html[..at].rfind("<p").expect("in a paragraph")..at];
         assert!(
             tag.contains("class=\"body\"") && tag.contains("dir=\"auto\""),
