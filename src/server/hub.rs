@@ -4,11 +4,15 @@
 //!
 //! Events are serialised once, when published, and every receiver gets the
 //! same reference-counted frame. The hub keeps no history: a receiver that
-//! falls behind is caught up from the database (see `ws.rs`).
+//! falls behind is caught up from the database (see `ws/follow.rs`). With
+//! other nodes it keeps a room's last few seconds (`hub/recent.rs`), so a
+//! receiver that falls behind reads the shared database only when those do
+//! not reach back far enough.
 
 mod order;
 mod outlet;
 pub mod peers;
+mod recent;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -118,6 +122,9 @@ struct Room {
     order: order::Order,
     /// A flush of what `order` holds is scheduled.
     flush_due: bool,
+    /// With other nodes: the latest events handed to the followers, for
+    /// one that falls behind (`recent.rs`).
+    recent: recent::Recent,
 }
 
 struct Person {
@@ -230,6 +237,7 @@ impl Hub {
             public_id: public_id.clone(),
             order: order::Order::default(),
             flush_due: false,
+            recent: recent::Recent::default(),
         });
         let n = entry.online.entry(user).or_default();
         *n += 1;
@@ -343,7 +351,7 @@ impl Hub {
         }
         let admitted = entry.order.admit(b);
         for b in admitted.now {
-            let _ = entry.tx.send(b);
+            entry.hand(b);
         }
         if admitted.hold && !std::mem::replace(&mut entry.flush_due, true) {
             let hub = self.clone();
@@ -360,7 +368,7 @@ impl Hub {
         if let Some(entry) = self.lock().rooms.get_mut(&room) {
             entry.flush_due = false;
             for b in entry.order.flush() {
-                let _ = entry.tx.send(b);
+                entry.hand(b);
             }
         }
     }
@@ -371,7 +379,7 @@ impl Hub {
         self.flush(room);
         if let Some(entry) = self.lock().rooms.get_mut(&room) {
             entry.order.seen = entry.order.seen.max(seq);
-            let _ = entry.tx.send(Broadcast {
+            entry.hand(Broadcast {
                 seq: Some(seq),
                 frame: None,
                 ends: Ends::Nobody,
@@ -393,7 +401,7 @@ impl Hub {
                 seq,
             };
             entry.order.seen = seq;
-            let _ = entry.tx.send(Broadcast {
+            entry.hand(Broadcast {
                 seq: Some(seq),
                 frame: Some(Utf8Bytes::from(event.to_frame())),
                 ends: Ends::Everyone,
@@ -407,8 +415,28 @@ impl Hub {
     pub fn seen(&self, room: RoomId, seq: i64) {
         if let Some(entry) = self.lock().rooms.get_mut(&room) {
             for b in entry.order.read_up_to(seq) {
-                let _ = entry.tx.send(b);
+                entry.hand(b);
             }
+        }
+    }
+
+    /// With other nodes: the events of `room` after `after`, if this node
+    /// still has every one of them (`recent.rs`); `None` means read the
+    /// database.
+    pub fn recent_after(&self, room: RoomId, after: i64) -> Option<Vec<Broadcast>> {
+        self.outlet.as_ref()?;
+        let mut inner = self.lock();
+        let entry = inner.rooms.get_mut(&room)?;
+        entry.recent.prune(Instant::now());
+        entry.recent.after(after)
+    }
+
+    /// Forgets the recent events that are too old to be asked for, in
+    /// every room (quiet rooms keep nothing for long).
+    pub fn prune_recent(&self) {
+        let now = Instant::now();
+        for entry in self.lock().rooms.values_mut() {
+            entry.recent.prune(now);
         }
     }
 
@@ -490,6 +518,13 @@ impl Hub {
 }
 
 impl Room {
+    /// Hands a room event to the followers, with other nodes: it is kept
+    /// for a few seconds as well, for a follower that falls behind.
+    fn hand(&mut self, b: Broadcast) {
+        self.recent.push(&b, Instant::now());
+        let _ = self.tx.send(b);
+    }
+
     /// A passing event for this node's followers only.
     fn local(&self, skip: Option<UserId>, frame: Utf8Bytes) {
         let _ = self.tx.send(Broadcast {

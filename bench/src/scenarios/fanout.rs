@@ -16,6 +16,8 @@ use crate::stats::{Rounds, fmt_num, ratio};
 pub const RATE: f64 = 1000.0;
 const P99_LIMIT_MS: f64 = 50.0;
 const SEARCH: &[f64] = &[1000.0, 1500.0, 2000.0, 2500.0, 3000.0, 4000.0];
+/// The lowest rate the search goes down to when the first fails.
+const LOWEST: f64 = 100.0;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
@@ -169,9 +171,10 @@ pub struct Search {
     pub note: String,
 }
 
-/// Steps up the rate until p99 reaches 50 ms (or deliveries go missing),
-/// then tries once halfway between the last pass and the first failure;
-/// `once` runs the load it is given on a server.
+/// Steps up the rate until p99 reaches 50 ms (or deliveries go missing);
+/// if even the first rate fails, halves it until one passes (down to
+/// [`LOWEST`]). Then tries once halfway between the last pass and the
+/// first failure; `once` runs the load it is given on a server.
 pub async fn search_max_rate<F, Fut>(ctx: &Ctx, once: F) -> Result<Search>
 where
     F: Fn(Load) -> Fut,
@@ -203,6 +206,18 @@ where
             failed_at = Some(rate);
             break;
         }
+    }
+    let mut rate = SEARCH[0] / 2.0;
+    while best.is_none() && rate >= LOWEST {
+        let o = once(at(rate)).await?;
+        progress!(ctx, "rate search {rate}/s: p99 {} ms", o.latency.p99_ms);
+        if passes(&o) {
+            best = Some(rate);
+        } else {
+            failed_at = Some(rate);
+        }
+        steps.push(o);
+        rate /= 2.0;
     }
     if let (Some(lo), Some(hi)) = (best, failed_at) {
         let mid = ((lo + hi) / 2.0 / 50.0).round() * 50.0;

@@ -70,10 +70,21 @@ pub async fn follow(
         };
         let b = match next {
             Ok(b) => b,
-            // Too slow for the live channel: reload from the database.
+            // Too slow for the live channel: what it missed, from what
+            // this node kept of the room (with other nodes), or else
+            // reloaded from the database.
             Err(RecvError::Lagged(_)) => {
                 if stopping(&mut stop) {
                     return;
+                }
+                if let Some(missed) = state.hub.recent_after(room_id, last) {
+                    for b in missed {
+                        match pass_on(b, user, &mut last, &out).await {
+                            Passed::On => {}
+                            Passed::End => return,
+                        }
+                    }
+                    continue;
                 }
                 match Box::pin(catch_up(&state, room_id, user, &room, last, &out)).await {
                     Some(seq) => last = seq,
@@ -132,6 +143,33 @@ pub async fn follow(
             Ends::User(id) if id == user => return,
             _ => {}
         }
+    }
+}
+
+/// Whether a follower goes on after an event.
+enum Passed {
+    On,
+    End,
+}
+
+/// Forwards one of the room's events, kept by the hub, that comes right
+/// after `last` (or repeats one sent already); ends the follower when it
+/// ends this reader's access or the connection is gone.
+async fn pass_on(b: Broadcast, user: UserId, last: &mut i64, out: &Outbox) -> Passed {
+    let (Some(seq), Some(frame)) = (b.seq, b.frame) else {
+        return Passed::On;
+    };
+    if step(*last, seq) != Step::Forward {
+        return Passed::On;
+    }
+    if !out.frame(frame).await {
+        return Passed::End;
+    }
+    *last = seq;
+    match b.ends {
+        Ends::Everyone => Passed::End,
+        Ends::User(id) if id == user => Passed::End,
+        _ => Passed::On,
     }
 }
 
