@@ -74,17 +74,9 @@ impl Drop for Haproxy {
 
 /// `HAPROXY`, or Debian's.
 fn binary() -> io::Result<PathBuf> {
-    if let Some(path) = std::env::var_os("HAPROXY") {
-        return Ok(PathBuf::from(path));
-    }
-    ["/usr/sbin/haproxy", "/usr/bin/haproxy"]
-        .into_iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-        .ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::NotFound,
-                "no haproxy: run `scripts/setup.sh test` (Debian's haproxy package), or set HAPROXY",
-            )
-        })
+    crate::debian_binary(
+        "HAPROXY",
+        &["/usr/sbin/haproxy", "/usr/bin/haproxy"],
+        "haproxy",
+    )
 }

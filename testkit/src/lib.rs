@@ -25,3 +25,27 @@ pub(crate) fn free_port() -> std::io::Result<u16> {
             .port(),
     )
 }
+
+/// A program from Debian's `package`: the path in the environment variable
+/// `env` if set, or else the first of `paths` that exists.
+pub(crate) fn debian_binary(
+    env: &str,
+    paths: &[&str],
+    package: &str,
+) -> std::io::Result<std::path::PathBuf> {
+    if let Some(path) = std::env::var_os(env) {
+        return Ok(path.into());
+    }
+    paths
+        .iter()
+        .map(std::path::PathBuf::from)
+        .find(|p| p.exists())
+        .ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!(
+                    "no {package}: run `scripts/setup.sh test` (Debian's {package} package), or set {env}"
+                ),
+            )
+        })
+}

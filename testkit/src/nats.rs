@@ -80,20 +80,11 @@ impl Drop for Nats {
 
 /// `NATS_SERVER`, or Debian's.
 fn binary() -> io::Result<PathBuf> {
-    if let Some(path) = std::env::var_os("NATS_SERVER") {
-        return Ok(PathBuf::from(path));
-    }
-    ["/usr/sbin/nats-server", "/usr/bin/nats-server"]
-        .into_iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-        .ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::NotFound,
-                "no nats-server: run `scripts/setup.sh test` (Debian's nats-server package), \
-                 or set NATS_SERVER",
-            )
-        })
+    crate::debian_binary(
+        "NATS_SERVER",
+        &["/usr/sbin/nats-server", "/usr/bin/nats-server"],
+        "nats-server",
+    )
 }
 
 #[cfg(test)]
