@@ -5,8 +5,9 @@
 //! room must be behind in two checks running, with nothing heard of it in
 //! between (an event may be on its way, and a node that is slow but still
 //! hearing its rooms' events would only send every follower to the
-//! database at once); while it is not, one check is enough. A followed room the database no
-//! longer has was deleted elsewhere: its followers are told so.
+//! database at once); while it is not, one check is enough. A followed
+//! room the database no longer has was deleted elsewhere: its followers
+//! are told so.
 
 use std::collections::HashMap;
 use std::time::Duration;
