@@ -3,7 +3,8 @@
 //! The database is the log; NATS only carries news of it, and may lose
 //! some. After its commit, a node publishes each room event once
 //! (`publish.rs`); every node hands what it hears to its own followers
-//! (`inbox.rs`), which fill any jump in `seq` from the database. A check
+//! (`inbox.rs`); a jump in `seq` that waiting does not close is read from
+//! the database once per room (`fill.rs`) for its followers here. A check
 //! of each followed room's last `seq` (`check.rs`) catches what never
 //! arrived at all: a node that died between its commit and its publish,
 //! or NATS being away, when it runs every second until NATS returns.
@@ -14,6 +15,7 @@
 
 mod check;
 mod envelope;
+mod fill;
 mod inbox;
 mod publish;
 
@@ -78,11 +80,12 @@ pub async fn join(db: Db, config: Config, url: &str) -> Result<AppState, JoinErr
         .await
         .map_err(|e| nats_error(&e))?;
     let (outlet, queue) = Outlet::new(node);
-    let hub = Hub::linked(outlet.clone());
+    let (hub, gaps) = Hub::linked(outlet.clone());
     let state = AppState::clustered(db, config, hub, client.clone());
     tracing::info!(node = %format!("{node:016x}"), nats = %url, "joined the cluster");
     tokio::spawn(publish::run(client.clone(), queue, state.hub.clone()));
     tokio::spawn(inbox::run(state.hub.clone(), subscriber));
+    tokio::spawn(fill::run(state.clone(), gaps));
     tokio::spawn(heartbeats(state.hub.clone()));
     tokio::spawn(check::run(state.clone(), client));
     Ok(state)

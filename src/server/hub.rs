@@ -9,6 +9,7 @@
 //! receiver that falls behind reads the shared database only when those do
 //! not reach back far enough.
 
+mod gaps;
 mod order;
 mod outlet;
 pub mod peers;
@@ -20,10 +21,11 @@ use std::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
 use serde::{Deserialize, Serialize};
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::model::{RoomPublicId, ServerEvent, UserId};
 use crate::server::db::rooms::RoomId;
+pub use gaps::Gap;
 pub use outlet::{Outgoing, Outlet};
 use peers::{NodeNote, Peers};
 
@@ -85,6 +87,10 @@ pub struct Hub {
     /// The other nodes, when there are any (`cluster.rs`): every event and
     /// signal published here is queued for them too.
     outlet: Option<Outlet>,
+    /// With other nodes: where a gap in a room's events is sent to be read
+    /// from the database once for all its followers here
+    /// (`cluster/fill.rs`), rather than by each of them.
+    gaps: Option<mpsc::UnboundedSender<Gap>>,
 }
 
 impl Default for Hub {
@@ -93,6 +99,7 @@ impl Default for Hub {
             inner: Arc::default(),
             closing: Arc::new(watch::channel(false).0),
             outlet: None,
+            gaps: None,
         }
     }
 }
@@ -122,6 +129,11 @@ struct Room {
     order: order::Order,
     /// A flush of what `order` holds is scheduled.
     flush_due: bool,
+    /// A gap is being read from the database (`gaps.rs`).
+    filling: bool,
+    /// The log holds events up to here that this node never heard
+    /// published (`cluster/check.rs`); 0 when it does not.
+    nudged_to: i64,
     /// With other nodes: the latest events handed to the followers, for
     /// one that falls behind (`recent.rs`).
     recent: recent::Recent,
@@ -141,12 +153,15 @@ pub struct TooManyConnections;
 
 impl Hub {
     /// A hub that also tells other nodes, through `outlet`, what happens
-    /// here.
-    pub fn linked(outlet: Outlet) -> Self {
-        Self {
+    /// here, and the gaps in their events to read from the database.
+    pub fn linked(outlet: Outlet) -> (Self, mpsc::UnboundedReceiver<Gap>) {
+        let (gaps, rx) = mpsc::unbounded_channel();
+        let hub = Self {
             outlet: Some(outlet),
+            gaps: Some(gaps),
             ..Self::default()
-        }
+        };
+        (hub, rx)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -237,6 +252,8 @@ impl Hub {
             public_id: public_id.clone(),
             order: order::Order::default(),
             flush_due: false,
+            filling: false,
+            nudged_to: 0,
             recent: recent::Recent::default(),
         });
         let n = entry.online.entry(user).or_default();
@@ -332,92 +349,6 @@ impl Hub {
             self.deliver(room, b.clone());
         }
         self.tell_others(Outgoing::Room { room, event: b });
-    }
-
-    /// Hands an event to this node's followers of `room` (one published
-    /// here, or by another node). With other nodes, an event that jumps
-    /// ahead waits a moment for the ones before it (`order.rs`).
-    pub fn deliver(&self, room: RoomId, b: Broadcast) {
-        let mut inner = self.lock();
-        let Some(entry) = inner.rooms.get_mut(&room) else {
-            return;
-        };
-        if self.outlet.is_none() {
-            if let Some(seq) = b.seq {
-                entry.order.seen = entry.order.seen.max(seq);
-            }
-            let _ = entry.tx.send(b);
-            return;
-        }
-        let admitted = entry.order.admit(b);
-        for b in admitted.now {
-            entry.hand(b);
-        }
-        if admitted.hold && !std::mem::replace(&mut entry.flush_due, true) {
-            let hub = self.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(order::HOLD).await;
-                hub.flush(room);
-            });
-        }
-    }
-
-    /// The wait for what is missing is over: what is held goes on, and the
-    /// followers read the gap from the database.
-    fn flush(&self, room: RoomId) {
-        if let Some(entry) = self.lock().rooms.get_mut(&room) {
-            entry.flush_due = false;
-            for b in entry.order.flush() {
-                entry.hand(b);
-            }
-        }
-    }
-
-    /// Asks this node's followers of `room` to read the log up to `seq`:
-    /// it holds events this node never heard published.
-    pub fn nudge(&self, room: RoomId, seq: i64) {
-        self.flush(room);
-        if let Some(entry) = self.lock().rooms.get_mut(&room) {
-            entry.order.seen = entry.order.seen.max(seq);
-            entry.hand(Broadcast {
-                seq: Some(seq),
-                frame: None,
-                ends: Ends::Nobody,
-                skip: None,
-            });
-        }
-    }
-
-    /// `room` is gone from the database, though this node never heard it
-    /// deleted: its followers here are told so, as the event after the
-    /// last they were handed.
-    pub fn deleted_elsewhere(&self, room: RoomId, seen: i64) {
-        self.flush(room);
-        let mut inner = self.lock();
-        if let Some(entry) = inner.rooms.get_mut(&room) {
-            let seq = seen.max(entry.order.seen) + 1;
-            let event = ServerEvent::RoomDeleted {
-                room: entry.public_id.clone(),
-                seq,
-            };
-            entry.order.seen = seq;
-            entry.hand(Broadcast {
-                seq: Some(seq),
-                frame: Some(Utf8Bytes::from(event.to_frame())),
-                ends: Ends::Everyone,
-                skip: None,
-            });
-        }
-    }
-
-    /// A follower of `room` has read its log up to `seq`; what was held
-    /// waiting for it goes on.
-    pub fn seen(&self, room: RoomId, seq: i64) {
-        if let Some(entry) = self.lock().rooms.get_mut(&room) {
-            for b in entry.order.read_up_to(seq) {
-                entry.hand(b);
-            }
-        }
     }
 
     /// With other nodes: the events of `room` after `after`, if this node
@@ -652,7 +583,7 @@ mod tests {
     #[test]
     fn people_online_on_other_nodes_are_online_here() {
         let (outlet, mut queue) = Outlet::new(1);
-        let hub = Hub::linked(outlet);
+        let (hub, _gaps) = Hub::linked(outlet);
         let (mut rx, _) = hub.follow(ROOM, &public(), UserId(8));
         assert!(matches!(
             queue.try_recv(),
@@ -699,7 +630,7 @@ mod tests {
     #[test]
     fn events_and_signals_go_to_the_other_nodes_too() {
         let (outlet, mut queue) = Outlet::new(1);
-        let hub = Hub::linked(outlet);
+        let (hub, _gaps) = Hub::linked(outlet);
         hub.publish(ROOM, &event(), Some(4), Ends::Everyone);
         match queue.try_recv() {
             Ok(Outgoing::Room { room, event }) => {

@@ -8,6 +8,8 @@
 //! events from the log (`replayed`). Presence is the hub's own (`hub.rs`),
 //! as it counts who follows what on every node.
 
+mod replay;
+
 use uuid::Uuid;
 
 use super::db::members::AfterRemoval;
@@ -16,6 +18,20 @@ use super::db::rooms::RoomId;
 use super::hub::{Ends, Hub, Signal};
 use super::wire::Wire;
 use crate::model::{Change, ChatMessage, Member, Millis, RoomPublicId, ServerEvent, User, UserId};
+pub use replay::{Replayed, page};
+
+/// Whose access to the room an event ends, as its followers must know to
+/// stop: the member who left or was removed, or everyone when the room
+/// was deleted.
+pub fn ends(event: &ServerEvent) -> Ends {
+    match event {
+        ServerEvent::MemberLeft { user_id, .. } | ServerEvent::MemberRemoved { user_id, .. } => {
+            Ends::User(*user_id)
+        }
+        ServerEvent::RoomDeleted { .. } => Ends::Everyone,
+        _ => Ends::Nobody,
+    }
+}
 
 /// One room's events, by its row id (the hub's key) and public id (what
 /// the events name).

@@ -55,6 +55,27 @@ impl Order {
         }
     }
 
+    /// The highest `seq` held, if any is.
+    pub fn last_held(&self) -> Option<i64> {
+        self.held.keys().next_back().copied()
+    }
+
+    /// An event read from the log to fill the gap before what is held:
+    /// what to hand on now (it, and what it releases), nothing for one
+    /// handed on already, `None` when it does not come next (the read
+    /// skipped one, so the gap stays).
+    pub fn fill(&mut self, b: Broadcast) -> Option<Vec<Broadcast>> {
+        let seq = b.seq?;
+        if seq <= self.seen {
+            return Some(Vec::new());
+        }
+        if seq != self.seen + 1 {
+            return None;
+        }
+        self.held.remove(&seq);
+        Some(self.admit(b).now)
+    }
+
     /// Everything held, in order: the wait is over.
     pub fn flush(&mut self) -> Vec<Broadcast> {
         let held = std::mem::take(&mut self.held);
@@ -149,6 +170,30 @@ mod tests {
         assert_eq!(seqs(&order.read_up_to(3)), [4]);
         assert_eq!(order.seen, 4);
         assert_eq!(seqs(&order.read_up_to(5)), [6]);
+    }
+
+    #[test]
+    fn a_read_of_the_gap_fills_it_once() {
+        let mut order = Order::default();
+        order.admit(event(1));
+        order.admit(event(4));
+        order.admit(event(5));
+        assert_eq!(order.last_held(), Some(5));
+        assert_eq!(order.fill(event(1)).map(|v| seqs(&v)), Some(vec![]));
+        assert_eq!(order.fill(event(2)).map(|v| seqs(&v)), Some(vec![2]));
+        assert_eq!(
+            order.fill(event(3)).map(|v| seqs(&v)),
+            Some(vec![3, 4, 5]),
+            "the held events follow the read"
+        );
+        assert_eq!(
+            order.fill(event(4)).map(|v| seqs(&v)),
+            Some(vec![]),
+            "read and held: handed on once"
+        );
+        assert_eq!(order.last_held(), None);
+        order.admit(event(8));
+        assert!(order.fill(event(7)).is_none(), "6 is still missing");
     }
 
     #[test]

@@ -10,17 +10,14 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::oneshot;
 
-use std::collections::HashMap;
-
 use super::outbox::Outbox;
 use crate::model::{RoomPublicId, ServerEvent, UserId};
 use crate::server::AppState;
 use crate::server::db;
-use crate::server::db::message_state::MessageRow;
-use crate::server::db::room_log::{Entry, Kind};
+use crate::server::db::room_log::Kind;
 use crate::server::db::rooms::RoomId;
 use crate::server::hub::{Broadcast, Ends};
-use crate::server::room_events::RoomEvents;
+use crate::server::room_events;
 
 /// The most events a replay sends; a bigger gap gets `resync` instead.
 pub const REPLAY_LIMIT: i64 = 100;
@@ -282,10 +279,9 @@ async fn catch_up(
     mut after: i64,
     out: &Outbox,
 ) -> Option<i64> {
-    let events = RoomEvents::new(&state.hub, room_id, room);
     loop {
-        let (entries, messages) = match read_log(state, room_id, user, after).await {
-            Ok(read) => read,
+        let page = match room_events::page(state, room_id, room, user, after, REPLAY_LIMIT).await {
+            Ok(page) => page,
             Err(e) => {
                 tracing::error!(
                     error = %crate::server::web::causes(&e),
@@ -296,17 +292,12 @@ async fn catch_up(
                 return None;
             }
         };
-        let Some(last) = entries.last().map(|e| e.seq) else {
+        let Some(&(last, _)) = page.last() else {
             state.hub.seen(room_id, after);
             return Some(after);
         };
-        for entry in entries {
-            // A message the page names more than once was read once.
-            let message = entry
-                .message_seq
-                .and_then(|seq| messages.get(&seq).cloned())
-                .map(|row| state.chat_message(room, row));
-            if let Some(event) = events.replayed(entry, message, &state.wire)
+        for (_, event) in page {
+            if let Some(event) = event
                 && !out.event(&event).await
             {
                 return None;
@@ -314,22 +305,6 @@ async fn catch_up(
         }
         after = last;
     }
-}
-
-/// A page of the log after `after`, and the messages it names, by seq.
-async fn read_log(
-    state: &AppState,
-    room_id: RoomId,
-    user: UserId,
-    after: i64,
-) -> Result<(Vec<Entry>, HashMap<i64, MessageRow>), sqlx::Error> {
-    let entries = db::room_log::after(state.db.read(), room_id, user, after, REPLAY_LIMIT).await?;
-    let mut seqs: Vec<i64> = entries.iter().filter_map(|e| e.message_seq).collect();
-    seqs.sort_unstable();
-    seqs.dedup();
-    let mut conn = state.db.acquire().await?;
-    let rows = db::message_state::by_seqs(conn.exec(), room_id, &seqs).await?;
-    Ok((entries, rows.into_iter().map(|r| (r.seq, r)).collect()))
 }
 
 #[cfg(test)]
