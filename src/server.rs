@@ -18,6 +18,7 @@ pub mod health;
 pub mod hub;
 pub mod listen;
 pub mod login_throttle;
+pub mod markdown;
 pub mod media;
 pub mod passwords;
 pub mod random;

@@ -57,6 +57,7 @@ mod tests {
                     avatar_url: None,
                 },
                 body: b,
+                html: String::new(),
                 client_msg_id: uuid::Uuid::nil(),
                 created_at: 0,
                 revision: 1,

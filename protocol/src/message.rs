@@ -26,7 +26,16 @@ pub struct ChatMessage {
     pub seq: i64,
     pub sender: User,
     /// Trimmed of surrounding whitespace when stored; empty once deleted.
+    /// The source as typed (Markdown): what an editor starts from.
     pub body: String,
+    /// The body rendered by the server: HTML holding only `p`, `br`,
+    /// `strong`, `em`, `del`, `code`, `pre`, `blockquote`, `ul`, `ol`,
+    /// `li` and `a` (`href` to `http`, `https` or `mailto`, with `rel` and
+    /// `target` set by the server). Absent when not rendered yet (a
+    /// message stored before formatting, until the server renders it
+    /// again) and once deleted: show `body` as text then.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub html: String,
     /// As the sender made it, in the canonical form (see `ClientEvent::Send`).
     pub client_msg_id: Uuid,
     pub created_at: Millis,

@@ -104,6 +104,7 @@ mod tests {
                 avatar_url: None,
             },
             body: body.into(),
+            html: String::new(),
             client_msg_id: uuid::Uuid::new_v4(),
             created_at: 0,
             revision,

@@ -246,6 +246,7 @@ mod tests {
                 avatar_url: None,
             },
             body: s.body.clone(),
+            html: String::new(),
             client_msg_id: s.id,
             created_at: 0,
             revision: s.revision,

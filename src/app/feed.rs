@@ -291,11 +291,14 @@ fn apply_locally(message: &mut ChatMessage, change: &Change, me: Option<UserId>)
     match change {
         Change::Edit { body } => {
             message.body.clone_from(body);
+            // Shown as typed until the server's rendering comes back.
+            message.html.clear();
             message.edited_at = message.edited_at.or(Some(message.created_at));
         }
         Change::Delete => {
             message.deleted = true;
             message.body.clear();
+            message.html.clear();
             message.reactions.clear();
         }
         Change::React { emoji } => {
@@ -336,6 +339,7 @@ mod tests {
                 avatar_url: None,
             },
             body: format!("m{seq}"),
+            html: String::new(),
             client_msg_id: Uuid::from_u128(seq as u128),
             created_at: 0,
             revision: seq,

@@ -199,13 +199,14 @@ fn publish(hub: &Hub, wire: &Wire, req: &Request, outcome: &Outcome) {
             Op::Send {
                 client_msg_id,
                 body,
+                html,
                 ..
             },
         ) => {
             let mut message = events.stored_message(
                 (stored.id, stored.seq, stored.created_at),
                 &req.sender,
-                body.as_str(),
+                (body.as_str(), html),
                 *client_msg_id,
             );
             message.reply_to = quote.clone().map(|q| wire.quote(q));

@@ -18,6 +18,7 @@ pub mod login_attempts;
 pub mod members;
 pub mod message_state;
 pub mod messages;
+pub mod rendered;
 pub mod room_log;
 pub mod rooms;
 pub mod sessions;

@@ -66,7 +66,7 @@ impl<'a> RoomEvents<'a> {
         &self,
         (id, seq, created_at): (i64, i64, Millis),
         sender: &User,
-        body: &str,
+        (body, html): (&str, &str),
         client_msg_id: Uuid,
     ) -> ChatMessage {
         ChatMessage {
@@ -75,6 +75,7 @@ impl<'a> RoomEvents<'a> {
             seq,
             sender: sender.clone(),
             body: body.to_owned(),
+            html: html.to_owned(),
             client_msg_id,
             created_at,
             revision: seq,

@@ -41,6 +41,7 @@ impl Wire {
             seq: row.seq,
             sender: self.user(row.sender),
             body: row.body,
+            html: row.html,
             client_msg_id: row.client_msg_id.parse().unwrap_or_default(),
             created_at: row.created_at,
             revision: row.revision,

@@ -14,6 +14,7 @@ use crate::ws_client::WsClient;
 
 mod deletions;
 mod edits;
+mod formatting;
 mod races;
 mod reactions;
 mod replay;

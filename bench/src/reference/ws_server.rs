@@ -83,6 +83,7 @@ impl Rooms {
                 seq: entry.seq,
                 sender: reference_user(),
                 body,
+                html: String::new(),
                 client_msg_id,
                 created_at: now,
                 revision: entry.seq,

@@ -211,6 +211,7 @@ mod tests {
             seq,
             sender: person(2),
             body: format!("m{seq}"),
+            html: String::new(),
             client_msg_id: Uuid::from_u128(seq as u128),
             created_at: 0,
             revision: seq,

@@ -16,6 +16,7 @@ use crate::server::db::message_state::{self, MessageRow, QuoteRow};
 use crate::server::db::rooms::RoomId;
 use crate::server::db::{self, Db, WriteTx, json, now_ms};
 use crate::server::failpoint::{self, Point};
+use crate::server::markdown;
 
 /// Stores a batch; requests keep the order they were queued in, within
 /// each room. `announce` runs with the outcomes while the write turn is
@@ -65,6 +66,7 @@ struct Send<'a> {
     sender: UserId,
     client_msg_id: Uuid,
     body: &'a MessageBody,
+    html: &'a str,
     reply_to: Option<i64>,
 }
 
@@ -74,12 +76,14 @@ impl<'a> Send<'a> {
             Op::Send {
                 client_msg_id,
                 body,
+                html,
                 reply_to,
             } => Some(Send {
                 room_id: req.room_id,
                 sender: req.sender.id,
                 client_msg_id: *client_msg_id,
                 body,
+                html,
                 reply_to: *reply_to,
             }),
             Op::Change { .. } => None,
@@ -148,6 +152,7 @@ async fn store_sends(
             s.body.as_str(),
             &ids[i],
             s.reply_to,
+            s.html,
         ));
         *next += 1;
     }
@@ -157,7 +162,8 @@ async fn store_sends(
     } else {
         let rows_json = json(&rows)?;
         let keys: Vec<(RoomId, i64)> = rows.iter().map(|r| (r.0, r.1)).collect();
-        let ids = db::messages::insert_all(tx.exec(), &rows_json, &keys, now).await?;
+        let ids =
+            db::messages::insert_all(tx.exec(), &rows_json, &keys, now, markdown::RENDERER).await?;
         db::messages::senders_read_own(tx.exec(), &rows_json).await?;
         ids
     };
@@ -285,25 +291,34 @@ async fn changes(
     batch: &[Request],
     now: i64,
 ) -> Result<Vec<Outcome>, sqlx::Error> {
-    let ops: Vec<(&Request, String, i64, &Change)> = batch
+    type Named<'a> = (&'a Request, String, i64, &'a Change, Option<&'a str>);
+    let ops: Vec<Named<'_>> = batch
         .iter()
         .filter_map(|req| match &req.op {
             Op::Change {
                 client_op_id,
                 seq,
                 change,
-            } => Some((req, client_op_id.hyphenated().to_string(), *seq, change)),
+                html,
+            } => Some((
+                req,
+                client_op_id.hyphenated().to_string(),
+                *seq,
+                change,
+                html.as_deref(),
+            )),
             Op::Send { .. } => None,
         })
         .collect();
     let reqs: Vec<ChangeRequest<'_>> = ops
         .iter()
-        .map(|(req, id, seq, change)| ChangeRequest {
+        .map(|(req, id, seq, change, html)| ChangeRequest {
             room_id: req.room_id,
             actor: req.sender.id,
             client_op_id: id,
             seq: *seq,
             change,
+            html: *html,
         })
         .collect();
     let applied = changes::apply_all(tx.exec(), &reqs, now).await?;
@@ -359,7 +374,7 @@ fn refused(refusal: Refusal, change: &Change) -> AppError {
 #[cfg(test)]
 mod tests {
     use super::write;
-    use crate::model::{MessageBody, User, UserId};
+    use crate::model::{User, UserId};
     use crate::server::commit::{Op, Outcome, Request};
     use crate::server::db;
     use crate::server::db::rooms::RoomId;
@@ -374,11 +389,7 @@ mod tests {
                 name: format!("user-{sender}"),
                 avatar_url: None,
             },
-            op: Op::Send {
-                client_msg_id,
-                body: MessageBody::parse(body).unwrap(),
-                reply_to: None,
-            },
+            op: Op::send(client_msg_id, body, None).unwrap(),
             reply: tokio::sync::oneshot::channel().0,
         }
     }

@@ -1,31 +1,40 @@
 //! What a request asks group commit to do, checked for everything the
 //! request alone can show before it is queued: a message's body, an
-//! edit's new body, a reaction's emoji. The websocket and the plain forms
-//! build requests the same way.
+//! edit's new body, a reaction's emoji. A body is rendered here too
+//! (`markdown.rs`), by the connection that sent it, so group commit only
+//! stores it. The websocket and the plain forms build requests the same
+//! way.
 
 use uuid::Uuid;
 
 use crate::model::{Change, MessageBody};
+use crate::server::markdown;
 
 pub enum Op {
     Send {
         client_msg_id: Uuid,
         body: MessageBody,
+        /// The body rendered.
+        html: String,
         reply_to: Option<i64>,
     },
     Change {
         client_op_id: Uuid,
         seq: i64,
         change: Change,
+        /// An edit's new body rendered.
+        html: Option<String>,
     },
 }
 
 impl Op {
     /// A message to send; or what to fix in its body.
     pub fn send(client_msg_id: Uuid, body: &str, reply_to: Option<i64>) -> Result<Self, String> {
+        let body = MessageBody::parse(body).map_err(|e| e.0)?;
         Ok(Op::Send {
             client_msg_id,
-            body: MessageBody::parse(body).map_err(|e| e.0)?,
+            html: markdown::render(body.as_str()),
+            body,
             reply_to,
         })
     }
@@ -46,10 +55,15 @@ impl Op {
                 emoji: one_emoji(&emoji)?,
             },
         };
+        let html = match &change {
+            Change::Edit { body } => Some(markdown::render(body)),
+            _ => None,
+        };
         Ok(Op::Change {
             client_op_id,
             seq,
             change,
+            html,
         })
     }
 }

@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 use super::rooms::RoomId;
 use super::{Writer, json, per_store};
 use crate::model::{Change, MAX_REACTIONS, UserId};
+use crate::server::markdown;
 
 /// Why a change was not made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +47,8 @@ pub struct ChangeRequest<'a> {
     pub client_op_id: &'a str,
     pub seq: i64,
     pub change: &'a Change,
+    /// An edit's new body rendered.
+    pub html: Option<&'a str>,
 }
 
 /// A message a batch changes, as it stands while the batch is played.
@@ -53,6 +56,8 @@ struct Target {
     id: i64,
     sender: UserId,
     body: String,
+    /// The body rendered, when the batch changed it (`""` once deleted).
+    html: Option<String>,
     deleted: bool,
     /// `(emoji, user)` in the order added.
     reactions: Vec<(String, UserId)>,
@@ -63,6 +68,36 @@ struct Target {
     revision: Option<i64>,
     edited: bool,
     deleted_now: bool,
+}
+
+impl Target {
+    /// Makes a change that was allowed; an edit gives back the text it
+    /// replaced.
+    fn apply(&mut self, req: &ChangeRequest<'_>) -> Option<String> {
+        match req.change {
+            Change::Edit { body } => {
+                let before = std::mem::replace(&mut self.body, body.clone());
+                let html = req
+                    .html
+                    .map_or_else(|| markdown::render(body), str::to_owned);
+                self.html = Some(html);
+                self.edited = true;
+                return Some(before);
+            }
+            Change::Delete => {
+                self.deleted = true;
+                self.deleted_now = true;
+                self.body.clear();
+                self.html = Some(String::new());
+                self.reactions.clear();
+            }
+            Change::React { emoji } => self.reactions.push((emoji.clone(), req.actor)),
+            Change::Unreact { emoji } => self
+                .reactions
+                .retain(|(e, u)| !(e == emoji && *u == req.actor)),
+        }
+        None
+    }
 }
 
 /// Makes a batch's changes, in order; what each did.
@@ -255,6 +290,7 @@ impl State {
                     id: r.id,
                     sender: UserId(r.sender_id),
                     body: r.body,
+                    html: None,
                     deleted: r.deleted,
                     reactions: Vec::new(),
                     reactions_before: Vec::new(),
@@ -366,22 +402,8 @@ impl State {
         };
         *last += 1;
         let seq = *last;
-        match req.change {
-            Change::Edit { body } => {
-                let before = std::mem::replace(&mut t.body, body.clone());
-                self.revisions.push((t.id, seq, before));
-                t.edited = true;
-            }
-            Change::Delete => {
-                t.deleted = true;
-                t.deleted_now = true;
-                t.body.clear();
-                t.reactions.clear();
-            }
-            Change::React { emoji } => t.reactions.push((emoji.clone(), req.actor)),
-            Change::Unreact { emoji } => t
-                .reactions
-                .retain(|(e, u)| !(e == emoji && *u == req.actor)),
+        if let Some(before) = t.apply(req) {
+            self.revisions.push((t.id, seq, before));
         }
         t.touched = true;
         t.revision = Some(seq);
@@ -523,19 +545,33 @@ async fn write_messages(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     let touched: Vec<&Target> = targets.values().filter(|t| t.touched).collect();
-    let states: Vec<(i64, &str, Option<i64>, bool, bool)> = touched
+    type State<'a> = (i64, &'a str, Option<i64>, bool, bool, Option<&'a str>);
+    let states: Vec<State<'_>> = touched
         .iter()
-        .map(|t| (t.id, t.body.as_str(), t.revision, t.edited, t.deleted_now))
+        .map(|t| {
+            let html = t.html.as_deref();
+            (
+                t.id,
+                t.body.as_str(),
+                t.revision,
+                t.edited,
+                t.deleted_now,
+                html,
+            )
+        })
         .collect();
     let states = json(&states)?;
     per_store!(conn.re(), |c|
         sqlite: sqlx::query!(
             "UPDATE messages SET body = s.value ->> 1, revision = s.value ->> 2,
                  edited_at = CASE WHEN s.value ->> 4 THEN NULL WHEN s.value ->> 3 THEN ?2 ELSE edited_at END,
-                 deleted_at = CASE WHEN s.value ->> 4 THEN ?2 ELSE deleted_at END
+                 deleted_at = CASE WHEN s.value ->> 4 THEN ?2 ELSE deleted_at END,
+                 body_html = COALESCE(s.value ->> 5, body_html),
+                 rendered_by = CASE WHEN s.value ->> 5 IS NULL THEN rendered_by ELSE ?3 END
              FROM json_each(?1) AS s WHERE messages.id = s.value ->> 0",
             states,
-            now
+            now,
+            markdown::RENDERER
         )
         .execute(c)
         .await?
@@ -544,12 +580,15 @@ async fn write_messages(
             "UPDATE messages SET body = s.value ->> 1, revision = (s.value ->> 2)::bigint,
                  edited_at = CASE WHEN (s.value ->> 4)::boolean THEN NULL
                                   WHEN (s.value ->> 3)::boolean THEN $2 ELSE edited_at END,
-                 deleted_at = CASE WHEN (s.value ->> 4)::boolean THEN $2 ELSE deleted_at END
+                 deleted_at = CASE WHEN (s.value ->> 4)::boolean THEN $2 ELSE deleted_at END,
+                 body_html = COALESCE(s.value ->> 5, body_html),
+                 rendered_by = CASE WHEN s.value ->> 5 IS NULL THEN rendered_by ELSE $3 END
              FROM jsonb_array_elements($1::text::jsonb) AS s(value)
              WHERE messages.id = (s.value ->> 0)::bigint
              -- store: postgres",
             states,
-            now
+            now,
+            markdown::RENDERER
         )
         .execute(c)
         .await?

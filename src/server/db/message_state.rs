@@ -20,6 +20,8 @@ pub struct MessageRow {
     pub seq: i64,
     pub sender: UserRow,
     pub body: String,
+    /// The body rendered (`markdown.rs`); empty until it is.
+    pub html: String,
     pub client_msg_id: String,
     pub created_at: i64,
     /// The seq of the latest change (the message's own until the first).
@@ -59,6 +61,7 @@ struct Flat {
     id: i64,
     seq: i64,
     body: String,
+    body_html: String,
     client_msg_id: String,
     created_at: i64,
     revision: i64,
@@ -102,6 +105,7 @@ impl From<Flat> for MessageRow {
                 avatar: r.sender_avatar,
             },
             body: r.body,
+            html: r.body_html,
             client_msg_id: r.client_msg_id,
             created_at: r.created_at,
             revision: r.revision,
@@ -146,7 +150,7 @@ pub async fn by_keys(
         sqlite: sqlx::query_as!(
             Flat,
             r#"SELECT m.room_id AS "room_id!: i64",
-                      m.id AS "id!: i64", m.seq AS "seq!: i64", m.body, m.client_msg_id,
+                      m.id AS "id!: i64", m.seq AS "seq!: i64", m.body, m.body_html, m.client_msg_id,
                       m.created_at AS "created_at!: i64",
                       COALESCE(m.revision, m.seq) AS "revision!: i64",
                       m.edited_at AS "edited_at?: i64",
@@ -171,7 +175,7 @@ pub async fn by_keys(
             Flat,
             r#"SELECT m.room_id AS "room_id!: i64",
                       m.id AS "id!: i64", m.seq AS "seq!: i64", m.body AS "body!",
-                      m.client_msg_id AS "client_msg_id!",
+                      m.body_html AS "body_html!", m.client_msg_id AS "client_msg_id!",
                       m.created_at AS "created_at!: i64",
                       COALESCE(m.revision, m.seq) AS "revision!: i64",
                       m.edited_at AS "edited_at?: i64",

@@ -140,7 +140,7 @@ struct Taken {
 }
 
 /// One new message of a batch:
-/// `[room_id, seq, sender_id, body, client_msg_id, reply_to_seq]`.
+/// `[room_id, seq, sender_id, body, client_msg_id, reply_to_seq, body_html]`.
 #[derive(serde::Serialize)]
 pub struct NewRow<'a>(
     pub RoomId,
@@ -149,11 +149,13 @@ pub struct NewRow<'a>(
     pub &'a str,
     pub &'a str,
     pub Option<i64>,
+    pub &'a str,
 );
 
 /// Inserts `rows` (`NewRow`s, as JSON), in their order, all created at
-/// `now`; returns their ids, in the same order (`keys` are the rows' room
-/// and seq, in that order).
+/// `now`, their bodies rendered by version `rendered_by` of the renderer;
+/// returns their ids, in the same order (`keys` are the rows' room and
+/// seq, in that order).
 ///
 /// On SQLite the caller holds the write lock (`BEGIN IMMEDIATE`), and
 /// SQLite gives a row inserted without an id the table's largest id plus
@@ -166,17 +168,20 @@ pub async fn insert_all(
     rows: &str,
     keys: &[(RoomId, i64)],
     now: i64,
+    rendered_by: i64,
 ) -> Result<Vec<i64>, sqlx::Error> {
     let count = keys.len();
     let ids = per_store!(conn, |c|
         sqlite: {
             let done = sqlx::query!(
                 r#"INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at,
-                                         reply_to_seq)
-                   SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2, value ->> 5
+                                         reply_to_seq, body_html, rendered_by)
+                   SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2, value ->> 5,
+                          value ->> 6, ?3
                    FROM json_each(?1) ORDER BY key"#,
                 rows,
-                now
+                now,
+                rendered_by
             )
             .execute(c)
             .await?;
@@ -187,15 +192,16 @@ pub async fn insert_all(
             let stored: std::collections::HashMap<(RoomId, i64), i64> = sqlx::query_as!(
                 Inserted,
                 r#"INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at,
-                                         reply_to_seq)
+                                         reply_to_seq, body_html, rendered_by)
                    SELECT (r.value ->> 0)::bigint, (r.value ->> 1)::bigint, (r.value ->> 2)::bigint,
-                          r.value ->> 3, r.value ->> 4, $2, (r.value ->> 5)::bigint
+                          r.value ->> 3, r.value ->> 4, $2, (r.value ->> 5)::bigint, r.value ->> 6, $3
                    FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS r(value, n)
                    ORDER BY r.n
                    RETURNING room_id AS "room_id!: i64", seq AS "seq!: i64", id AS "id!: i64"
                    -- store: postgres"#,
                 rows,
-                now
+                now,
+                rendered_by
             )
             .fetch_all(c)
             .await?

@@ -55,10 +55,20 @@ pub fn MessageItem(
     } else {
         let text = message.body.clone();
         let shown = message.body.clone();
+        let html = message.html.clone();
         view! {
             <Show
                 when=editing
-                fallback=move || view! { <p class="body" dir="auto">{body_view(&shown)}</p> }
+                fallback=move || {
+                    if html.is_empty() {
+                        view! { <p class="body" dir="auto">{body_view(&shown)}</p> }.into_any()
+                    } else {
+                        // Rendered and cleaned to an allow-list by the server
+                        // (`server/markdown.rs`).
+                        view! { <div class="body rich" dir="auto" inner_html=html.clone()></div> }
+                            .into_any()
+                    }
+                }
             >
                 <editor::Editor seq text=text.clone() />
             </Show>

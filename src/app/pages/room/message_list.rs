@@ -53,7 +53,14 @@ fn shown_digest(m: &ChatMessage) -> String {
         .reply_to
         .as_ref()
         .map(|q| format!("{}{}", q.deleted, q.excerpt));
-    format!("{}|{}|{reactions:?}|{quote:?}", m.deleted, m.body)
+    // The HTML's length stands for it: it changes when the body does, and
+    // when the server's rendering replaces the text shown meanwhile.
+    format!(
+        "{}|{}|{}|{reactions:?}|{quote:?}",
+        m.deleted,
+        m.body,
+        m.html.len()
+    )
 }
 
 /// Messages in order, a separator before each new day, and whether each
@@ -271,6 +278,7 @@ mod tests {
                 avatar_url: None,
             },
             body: String::new(),
+            html: String::new(),
             client_msg_id: uuid::Uuid::from_u128(seq as u128),
             created_at: at,
             revision: seq,
