@@ -377,3 +377,69 @@ fn markup_in_every_field_is_shown_as_text() {
         }
     })
 }
+
+/// Markdown written to attack its readers, sent as messages: the room
+/// page shows none of it as live markup (the renderer's own corpus and
+/// property tests are in `server/markdown/tests.rs`).
+#[test]
+fn hostile_markdown_renders_to_nothing_that_runs() {
+    crate::helpers::run(async {
+        let app = TestApp::spawn().await;
+        let ann = app.person("ann").await;
+        let room = app.room_with(&ann, &[]).await;
+        let mut ws = WsClient::connect(&app, &ann).await;
+        let bodies = [
+            "[x](javascript:alert(1))",
+            "[x](JaVaScRiPt:alert(1))",
+            "[x](&#106;avascript:alert(1))",
+            "[x](data:text/html;base64,PHNjcmlwdD4=)",
+            "![x](https://tracker.example/p.png)",
+            "<a href=\"javascript:alert(1)\">x</a>",
+            "<img src=x onerror=alert(1)>",
+            "<svg onload=alert(1)>",
+            "[x](https://a.example \"onmouseover=alert(1)\")",
+            "```\"><script>alert(1)</script>\n```",
+            "<details open ontoggle=alert(1)>",
+            "> > > > <iframe src=https://evil.example>",
+        ];
+        for body in bodies {
+            ws.say(&room, body).await;
+            assert!(matches!(ws.next().await, ServerEvent::Ack { .. }), "{body}");
+        }
+        let html = app.page(&ann.client, &format!("/r/{room}")).await;
+        let page = &html[html.find("<body").unwrap()..];
+        // Every tag on the page, as written (text holds `&lt;`, never `<`).
+        let tags: Vec<&str> = page
+            .split('<')
+            .skip(1)
+            .map(|t| t.split('>').next().unwrap_or_default())
+            .collect();
+        for tag in &tags {
+            let name = tag.split([' ', '/']).next().unwrap_or_default();
+            assert!(
+                !["img", "svg", "iframe", "details", "script"].contains(&name)
+                    || !tag.contains("alert"),
+                "a hostile <{tag}>"
+            );
+            let tag = tag.to_lowercase();
+            for never in ["href=\"javascript", "href=\"data:", "=\"onmouseover"] {
+                assert!(!tag.contains(never), "{never} in <{tag}>");
+            }
+            // An event handler: ` on<letters>=`.
+            let handler = tag.match_indices(" on").any(|(at, _)| {
+                let rest = &tag[at + 3..];
+                let name = rest.len()
+                    - rest
+                        .trim_start_matches(|c: char| c.is_ascii_alphabetic())
+                        .len();
+                name > 0 && rest[name..].starts_with('=')
+            });
+            assert!(!handler, "an event handler in <{tag}>");
+        }
+        assert!(
+            page.contains("&lt;img src=x onerror=alert(1)&gt;"),
+            "typed markup shown as text"
+        );
+        healthy(&app).await;
+    })
+}
