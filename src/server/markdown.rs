@@ -94,12 +94,15 @@ pub fn render(body: &str) -> String {
 /// parsing gives).
 fn plain(body: &str) -> Option<String> {
     // No Markdown means anything by these alone (a URL needs `//`, a
-    // list a digit or a mark at the start of the line).
+    // list a mark, or digits and a `.`, at the start of the line).
     let safe = |c: char| {
         c.is_alphanumeric() || matches!(c, ' ' | ',' | '.' | '\'' | '"' | '?' | '!' | ';' | ':')
     };
-    let starts_with_digit = body.starts_with(|c: char| c.is_ascii_digit());
-    (!body.is_empty() && !starts_with_digit && body.chars().all(safe))
+    // `1.` starts a numbered list.
+    let list = body
+        .trim_start_matches(|c: char| c.is_ascii_digit())
+        .starts_with('.');
+    (!body.is_empty() && !list && body.chars().all(safe))
         .then(|| format!("<p>{body}</p>"))
 }
 
