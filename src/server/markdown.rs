@@ -102,8 +102,7 @@ fn plain(body: &str) -> Option<String> {
     let list = body
         .trim_start_matches(|c: char| c.is_ascii_digit())
         .starts_with('.');
-    (!body.is_empty() && !list && body.chars().all(safe))
-        .then(|| format!("<p>{body}</p>"))
+    (!body.is_empty() && !list && body.chars().all(safe)).then(|| format!("<p>{body}</p>"))
 }
 
 /// The parser's events, narrowed to the subset (see the module comment).

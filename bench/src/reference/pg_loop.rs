@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use postgres::{Client, NoTls, Statement};
 
+use super::sqlite_loop::rendered;
 use super::write_loop::{self, BATCH, Store};
 use crate::args::Args;
 
@@ -61,7 +62,7 @@ impl Postgres {
         let mut p = |sql: &str| client.prepare(sql);
         Ok(Self {
             message: p(
-                "INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                "INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at, body_html, rendered_by) VALUES ($1, $2, $3, $4, $5, $6, $7, 1) RETURNING id",
             )?,
             event: p(
                 "INSERT INTO room_events (room_id, seq, kind, actor_id, message_id, detail, client_op_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -69,7 +70,9 @@ impl Postgres {
             revision: p(
                 "INSERT INTO message_revisions (message_id, revision, body, until_at) VALUES ($1, $2, $3, $4)",
             )?,
-            edit: p("UPDATE messages SET body = $2, revision = $3, edited_at = $4 WHERE id = $1")?,
+            edit: p(
+                "UPDATE messages SET body = $2, revision = $3, edited_at = $4, body_html = $5, rendered_by = 1 WHERE id = $1",
+            )?,
             react: p(
                 "INSERT INTO reactions (message_id, emoji, user_id, created_at) VALUES ($1, $2, $3, $4)",
             )?,
@@ -104,9 +107,10 @@ impl Store for Postgres {
         id: &str,
         now: i64,
     ) -> Result<i64> {
-        let row = self
-            .client
-            .query_one(&self.message, &[&room, &seq, &actor, &body, &id, &now])?;
+        let row = self.client.query_one(
+            &self.message,
+            &[&room, &seq, &actor, &body, &id, &now, &rendered(body)],
+        )?;
         Ok(row.get(0))
     }
 
@@ -136,7 +140,7 @@ impl Store for Postgres {
 
     fn edit(&mut self, message: i64, body: &str, seq: i64, now: i64) -> Result<()> {
         self.client
-            .execute(&self.edit, &[&message, &body, &seq, &now])?;
+            .execute(&self.edit, &[&message, &body, &seq, &now, &rendered(body)])?;
         Ok(())
     }
 
