@@ -6,3 +6,4 @@ pub mod auth;
 pub mod message_forms;
 pub mod messages;
 pub mod rooms;
+pub mod search;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub mod account;
+pub mod search;
 
 /// The websocket protocol's types live in their own crate (`protocol/`), so
 /// the bench, the fault suite and the fuzzer share them without Leptos.

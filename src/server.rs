@@ -25,6 +25,7 @@ pub mod random;
 pub mod rate_limit;
 pub mod room_events;
 pub mod router;
+pub mod search;
 pub mod security;
 pub mod state;
 pub mod telemetry;

@@ -21,6 +21,7 @@ pub mod messages;
 pub mod rendered;
 pub mod room_log;
 pub mod rooms;
+pub mod search;
 pub mod sessions;
 pub mod users;
 

@@ -36,4 +36,5 @@ mod messaging;
 mod protocol;
 mod room_access;
 mod rooms;
+mod search;
 mod unread;

@@ -535,16 +535,9 @@ async fn insert_events(conn: Writer<'_>, events: &str, now: i64) -> Result<(), s
     Ok(())
 }
 
-/// Stores each changed message's state as the batch left it: body,
-/// revision, edit and deletion marks, and its reactions; a deleted one
-/// loses its earlier texts and its reactions' emoji in the log.
-async fn write_messages(
-    mut conn: Writer<'_>,
-    targets: &HashMap<(RoomId, i64), Target>,
-    deleted: &HashSet<i64>,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    let touched: Vec<&Target> = targets.values().filter(|t| t.touched).collect();
+/// Each touched message's state, as `write_messages` reads it: `[id, body,
+/// revision, edited, deleted now, html (null: unchanged)]`.
+fn states_json(touched: &[&Target]) -> Result<String, sqlx::Error> {
     type State<'a> = (i64, &'a str, Option<i64>, bool, bool, Option<&'a str>);
     let states: Vec<State<'_>> = touched
         .iter()
@@ -560,7 +553,20 @@ async fn write_messages(
             )
         })
         .collect();
-    let states = json(&states)?;
+    json(&states)
+}
+
+/// Stores each changed message's state as the batch left it: body,
+/// revision, edit and deletion marks, and its reactions; a deleted one
+/// loses its earlier texts and its reactions' emoji in the log.
+async fn write_messages(
+    mut conn: Writer<'_>,
+    targets: &HashMap<(RoomId, i64), Target>,
+    deleted: &HashSet<i64>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let touched: Vec<&Target> = targets.values().filter(|t| t.touched).collect();
+    let states = states_json(&touched)?;
     per_store!(conn.re(), |c|
         sqlite: sqlx::query!(
             "UPDATE messages SET body = s.value ->> 1, revision = s.value ->> 2,
