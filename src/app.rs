@@ -21,8 +21,8 @@ use components::connection_banner::ConnectionBanner;
 use components::header::Header;
 use components::room_nav::RoomNav;
 use pages::{
-    home::HomePage, login::LoginPage, not_found::NotFound, room::RoomPage, settings::SettingsPage,
-    signup::SignupPage,
+    home::HomePage, login::LoginPage, not_found::NotFound, room::RoomPage, search::SearchPage,
+    settings::SettingsPage, signup::SignupPage,
 };
 use session::Session;
 
@@ -94,6 +94,7 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async />
                         <Route path=StaticSegment("signup") view=SignupPage ssr=SsrMode::Async />
                         <Route path=StaticSegment("settings") view=SettingsPage ssr=SsrMode::Async />
+                        <Route path=StaticSegment("search") view=SearchPage ssr=SsrMode::Async />
                         <Route path=(StaticSegment("r"), ParamSegment("id")) view=RoomPage ssr=SsrMode::Async />
                     </Routes>
                 </main>

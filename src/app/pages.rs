@@ -4,5 +4,6 @@ pub mod home;
 pub mod login;
 pub mod not_found;
 pub mod room;
+pub mod search;
 pub mod settings;
 pub mod signup;

@@ -199,7 +199,11 @@ mod tests {
         );
         assert!(SearchQuery::parse("before:2026-02-30 x").is_err());
         assert!(SearchQuery::parse(&"x".repeat(MAX_QUERY + 1)).is_err());
-        assert!(SearchQuery::parse("nul \u{0}").unwrap_err().contains("control"));
+        assert!(
+            SearchQuery::parse("nul \u{0}")
+                .unwrap_err()
+                .contains("control")
+        );
         assert_eq!(
             SearchQuery::parse("a b c d e f g h i j")
                 .unwrap()

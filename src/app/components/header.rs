@@ -1,9 +1,11 @@
 //! The bar at the top of every page: the menu button that shows `Rooms` on a
-//! narrow screen, the name of the place, who is logged in, and `Log out`.
+//! narrow screen, the name of the place, the search box, who is logged in,
+//! and `Log out`.
 
 use leptos::prelude::*;
 
 use crate::app::components::avatar::{Avatar, AvatarSize};
+use crate::app::pages::search::SearchForm;
 use crate::app::panels::use_panels;
 use crate::app::session::use_session;
 
@@ -26,6 +28,7 @@ pub fn Header() -> impl IntoView {
                         <span class="visually-hidden">"Show rooms"</span>
                     </button>
                     <Brand />
+                    <SearchForm />
                     <div class="account">
                         <a class="me" href="/settings" title="Your settings">
                             <Avatar user=user.clone() size=AvatarSize::Small />

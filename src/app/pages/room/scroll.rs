@@ -110,6 +110,10 @@ impl Scroll {
         Effect::new(move |prev: Option<(i64, usize)>| {
             let now = feed.with(|f| (f.last_seq(), f.pending.len()));
             match prev {
+                // Opened at a message: it stays in view (going to the
+                // bottom would follow it, and the log's first growth would
+                // scroll the message away).
+                None if !this.following.get_untracked() => {}
                 None => this.go_to_bottom(),
                 Some((_, pending)) if now.1 > pending => this.go_to_bottom(),
                 Some((last, _)) if now.0 > last && !this.following.get_untracked() => {
