@@ -78,6 +78,9 @@ fn table(w: &World, role: Role) -> Vec<Row> {
             Allowed::LoggedIn,
         ),
         ("my_rooms", vec![], Allowed::LoggedIn),
+        // Anyone logged in searches; what they find is their rooms' (see
+        // search.rs).
+        ("search", vec![("q", "hello".into())], Allowed::LoggedIn),
         // Outsiders get the preview (name and size) only; see rooms.rs.
         ("room", vec![("room", room.clone())], Allowed::LoggedIn),
         (

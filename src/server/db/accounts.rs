@@ -441,7 +441,7 @@ async fn purge(
             .await?;
             sqlx::query_as!(
                 Tombstoned,
-                r#"UPDATE messages SET body = '', edited_at = NULL, deleted_at = ?2, revision = j.value ->> 1
+                r#"UPDATE messages SET body = '', body_html = '', edited_at = NULL, deleted_at = ?2, revision = j.value ->> 1
                    FROM json_each(?1) AS j WHERE messages.id = j.value ->> 0
                    RETURNING messages.id AS "id!: i64", messages.seq AS "seq!: i64""#,
                 ids,
@@ -469,7 +469,7 @@ async fn purge(
             .await?;
             sqlx::query_as!(
                 Tombstoned,
-                r#"UPDATE messages SET body = '', edited_at = NULL, deleted_at = $2,
+                r#"UPDATE messages SET body = '', body_html = '', edited_at = NULL, deleted_at = $2,
                        revision = (j.value ->> 1)::bigint
                    FROM jsonb_array_elements($1::text::jsonb) AS j(value)
                    WHERE messages.id = (j.value ->> 0)::bigint
