@@ -50,7 +50,7 @@ for (const colorScheme of ["light", "dark"] as const) {
       await hydrated(page);
       await expect(log(page).locator("li.message")).toHaveCount(5);
       const link_ = log(page).getByRole("link", { name: "https://example.com/trails/ridge-loop" });
-      await expect(link_).toHaveAttribute("rel", "noopener noreferrer nofollow");
+      await expect(link_).toHaveAttribute("rel", "noopener noreferrer nofollow ugc");
       await expect(link_).toHaveAttribute("target", "_blank");
       await expect(log(page).getByRole("separator")).toHaveCount(1);
       await noSidewaysScroll(page);
