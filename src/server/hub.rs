@@ -467,6 +467,18 @@ impl Room {
     }
 }
 
+/// A room event numbered `seq` whose frame is its number (the hub's
+/// tests).
+#[cfg(test)]
+pub(crate) fn test_event(seq: i64) -> Broadcast {
+    Broadcast {
+        seq: Some(seq),
+        frame: Some(Utf8Bytes::from(format!("{seq}"))),
+        ends: Ends::Nobody,
+        skip: None,
+    }
+}
+
 /// Who is online in `room`, here or on another node, as a frame.
 fn presence_frame(entry: &Room, peers: &Peers, room: RoomId) -> Utf8Bytes {
     let mut online: Vec<UserId> = entry

@@ -213,14 +213,7 @@ mod tests {
 
     const ROOM: RoomId = RoomId(1);
 
-    fn event(seq: i64) -> Broadcast {
-        Broadcast {
-            seq: Some(seq),
-            frame: Some(Utf8Bytes::from(format!("{seq}"))),
-            ends: Ends::Nobody,
-            skip: None,
-        }
-    }
+    use crate::server::hub::test_event as event;
 
     /// What a follower was handed: each event's seq, and whether it came
     /// with a frame (`false`: a nudge to read the log).

@@ -113,16 +113,8 @@ impl Order {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::hub::Ends;
 
-    fn event(seq: i64) -> Broadcast {
-        Broadcast {
-            seq: Some(seq),
-            frame: Some(format!("{seq}").into()),
-            ends: Ends::Nobody,
-            skip: None,
-        }
-    }
+    use crate::server::hub::test_event as event;
 
     fn seqs(v: &[Broadcast]) -> Vec<i64> {
         v.iter().filter_map(|b| b.seq).collect()

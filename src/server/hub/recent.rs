@@ -85,17 +85,8 @@ impl Recent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::hub::Ends;
-    use axum::extract::ws::Utf8Bytes;
 
-    fn event(seq: i64) -> Broadcast {
-        Broadcast {
-            seq: Some(seq),
-            frame: Some(Utf8Bytes::from(format!("{seq}"))),
-            ends: Ends::Nobody,
-            skip: None,
-        }
-    }
+    use crate::server::hub::test_event as event;
 
     fn seqs(got: Option<Vec<Broadcast>>) -> Option<Vec<i64>> {
         got.map(|v| v.into_iter().filter_map(|b| b.seq).collect())
