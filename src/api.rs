@@ -5,5 +5,6 @@ pub mod account;
 pub mod auth;
 pub mod message_forms;
 pub mod messages;
+pub mod notify;
 pub mod rooms;
 pub mod search;

@@ -200,7 +200,70 @@ pub struct RoomSummary {
     pub name: String,
     /// Messages since the person last read the room.
     pub unread: i64,
+    /// Of those, the ones that mention the person (by name or `@room`).
+    pub mentions: i64,
+    /// What the person hears of the room.
+    pub notify: Notify,
     pub last_active_at: Millis,
+}
+
+impl RoomSummary {
+    /// What the tab's title counts for this room: what its notification
+    /// setting notifies of.
+    pub fn counted(&self) -> i64 {
+        match self.notify {
+            Notify::All => self.unread,
+            Notify::Mentions => self.mentions,
+            Notify::Nothing => 0,
+        }
+    }
+}
+
+/// What a member hears of a room: a desktop notification (and a count in
+/// the tab's title) for every message, only for the messages that mention
+/// them, or for nothing. Unread counts are kept whatever it is; a room
+/// that does not notify of every message shows its count dimmed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Notify {
+    #[default]
+    All,
+    Mentions,
+    Nothing,
+}
+
+impl Notify {
+    pub const EVERY: [Notify; 3] = [Notify::All, Notify::Mentions, Notify::Nothing];
+
+    /// As stored and as a form sends it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Notify::All => "all",
+            Notify::Mentions => "mentions",
+            Notify::Nothing => "nothing",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        Self::EVERY
+            .into_iter()
+            .find(|n| n.as_str() == raw)
+            .ok_or_else(|| {
+                Invalid(format!(
+                    "Notify me must be one of all, mentions or nothing, not {:?}.",
+                    raw.chars().take(20).collect::<String>()
+                ))
+            })
+    }
+
+    /// What the setting says to the person.
+    pub fn label(self) -> &'static str {
+        match self {
+            Notify::All => "All messages",
+            Notify::Mentions => "Mentions",
+            Notify::Nothing => "Nothing",
+        }
+    }
 }
 
 /// What a logged-in person may see of a room.

@@ -20,6 +20,7 @@ pub mod listen;
 pub mod login_throttle;
 pub mod markdown;
 pub mod media;
+pub mod mentions;
 pub mod passwords;
 pub mod random;
 pub mod rate_limit;

@@ -65,6 +65,8 @@ mod tests {
                 deleted: false,
                 reply_to: None,
                 reactions: Vec::new(),
+                mentions: Vec::new(),
+                mentions_room: false,
             },
         };
         let frame = event.to_frame();

@@ -56,6 +56,24 @@ pub struct ChatMessage {
     /// Reactions, in the order each emoji was first added.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<Reaction>,
+    /// Whom the message mentions by name (`@ann`), as the server resolved
+    /// the names against the room's members when it was sent or last
+    /// edited; never its sender. Clients read this, never the text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<UserId>,
+    /// The room's admin wrote `@room`: it mentions every member but its
+    /// sender.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub mentions_room: bool,
+}
+
+impl ChatMessage {
+    /// Whether the message mentions `user` (by name or by `@room`).
+    pub fn mentions_user(&self, user: UserId) -> bool {
+        !self.deleted
+            && self.sender.id != user
+            && (self.mentions_room || self.mentions.contains(&user))
+    }
 }
 
 impl ChatMessage {

@@ -56,6 +56,10 @@ pub enum ServerEvent {
         room: RoomPublicId,
         seq: i64,
         message: ChatMessage,
+        /// Whom this edit mentions who the message did not mention before:
+        /// the people to notify (live only; a replayed edit has none).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        mentioned: Vec<UserId>,
     },
     /// Message `message.seq` was deleted by `by` (its author or the admin):
     /// `message` is the tombstone.

@@ -364,7 +364,9 @@ impl Task {
                 self.shared.record().on_subscribed(&room, last_seq);
             }
             ServerEvent::Resync { room, last_seq } => self.resync(&room, last_seq).await?,
-            ServerEvent::MessageEdited { room, seq, message }
+            ServerEvent::MessageEdited {
+                room, seq, message, ..
+            }
             | ServerEvent::MessageDeleted {
                 room, seq, message, ..
             }

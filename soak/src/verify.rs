@@ -254,6 +254,8 @@ mod tests {
             deleted: s.deleted,
             reply_to: None,
             reactions: vec![],
+            mentions: Vec::new(),
+            mentions_room: false,
         }
     }
 

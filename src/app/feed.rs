@@ -347,6 +347,8 @@ mod tests {
             deleted: false,
             reply_to: None,
             reactions: vec![],
+            mentions: Vec::new(),
+            mentions_room: false,
         }
     }
 

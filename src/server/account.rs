@@ -154,7 +154,7 @@ pub async fn delete_account(
             let events = RoomEvents::new(&state.hub, room.id, &room.public_id);
             for (seq, row) in &room.messages {
                 let message = state.wire.message(&room.public_id, row.clone());
-                events.message_changed(*seq, user.id, &Change::Delete, message);
+                events.message_changed(*seq, user.id, &Change::Delete, message, Vec::new());
             }
         }
         state

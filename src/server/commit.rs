@@ -10,6 +10,7 @@
 //! `commit/batch.rs`.
 
 mod batch;
+mod mentions;
 mod op;
 
 pub use op::Op;
@@ -23,7 +24,7 @@ use super::hub::Hub;
 use super::room_events::RoomEvents;
 use super::wire::Wire;
 use crate::error::AppError;
-use crate::model::{ChatMessage, RoomPublicId, User};
+use crate::model::{ChatMessage, RoomPublicId, User, UserId};
 
 /// Requests waiting to be committed, across everyone. When full, senders wait.
 const QUEUE: usize = 4096;
@@ -120,8 +121,9 @@ async fn run(db: Db, hub: Hub, wire: Wire, mut rx: mpsc::Receiver<Request>) {
 
 /// What happened to one request inside the transaction.
 enum Outcome {
-    /// A new message; a reply carries its parent as it is now.
-    New(Stored, Option<QuoteRow>),
+    /// A new message; a reply carries its parent as it is now; and whom
+    /// it mentions.
+    New(Stored, Option<QuoteRow>, mentions::Mentioned),
     /// Stored before under the same `client_msg_id`: answer the same again.
     Again(Stored),
     /// A change: the seq it took (`None`: it changed nothing, or was made
@@ -131,6 +133,8 @@ enum Outcome {
         seq: Option<i64>,
         fresh: bool,
         message: Box<MessageRow>,
+        /// Whom an edit mentions that the message did not before.
+        mentioned: Vec<UserId>,
     },
     Refused(AppError),
 }
@@ -139,7 +143,7 @@ impl Outcome {
     /// The seq this request took now, if it changed the room.
     fn logged(&self) -> Option<i64> {
         match self {
-            Outcome::New(stored, _) => Some(stored.seq),
+            Outcome::New(stored, _, _) => Some(stored.seq),
             Outcome::Changed {
                 seq: Some(seq),
                 fresh: true,
@@ -171,7 +175,9 @@ async fn commit(db: &Db, hub: &Hub, wire: &Wire, batch: Vec<Request>) {
         Ok(outcomes) => {
             for (req, outcome) in batch.into_iter().zip(outcomes) {
                 let answer = match outcome {
-                    Outcome::New(stored, _) | Outcome::Again(stored) => Ok(Reply::Stored(stored)),
+                    Outcome::New(stored, _, _) | Outcome::Again(stored) => {
+                        Ok(Reply::Stored(stored))
+                    }
                     Outcome::Changed { seq, message, .. } => Ok(Reply::Changed {
                         seq,
                         message: Box::new(wire.message(&req.room, *message)),
@@ -195,7 +201,7 @@ fn publish(hub: &Hub, wire: &Wire, req: &Request, outcome: &Outcome) {
     let events = RoomEvents::new(hub, req.room_id, &req.room);
     match (outcome, &req.op) {
         (
-            Outcome::New(stored, quote),
+            Outcome::New(stored, quote, mentioned),
             Op::Send {
                 client_msg_id,
                 body,
@@ -210,6 +216,8 @@ fn publish(hub: &Hub, wire: &Wire, req: &Request, outcome: &Outcome) {
                 *client_msg_id,
             );
             message.reply_to = quote.clone().map(|q| wire.quote(q));
+            message.mentions.clone_from(&mentioned.users);
+            message.mentions_room = mentioned.room;
             events.message(message);
         }
         (
@@ -217,11 +225,12 @@ fn publish(hub: &Hub, wire: &Wire, req: &Request, outcome: &Outcome) {
                 seq: Some(seq),
                 fresh: true,
                 message,
+                mentioned,
             },
             Op::Change { change, .. },
         ) => {
             let message = wire.message(&req.room, (**message).clone());
-            events.message_changed(*seq, req.sender.id, change, message);
+            events.message_changed(*seq, req.sender.id, change, message, mentioned.clone());
         }
         _ => {}
     }

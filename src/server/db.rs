@@ -16,6 +16,7 @@ pub mod accounts;
 pub mod changes;
 pub mod login_attempts;
 pub mod members;
+pub mod mentions;
 pub mod message_state;
 pub mod messages;
 pub mod rendered;

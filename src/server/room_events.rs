@@ -83,14 +83,29 @@ impl<'a> RoomEvents<'a> {
             deleted: false,
             reply_to: None,
             reactions: Vec::new(),
+            mentions: Vec::new(),
+            mentions_room: false,
         }
     }
 
-    /// A change to message `message.seq`, logged as `seq`, by `actor`.
-    pub fn message_changed(&self, seq: i64, actor: UserId, change: &Change, message: ChatMessage) {
+    /// A change to message `message.seq`, logged as `seq`, by `actor`; an
+    /// edit says whom it newly mentions.
+    pub fn message_changed(
+        &self,
+        seq: i64,
+        actor: UserId,
+        change: &Change,
+        message: ChatMessage,
+        mentioned: Vec<UserId>,
+    ) {
         let room = self.room();
         let event = match change {
-            Change::Edit { .. } => ServerEvent::MessageEdited { room, seq, message },
+            Change::Edit { .. } => ServerEvent::MessageEdited {
+                room,
+                seq,
+                message,
+                mentioned,
+            },
             Change::Delete => ServerEvent::MessageDeleted {
                 room,
                 seq,
@@ -226,6 +241,7 @@ impl<'a> RoomEvents<'a> {
                 room,
                 seq,
                 message: message?,
+                mentioned: Vec::new(),
             },
             Some(Kind::Delete) => ServerEvent::MessageDeleted {
                 room,

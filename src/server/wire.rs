@@ -53,6 +53,8 @@ impl Wire {
                 .into_iter()
                 .map(|(emoji, users)| Reaction { emoji, users })
                 .collect(),
+            mentions: row.mentions,
+            mentions_room: row.mentions_room,
         }
     }
 

@@ -91,6 +91,8 @@ impl Rooms {
                 deleted: false,
                 reply_to: None,
                 reactions: Vec::new(),
+                mentions: Vec::new(),
+                mentions_room: false,
             },
         };
         let _ = entry.tx.send(frame(&event));

@@ -142,7 +142,9 @@ impl Live {
                 }
             }
             ServerEvent::Error { .. } => {}
-            ServerEvent::MessageEdited { room, seq, message }
+            ServerEvent::MessageEdited {
+                room, seq, message, ..
+            }
             | ServerEvent::ReactionAdded {
                 room, seq, message, ..
             }
@@ -219,6 +221,8 @@ mod tests {
             deleted: false,
             reply_to: None,
             reactions: vec![],
+            mentions: Vec::new(),
+            mentions_room: false,
         }
     }
 

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
-use super::{Op, Outcome, Request, Stored};
+use super::{Op, Outcome, Request, Stored, mentions};
 use crate::error::AppError;
 use crate::model::{Change, MAX_REACTIONS, MessageBody, UserId};
 use crate::server::db::changes::{self, ChangeRequest, Done, Refusal};
@@ -17,6 +17,7 @@ use crate::server::db::rooms::RoomId;
 use crate::server::db::{self, Db, WriteTx, json, now_ms};
 use crate::server::failpoint::{self, Point};
 use crate::server::markdown;
+use crate::server::mentions::Named;
 
 /// Stores a batch; requests keep the order they were queued in, within
 /// each room. `announce` runs with the outcomes while the write turn is
@@ -67,6 +68,7 @@ struct Send<'a> {
     client_msg_id: Uuid,
     body: &'a MessageBody,
     html: &'a str,
+    named: &'a Named,
     reply_to: Option<i64>,
 }
 
@@ -77,6 +79,7 @@ impl<'a> Send<'a> {
                 client_msg_id,
                 body,
                 html,
+                named,
                 reply_to,
             } => Some(Send {
                 room_id: req.room_id,
@@ -84,6 +87,7 @@ impl<'a> Send<'a> {
                 client_msg_id: *client_msg_id,
                 body,
                 html,
+                named,
                 reply_to: *reply_to,
             }),
             Op::Change { .. } => None,
@@ -122,6 +126,12 @@ async fn store_sends(
     }
     keep_members(tx, run, &mut fresh).await?;
     let quotes = parents(tx, run, &mut fresh).await?;
+    let calling: Vec<mentions::Wanted<'_>> = fresh
+        .iter()
+        .filter(|&&i| !run[i].named.is_empty())
+        .map(|&i| (i, run[i].room_id, run[i].sender, run[i].named))
+        .collect();
+    let mentioned = mentions::resolve(tx, &calling).await?;
 
     // Seqs: each room's block taken at once, handed out in queue order.
     let mut per_room: HashMap<RoomId, i64> = HashMap::new();
@@ -153,6 +163,7 @@ async fn store_sends(
             &ids[i],
             s.reply_to,
             s.html,
+            mentioned.get(&i).is_some_and(|m| m.room),
         ));
         *next += 1;
     }
@@ -167,6 +178,12 @@ async fn store_sends(
         db::messages::senders_read_own(tx.exec(), &rows_json).await?;
         ids
     };
+    let mention_rows: Vec<_> = mentioned
+        .iter()
+        .filter_map(|(i, m)| seqs.get(i).map(|&(seq, row)| (i, m, seq, row)))
+        .flat_map(|(i, m, seq, row)| mentions::rows(m, run[*i].room_id, seq, row_ids[row as usize]))
+        .collect();
+    db::mentions::insert(tx.exec(), &mention_rows).await?;
 
     let outcomes = (0..run.len())
         .map(|i| {
@@ -189,7 +206,8 @@ async fn store_sends(
             };
             if origin == i {
                 let quote = quotes.get(&origin).and_then(|q| q.clone().ok());
-                Outcome::New(at, quote)
+                let mentioned = mentioned.get(&origin).cloned().unwrap_or_default();
+                Outcome::New(at, quote, mentioned)
             } else {
                 Outcome::Again(at)
             }
@@ -291,8 +309,8 @@ async fn changes(
     batch: &[Request],
     now: i64,
 ) -> Result<Vec<Outcome>, sqlx::Error> {
-    type Named<'a> = (&'a Request, String, i64, &'a Change, Option<&'a str>);
-    let ops: Vec<Named<'_>> = batch
+    type Asked<'a> = (&'a Request, String, i64, &'a Change, Option<&'a str>, &'a Named);
+    let ops: Vec<Asked<'_>> = batch
         .iter()
         .filter_map(|req| match &req.op {
             Op::Change {
@@ -300,19 +318,21 @@ async fn changes(
                 seq,
                 change,
                 html,
+                named,
             } => Some((
                 req,
                 client_op_id.hyphenated().to_string(),
                 *seq,
                 change,
                 html.as_deref(),
+                named,
             )),
             Op::Send { .. } => None,
         })
         .collect();
     let reqs: Vec<ChangeRequest<'_>> = ops
         .iter()
-        .map(|(req, id, seq, change, html)| ChangeRequest {
+        .map(|(req, id, seq, change, html, _)| ChangeRequest {
             room_id: req.room_id,
             actor: req.sender.id,
             client_op_id: id,
@@ -323,15 +343,33 @@ async fn changes(
         .collect();
     let applied = changes::apply_all(tx.exec(), &reqs, now).await?;
     let wanted: Vec<(RoomId, i64)> = reqs.iter().map(|r| (r.room_id, r.seq)).collect();
-    let messages: HashMap<(RoomId, i64), MessageRow> = message_state::by_keys(tx.exec(), &wanted)
-        .await?
-        .into_iter()
-        .map(|(room, row)| ((room, row.seq), row))
+    let mut messages: HashMap<(RoomId, i64), MessageRow> =
+        message_state::by_keys(tx.exec(), &wanted)
+            .await?
+            .into_iter()
+            .map(|(room, row)| ((room, row.seq), row))
+            .collect();
+    let edits: Vec<mentions::Edit<'_>> = reqs
+        .iter()
+        .zip(&applied)
+        .enumerate()
+        .filter(|(_, (r, done))| {
+            matches!(r.change, Change::Edit { .. }) && matches!(done, Ok(Done::New(_)))
+        })
+        .map(|(key, (r, _))| mentions::Edit {
+            key,
+            room: r.room_id,
+            author: r.actor,
+            named: ops[key].5,
+            seq: r.seq,
+        })
         .collect();
+    let mut newly = mentions::after_edits(tx, &edits, &mut messages).await?;
     Ok(reqs
         .iter()
         .zip(applied)
-        .map(|(r, applied)| {
+        .enumerate()
+        .map(|(key, (r, applied))| {
             let (taken, fresh) = match applied {
                 Err(refusal) => return Outcome::Refused(refused(refusal, r.change)),
                 Ok(Done::New(taken)) => (Some(taken), true),
@@ -343,6 +381,7 @@ async fn changes(
                     seq: taken,
                     fresh,
                     message: Box::new(message.clone()),
+                    mentioned: newly.remove(&key).unwrap_or_default(),
                 },
                 None => Outcome::Refused(refused(Refusal::NoMessage, r.change)),
             }
@@ -396,7 +435,7 @@ mod tests {
 
     fn stored(outcome: &Outcome) -> Option<(bool, i64)> {
         match outcome {
-            Outcome::New(s, _) => Some((true, s.seq)),
+            Outcome::New(s, _, _) => Some((true, s.seq)),
             Outcome::Again(s) => Some((false, s.seq)),
             Outcome::Refused(_) | Outcome::Changed { .. } => None,
         }
@@ -456,7 +495,7 @@ mod tests {
 
         // Every id handed back is the stored row's id.
         for (req, outcome) in batch.iter().zip(&outcomes) {
-            if let Outcome::New(at, _) | Outcome::Again(at) = outcome {
+            if let Outcome::New(at, _, _) | Outcome::Again(at) = outcome {
                 let mut conn = data.acquire().await.unwrap();
                 let row = db::message_state::by_seq(conn.exec(), req.room_id, at.seq)
                     .await

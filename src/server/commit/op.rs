@@ -1,14 +1,15 @@
 //! What a request asks group commit to do, checked for everything the
 //! request alone can show before it is queued: a message's body, an
 //! edit's new body, a reaction's emoji. A body is rendered here too
-//! (`markdown.rs`), by the connection that sent it, so group commit only
-//! stores it. The websocket and the plain forms build requests the same
+//! (`markdown.rs`), and the names it calls read (`mentions.rs`), by the
+//! connection that sent it, so group commit only stores them. The websocket and the plain forms build requests the same
 //! way.
 
 use uuid::Uuid;
 
 use crate::model::{Change, MessageBody};
 use crate::server::markdown;
+use crate::server::mentions::{self, Named};
 
 pub enum Op {
     Send {
@@ -16,6 +17,8 @@ pub enum Op {
         body: MessageBody,
         /// The body rendered.
         html: String,
+        /// The names the body calls (`mentions.rs`).
+        named: Named,
         reply_to: Option<i64>,
     },
     Change {
@@ -24,6 +27,8 @@ pub enum Op {
         change: Change,
         /// An edit's new body rendered.
         html: Option<String>,
+        /// The names an edit's new body calls.
+        named: Named,
     },
 }
 
@@ -34,6 +39,7 @@ impl Op {
         Ok(Op::Send {
             client_msg_id,
             html: markdown::render(body.as_str()),
+            named: mentions::named(body.as_str()),
             body,
             reply_to,
         })
@@ -55,15 +61,16 @@ impl Op {
                 emoji: one_emoji(&emoji)?,
             },
         };
-        let html = match &change {
-            Change::Edit { body } => Some(markdown::render(body)),
-            _ => None,
+        let (html, named) = match &change {
+            Change::Edit { body } => (Some(markdown::render(body)), mentions::named(body)),
+            _ => (None, Named::default()),
         };
         Ok(Op::Change {
             client_op_id,
             seq,
             change,
             html,
+            named,
         })
     }
 }

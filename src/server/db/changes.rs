@@ -682,14 +682,21 @@ async fn remove_reactions(conn: Writer<'_>, gone: &str) -> Result<(), sqlx::Erro
     Ok(())
 }
 
-/// A deleted message loses its earlier texts, and its reactions' emoji
-/// in the log (the log keeps that reactions happened, not which).
+/// A deleted message loses its earlier texts, whom it mentions, and its
+/// reactions' emoji in the log (the log keeps that reactions happened, not
+/// which).
 pub(super) async fn forget_deleted(conn: Writer<'_>, gone: &[i64]) -> Result<(), sqlx::Error> {
     per_store!(conn, |c|
         sqlite: {
             let gone = json(&gone)?;
             sqlx::query!(
                 "DELETE FROM message_revisions WHERE message_id IN (SELECT value FROM json_each(?1))",
+                gone
+            )
+            .execute(&mut *c)
+            .await?;
+            sqlx::query!(
+                "DELETE FROM mentions WHERE message_id IN (SELECT value FROM json_each(?1))",
                 gone
             )
             .execute(&mut *c)
@@ -706,6 +713,13 @@ pub(super) async fn forget_deleted(conn: Writer<'_>, gone: &[i64]) -> Result<(),
         postgres: {
             sqlx::query!(
                 "DELETE FROM message_revisions WHERE message_id = ANY($1)
+                 -- store: postgres",
+                gone
+            )
+            .execute(&mut *c)
+            .await?;
+            sqlx::query!(
+                "DELETE FROM mentions WHERE message_id = ANY($1)
                  -- store: postgres",
                 gone
             )

@@ -6,7 +6,7 @@ use super::room_log::{self, Kind, NewEvent};
 use super::rooms::RoomId;
 use super::users::UserRow;
 use super::{Db, Reader, Writer, now_ms};
-use crate::model::UserId;
+use crate::model::{Notify, UserId};
 
 /// A member's user row and when they joined.
 pub struct MemberRow {
@@ -322,5 +322,29 @@ pub async fn remove(
         },
         announce,
     )
+    .await
+}
+
+/// Sets what `user_id` hears of `room_id` (nothing if they are not a member).
+pub async fn set_notify(
+    db: &Db,
+    room_id: RoomId,
+    user_id: UserId,
+    notify: Notify,
+) -> Result<(), sqlx::Error> {
+    let notify = notify.as_str();
+    db.write(async |tx| {
+        shared!(
+            tx.exec(),
+            query!(
+                "UPDATE room_members SET notify = $3 WHERE room_id = $1 AND user_id = $2",
+                room_id.0,
+                user_id.0,
+                notify
+            ),
+            execute
+        )
+        .map(|_| ())
+    })
     .await
 }

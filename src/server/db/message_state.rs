@@ -31,6 +31,10 @@ pub struct MessageRow {
     pub reply_to: Option<QuoteRow>,
     /// Emoji in the order first added, each with who added it, in order.
     pub reactions: Vec<(String, Vec<UserId>)>,
+    /// Whom it mentions by name (`db/mentions.rs`); none once deleted.
+    pub mentions: Vec<UserId>,
+    /// It mentions `@room`.
+    pub mentions_room: bool,
 }
 
 /// The parent of a reply, as it is now.
@@ -67,6 +71,7 @@ struct Flat {
     revision: i64,
     edited_at: Option<i64>,
     deleted: bool,
+    mentions_room: bool,
     sender_id: i64,
     sender_name: String,
     sender_avatar: Option<String>,
@@ -113,6 +118,8 @@ impl From<Flat> for MessageRow {
             deleted: r.deleted,
             reply_to,
             reactions: Vec::new(),
+            mentions: Vec::new(),
+            mentions_room: r.mentions_room && !r.deleted,
         }
     }
 }
@@ -155,6 +162,7 @@ pub async fn by_keys(
                       COALESCE(m.revision, m.seq) AS "revision!: i64",
                       m.edited_at AS "edited_at?: i64",
                       m.deleted_at IS NOT NULL AS "deleted!: bool",
+                      m.mentions_room <> 0 AS "mentions_room!: bool",
                       u.id AS "sender_id!: i64", u.name AS sender_name, u.avatar AS sender_avatar,
                       m.reply_to_seq AS "reply_to_seq?: i64",
                       substr(p.body, 1, 400) AS "parent_body?: String",
@@ -180,6 +188,7 @@ pub async fn by_keys(
                       COALESCE(m.revision, m.seq) AS "revision!: i64",
                       m.edited_at AS "edited_at?: i64",
                       m.deleted_at IS NOT NULL AS "deleted!: bool",
+                      m.mentions_room <> 0 AS "mentions_room!: bool",
                       u.id AS "sender_id!: i64", u.name AS "sender_name!",
                       u.avatar AS "sender_avatar?",
                       m.reply_to_seq AS "reply_to_seq?: i64",
@@ -202,7 +211,8 @@ pub async fn by_keys(
     );
     let rooms: Vec<RoomId> = flat.iter().map(|f| RoomId(f.room_id)).collect();
     let mut rows: Vec<MessageRow> = flat.into_iter().map(MessageRow::from).collect();
-    add_reactions(conn, &mut rows).await?;
+    add_reactions(conn.re(), &mut rows).await?;
+    add_mentions(conn, &mut rows).await?;
     Ok(rooms.into_iter().zip(rows).collect())
 }
 
@@ -230,6 +240,21 @@ async fn add_reactions(conn: Writer<'_>, rows: &mut [MessageRow]) -> Result<(), 
         match reactions.iter_mut().find(|(e, _)| *e == emoji) {
             Some((_, users)) => users.push(user),
             None => reactions.push((emoji, vec![user])),
+        }
+    }
+    Ok(())
+}
+
+/// Fills in whom each message mentions by name (one query for all).
+async fn add_mentions(conn: Writer<'_>, rows: &mut [MessageRow]) -> Result<(), sqlx::Error> {
+    let ids: Vec<i64> = rows.iter().filter(|r| !r.deleted).map(|r| r.id).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let at: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+    for (message, user) in super::mentions::of_messages(conn, &ids).await? {
+        if let Some(&i) = at.get(&message) {
+            rows[i].mentions.push(user);
         }
     }
     Ok(())

@@ -139,8 +139,8 @@ struct Taken {
     last_seq: i64,
 }
 
-/// One new message of a batch:
-/// `[room_id, seq, sender_id, body, client_msg_id, reply_to_seq, body_html]`.
+/// One new message of a batch: `[room_id, seq, sender_id, body,
+/// client_msg_id, reply_to_seq, body_html, mentions_room]`.
 #[derive(serde::Serialize)]
 pub struct NewRow<'a>(
     pub RoomId,
@@ -150,6 +150,7 @@ pub struct NewRow<'a>(
     pub &'a str,
     pub Option<i64>,
     pub &'a str,
+    pub bool,
 );
 
 /// Inserts `rows` (`NewRow`s, as JSON), in their order, all created at
@@ -175,9 +176,9 @@ pub async fn insert_all(
         sqlite: {
             let done = sqlx::query!(
                 r#"INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at,
-                                         reply_to_seq, body_html, rendered_by)
+                                         reply_to_seq, body_html, rendered_by, mentions_room)
                    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2, value ->> 5,
-                          value ->> 6, ?3
+                          value ->> 6, ?3, value ->> 7
                    FROM json_each(?1) ORDER BY key"#,
                 rows,
                 now,
@@ -192,9 +193,10 @@ pub async fn insert_all(
             let stored: std::collections::HashMap<(RoomId, i64), i64> = sqlx::query_as!(
                 Inserted,
                 r#"INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at,
-                                         reply_to_seq, body_html, rendered_by)
+                                         reply_to_seq, body_html, rendered_by, mentions_room)
                    SELECT (r.value ->> 0)::bigint, (r.value ->> 1)::bigint, (r.value ->> 2)::bigint,
-                          r.value ->> 3, r.value ->> 4, $2, (r.value ->> 5)::bigint, r.value ->> 6, $3
+                          r.value ->> 3, r.value ->> 4, $2, (r.value ->> 5)::bigint, r.value ->> 6, $3,
+                          (r.value ->> 7)::boolean::integer
                    FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS r(value, n)
                    ORDER BY r.n
                    RETURNING room_id AS "room_id!: i64", seq AS "seq!: i64", id AS "id!: i64"

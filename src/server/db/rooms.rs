@@ -4,7 +4,7 @@ use hearth_sql::shared;
 
 use super::room_log::{self, Kind, NewEvent};
 use super::{Db, Exec, Reader, Writer, now_ms, per_store};
-use crate::model::{RoomPublicId, RoomSummary, UserId};
+use crate::model::{Notify, RoomPublicId, RoomSummary, UserId};
 
 /// A room's row id: the hub's key and every table's link to the room.
 /// Never reused, never shown (people see the public id).
@@ -291,23 +291,36 @@ pub const UNREAD_CAP: i64 = 100;
 /// The rooms `user_id` belongs to, most recently active first, with unread
 /// counts: messages from others after the person's read marker, at most
 /// `UNREAD_CAP`. Deleted messages are not counted; edits and reactions are
-/// not messages, so they never count.
+/// not messages, so they never count. Mentions are counted the same way,
+/// apart: the person's `mentions` rows after the marker (a deletion
+/// removes a message's rows, an edit replaces them) and `@room` messages
+/// from others, each message once; with the person's notification setting.
 ///
 /// Each count walks the `(room_id, seq)` index from the marker and stops
 /// after `UNREAD_CAP` messages from others, so the list costs at most that
 /// many steps per room however long a history is (plus the person's own
 /// messages after their marker, which sending moves past: almost none).
 pub async fn for_user(db: Reader<'_>, user_id: UserId) -> Result<Vec<RoomSummary>, sqlx::Error> {
-    shared!(
+    let rows = shared!(
         db,
         query_as!(
-            RoomSummary,
+            SummaryRow,
             r#"SELECT r.public_id, r.name,
                       (SELECT COUNT(*) FROM (
                            SELECT 1 FROM messages x
                            WHERE x.room_id = m.room_id AND x.seq > m.last_read_seq
                              AND x.sender_id <> m.user_id AND x.deleted_at IS NULL
                            LIMIT $2) AS counted) AS "unread!: i64",
+                      (SELECT COUNT(*) FROM (
+                           SELECT x.seq FROM mentions x
+                           WHERE x.user_id = m.user_id AND x.room_id = m.room_id
+                             AND x.seq > m.last_read_seq
+                           UNION
+                           SELECT y.seq FROM messages y
+                           WHERE y.room_id = m.room_id AND y.seq > m.last_read_seq AND y.mentions_room <> 0
+                             AND y.sender_id <> m.user_id AND y.deleted_at IS NULL
+                           LIMIT $2) AS called) AS "mentions!: i64",
+                      m.notify,
                       r.last_active_at AS "last_active_at!: i64"
                FROM room_members m JOIN rooms r ON r.id = m.room_id
                WHERE m.user_id = $1
@@ -316,7 +329,27 @@ pub async fn for_user(db: Reader<'_>, user_id: UserId) -> Result<Vec<RoomSummary
             UNREAD_CAP
         ),
         fetch_all
-    )
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|r| RoomSummary {
+            public_id: r.public_id,
+            name: r.name,
+            unread: r.unread,
+            mentions: r.mentions,
+            notify: Notify::parse(&r.notify).unwrap_or_default(),
+            last_active_at: r.last_active_at,
+        })
+        .collect())
+}
+
+struct SummaryRow {
+    public_id: RoomPublicId,
+    name: String,
+    unread: i64,
+    mentions: i64,
+    notify: String,
+    last_active_at: i64,
 }
 
 pub async fn by_id(db: Reader<'_>, id: RoomId) -> Result<Option<RoomRow>, sqlx::Error> {

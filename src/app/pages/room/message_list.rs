@@ -286,6 +286,8 @@ mod tests {
             deleted: false,
             reply_to: None,
             reactions: vec![],
+            mentions: Vec::new(),
+            mentions_room: false,
         }
     }
 
