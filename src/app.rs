@@ -3,6 +3,7 @@
 pub mod components;
 pub mod feed;
 pub mod live;
+pub mod notify;
 pub mod pages;
 pub mod panels;
 pub mod refresh;
@@ -85,6 +86,7 @@ pub fn App() -> impl IntoView {
             <div class="app">
                 <Header />
                 <ConnectionBanner />
+                <notify::Notifier />
                 <div class="layout" class:nav-open=move || panels.nav_open.get()>
                 <RoomNav />
                 <div class="backdrop" aria-hidden="true" on:click=move |_| panels.nav_open.set(false)></div>

@@ -66,6 +66,17 @@ pub struct Live {
     shown: StoredValue<HashMap<String, usize>>,
     /// The socket task's queue; `None` on the server, which has no socket.
     commands: StoredValue<Option<futures::channel::mpsc::UnboundedSender<Command>>>,
+    /// Where the messages heard live go to be considered for a desktop
+    /// notification (`app/notify.rs`); `None` until something listens.
+    heard: StoredValue<Option<futures::channel::mpsc::UnboundedSender<Heard>>>,
+}
+
+/// A message heard live: new, or edited to mention people it did not.
+#[derive(Clone, Debug)]
+pub struct Heard {
+    pub message: ChatMessage,
+    /// For an edit, whom it newly mentions; `None` for a new message.
+    pub edit_mentioned: Option<Vec<UserId>>,
 }
 
 impl Live {
@@ -80,6 +91,7 @@ impl Live {
             watched: StoredValue::new(HashSet::new()),
             shown: StoredValue::new(HashMap::new()),
             commands: StoredValue::new(None),
+            heard: StoredValue::new(None),
         }
     }
 
@@ -239,6 +251,25 @@ impl Live {
 
     pub fn typing(&self, room: &str) {
         self.command(ClientEvent::Typing { room: room.into() });
+    }
+
+    /// The messages heard live from now on, for one listener.
+    pub fn listen(&self) -> futures::channel::mpsc::UnboundedReceiver<Heard> {
+        let (tx, rx) = futures::channel::mpsc::unbounded();
+        self.heard.set_value(Some(tx));
+        rx
+    }
+
+    #[cfg_attr(
+        not(any(feature = "hydrate", test)),
+        allow(dead_code, reason = "only the browser's reducer hears messages")
+    )]
+    fn tell(&self, heard: Heard) {
+        self.heard.with_value(|tx| {
+            if let Some(tx) = tx {
+                let _ = tx.unbounded_send(heard);
+            }
+        });
     }
 
     fn feed(&self, room: &str) -> Option<ArcRwSignal<Feed>> {

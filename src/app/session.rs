@@ -58,8 +58,9 @@ impl Session {
         session
     }
 
-    /// The page title: `Hearth`, or `(3) Hearth` with unread messages
-    /// (`(99+) Hearth` past 99).
+    /// The page title: `Hearth`, or `(3) Hearth` with what the rooms'
+    /// notification settings count (every unread message, or only those
+    /// that mention the person, or nothing; `(99+) Hearth` past 99).
     pub fn title(&self) -> String {
         // `try_with`: on the server the title is read after the page has
         // rendered, when the resource may be gone; then plain "Hearth" (the
@@ -69,7 +70,7 @@ impl Session {
             .try_with(|r| {
                 r.as_ref()
                     .and_then(|r| r.as_ref().ok())
-                    .map_or(0, |rooms| rooms.iter().map(|r| r.unread).sum())
+                    .map_or(0, |rooms| rooms.iter().map(RoomSummary::counted).sum())
             })
             .unwrap_or(0);
         if unread > 0 {

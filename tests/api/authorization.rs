@@ -99,6 +99,11 @@ fn table(w: &World, role: Role) -> Vec<Row> {
             Allowed::Members,
         ),
         (
+            "set_notify",
+            vec![("room", room.clone()), ("notify", "mentions".into())],
+            Allowed::Members,
+        ),
+        (
             "message_revisions",
             vec![("room", room.clone()), ("seq", message.clone())],
             Allowed::Members,

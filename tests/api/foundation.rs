@@ -118,6 +118,7 @@ fn the_database_is_created_with_the_schema() {
             tables,
             [
                 "login_attempts",
+                "mentions",
                 "message_revisions",
                 "messages",
                 "reactions",

@@ -15,6 +15,7 @@ use crate::ws_client::WsClient;
 mod deletions;
 mod edits;
 mod formatting;
+mod mentions;
 mod races;
 mod reactions;
 mod replay;

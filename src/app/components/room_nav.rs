@@ -1,6 +1,7 @@
 //! The `Rooms` navigation: the person's rooms, most recently active first,
-//! each with its unread count (`99+` past 99); nothing for someone logged
-//! out.
+//! each with its unread count (`99+` past 99), dimmed when the room does
+//! not notify of every message, and its mention count apart; nothing for
+//! someone logged out. Below them, `Enable notifications` (`app/notify.rs`).
 //!
 //! One boundary holds both awaits. A boundary (or resource) created inside
 //! another boundary's resolved content takes its hydration id at a different
@@ -14,7 +15,7 @@ use crate::app::live::use_live;
 use crate::app::panels::use_panels;
 use crate::app::session::use_session;
 use crate::app::text::count_label;
-use crate::model::RoomSummary;
+use crate::model::{Notify, RoomSummary};
 
 #[component]
 pub fn RoomNav() -> impl IntoView {
@@ -61,6 +62,7 @@ pub fn RoomNav() -> impl IntoView {
                         <a class="nav-new" href="/" title="Create a room">"New"</a>
                     </div>
                     {list}
+                    <crate::app::notify::EnableNotifications />
                 </nav>
             }
             .into_any()
@@ -76,18 +78,42 @@ fn RoomLink(room: RoomSummary, current: Memo<String>) -> impl IntoView {
         let href = href.clone();
         move || current.get() == href
     };
-    let unread = room.unread;
+    let (unread, mentions) = (room.unread, room.mentions);
+    let quiet = room.notify != Notify::All;
+    let unread_label = format!("{} unread", count_label(unread));
+    let mention_label = match mentions {
+        1 => "1 mention".to_owned(),
+        n => format!("{} mentions", count_label(n)),
+    };
+    let mut name = room.name.clone();
+    if unread > 0 {
+        name = format!("{name}, {unread_label}");
+    }
+    if mentions > 0 {
+        name = format!("{name}, {mention_label}");
+    }
     view! {
         <li>
-            <a href=href class:current=is_current.clone() aria-current=move || is_current().then_some("page")>
+            <a
+                href=href
+                class:current=is_current.clone()
+                aria-current=move || is_current().then_some("page")
+                aria-label=name
+            >
                 <span class="room-name">{room.name}</span>
+                {(mentions > 0)
+                    .then(|| {
+                        view! {
+                            <span class="mention-count" title=mention_label.clone()>
+                                "@"{count_label(mentions)}
+                            </span>
+                        }
+                    })}
                 {(unread > 0)
                     .then(|| {
-                        let count = count_label(unread);
-                        let label = format!("{count} unread");
                         view! {
-                            <span class="unread" aria-label=label.clone() title=label>
-                                {count}
+                            <span class="unread" class:quiet=quiet aria-label=unread_label.clone() title=unread_label>
+                                {count_label(unread)}
                             </span>
                         }
                     })}

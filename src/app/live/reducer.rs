@@ -4,8 +4,8 @@
 
 use leptos::prelude::*;
 
-use super::{Live, Status};
-use crate::model::{ChatMessage, ClientEvent, ServerEvent};
+use super::{Heard, Live, Status};
+use crate::model::{ChatMessage, ClientEvent, ServerEvent, UserId};
 
 /// What the socket must do after an event, beyond the state it changed.
 #[derive(Debug, PartialEq, Eq)]
@@ -62,15 +62,44 @@ impl Live {
         subscribe
     }
 
-    /// A stored message changed (logged as `seq`). A deleted message may
-    /// have been counted unread in a room no page here shows.
-    fn message_changed(&self, room: &str, seq: i64, message: ChatMessage, deleted: bool) {
-        if deleted && !self.is_shown(room) {
+    /// A stored message changed (logged as `seq`). A deleted or edited
+    /// message may have been counted (unread, or as a mention) in a room no
+    /// page here shows: `recount` refetches the counts.
+    fn message_changed(&self, room: &str, seq: i64, message: ChatMessage, recount: bool) {
+        if recount && !self.is_shown(room) {
             self.rooms_changed.update(|v| *v += 1);
         }
         if let Some(feed) = self.feed(room) {
             feed.update(|f| f.changed(seq, message));
         }
+    }
+
+    /// A new message. In a room no page here shows, its unread count went
+    /// up (the page showing one keeps the counts itself).
+    fn arrived(&self, message: ChatMessage) {
+        if !self.is_shown(&message.room) {
+            self.rooms_changed.update(|v| *v += 1);
+        }
+        self.tell(Heard {
+            message: message.clone(),
+            edit_mentioned: None,
+        });
+        if let Some(feed) = self.feed(&message.room) {
+            feed.update(|f| {
+                f.add(message);
+            });
+        }
+    }
+
+    /// A message was edited; people it now mentions may be notified.
+    fn edited(&self, room: &str, seq: i64, message: ChatMessage, mentioned: Vec<UserId>) {
+        if !mentioned.is_empty() {
+            self.tell(Heard {
+                message: message.clone(),
+                edit_mentioned: Some(mentioned),
+            });
+        }
+        self.message_changed(room, seq, message, true);
     }
 
     /// Whether a page here shows `room` now.
@@ -92,18 +121,7 @@ impl Live {
                 self.status.set(Status::Online);
             }
             ServerEvent::Subscribed { .. } => {}
-            ServerEvent::Message { message } => {
-                // A room no page here shows: its unread count went up (the
-                // page showing one keeps the counts itself).
-                if !self.is_shown(&message.room) {
-                    self.rooms_changed.update(|v| *v += 1);
-                }
-                if let Some(feed) = self.feed(&message.room) {
-                    feed.update(|f| {
-                        f.add(message);
-                    });
-                }
-            }
+            ServerEvent::Message { message } => self.arrived(message),
             ServerEvent::Ack {
                 room,
                 client_msg_id,
@@ -143,9 +161,12 @@ impl Live {
             }
             ServerEvent::Error { .. } => {}
             ServerEvent::MessageEdited {
-                room, seq, message, ..
-            }
-            | ServerEvent::ReactionAdded {
+                room,
+                seq,
+                message,
+                mentioned,
+            } => self.edited(&room, seq, message, mentioned),
+            ServerEvent::ReactionAdded {
                 room, seq, message, ..
             }
             | ServerEvent::ReactionRemoved {

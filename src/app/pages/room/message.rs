@@ -1,5 +1,5 @@
-//! One stored message in the log: its sender and time (at the start of a
-//! run), the message it answers, its body (or the tombstone, or the box
+//! One stored message in the log, marked when it mentions the reader: its
+//! sender and time (at the start of a run), the message it answers, its body (or the tombstone, or the box
 //! editing it), "(edited)", its reactions, what went wrong with the
 //! reader's own changes to it, and the buttons to act on it, shown on
 //! hover or focus.
@@ -88,17 +88,20 @@ pub fn MessageItem(
         .collect_view();
     let toolbar =
         (!message.deleted).then(|| view! { <actions::Actions message=message.clone() /> });
+    let mentions_me = conversation.is_some_and(|c| message.mentions_user(c.me));
     view! {
         <li
             class="message"
             class:run-start=starts_run
             class:deleted=message.deleted
+            class:mentions-me=mentions_me
             role="listitem"
             id=format!("m{seq}")
             data-seq=seq
         >
             <div class="gutter">{gutter}</div>
             <div class="content">
+                {mentions_me.then(|| view! { <span class="visually-hidden">"mentions you"</span> })}
                 {meta}
                 {quote}
                 {body}

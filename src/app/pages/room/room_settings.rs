@@ -1,10 +1,12 @@
-//! `Room settings`, a menu in the room's header: for the admin, rename and
-//! delete (behind a confirmation); for everyone, leave.
+//! `Room settings`, a menu in the room's header: for everyone, what to be
+//! notified of (`notify_setting.rs`); for the admin, rename and delete
+//! (behind a confirmation); for everyone, leave.
 
 use leptos::prelude::*;
 
 use super::actions::RoomActions;
 use super::menu::Menu;
+use super::notify_setting::NotifySetting;
 use crate::app::components::error_alert::{ErrorAlert, action_error};
 use crate::model::RoomName;
 
@@ -42,6 +44,7 @@ pub fn RoomSettings(
     };
     view! {
         <Menu label="Room settings".to_owned() icon="⚙" show_label=true class="room-settings">
+            <NotifySetting room=room.clone() />
             {admin_tools}
             <ActionForm action=actions.leave attr:class="leave">
                 <input type="hidden" name="room" value=room.clone() />

@@ -1,0 +1,68 @@
+//! `Notify me` in `Room settings`: every message, mentions only, or
+//! nothing, stored on the server for the person (`api/notify.rs`). A
+//! choice is saved as soon as it is made; without JavaScript, `Save` posts
+//! the form.
+
+use leptos::prelude::*;
+
+use crate::api::notify::SetNotify;
+use crate::app::components::error_alert::{ErrorAlert, action_error};
+use crate::app::session::use_session;
+use crate::model::Notify;
+
+#[component]
+pub fn NotifySetting(room: String) -> impl IntoView {
+    let session = use_session();
+    let action = ServerAction::<SetNotify>::new();
+    session.rooms_changed.after_success(action);
+    let current = {
+        let room = room.clone();
+        Memo::new(move |_| {
+            session
+                .rooms
+                .get()
+                .and_then(Result::ok)
+                .and_then(|rooms| rooms.into_iter().find(|r| r.public_id.as_str() == room))
+                .map(|r| r.notify)
+                .unwrap_or_default()
+        })
+    };
+    let choices = Notify::EVERY
+        .into_iter()
+        .map(|notify| {
+            let room = room.clone();
+            let id = format!("notify-{}", notify.as_str());
+            let on_change = move |_| {
+                action.dispatch(SetNotify {
+                    room: room.clone(),
+                    notify: notify.as_str().to_owned(),
+                });
+            };
+            view! {
+                <div class="choice">
+                    <input
+                        type="radio"
+                        id=id.clone()
+                        name="notify"
+                        value=notify.as_str()
+                        checked=move || current.get() == notify
+                        prop:checked=move || current.get() == notify
+                        on:change=on_change
+                    />
+                    <label for=id>{notify.label()}</label>
+                </div>
+            }
+        })
+        .collect_view();
+    view! {
+        <ActionForm action attr:class="notify-setting">
+            <input type="hidden" name="room" value=room.clone() />
+            <ErrorAlert message=action_error(action) />
+            <fieldset>
+                <legend>"Notify me"</legend>
+                {choices}
+            </fieldset>
+            <button type="submit" class="secondary small">"Save"</button>
+        </ActionForm>
+    }
+}
