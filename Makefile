@@ -77,13 +77,15 @@ prepare:
 ## a Leptos hello-world (the bundle-size reference, same profile and
 ## wasm-opt) and the harness, then writes target/bench/report.json and
 ## target/bench/report.md; then times the `Rooms` list over 200 rooms of
-## 100,000 messages (target/bench/unread.json). See bench/README.md.
+## 100,000 messages (target/bench/unread.json), and search over a million
+## messages (target/bench/search.json). See bench/README.md.
 bench: build
 	cp Cargo.lock bench/hello/Cargo.lock
 	cd bench/hello && cargo leptos build --release --frontend-only
 	cargo build --release -p hearth-bench
 	target/release/hearth-bench run
 	target/release/hearth-bench unread
+	target/release/hearth-bench search
 
 ## Fault suite (issue 8; not part of `make test`): 60 s of fuzzing the
 ## websocket protocol parser (cargo-fuzz on nightly; log in

@@ -21,6 +21,7 @@ mod run;
 mod scenarios;
 mod stats;
 mod sys;
+mod search;
 mod unread;
 mod ws;
 
@@ -44,6 +45,8 @@ usage: hearth-bench <command> [options]
             --hearth BIN  --dir DIR (must be new or empty)  --users N (19000)
   unread    times `my_rooms` for a person in many rooms with long histories
             against the same over short ones; writes <out>/unread.json
+  search    times `search` and `/search` over a million messages against the
+            same full-text query run directly; writes <out>/search.json
             --out DIR (target/bench)  --hearth BIN  --rooms N (200)
             --messages N (100000)  --short N (202)  --calls N (200)
             --server-cpu N (0)  --client-cpu N (1)  --keep (the database)
@@ -74,7 +77,7 @@ fn dispatch(argv: &[String]) -> Result<()> {
     };
     match command.as_str() {
         "run" => {
-            let opts = run::Options::parse(Args::parse(rest, &["quick", "no-profile"])?)?;
+            let opts = run::Options::parse(Args::parse(rest, &["quick", "no-profile", "without-search-index"])?)?;
             // Before the runtime starts, so every generator thread inherits it.
             sys::pin_current_thread(opts.client_cpu)?;
             sys::raise_nofile()?;
@@ -106,6 +109,13 @@ fn dispatch(argv: &[String]) -> Result<()> {
             let opts = unread::Options::parse(args)?;
             sys::pin_current_thread(client_cpu)?;
             current_thread()?.block_on(unread::run(opts))
+        }
+        "search" => {
+            let mut args = Args::parse(rest, &["keep"])?;
+            let client_cpu: usize = args.get_or("client-cpu", 1)?;
+            let opts = search::Options::parse(args)?;
+            sys::pin_current_thread(client_cpu)?;
+            current_thread()?.block_on(search::run(opts))
         }
         "serve-ws-reference" => reference::ws_server::command(Args::parse(rest, &[])?),
         "serve-page-reference" => reference::page_server::command(Args::parse(rest, &[])?),

@@ -47,6 +47,9 @@ pub struct Options {
     pub client_cpu: usize,
     pub profile: bool,
     pub connections: usize,
+    /// The fixture without the search index's triggers: what writing costs
+    /// without it (`--without-search-index`).
+    pub without_search_index: bool,
 }
 
 impl Options {
@@ -79,6 +82,7 @@ impl Options {
             client_cpu: args.get_or("client-cpu", 1)?,
             profile: !args.flag("no-profile"),
             connections: args.get_or("connections", if quick { 1000 } else { 19_000 })?,
+            without_search_index: args.flag("without-search-index"),
         };
         args.finish()?;
         if opts.rounds == 0 || opts.rounds > 20 {
@@ -309,6 +313,9 @@ pub async fn run(opts: Options) -> Result<()> {
         opts.server_cpu,
     )
     .await?;
+    if opts.without_search_index {
+        fixtures::drop_search_index(&Fixture::db_path(&fixture_dir))?;
+    }
     let ctx = Ctx {
         durations: Durations::new(opts.quick),
         exe: std::env::current_exe()?,

@@ -184,7 +184,8 @@ fn check(body: &[u8], rooms: usize) -> Result<()> {
     Ok(())
 }
 
-async fn log_in(conn: &mut Conn, name: &str) -> Result<String> {
+/// Logs `name` in (the fixture password); their session cookie.
+pub(crate) async fn log_in(conn: &mut Conn, name: &str) -> Result<String> {
     let answer = conn
         .post_form(
             "/api/login",

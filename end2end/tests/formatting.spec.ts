@@ -1,5 +1,5 @@
 import { test, expect, Locator, Page } from "@playwright/test";
-import { consoleErrors, createRoom, hydrated, signUp, uniqueName } from "./helpers";
+import { consoleErrors, createRoom, hydrated, joinRoom, signUp, uniqueName } from "./helpers";
 
 // Formatting (issue 18): what one person types in Markdown the other sees
 // formatted, live and on a fresh page load, and markup typed as text stays
@@ -27,10 +27,7 @@ test("formatted text arrives formatted, and typed markup stays text", async ({ b
   const bobCtx = await browser.newContext();
   const bob = await bobCtx.newPage();
   await signUp(bob, uniqueName("bob"));
-  await bob.goto(link);
-  await hydrated(bob);
-  await bob.getByRole("button", { name: "Join room" }).click();
-  await expect(bob.getByRole("textbox", { name: "Message" })).toBeVisible();
+  await joinRoom(bob, link);
 
   await send(alice, "**bold** and _it_ and ~~gone~~ and `x < y`\nsee https://example.com/docs");
   await send(alice, "```\nfn main() {\n    let indented = 1;\n}\n```");

@@ -101,3 +101,11 @@ export async function openMenu(scope: Page | Locator, name: string): Promise<voi
   const open = await button.evaluate((el) => (el.parentElement as HTMLDetailsElement).open);
   if (!open) await button.click();
 }
+
+/** Opens a room's link and joins it, waiting for the composer. */
+export async function joinRoom(page: Page, link: string): Promise<void> {
+  await page.goto(link);
+  await hydrated(page);
+  await page.getByRole("button", { name: "Join room" }).click();
+  await expect(page.getByRole("textbox", { name: "Message" })).toBeVisible();
+}

@@ -1,5 +1,5 @@
 import { test, expect, Browser, Page } from "@playwright/test";
-import { consoleErrors, createRoom, hydrated, roomId, sendOverSocket, signUp, uniqueName } from "./helpers";
+import { consoleErrors, createRoom, hydrated, joinRoom, roomId, sendOverSocket, signUp, uniqueName } from "./helpers";
 
 function log(page: Page) {
   return page.getByRole("log", { name: "Messages" });
@@ -21,10 +21,7 @@ async function conversation(browser: Browser) {
   const otherCtx = await browser.newContext();
   const ben = await otherCtx.newPage();
   await signUp(ben, uniqueName("ben"));
-  await ben.goto(link);
-  await hydrated(ben);
-  await ben.getByRole("button", { name: "Join room" }).click();
-  await expect(ben.getByRole("textbox", { name: "Message" })).toBeVisible();
+  await joinRoom(ben, link);
   const room = roomId(link);
   await sendOverSocket(ann, room, ["Anyone up for a hike on Saturday?", "The forecast says sunny 🌞"]);
   await sendOverSocket(ben, room, [
@@ -99,10 +96,7 @@ test("unread counts appear in Rooms and the title, and clear when read", async (
   const benCtx = await browser.newContext();
   const ben = await benCtx.newPage();
   await signUp(ben, uniqueName("ben"));
-  await ben.goto(busy);
-  await hydrated(ben);
-  await ben.getByRole("button", { name: "Join room" }).click();
-  await expect(ben.getByRole("textbox", { name: "Message" })).toBeVisible();
+  await joinRoom(ben, busy);
 
   // Ann sits in the quiet room while Ben writes in the busy one.
   await expect(ann).toHaveURL(quiet);
@@ -137,10 +131,7 @@ test("scrolled up: new messages wait behind a button; older history loads at the
   const otherCtx = await browser.newContext();
   const other = await otherCtx.newPage();
   await signUp(other, uniqueName("oth"));
-  await other.goto(link);
-  await hydrated(other);
-  await other.getByRole("button", { name: "Join room" }).click();
-  await expect(other.getByRole("textbox", { name: "Message" })).toBeVisible();
+  await joinRoom(other, link);
   await page.reload();
   await hydrated(page);
   const messages = log(page).locator("li.message");

@@ -1,5 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { consoleErrors, hydrated, signUp, uniqueName } from "./helpers";
+import { consoleErrors, hydrated, joinRoom, signUp, uniqueName } from "./helpers";
 
 async function send(page: Page, text: string) {
   const box = page.getByRole("textbox", { name: "Message" });
@@ -36,10 +36,7 @@ test("two people chat live; a dropped connection misses nothing", async ({ brows
   });
   const bob = await bobCtx.newPage();
   await signUp(bob, uniqueName("bob"));
-  await bob.goto(link);
-  await hydrated(bob);
-  await bob.getByRole("button", { name: "Join room" }).click();
-  await expect(bob.getByRole("textbox", { name: "Message" })).toBeVisible();
+  await joinRoom(bob, link);
   await hydrated(bob);
 
   await send(alice, "hello <b>bob</b>");

@@ -1,5 +1,5 @@
 import { test, expect, Browser, Page } from "@playwright/test";
-import { createRoom, hydrated, menuButton, openMenu, signUp, uniqueName } from "./helpers";
+import { createRoom, hydrated, joinRoom, menuButton, openMenu, signUp, uniqueName } from "./helpers";
 
 const widths = [
   ["desktop", { width: 1280, height: 800 }],
@@ -26,10 +26,7 @@ async function room(browser: Browser, viewport: Viewport) {
   const member = await memberCtx.newPage();
   const memberName = uniqueName("mem");
   await signUp(member, memberName);
-  await member.goto(link);
-  await hydrated(member);
-  await member.getByRole("button", { name: "Join room" }).click();
-  await expect(member.getByRole("textbox", { name: "Message" })).toBeVisible();
+  await joinRoom(member, link);
   await admin.reload();
   await hydrated(admin);
   return {

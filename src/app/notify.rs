@@ -6,11 +6,12 @@
 //! `Notify me` (`model::Notify`) asks for it (every message, or only
 //! those that mention them), and nobody is looking at that room: no tab
 //! of this browser has it open in a focused window. Each tab says which
-//! room it shows while its window has focus (`localStorage`), and every
-//! tab hears every message, so the tabs agree on one notification per
-//! message: the first to take the browser's lock (Web Locks) for it
-//! records it in `localStorage`, and the others find it there. Clicking
-//! a notification opens the message (`/r/<room>?at=<seq>`).
+//! room it shows while its window has focus (`localStorage`). Every tab
+//! hears every message, so the tabs agree on one notification per message
+//! through the browser's locks (Web Locks, which, unlike `localStorage`,
+//! every tab sees at once): the first tab to take the message's lock
+//! shows it and keeps the lock for ten minutes; the others find it taken.
+//! Clicking a notification opens the message (`/r/<room>?at=<seq>`).
 
 use leptos::prelude::*;
 
@@ -102,10 +103,9 @@ mod browser {
 
     /// Where a tab says which room it shows in a focused window.
     const LOOKING: &str = "hearth-looking";
-    /// The messages a notification was shown for, latest last.
-    const SHOWN: &str = "hearth-notified";
-    /// How many of those are remembered.
-    const REMEMBERED: usize = 200;
+    /// How long the tab that shows a message's notification keeps its
+    /// lock: far longer than the other tabs take to hear the message.
+    const HELD_MS: i32 = 600_000;
     /// The body of a notification is cut to this many characters.
     const EXCERPT: usize = 160;
 
@@ -115,7 +115,12 @@ mod browser {
         /// behind its unstable flag.
         type LockManager;
         #[wasm_bindgen(method)]
-        fn request(this: &LockManager, name: &str, then: &js_sys::Function) -> js_sys::Promise;
+        fn request(
+            this: &LockManager,
+            name: &str,
+            options: &JsValue,
+            then: &js_sys::Function,
+        ) -> js_sys::Promise;
     }
 
     pub fn allowed() -> Allowed {
@@ -278,46 +283,45 @@ mod browser {
     }
 
     /// Shows `note` unless another tab showed it or someone is looking at
-    /// its room; decided under the browser's lock, so two tabs never both
-    /// decide to show it.
+    /// its room: only the tab that takes the message's lock decides, and
+    /// it keeps the lock while the other tabs hear the same message.
     fn claim_then_show(note: Note) {
-        let decide = Closure::once_into_js(move |_lock: JsValue| {
-            let Some(store) = storage() else {
-                show(&note);
-                return;
-            };
-            let mut seen: Vec<String> = store
-                .get_item(SHOWN)
-                .ok()
-                .flatten()
-                .and_then(|s| serde_json::from_str(&s).ok())
-                .unwrap_or_default();
-            if seen.contains(&note.key) {
-                return;
-            }
-            seen.push(note.key.clone());
-            let from = seen.len().saturating_sub(REMEMBERED);
-            if let Ok(json) = serde_json::to_string(&seen[from..]) {
-                let _ = store.set_item(SHOWN, &json);
-            }
-            let looked_at = store.get_item(LOOKING).ok().flatten();
-            if looked_at.as_deref() != Some(note.room.as_str()) {
-                show(&note);
-            }
-        });
         let locks = web_sys::window()
             .and_then(|w| js_sys::Reflect::get(&w.navigator(), &"locks".into()).ok())
             .filter(|l| !l.is_undefined());
-        match locks {
-            Some(locks) => {
-                let locks: LockManager = locks.unchecked_into();
-                let _ = locks.request("hearth-notify", decide.unchecked_ref());
+        let Some(locks) = locks else {
+            if !looked_at(&note.room) {
+                show(&note);
             }
-            None => {
-                let decide: js_sys::Function = decide.unchecked_into();
-                let _ = decide.call1(&JsValue::NULL, &JsValue::NULL);
+            return;
+        };
+        let name = format!("hearth-notify:{}", note.key);
+        let decide = Closure::once_into_js(move |lock: JsValue| -> js_sys::Promise {
+            if lock.is_null() {
+                // Another tab has it.
+                return js_sys::Promise::resolve(&JsValue::UNDEFINED);
             }
-        }
+            if !looked_at(&note.room) {
+                show(&note);
+            }
+            js_sys::Promise::new(&mut |resolve, _| {
+                if let Some(w) = web_sys::window() {
+                    let _ = w
+                        .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, HELD_MS);
+                }
+            })
+        });
+        let options = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&options, &"ifAvailable".into(), &JsValue::TRUE);
+        let locks: LockManager = locks.unchecked_into();
+        let _ = locks.request(&name, &options, decide.unchecked_ref());
+    }
+
+    /// Whether a tab of this browser shows `room` in a focused window.
+    fn looked_at(room: &str) -> bool {
+        storage()
+            .and_then(|s| s.get_item(LOOKING).ok().flatten())
+            .is_some_and(|looking| looking == room)
     }
 
     fn show(note: &Note) {

@@ -1,7 +1,8 @@
 //! `Notify me` in `Room settings`: every message, mentions only, or
 //! nothing, stored on the server for the person (`api/notify.rs`). A
-//! choice is saved as soon as it is made; without JavaScript, `Save` posts
-//! the form.
+//! choice is saved as soon as it is made, and the browser's other tabs
+//! refetch their lists (other devices on their next refetch); without
+//! JavaScript, `Save` posts the form.
 
 use leptos::prelude::*;
 
@@ -15,6 +16,12 @@ pub fn NotifySetting(room: String) -> impl IntoView {
     let session = use_session();
     let action = ServerAction::<SetNotify>::new();
     session.rooms_changed.after_success(action);
+    // The other tabs decide on notifications from their own lists.
+    Effect::watch(
+        move || action.version().get(),
+        move |_, _, _| crate::app::tabs::rooms_changed(),
+        false,
+    );
     let current = {
         let room = room.clone();
         Memo::new(move |_| {

@@ -1,0 +1,114 @@
+//! The database `hearth-bench search` measures: `rooms` rooms of
+//! `per_room` messages, written straight into SQLite on Hearth's own
+//! schema (so its search index is built by Hearth's own triggers), one
+//! transaction per room. The searcher is a member of the first `member_of`
+//! rooms; four talkers write everything.
+//!
+//! The text is ordinary chat with three kinds of term planted in it, so
+//! each query kind has a known number of matches:
+//!
+//! - `WORD` in one message in `WORD_EVERY`;
+//! - `PART`, a stretch inside a longer word (`WHOLE`), as often;
+//! - `RARE` in one message of every `RARE_ROOM_EVERY`th room.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+use rusqlite::params;
+
+use crate::fixtures::{PASSWORD, hearth_argon2};
+
+pub const SEARCHER: &str = "searcher";
+pub const WORD: &str = "quarterly";
+pub const WHOLE: &str = "redeployment";
+pub const PART: &str = "eploym";
+pub const RARE: &str = "zanzibar";
+pub const WORD_EVERY: i64 = 25;
+pub const RARE_ROOM_EVERY: usize = 10;
+
+/// Fills `db` (migrated, empty).
+pub fn fill(db: &Path, rooms: usize, per_room: i64, member_of: usize) -> Result<()> {
+    let mut conn =
+        rusqlite::Connection::open(db).with_context(|| format!("opening {}", db.display()))?;
+    crate::reference::sqlite_loop::hearth_pragmas(&conn)?;
+    conn.execute_batch("PRAGMA cache_size = -1000000;")?;
+    let hash = hearth_argon2()
+        .hash_password(PASSWORD.as_bytes(), &SaltString::generate(&mut OsRng))
+        .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))?
+        .to_string();
+    let mut people = Vec::new();
+    for name in [SEARCHER, "talker1", "talker2", "talker3", "talker4"] {
+        let id: i64 = conn.query_row(
+            "INSERT INTO users (name, password_hash, created_at) VALUES (?1, ?2, 0) RETURNING id",
+            params![name, hash],
+            |r| r.get(0),
+        )?;
+        people.push(id);
+    }
+    let started = Instant::now();
+    for n in 0..rooms {
+        room(&mut conn, n, &people, per_room, n < member_of)?;
+        if (n + 1) % 20 == 0 {
+            eprintln!(
+                "hearth-bench search: {} of {rooms} rooms written ({:.0} s)",
+                n + 1,
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")?;
+    Ok(())
+}
+
+/// Room `n`: the talkers take turns; the searcher reads along if a member.
+fn room(
+    conn: &mut rusqlite::Connection,
+    n: usize,
+    people: &[i64],
+    messages: i64,
+    searcher_in: bool,
+) -> Result<()> {
+    let tx = conn.transaction()?;
+    let name = format!("room {n}");
+    let public_id = format!("{:0>22}", format!("search-{n}"));
+    let id: i64 = tx.query_row(
+        "INSERT INTO rooms (public_id, name, admin_id, created_at, last_seq, last_active_at)
+         VALUES (?1, ?2, ?3, 0, ?4, 0) RETURNING id",
+        params![public_id, name, people[1], messages],
+        |r| r.get(0),
+    )?;
+    for &user in &people[usize::from(!searcher_in)..] {
+        tx.execute(
+            "INSERT INTO room_members (room_id, user_id, joined_at, last_read_seq) VALUES (?1, ?2, 0, ?3)",
+            params![id, user, messages],
+        )?;
+    }
+    let rare_seq = if n % RARE_ROOM_EVERY == 0 { messages / 2 } else { -1 };
+    // Times interleave across rooms (seq-major), as a busy server's would.
+    tx.execute(
+        "WITH RECURSIVE k(seq) AS (SELECT 1 UNION ALL SELECT seq + 1 FROM k WHERE seq < ?2)
+         INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at)
+         SELECT ?1, seq, ?3 + (seq % 4),
+                CASE seq % 8
+                    WHEN 0 THEN 'sounds good, see you at the standup tomorrow'
+                    WHEN 1 THEN 'can someone review the pull request before lunch?'
+                    WHEN 2 THEN 'the build is green again, thanks for fixing it'
+                    WHEN 3 THEN 'I pushed the new designs to the shared folder'
+                    WHEN 4 THEN 'the customer call moved to three o''clock'
+                    WHEN 5 THEN 'who is on support this weekend?'
+                    WHEN 6 THEN 'merged, closing the ticket now'
+                    ELSE 'coffee first, then the planning session'
+                END
+                || CASE WHEN seq % ?4 = 0 THEN ' before the ' || ?5 || ' numbers are due' ELSE '' END
+                || CASE WHEN seq % ?4 = 12 THEN ' after the ' || ?6 || ' of the cluster' ELSE '' END
+                || CASE WHEN seq = ?7 THEN ' postcard from ' || ?8 ELSE '' END,
+                printf('%08x-0000-4000-8000-%012x', ?1, seq),
+                seq * 1000 + ?1
+         FROM k",
+        params![id, messages, people[1], WORD_EVERY, WORD, WHOLE, rare_seq, RARE],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
