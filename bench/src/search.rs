@@ -258,7 +258,7 @@ fn reference_query(db: &rusqlite::Connection, reader: i64, word: &str) -> Result
            AND (?4 IS NULL OR lower(r.name) = lower(?4))
            AND (?5 IS NULL OR lower(u.name) = lower(?5))
            AND m.created_at >= ?6 AND m.created_at < ?7
-         ORDER BY m.created_at DESC, m.id DESC LIMIT 50",
+         ORDER BY s.rowid DESC LIMIT 50",
     )?;
     let phrase = format!("\"{word}\"");
     let rows = stmt.query_map(

@@ -1,8 +1,10 @@
 //! The database `hearth-bench search` measures: `rooms` rooms of
 //! `per_room` messages, written straight into SQLite on Hearth's own
-//! schema (so its search index is built by Hearth's own triggers), one
-//! transaction per room. The searcher is a member of the first `member_of`
-//! rooms; four talkers write everything.
+//! schema (so its search index is built by Hearth's own triggers), in time
+//! order across the rooms as a busy server stores them (so ids follow
+//! times), a hundred of each room's messages per transaction. The searcher
+//! is a member of the first `member_of` rooms; four talkers write
+//! everything.
 //!
 //! The text is ordinary chat with three kinds of term planted in it, so
 //! each query kind has a known number of matches:
@@ -47,13 +49,16 @@ pub fn fill(db: &Path, rooms: usize, per_room: i64, member_of: usize) -> Result<
         )?;
         people.push(id);
     }
+    let room_ids = create_rooms(&mut conn, rooms, &people, per_room, member_of)?;
     let started = Instant::now();
-    for n in 0..rooms {
-        room(&mut conn, n, &people, per_room, n < member_of)?;
-        if (n + 1) % 20 == 0 {
+    let mut from = 1;
+    while from <= per_room {
+        let to = (from + BLOCK - 1).min(per_room);
+        messages(&mut conn, &room_ids, &people, (from, to), per_room)?;
+        from = to + 1;
+        if (to / BLOCK) % 10 == 0 || to == per_room {
             eprintln!(
-                "hearth-bench search: {} of {rooms} rooms written ({:.0} s)",
-                n + 1,
+                "hearth-bench search: {to} of {per_room} messages in each room written ({:.0} s)",
                 started.elapsed().as_secs_f64()
             );
         }
@@ -62,36 +67,58 @@ pub fn fill(db: &Path, rooms: usize, per_room: i64, member_of: usize) -> Result<
     Ok(())
 }
 
-/// Room `n`: the talkers take turns; the searcher reads along if a member.
-fn room(
+/// Seqs written per room in one transaction, every room in turn.
+const BLOCK: i64 = 100;
+
+/// The rooms, and their members: the talkers, and the searcher in the
+/// first `member_of`. Returns the rooms' ids, in order.
+fn create_rooms(
     conn: &mut rusqlite::Connection,
-    n: usize,
+    rooms: usize,
     people: &[i64],
     messages: i64,
-    searcher_in: bool,
-) -> Result<()> {
+    member_of: usize,
+) -> Result<Vec<i64>> {
     let tx = conn.transaction()?;
-    let name = format!("room {n}");
-    let public_id = format!("{:0>22}", format!("search-{n}"));
-    let id: i64 = tx.query_row(
-        "INSERT INTO rooms (public_id, name, admin_id, created_at, last_seq, last_active_at)
-         VALUES (?1, ?2, ?3, 0, ?4, 0) RETURNING id",
-        params![public_id, name, people[1], messages],
-        |r| r.get(0),
-    )?;
-    for &user in &people[usize::from(!searcher_in)..] {
-        tx.execute(
-            "INSERT INTO room_members (room_id, user_id, joined_at, last_read_seq) VALUES (?1, ?2, 0, ?3)",
-            params![id, user, messages],
+    let mut ids = Vec::with_capacity(rooms);
+    for n in 0..rooms {
+        let public_id = format!("{:0>22}", format!("search-{n}"));
+        let id: i64 = tx.query_row(
+            "INSERT INTO rooms (public_id, name, admin_id, created_at, last_seq, last_active_at)
+             VALUES (?1, ?2, ?3, 0, ?4, 0) RETURNING id",
+            params![public_id, format!("room {n}"), people[1], messages],
+            |r| r.get(0),
         )?;
+        for &user in &people[usize::from(n >= member_of)..] {
+            tx.execute(
+                "INSERT INTO room_members (room_id, user_id, joined_at, last_read_seq)
+                 VALUES (?1, ?2, 0, ?3)",
+                params![id, user, messages],
+            )?;
+        }
+        ids.push(id);
     }
-    let rare_seq = if n % RARE_ROOM_EVERY == 0 { messages / 2 } else { -1 };
-    // Times interleave across rooms (seq-major), as a busy server's would.
+    tx.commit()?;
+    Ok(ids)
+}
+
+/// Seqs `from..=to` of every room, in time order (seq, then room), so the
+/// messages' ids follow their times as on a real server. The talkers take
+/// turns.
+fn messages(
+    conn: &mut rusqlite::Connection,
+    rooms: &[i64],
+    people: &[i64],
+    (from, to): (i64, i64),
+    per_room: i64,
+) -> Result<()> {
+    let rare_rooms: Vec<i64> = rooms.iter().step_by(RARE_ROOM_EVERY).copied().collect();
+    let tx = conn.transaction()?;
     tx.execute(
-        "WITH RECURSIVE k(seq) AS (SELECT 1 UNION ALL SELECT seq + 1 FROM k WHERE seq < ?2)
+        "WITH RECURSIVE k(seq) AS (SELECT ?1 UNION ALL SELECT seq + 1 FROM k WHERE seq < ?2)
          INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at)
-         SELECT ?1, seq, ?3 + (seq % 4),
-                CASE seq % 8
+         SELECT r.value, k.seq, ?3 + (k.seq % 4),
+                CASE k.seq % 8
                     WHEN 0 THEN 'sounds good, see you at the standup tomorrow'
                     WHEN 1 THEN 'can someone review the pull request before lunch?'
                     WHEN 2 THEN 'the build is green again, thanks for fixing it'
@@ -101,13 +128,26 @@ fn room(
                     WHEN 6 THEN 'merged, closing the ticket now'
                     ELSE 'coffee first, then the planning session'
                 END
-                || CASE WHEN seq % ?4 = 0 THEN ' before the ' || ?5 || ' numbers are due' ELSE '' END
-                || CASE WHEN seq % ?4 = 12 THEN ' after the ' || ?6 || ' of the cluster' ELSE '' END
-                || CASE WHEN seq = ?7 THEN ' postcard from ' || ?8 ELSE '' END,
-                printf('%08x-0000-4000-8000-%012x', ?1, seq),
-                seq * 1000 + ?1
-         FROM k",
-        params![id, messages, people[1], WORD_EVERY, WORD, WHOLE, rare_seq, RARE],
+                || CASE WHEN k.seq % ?4 = 0 THEN ' before the ' || ?5 || ' numbers are due' ELSE '' END
+                || CASE WHEN k.seq % ?4 = 12 THEN ' after the ' || ?6 || ' of the cluster' ELSE '' END
+                || CASE WHEN k.seq = ?7 AND r.value IN (SELECT value FROM json_each(?8))
+                        THEN ' postcard from ' || ?9 ELSE '' END,
+                printf('%08x-0000-4000-8000-%012x', r.value, k.seq),
+                k.seq * 1000 + r.key
+         FROM k, json_each(?10) AS r
+         ORDER BY k.seq, r.key",
+        params![
+            from,
+            to,
+            people[1],
+            WORD_EVERY,
+            WORD,
+            WHOLE,
+            per_room / 2,
+            serde_json::to_string(&rare_rooms)?,
+            RARE,
+            serde_json::to_string(rooms)?,
+        ],
     )?;
     tx.commit()?;
     Ok(())

@@ -1,6 +1,8 @@
 //! Finding messages by their text, for one reader: only live messages of
 //! rooms they are a member of when they search (checked inside the query,
-//! before the limit), newest first. SQLite reads its FTS5 trigram index
+//! before the limit), newest first: in the order they were stored (by id),
+//! which SQLite's index gives without sorting, so a query stops at the
+//! first `LIMIT` matches the reader may see instead of sorting them all. SQLite reads its FTS5 trigram index
 //! (`message_search`) for every word of three characters or more, as a
 //! quoted phrase, so no input is query syntax; PostgreSQL its trigram
 //! index (`messages_search_trgm`) through `ILIKE`. Shorter words are
@@ -55,7 +57,7 @@ pub async fn find(
                          AND (?3 IS NULL OR lower(r.name) = lower(?3))
                          AND (?4 IS NULL OR lower(u.name) = lower(?4))
                          AND m.created_at >= ?5 AND m.created_at < ?6
-                       ORDER BY m.created_at DESC, m.id DESC LIMIT ?7"#,
+                       ORDER BY m.id DESC LIMIT ?7"#,
                     reader.0, short, q.room, q.from, after, before, LIMIT
                 )
                 .fetch_all(c)
@@ -79,7 +81,7 @@ pub async fn find(
                          AND (?4 IS NULL OR lower(r.name) = lower(?4))
                          AND (?5 IS NULL OR lower(u.name) = lower(?5))
                          AND m.created_at >= ?6 AND m.created_at < ?7
-                       ORDER BY m.created_at DESC, m.id DESC LIMIT ?8"#,
+                       ORDER BY s.rowid DESC LIMIT ?8"#,
                     reader.0, phrases, short, q.room, q.from, after, before, LIMIT
                 )
                 .fetch_all(c)
@@ -101,7 +103,7 @@ pub async fn find(
                      AND ($4::text IS NULL OR lower(r.name) = lower($4))
                      AND ($5::text IS NULL OR lower(u.name) = lower($5))
                      AND m.created_at >= $6 AND m.created_at < $7
-                   ORDER BY m.created_at DESC, m.id DESC LIMIT $8
+                   ORDER BY m.id DESC LIMIT $8
                    -- store: postgres"#,
                 reader.0, lead, &patterns[..], q.room, q.from, after, before, LIMIT
             )
