@@ -19,9 +19,9 @@ mod reference;
 mod report;
 mod run;
 mod scenarios;
+mod search;
 mod stats;
 mod sys;
-mod search;
 mod unread;
 mod ws;
 
@@ -77,7 +77,10 @@ fn dispatch(argv: &[String]) -> Result<()> {
     };
     match command.as_str() {
         "run" => {
-            let opts = run::Options::parse(Args::parse(rest, &["quick", "no-profile", "without-search-index"])?)?;
+            let opts = run::Options::parse(Args::parse(
+                rest,
+                &["quick", "no-profile", "without-search-index"],
+            )?)?;
             // Before the runtime starts, so every generator thread inherits it.
             sys::pin_current_thread(opts.client_cpu)?;
             sys::raise_nofile()?;

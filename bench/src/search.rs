@@ -48,7 +48,10 @@ impl Options {
         };
         args.finish()?;
         if opts.member_of > opts.rooms || opts.per_room < 2 * corpus::WORD_EVERY {
-            bail!("--member-of must be at most --rooms, and --per-room at least {}", 2 * corpus::WORD_EVERY);
+            bail!(
+                "--member-of must be at most --rooms, and --per-room at least {}",
+                2 * corpus::WORD_EVERY
+            );
         }
         Ok(opts)
     }
@@ -138,7 +141,11 @@ pub async fn run(opts: Options) -> Result<()> {
         opts.out.join("search.json"),
         serde_json::to_string_pretty(&report)?,
     )?;
-    for (name, k) in [("word", &report.word), ("part of a word", &report.part_word), ("rare term", &report.rare)] {
+    for (name, k) in [
+        ("word", &report.word),
+        ("part of a word", &report.part_word),
+        ("rare term", &report.rare),
+    ] {
         println!(
             "search, {name} {:?} ({} matches in the reader's rooms): search p50 {} ms, p99 {} ms; \
              /search page p50 {} ms, p99 {} ms; reference p50 {} ms, p99 {} ms; p99 ratio {}",
@@ -211,7 +218,10 @@ async fn measure(addr: std::net::SocketAddr, db: &Path, opts: &Options) -> Resul
             let hits: Vec<serde_json::Value> = serde_json::from_slice(&answer.body)
                 .with_context(|| format!("search answered {}", answer.status))?;
             if hits.len() != shown {
-                bail!("search found {} for {query:?}; expected {shown}", hits.len());
+                bail!(
+                    "search found {} for {query:?}; expected {shown}",
+                    hits.len()
+                );
             }
             if keep {
                 api.record(took);
@@ -262,7 +272,15 @@ fn reference_query(db: &rusqlite::Connection, reader: i64, word: &str) -> Result
     )?;
     let phrase = format!("\"{word}\"");
     let rows = stmt.query_map(
-        rusqlite::params![reader, phrase, "[]", None::<String>, None::<String>, 0i64, i64::MAX],
+        rusqlite::params![
+            reader,
+            phrase,
+            "[]",
+            None::<String>,
+            None::<String>,
+            0i64,
+            i64::MAX
+        ],
         |r| {
             Ok((
                 r.get::<_, i64>(0)?,

@@ -45,7 +45,8 @@ pub fn EnableNotifications() -> impl IntoView {
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(async move { allowed.set(browser::ask().await) });
     };
-    move || match allowed.get() {
+    move || {
+        match allowed.get() {
         Allowed::Unknown | Allowed::Granted | Allowed::Unsupported => ().into_any(),
         Allowed::Ask => view! {
             <p class="notify-state">
@@ -68,6 +69,7 @@ pub fn EnableNotifications() -> impl IntoView {
             </p>
         }
         .into_any(),
+    }
     }
 }
 
@@ -246,7 +248,11 @@ mod browser {
             }
             // An edit that mentions someone notifies them once, apart from
             // the message's first notification.
-            let kind = if heard.edit_mentioned.is_some() { "edit" } else { "new" };
+            let kind = if heard.edit_mentioned.is_some() {
+                "edit"
+            } else {
+                "new"
+            };
             Some(Self {
                 key: format!("{}:{}:{kind}:{}", m.room, m.seq, m.revision),
                 room: m.room.to_string(),
@@ -306,8 +312,8 @@ mod browser {
             }
             js_sys::Promise::new(&mut |resolve, _| {
                 if let Some(w) = web_sys::window() {
-                    let _ = w
-                        .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, HELD_MS);
+                    let _ =
+                        w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, HELD_MS);
                 }
             })
         });

@@ -143,7 +143,14 @@ mod tests {
 
     #[test]
     fn any_text_is_read_without_panicking() {
-        for body in ["@", "@é@ü", "a@b@c", "@ann@bob", "é@ann", "\u{0}@ann\u{10ffff}"] {
+        for body in [
+            "@",
+            "@é@ü",
+            "a@b@c",
+            "@ann@bob",
+            "é@ann",
+            "\u{0}@ann\u{10ffff}",
+        ] {
             let _ = named(body);
         }
         assert_eq!(names("@ann@bob").0, vec!["ann".to_owned()]);

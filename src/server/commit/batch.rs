@@ -126,12 +126,7 @@ async fn store_sends(
     }
     keep_members(tx, run, &mut fresh).await?;
     let quotes = parents(tx, run, &mut fresh).await?;
-    let calling: Vec<mentions::Wanted<'_>> = fresh
-        .iter()
-        .filter(|&&i| !run[i].named.is_empty())
-        .map(|&i| (i, run[i].room_id, run[i].sender, run[i].named))
-        .collect();
-    let mentioned = mentions::resolve(tx, &calling).await?;
+    let mentioned = mentioned(tx, run, &fresh).await?;
 
     // Seqs: each room's block taken at once, handed out in queue order.
     let mut per_room: HashMap<RoomId, i64> = HashMap::new();
@@ -178,12 +173,12 @@ async fn store_sends(
         db::messages::senders_read_own(tx.exec(), &rows_json).await?;
         ids
     };
-    let mention_rows: Vec<_> = mentioned
+    let rows: Vec<_> = mentioned
         .iter()
         .filter_map(|(i, m)| seqs.get(i).map(|&(seq, row)| (i, m, seq, row)))
         .flat_map(|(i, m, seq, row)| mentions::rows(m, run[*i].room_id, seq, row_ids[row as usize]))
         .collect();
-    db::mentions::insert(tx.exec(), &mention_rows).await?;
+    db::mentions::insert(tx.exec(), &rows).await?;
 
     let outcomes = (0..run.len())
         .map(|i| {
@@ -214,6 +209,21 @@ async fn store_sends(
         })
         .collect();
     Ok(outcomes)
+}
+
+/// Whom each send in `fresh` (indexes into `run`) mentions, by index; one
+/// read for the whole run, none if no body calls anyone.
+async fn mentioned(
+    tx: &mut WriteTx,
+    run: &[Send<'_>],
+    fresh: &[usize],
+) -> Result<HashMap<usize, mentions::Mentioned>, sqlx::Error> {
+    let calling: Vec<mentions::Wanted<'_>> = fresh
+        .iter()
+        .filter(|&&i| !run[i].named.is_empty())
+        .map(|&i| (i, run[i].room_id, run[i].sender, run[i].named))
+        .collect();
+    mentions::resolve(tx, &calling).await
 }
 
 /// A message's room, sender, and the id its sender gave it.
@@ -309,7 +319,14 @@ async fn changes(
     batch: &[Request],
     now: i64,
 ) -> Result<Vec<Outcome>, sqlx::Error> {
-    type Asked<'a> = (&'a Request, String, i64, &'a Change, Option<&'a str>, &'a Named);
+    type Asked<'a> = (
+        &'a Request,
+        String,
+        i64,
+        &'a Change,
+        Option<&'a str>,
+        &'a Named,
+    );
     let ops: Vec<Asked<'_>> = batch
         .iter()
         .filter_map(|req| match &req.op {

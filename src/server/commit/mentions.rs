@@ -37,11 +37,7 @@ pub async fn resolve(
         .flat_map(|(key, room, _, named)| named.names.iter().map(|n| (*key, *room, n.as_str())))
         .collect();
     let found = stored::resolve(tx.exec(), &names).await?;
-    let mut rooms: Vec<RoomId> = wanted
-        .iter()
-        .filter(|w| w.3.room)
-        .map(|w| w.1)
-        .collect();
+    let mut rooms: Vec<RoomId> = wanted.iter().filter(|w| w.3.room).map(|w| w.1).collect();
     rooms.sort_unstable();
     rooms.dedup();
     let admins = stored::admins(tx.exec(), &rooms).await?;
@@ -122,13 +118,15 @@ pub async fn after_edits(
         let added: Vec<UserId> = if before.room {
             Vec::new()
         } else if now.room {
-            if !everyone.contains_key(&e.room) {
+            let all = if let Some(all) = everyone.get(&e.room) {
+                all.clone()
+            } else {
                 let all = stored::members(tx.exec(), e.room).await?;
-                everyone.insert(e.room, all);
-            }
+                everyone.insert(e.room, all.clone());
+                all
+            };
             let had: HashSet<&UserId> = before.users.iter().collect();
-            everyone[&e.room]
-                .iter()
+            all.iter()
                 .filter(|u| **u != e.author && !had.contains(u))
                 .copied()
                 .collect()
@@ -145,7 +143,9 @@ pub async fn after_edits(
     let mut marks = Vec::with_capacity(last.len());
     let mut rows_now = Vec::new();
     for (key, now) in last {
-        let message = messages.get_mut(&key).expect("read above");
+        let Some(message) = messages.get_mut(&key) else {
+            continue; // read above
+        };
         marks.push((message.id, now.room));
         rows_now.extend(rows(&now, key.0, key.1, message.id));
         message.mentions = now.users;

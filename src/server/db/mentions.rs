@@ -182,10 +182,7 @@ pub async fn replace(
 
 /// Whom messages `ids` mention by name: `(message, person)`, in the order
 /// of the people's ids.
-pub async fn of_messages(
-    conn: Writer<'_>,
-    ids: &[i64],
-) -> Result<Vec<(i64, UserId)>, sqlx::Error> {
+pub async fn of_messages(conn: Writer<'_>, ids: &[i64]) -> Result<Vec<(i64, UserId)>, sqlx::Error> {
     let rows = per_store!(conn, |c|
         sqlite: {
             let ids = json(&ids)?;

@@ -125,9 +125,11 @@ fn counts_and_notices_follow_edits_and_deletions() {
         let id = b.op(room, seq, Change::Delete).await;
         b.until_done(id).await;
         assert_eq!(counts(&chat, &chat.cat).await, (0, 0, "all".into()));
-        let rows: i64 = on_store!(chat.app, |db| sqlx::query_scalar("SELECT COUNT(*) FROM mentions")
-            .fetch_one(db)
-            .await)
+        let rows: i64 = on_store!(chat.app, |db| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM mentions"
+        )
+        .fetch_one(db)
+        .await)
         .unwrap();
         assert_eq!(rows, 0, "no row outlives its message");
 
@@ -140,7 +142,10 @@ fn counts_and_notices_follow_edits_and_deletions() {
         drop((a, b));
         let chat = chat.restarted().await;
         assert_eq!(counts(&chat, &chat.ann).await, (1, 1, "all".into()));
-        assert_eq!(chat.message(seq).await.mentions, vec![chat.ann.id, chat.cat.id]);
+        assert_eq!(
+            chat.message(seq).await.mentions,
+            vec![chat.ann.id, chat.cat.id]
+        );
     })
 }
 
@@ -153,8 +158,12 @@ fn notify_me_is_stored_per_person_and_checked() {
             let (app, room, client) = (&chat.app, chat.room.clone(), person.client.clone());
             let value = value.to_owned();
             async move {
-                app.call(&client, "set_notify", &[("room", &room), ("notify", &value)])
-                    .await
+                app.call(
+                    &client,
+                    "set_notify",
+                    &[("room", &room), ("notify", &value)],
+                )
+                .await
             }
         };
         assert_eq!(counts(&chat, &chat.bob).await.2, "all", "the default");
@@ -166,7 +175,12 @@ fn notify_me_is_stored_per_person_and_checked() {
 
         let res = set(&chat.bob, "loud").await;
         assert_eq!(res.status(), 400);
-        assert!(res.text().await.unwrap().contains("all, mentions or nothing"));
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("all, mentions or nothing")
+        );
         assert_eq!(counts(&chat, &chat.bob).await.2, "mentions", "unchanged");
 
         let res = set(&dan, "all").await;

@@ -96,7 +96,6 @@ pub fn Composer(room: String) -> impl IntoView {
         }
     };
 
-
     view! {
         <form class="composer" method="post" action="/api/send_message" on:submit=on_submit>
             {move || error.get().map(|e| view! { <p role="alert">{e}</p> })}

@@ -111,7 +111,10 @@ impl Picker {
     pub fn follow(&self, text: &str, caret: usize) {
         let now = typing(text, caret);
         let query = now.as_ref().map(|t| t.query.as_str());
-        if self.typing.with_untracked(|t| t.as_ref().map(|t| t.query.as_str()) != query) {
+        if self
+            .typing
+            .with_untracked(|t| t.as_ref().map(|t| t.query.as_str()) != query)
+        {
             self.active.set(0);
         }
         self.typing.set(now);
@@ -246,8 +249,16 @@ mod tests {
 
     #[test]
     fn choices_narrow_prefix_first_never_the_writer() {
-        let members = [member(1, "me"), member(2, "Bob"), member(3, "abby"), member(4, "rob")];
-        assert_eq!(choices(&members, UserId(1), false, "b"), ["Bob", "abby", "rob"]);
+        let members = [
+            member(1, "me"),
+            member(2, "Bob"),
+            member(3, "abby"),
+            member(4, "rob"),
+        ];
+        assert_eq!(
+            choices(&members, UserId(1), false, "b"),
+            ["Bob", "abby", "rob"]
+        );
         assert_eq!(choices(&members, UserId(1), false, "RO"), ["rob"]);
         assert_eq!(choices(&members, UserId(1), true, "ro"), ["rob", "room"]);
         assert!(choices(&members, UserId(1), false, "me").is_empty());
