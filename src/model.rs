@@ -291,6 +291,8 @@ pub struct RoomDetails {
     /// The seq of the room's latest message (0 when there is none).
     pub last_seq: i64,
     pub last_read_seq: i64,
+    /// What the reader hears of the room (`Notify me`).
+    pub notify: Notify,
     /// The latest messages (up to a page), oldest first.
     pub messages: Vec<ChatMessage>,
 }

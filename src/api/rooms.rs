@@ -66,10 +66,10 @@ pub async fn get_room(room: String, at: Option<i64>) -> Result<RoomView, AppErro
                 });
             }
             let rows = db::members::list(state.db.read(), r.id).await?;
-            let last_read_seq = rows
+            let (last_read_seq, notify) = rows
                 .iter()
                 .find(|m| m.user.id == user.id)
-                .map_or(0, |m| m.last_read_seq);
+                .map_or((0, Notify::All), |m| (m.last_read_seq, m.notify));
             let members = rows
                 .into_iter()
                 .map(|m| Member {
@@ -107,6 +107,7 @@ pub async fn get_room(room: String, at: Option<i64>) -> Result<RoomView, AppErro
                 members,
                 last_seq: r.last_seq,
                 last_read_seq,
+                notify,
             }))
         }
         .await,
@@ -315,7 +316,7 @@ mod ssr {
     pub const AROUND_MAX: i64 = 500;
     use crate::error::AppError;
     use crate::model::User;
-    pub use crate::model::{Member, RoomDetails, RoomName};
+    pub use crate::model::{Member, Notify, RoomDetails, RoomName};
     use crate::server::AppState;
     pub use crate::server::access::{
         find_room, require_admin, require_member, require_target_member, standing,

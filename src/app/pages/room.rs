@@ -98,6 +98,7 @@ fn MemberRoom(details: RoomDetails, me: User, actions: RoomActions) -> impl Into
         on_cleanup(move || live.hide(&room));
     }
     let last_read = details.last_read_seq;
+    let notify = details.notify;
     let details = RwSignal::new(details);
     refresh_in_place(room.clone(), details, actions, live);
 
@@ -125,7 +126,7 @@ fn MemberRoom(details: RoomDetails, me: User, actions: RoomActions) -> impl Into
             class:members-closed=move || panels.members_shown() == Some(false)
         >
             <RoomHeader name member_count=Signal::derive(move || members.with(Vec::len))>
-                <RoomSettings room=settings_room name is_admin actions />
+                <RoomSettings room=settings_room name is_admin notify actions />
             </RoomHeader>
             <div class="room-body">
                 <section class="conversation" aria-label="Conversation">

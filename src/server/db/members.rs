@@ -13,6 +13,8 @@ pub struct MemberRow {
     pub user: UserRow,
     pub joined_at: i64,
     pub last_read_seq: i64,
+    /// What they hear of the room (for their own eyes only).
+    pub notify: Notify,
 }
 
 struct MemberFlat {
@@ -21,6 +23,7 @@ struct MemberFlat {
     avatar: Option<String>,
     joined_at: i64,
     last_read_seq: i64,
+    notify: String,
 }
 
 /// The members of a room, longest-standing first.
@@ -30,7 +33,7 @@ pub async fn list(db: Reader<'_>, room_id: RoomId) -> Result<Vec<MemberRow>, sql
         query_as!(
             MemberFlat,
             r#"SELECT u.id AS "id!: i64", u.name, u.avatar, m.joined_at AS "joined_at!: i64",
-                      m.last_read_seq AS "last_read_seq!: i64"
+                      m.last_read_seq AS "last_read_seq!: i64", m.notify
                FROM room_members m JOIN users u ON u.id = m.user_id
                WHERE m.room_id = $1
                ORDER BY m.joined_at, u.id"#,
@@ -48,6 +51,7 @@ pub async fn list(db: Reader<'_>, room_id: RoomId) -> Result<Vec<MemberRow>, sql
             },
             joined_at: r.joined_at,
             last_read_seq: r.last_read_seq,
+            notify: Notify::parse(&r.notify).unwrap_or_default(),
         })
         .collect())
 }

@@ -11,8 +11,11 @@ use crate::app::components::error_alert::{ErrorAlert, action_error};
 use crate::app::session::use_session;
 use crate::model::Notify;
 
+/// `notify` is the setting as the room page was read: the page keeps its
+/// own copy rather than read the `Rooms` list, whose every refetch would
+/// suspend the page around it.
 #[component]
-pub fn NotifySetting(room: String) -> impl IntoView {
+pub fn NotifySetting(room: String, notify: Notify) -> impl IntoView {
     let session = use_session();
     let action = ServerAction::<SetNotify>::new();
     session.rooms_changed.after_success(action);
@@ -22,24 +25,24 @@ pub fn NotifySetting(room: String) -> impl IntoView {
         move |_, _, _| crate::app::tabs::rooms_changed(),
         false,
     );
-    let current = {
-        let room = room.clone();
-        Memo::new(move |_| {
-            session
-                .rooms
-                .get()
-                .and_then(Result::ok)
-                .and_then(|rooms| rooms.into_iter().find(|r| r.public_id.as_str() == room))
-                .map(|r| r.notify)
-                .unwrap_or_default()
-        })
-    };
+    let current = RwSignal::new(notify);
+    // What the server stored (or, refused, what it still holds: the page's).
+    Effect::watch(
+        move || action.value().get(),
+        move |stored, _, _| {
+            if let Some(Ok(n)) = stored {
+                current.set(*n);
+            }
+        },
+        false,
+    );
     let choices = Notify::EVERY
         .into_iter()
         .map(|notify| {
             let room = room.clone();
             let id = format!("notify-{}", notify.as_str());
             let on_change = move |_| {
+                current.set(notify);
                 action.dispatch(SetNotify {
                     room: room.clone(),
                     notify: notify.as_str().to_owned(),

@@ -8,13 +8,15 @@ use super::actions::RoomActions;
 use super::menu::Menu;
 use super::notify_setting::NotifySetting;
 use crate::app::components::error_alert::{ErrorAlert, action_error};
-use crate::model::RoomName;
+use crate::model::{Notify, RoomName};
 
 #[component]
 pub fn RoomSettings(
     room: String,
     name: Signal<String>,
     is_admin: Memo<bool>,
+    /// What the reader hears of the room, as the page was read.
+    notify: Notify,
     actions: RoomActions,
 ) -> impl IntoView {
     let admin_room = room.clone();
@@ -44,7 +46,7 @@ pub fn RoomSettings(
     };
     view! {
         <Menu label="Room settings".to_owned() icon="⚙" show_label=true class="room-settings">
-            <NotifySetting room=room.clone() />
+            <NotifySetting room=room.clone() notify />
             {admin_tools}
             <ActionForm action=actions.leave attr:class="leave">
                 <input type="hidden" name="room" value=room.clone() />
