@@ -161,6 +161,56 @@ pub async fn create(hearth: &Path, dir: &Path, spec: Spec, cpu: usize) -> Result
     Ok(fixture)
 }
 
+/// Starts the real server on `data` (migrated and filled), pinned to
+/// `cpu`, logging to `dir/hearth.log`; returns it once it answers
+/// `/healthz`, with its address.
+pub async fn serve(
+    hearth: &Path,
+    dir: &Path,
+    data: &Path,
+    cpu: usize,
+) -> Result<(Proc, std::net::SocketAddr)> {
+    let addr = free_addr()?;
+    let env = vec![
+        ("LEPTOS_SITE_ADDR".to_owned(), addr.to_string()),
+        ("HEARTH_DATA_DIR".to_owned(), data.display().to_string()),
+    ];
+    let mut server = Proc::spawn("hearth", cpu, hearth, &[], &env, &dir.join("hearth.log"))?;
+    server
+        .wait_ready(addr, Some("/healthz"), Duration::from_secs(60))
+        .await?;
+    Ok((server, addr))
+}
+
+/// A connection to build a big database with: Hearth's pragmas and a
+/// large cache, which keeps the indexes in memory while they grow.
+pub fn open_for_building(db: &Path) -> Result<rusqlite::Connection> {
+    let conn =
+        rusqlite::Connection::open(db).with_context(|| format!("opening {}", db.display()))?;
+    crate::reference::sqlite_loop::hearth_pragmas(&conn)?;
+    conn.execute_batch("PRAGMA cache_size = -1000000;")?;
+    Ok(conn)
+}
+
+/// Adds people named `names`, each with the fixture password; their ids,
+/// in order.
+pub fn add_people(conn: &rusqlite::Connection, names: &[&str]) -> Result<Vec<i64>> {
+    let hash = hearth_argon2()
+        .hash_password(PASSWORD.as_bytes(), &SaltString::generate(&mut OsRng))
+        .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))?
+        .to_string();
+    names
+        .iter()
+        .map(|name| {
+            Ok(conn.query_row(
+                "INSERT INTO users (name, password_hash, created_at) VALUES (?1, ?2, 0) RETURNING id",
+                rusqlite::params![name, hash],
+                |r| r.get(0),
+            )?)
+        })
+        .collect()
+}
+
 /// Takes the search index's triggers off the fixture, so writes (Hearth's
 /// and the references', which copy it) cost what they would without it.
 pub fn drop_search_index(db: &Path) -> Result<()> {

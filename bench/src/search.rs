@@ -13,14 +13,13 @@
 mod corpus;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
 use crate::args::Args;
 use crate::http::Conn;
-use crate::procs::{Proc, free_addr};
 use crate::stats::{Latency, LatencySummary, ratio, round3};
 
 pub struct Options {
@@ -100,22 +99,8 @@ pub async fn run(opts: Options) -> Result<()> {
         .await??;
     let build_secs = started.elapsed().as_secs_f64();
 
-    let addr = free_addr()?;
-    let env = vec![
-        ("LEPTOS_SITE_ADDR".to_owned(), addr.to_string()),
-        ("HEARTH_DATA_DIR".to_owned(), data.display().to_string()),
-    ];
-    let mut server = Proc::spawn(
-        "hearth",
-        opts.server_cpu,
-        &opts.hearth,
-        &[],
-        &env,
-        &dir.join("hearth.log"),
-    )?;
-    server
-        .wait_ready(addr, Some("/healthz"), Duration::from_secs(60))
-        .await?;
+    let (server, addr) =
+        crate::fixtures::serve(&opts.hearth, &dir, &data, opts.server_cpu).await?;
     let measured = measure(addr, &db, &opts).await;
     server.stop().await?;
     let [word, part_word, rare] = measured?;

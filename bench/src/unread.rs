@@ -19,7 +19,6 @@ use serde::Serialize;
 
 use crate::args::Args;
 use crate::http::Conn;
-use crate::procs::{Proc, free_addr};
 use crate::stats::{Latency, LatencySummary, ratio, round3};
 
 pub struct Options {
@@ -87,22 +86,8 @@ pub async fn run(opts: Options) -> Result<()> {
     let build_secs = started.elapsed().as_secs_f64();
     let uncapped = tokio::task::spawn_blocking(move || uncapped_count(&db)).await??;
 
-    let addr = free_addr()?;
-    let env = vec![
-        ("LEPTOS_SITE_ADDR".to_owned(), addr.to_string()),
-        ("HEARTH_DATA_DIR".to_owned(), data.display().to_string()),
-    ];
-    let mut server = Proc::spawn(
-        "hearth",
-        opts.server_cpu,
-        &opts.hearth,
-        &[],
-        &env,
-        &dir.join("hearth.log"),
-    )?;
-    server
-        .wait_ready(addr, Some("/healthz"), Duration::from_secs(60))
-        .await?;
+    let (server, addr) =
+        crate::fixtures::serve(&opts.hearth, &dir, &data, opts.server_cpu).await?;
     let measured = measure(addr, &opts).await;
     server.stop().await?;
     let (long, short) = measured?;

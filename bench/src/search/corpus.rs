@@ -16,11 +16,8 @@
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
-use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+use anyhow::Result;
 use rusqlite::params;
-
-use crate::fixtures::{PASSWORD, hearth_argon2};
 
 pub const SEARCHER: &str = "searcher";
 pub const WORD: &str = "quarterly";
@@ -32,23 +29,11 @@ pub const RARE_ROOM_EVERY: usize = 10;
 
 /// Fills `db` (migrated, empty).
 pub fn fill(db: &Path, rooms: usize, per_room: i64, member_of: usize) -> Result<()> {
-    let mut conn =
-        rusqlite::Connection::open(db).with_context(|| format!("opening {}", db.display()))?;
-    crate::reference::sqlite_loop::hearth_pragmas(&conn)?;
-    conn.execute_batch("PRAGMA cache_size = -1000000;")?;
-    let hash = hearth_argon2()
-        .hash_password(PASSWORD.as_bytes(), &SaltString::generate(&mut OsRng))
-        .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))?
-        .to_string();
-    let mut people = Vec::new();
-    for name in [SEARCHER, "talker1", "talker2", "talker3", "talker4"] {
-        let id: i64 = conn.query_row(
-            "INSERT INTO users (name, password_hash, created_at) VALUES (?1, ?2, 0) RETURNING id",
-            params![name, hash],
-            |r| r.get(0),
-        )?;
-        people.push(id);
-    }
+    let mut conn = crate::fixtures::open_for_building(db)?;
+    let people = crate::fixtures::add_people(
+        &conn,
+        &[SEARCHER, "talker1", "talker2", "talker3", "talker4"],
+    )?;
     let room_ids = create_rooms(&mut conn, rooms, &people, per_room, member_of)?;
     let started = Instant::now();
     let mut from = 1;

@@ -12,11 +12,8 @@
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
-use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+use anyhow::Result;
 use rusqlite::params;
-
-use crate::fixtures::{PASSWORD, hearth_argon2};
 
 /// Hearth's cap on a room's unread count (`src/server/db/rooms.rs`).
 pub const CAP: i64 = 100;
@@ -29,24 +26,9 @@ pub const SHORT_READER: &str = "shortreader";
 /// `LONG_READER` and `rooms` rooms of `short` for `SHORT_READER`, two
 /// others talking in each.
 pub fn fill(db: &Path, rooms: usize, long: i64, short: i64) -> Result<()> {
-    let mut conn =
-        rusqlite::Connection::open(db).with_context(|| format!("opening {}", db.display()))?;
-    crate::reference::sqlite_loop::hearth_pragmas(&conn)?;
-    // Building, not serving: a large cache keeps the indexes in memory.
-    conn.execute_batch("PRAGMA cache_size = -1000000;")?;
-    let hash = hearth_argon2()
-        .hash_password(PASSWORD.as_bytes(), &SaltString::generate(&mut OsRng))
-        .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))?
-        .to_string();
-    let mut people = Vec::new();
-    for name in [LONG_READER, SHORT_READER, "talker1", "talker2"] {
-        let id: i64 = conn.query_row(
-            "INSERT INTO users (name, password_hash, created_at) VALUES (?1, ?2, 0) RETURNING id",
-            params![name, hash],
-            |r| r.get(0),
-        )?;
-        people.push(id);
-    }
+    let mut conn = crate::fixtures::open_for_building(db)?;
+    let people =
+        crate::fixtures::add_people(&conn, &[LONG_READER, SHORT_READER, "talker1", "talker2"])?;
     let (long_reader, short_reader, talkers) = (people[0], people[1], [people[2], people[3]]);
     let started = Instant::now();
     for n in 0..rooms {
