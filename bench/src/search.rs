@@ -99,8 +99,7 @@ pub async fn run(opts: Options) -> Result<()> {
         .await??;
     let build_secs = started.elapsed().as_secs_f64();
 
-    let (server, addr) =
-        crate::fixtures::serve(&opts.hearth, &dir, &data, opts.server_cpu).await?;
+    let (server, addr) = crate::fixtures::serve(&opts.hearth, &dir, &data, opts.server_cpu).await?;
     let measured = measure(addr, &db, &opts).await;
     server.stop().await?;
     let [word, part_word, rare] = measured?;

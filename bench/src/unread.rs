@@ -86,8 +86,7 @@ pub async fn run(opts: Options) -> Result<()> {
     let build_secs = started.elapsed().as_secs_f64();
     let uncapped = tokio::task::spawn_blocking(move || uncapped_count(&db)).await??;
 
-    let (server, addr) =
-        crate::fixtures::serve(&opts.hearth, &dir, &data, opts.server_cpu).await?;
+    let (server, addr) = crate::fixtures::serve(&opts.hearth, &dir, &data, opts.server_cpu).await?;
     let measured = measure(addr, &opts).await;
     server.stop().await?;
     let (long, short) = measured?;
