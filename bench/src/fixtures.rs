@@ -161,6 +161,25 @@ pub async fn create(hearth: &Path, dir: &Path, spec: Spec, cpu: usize) -> Result
     Ok(fixture)
 }
 
+/// A fresh `<out>/<name>` with a database Hearth migrated and nothing in
+/// it: the directory, its data directory, and the database file.
+pub async fn fresh_database(
+    out: &Path,
+    name: &str,
+    hearth: &Path,
+    cpu: usize,
+) -> Result<(PathBuf, PathBuf, PathBuf)> {
+    let dir = out.join(name);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("clearing {}", dir.display()))?;
+    }
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data)?;
+    migrate_with_hearth(hearth, &dir, &data, cpu).await?;
+    let db = Fixture::db_path(&dir);
+    Ok((dir, data, db))
+}
+
 /// Starts the real server on `data` (migrated and filled), pinned to
 /// `cpu`, logging to `dir/hearth.log`; returns it once it answers
 /// `/healthz`, with its address.

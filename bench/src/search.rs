@@ -84,14 +84,8 @@ struct Report {
 }
 
 pub async fn run(opts: Options) -> Result<()> {
-    let dir = opts.out.join("search");
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).with_context(|| format!("clearing {}", dir.display()))?;
-    }
-    let data = dir.join("data");
-    std::fs::create_dir_all(&data)?;
-    crate::fixtures::migrate_with_hearth(&opts.hearth, &dir, &data, opts.server_cpu).await?;
-    let db = crate::fixtures::Fixture::db_path(&dir);
+    let (dir, data, db) =
+        crate::fixtures::fresh_database(&opts.out, "search", &opts.hearth, opts.server_cpu).await?;
     let started = Instant::now();
     let (rooms, per_room, member_of) = (opts.rooms, opts.per_room, opts.member_of);
     let fill_db = db.clone();

@@ -25,14 +25,19 @@ pub fn NotifySetting(room: String, notify: Notify) -> impl IntoView {
         move |_, _, _| crate::app::tabs::rooms_changed(),
         false,
     );
+    // The choice shown, and what the server last said it holds: a refused
+    // choice goes back to that.
     let current = RwSignal::new(notify);
-    // What the server stored (or, refused, what it still holds: the page's).
+    let saved = StoredValue::new(notify);
     Effect::watch(
         move || action.value().get(),
-        move |stored, _, _| {
-            if let Some(Ok(n)) = stored {
+        move |answer, _, _| match answer {
+            Some(Ok(n)) => {
+                saved.set_value(*n);
                 current.set(*n);
             }
+            Some(Err(_)) => current.set(saved.get_value()),
+            None => {}
         },
         false,
     );
