@@ -297,8 +297,9 @@ fn the_room_page_shows_outsiders_nothing_and_unknown_rooms_are_404() {
             async move { req.send().await.unwrap() }
         };
         let res = html(&w.member.client, format!("/r/{}", w.room)).await;
-        assert_eq!(res.status(), 200);
+        let status = res.status();
         let page = res.text().await.unwrap();
+        assert_eq!(status, 200, "{page}");
         assert!(
             page.contains("Book club")
                 && page.contains("aria-label=\"Members\"")
