@@ -45,11 +45,15 @@ usage: hearth-bench <command> [options]
             --hearth BIN  --dir DIR (must be new or empty)  --users N (19000)
   unread    times `my_rooms` for a person in many rooms with long histories
             against the same over short ones; writes <out>/unread.json
-  search    times `search` and `/search` over a million messages against the
-            same full-text query run directly; writes <out>/search.json
             --out DIR (target/bench)  --hearth BIN  --rooms N (200)
             --messages N (100000)  --short N (202)  --calls N (200)
             --server-cpu N (0)  --client-cpu N (1)  --keep (the database)
+  search    times `search` and `/search` over a million messages against the
+            same full-text query run directly; writes <out>/search.json
+            --out DIR (target/bench)  --hearth BIN  --rooms N (200)
+            --per-room N (5000)  --member-of N (50)  --calls N (200)
+            --server-cpu N (0)  --client-cpu N (1)  --keep (the database)
+            --no-profile (no `perf` on the server's core)
 
   helpers the run starts by itself (pinned with taskset):
   serve-ws-reference    --addr ADDR
@@ -114,7 +118,7 @@ fn dispatch(argv: &[String]) -> Result<()> {
             current_thread()?.block_on(unread::run(opts))
         }
         "search" => {
-            let mut args = Args::parse(rest, &["keep"])?;
+            let mut args = Args::parse(rest, &["keep", "no-profile"])?;
             let client_cpu: usize = args.get_or("client-cpu", 1)?;
             let opts = search::Options::parse(args)?;
             sys::pin_current_thread(client_cpu)?;

@@ -8,7 +8,8 @@
 //! the same full-text query itself on the same file (the reference), in
 //! turn. The goals: Hearth's p99 at most twice the reference's, and at
 //! most 50 ms for the word, which matches 10,000 of the reader's
-//! messages. Writes `<out>/search.json`.
+//! messages. The server's core is sampled while it answers (`perf`, unless
+//! `--no-profile`), for where its time goes. Writes `<out>/search.json`.
 
 mod corpus;
 
@@ -31,6 +32,7 @@ pub struct Options {
     calls: usize,
     server_cpu: usize,
     keep: bool,
+    profile: bool,
 }
 
 impl Options {
@@ -44,6 +46,7 @@ impl Options {
             calls: args.get_or("calls", 200)?,
             server_cpu: args.get_or("server-cpu", 0)?,
             keep: args.flag("keep"),
+            profile: !args.flag("no-profile"),
         };
         args.finish()?;
         if opts.member_of > opts.rooms || opts.per_room < 2 * corpus::WORD_EVERY {
@@ -81,6 +84,8 @@ struct Report {
     rare: Kind,
     /// Every p99 ratio at most 2, and the word's p99 at most 50 ms.
     goal_met: bool,
+    /// The server's symbols with the most self time while it answered.
+    profile: Vec<String>,
 }
 
 pub async fn run(opts: Options) -> Result<()> {
@@ -94,7 +99,19 @@ pub async fn run(opts: Options) -> Result<()> {
     let build_secs = started.elapsed().as_secs_f64();
 
     let (server, addr) = crate::fixtures::serve(&opts.hearth, &dir, &data, opts.server_cpu).await?;
+    let hook = crate::profile::Hook::new(dir.join("search.perf"), opts.server_cpu);
+    let perf = match opts.profile {
+        true => Some(hook.start(server.pid)?),
+        false => None,
+    };
     let measured = measure(addr, &db, &opts).await;
+    let profile = match perf {
+        Some(perf) => {
+            perf.stop().await?;
+            hook.summarize(20).await?
+        }
+        None => Vec::new(),
+    };
     server.stop().await?;
     let [word, part_word, rare] = measured?;
     if !opts.keep {
@@ -114,6 +131,7 @@ pub async fn run(opts: Options) -> Result<()> {
         part_word,
         rare,
         goal_met,
+        profile,
     };
     std::fs::write(
         opts.out.join("search.json"),
@@ -137,6 +155,9 @@ pub async fn run(opts: Options) -> Result<()> {
             k.reference.p99_ms,
             k.p99_ratio.map_or("n/a".to_owned(), |r| format!("{r:.2}×")),
         );
+    }
+    for line in &report.profile {
+        println!("search profile: {line}");
     }
     println!(
         "search: {} messages in {} rooms (built in {:.0} s); goal {}",

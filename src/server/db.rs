@@ -107,9 +107,13 @@ pub async fn open(data_dir: &Path) -> Result<Db, OpenError> {
         .map_err(dir_error)?;
     let path = data_dir.join("hearth.db");
     let shown = path.display().to_string();
+    // A connection to a local file does not go stale the way one over a
+    // network does: no ping before each use, which cost every query a
+    // round trip to the connection's worker thread.
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
         .min_connections(1)
+        .test_before_acquire(false)
         .connect_with(connect_options(&path))
         .await
         .map_err(|source| OpenError::Open {
