@@ -13,8 +13,9 @@ pub mod search;
 /// The websocket protocol's types live in their own crate (`protocol/`), so
 /// the bench, the fault suite and the fuzzer share them without Leptos.
 pub use hearth_protocol::{
-    Change, ChatMessage, ClientEvent, ErrorCode, MAX_REACTIONS, Member, Millis, PROTOCOL_VERSION,
-    Quote, Reaction, RoomPublicId, ServerEvent, User, UserId, close,
+    Attachment, Change, ChatMessage, ClientEvent, ErrorCode, Image, MAX_ATTACHMENTS, MAX_REACTIONS,
+    Member, Millis, PROTOCOL_VERSION, Quote, Reaction, RoomPublicId, ServerEvent, User, UserId,
+    close,
 };
 
 /// What a deleted message shows in its place.
@@ -110,7 +111,7 @@ pub struct RoomName(String);
 /// zero-width spaces. In a name they can make one room pass for another.
 /// The zero-width joiner and non-joiner stay: emoji sequences and Persian
 /// and Indic scripts need them.
-fn is_invisible_format(c: char) -> bool {
+pub(crate) fn is_invisible_format(c: char) -> bool {
     matches!(c,
         '\u{061C}' | '\u{180E}' | '\u{200B}' | '\u{200E}' | '\u{200F}'
         | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
@@ -174,6 +175,14 @@ impl MessageBody {
             return invalid("Message can't contain control characters other than newline and tab.");
         }
         Ok(Self(body.to_owned()))
+    }
+
+    /// As `parse`, but an empty body is allowed when files go with it.
+    pub fn parse_beside_files(raw: &str, files: usize) -> Result<Self, Invalid> {
+        if files > 0 && raw.trim().is_empty() {
+            return Ok(Self(String::new()));
+        }
+        Self::parse(raw)
     }
 
     pub fn as_str(&self) -> &str {

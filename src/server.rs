@@ -14,6 +14,7 @@ pub mod config;
 pub mod db;
 pub mod device;
 pub mod failpoint;
+pub mod files;
 pub mod health;
 pub mod hub;
 pub mod listen;

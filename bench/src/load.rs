@@ -184,6 +184,7 @@ pub async fn drive(conns: Vec<Ws>, room: &str, load: &Load, servers: &[&Proc]) -
             client_msg_id: Uuid::new_v4(),
             body: protocol::body(k, (intended - base).as_nanos() as u64),
             reply_to: None,
+            attachments: Vec::new(),
         };
         sinks[(k as usize) % members]
             .send(Message::Text(Utf8Bytes::from(event.to_frame())))

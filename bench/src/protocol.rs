@@ -67,6 +67,7 @@ mod tests {
                 reactions: Vec::new(),
                 mentions: Vec::new(),
                 mentions_room: false,
+                attachments: Vec::new(),
             },
         };
         let frame = event.to_frame();

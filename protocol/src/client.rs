@@ -35,6 +35,11 @@ pub enum ClientEvent {
             skip_serializing_if = "Option::is_none"
         )]
         reply_to: Option<i64>,
+        /// Files uploaded to the room beforehand (`POST
+        /// /api/rooms/<room>/attachments`), by their ids, in order; at most
+        /// `MAX_ATTACHMENTS`. With files the body may be empty.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<String>,
     },
     /// Replace the body of one's own message `seq`. Like every operation
     /// below, retrying with the same `client_op_id` applies it once and
@@ -297,6 +302,7 @@ mod tests {
             client_msg_id: Uuid::nil(),
             body: "hi".into(),
             reply_to: None,
+            attachments: Vec::new(),
         };
         let json = send.to_frame();
         assert_eq!((send.kind(), send.room()), ("send", "r"));
@@ -380,13 +386,17 @@ mod tests {
                     room(),
                     any::<u128>(),
                     any::<String>(),
-                    proptest::option::of(1..=i64::MAX)
+                    proptest::option::of(1..=i64::MAX),
+                    proptest::collection::vec("[A-Za-z0-9_-]{22}", 0..3)
                 )
-                    .prop_map(|(room, id, body, reply_to)| ClientEvent::Send {
-                        room,
-                        client_msg_id: Uuid::from_u128(id),
-                        body,
-                        reply_to,
+                    .prop_map(|(room, id, body, reply_to, attachments)| {
+                        ClientEvent::Send {
+                            room,
+                            client_msg_id: Uuid::from_u128(id),
+                            body,
+                            reply_to,
+                            attachments,
+                        }
                     }),
                 (room(), any::<u128>(), 1..=i64::MAX, any::<String>()).prop_map(
                     |(room, id, seq, body)| ClientEvent::Edit {

@@ -9,12 +9,14 @@
 //! types they do not know. A change that breaks a client raises
 //! [`PROTOCOL_VERSION`], which `hello` carries.
 
+mod attachment;
 mod client;
 pub mod close;
 mod ids;
 mod message;
 mod server;
 
+pub use attachment::{Attachment, Image, MAX_ATTACHMENTS};
 pub use client::{Change, ClientEvent};
 pub use ids::{RoomPublicId, UserId};
 pub use message::{ChatMessage, MAX_REACTIONS, Quote, Reaction};

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{Millis, RoomPublicId, User, UserId};
+use crate::{Attachment, Millis, RoomPublicId, User, UserId};
 
 /// The most distinct emoji one message can carry.
 pub const MAX_REACTIONS: usize = 20;
@@ -65,6 +65,10 @@ pub struct ChatMessage {
     /// sender.
     #[serde(default, skip_serializing_if = "is_false")]
     pub mentions_room: bool,
+    /// Files sent with it, in the order they were attached (at most
+    /// `MAX_ATTACHMENTS`); none once deleted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
 }
 
 impl ChatMessage {

@@ -114,6 +114,7 @@ mod tests {
             reactions: vec![],
             mentions: Vec::new(),
             mentions_room: false,
+            attachments: Vec::new(),
         }
     }
 

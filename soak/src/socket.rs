@@ -59,6 +59,7 @@ pub fn write_frame(p: &Pending) -> String {
             client_msg_id: p.id,
             body: body.clone(),
             reply_to: *reply_to,
+            attachments: Vec::new(),
         },
         Write::Change { seq, change } => ClientEvent::change(room, p.id, *seq, change.clone()),
     }

@@ -19,7 +19,8 @@ pub async fn send_message(
     use self::ssr::*;
     answer(
         async move {
-            let op = Op::send(uuid::Uuid::new_v4(), &body, reply_to).map_err(AppError::Invalid)?;
+            let op = Op::send(uuid::Uuid::new_v4(), &body, reply_to, Vec::new())
+                .map_err(AppError::Invalid)?;
             let (public_id, reply) = submit(&room, op).await?;
             if let Reply::Stored(stored) = reply {
                 back_to(&public_id, stored.seq);

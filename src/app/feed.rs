@@ -9,7 +9,7 @@
 
 use uuid::Uuid;
 
-use crate::model::{Change, ChatMessage, Quote, Reaction, User, UserId};
+use crate::model::{Attachment, Change, ChatMessage, Quote, Reaction, User, UserId};
 
 /// A message the person sent that has no `seq` yet.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,6 +18,8 @@ pub struct Pending {
     pub body: String,
     /// The seq of the message it answers.
     pub reply_to: Option<i64>,
+    /// Files uploaded for it, sent with it.
+    pub files: Vec<Attachment>,
     /// Why the server refused it; `None` while it is on its way.
     pub failed: Option<String>,
     /// The server acknowledged it; its message event is on its way.
@@ -165,11 +167,18 @@ impl Feed {
         self.has_older = has_more;
     }
 
-    pub fn send(&mut self, client_msg_id: Uuid, body: String, reply_to: Option<i64>) {
+    pub fn send(
+        &mut self,
+        client_msg_id: Uuid,
+        body: String,
+        reply_to: Option<i64>,
+        files: Vec<Attachment>,
+    ) {
         self.pending.push(Pending {
             client_msg_id,
             body,
             reply_to,
+            files,
             failed: None,
             acked: false,
         });
@@ -261,13 +270,13 @@ impl Feed {
 
     /// Marks a failed message as on its way again; returns its body and
     /// what it answers.
-    pub fn retry(&mut self, client_msg_id: Uuid) -> Option<(String, Option<i64>)> {
+    pub fn retry(&mut self, client_msg_id: Uuid) -> Option<Pending> {
         let p = self
             .pending
             .iter_mut()
             .find(|p| p.client_msg_id == client_msg_id)?;
         p.failed = None;
-        Some((p.body.clone(), p.reply_to))
+        Some(p.clone())
     }
 
     /// Messages to resend after reconnecting: on their way, not refused.
@@ -349,6 +358,7 @@ mod tests {
             reactions: vec![],
             mentions: Vec::new(),
             mentions_room: false,
+            attachments: Vec::new(),
         }
     }
 
@@ -367,7 +377,7 @@ mod tests {
     fn a_pending_message_gives_way_to_the_stored_one() {
         let mut f = Feed::default();
         let id = Uuid::from_u128(7);
-        f.send(id, "m7".into(), None);
+        f.send(id, "m7".into(), None, Vec::new());
         let unsent: Vec<_> = f
             .unsent()
             .into_iter()
@@ -384,10 +394,13 @@ mod tests {
     fn a_refused_message_waits_for_retry() {
         let mut f = Feed::default();
         let id = Uuid::from_u128(9);
-        f.send(id, "hi".into(), Some(3));
+        f.send(id, "hi".into(), Some(3), Vec::new());
         f.failed(id, "too fast".into());
         assert!(f.unsent().is_empty());
-        assert_eq!(f.retry(id), Some(("hi".to_owned(), Some(3))));
+        assert_eq!(
+            f.retry(id).map(|p| (p.body, p.reply_to)),
+            Some(("hi".to_owned(), Some(3)))
+        );
         assert_eq!(f.unsent().len(), 1);
     }
 

@@ -21,7 +21,7 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::app::feed::Feed;
-use crate::model::{Change, ChatMessage, ClientEvent, UserId};
+use crate::model::{Attachment, Change, ChatMessage, ClientEvent, UserId};
 
 /// The connection as the person sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -201,20 +201,29 @@ impl Live {
 
     /// Shows the message at once as pending and sends it.
     pub fn send(&self, room: &str, body: String) {
-        self.send_reply(room, body, None);
+        self.send_reply(room, body, None, Vec::new());
     }
 
-    /// Sends a message, answering message `reply_to` if given.
-    pub fn send_reply(&self, room: &str, body: String, reply_to: Option<i64>) {
+    /// Sends a message with `files` (uploaded already), answering message
+    /// `reply_to` if given.
+    pub fn send_reply(
+        &self,
+        room: &str,
+        body: String,
+        reply_to: Option<i64>,
+        files: Vec<Attachment>,
+    ) {
         let client_msg_id = Uuid::new_v4();
+        let attachments = files.iter().map(|f| f.id.clone()).collect();
         if let Some(feed) = self.feed(room) {
-            feed.update(|f| f.send(client_msg_id, body.clone(), reply_to));
+            feed.update(|f| f.send(client_msg_id, body.clone(), reply_to, files));
         }
         self.command(ClientEvent::Send {
             room: room.into(),
             client_msg_id,
             body,
             reply_to,
+            attachments,
         });
     }
 
@@ -222,12 +231,13 @@ impl Live {
         let again = self
             .feed(room)
             .and_then(|f| f.try_update(|f| f.retry(client_msg_id)).flatten());
-        if let Some((body, reply_to)) = again {
+        if let Some(p) = again {
             self.command(ClientEvent::Send {
                 room: room.into(),
                 client_msg_id,
-                body,
-                reply_to,
+                body: p.body,
+                reply_to: p.reply_to,
+                attachments: p.files.iter().map(|f| f.id.clone()).collect(),
             });
         }
     }

@@ -15,7 +15,9 @@ mod op;
 
 pub use op::Op;
 
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::db::Db;
 use super::db::message_state::{MessageRow, QuoteRow};
@@ -24,7 +26,7 @@ use super::hub::Hub;
 use super::room_events::RoomEvents;
 use super::wire::Wire;
 use crate::error::AppError;
-use crate::model::{ChatMessage, RoomPublicId, User, UserId};
+use crate::model::{Change, ChatMessage, RoomPublicId, User, UserId};
 
 /// Requests waiting to be committed, across everyone. When full, senders wait.
 const QUEUE: usize = 4096;
@@ -68,9 +70,11 @@ pub struct GroupCommit {
 impl GroupCommit {
     /// Starts the task; it ends when every `GroupCommit` handle is gone,
     /// after storing what was queued.
-    pub fn spawn(db: Db, hub: Hub, wire: Wire) -> Self {
+    /// `sweep` is woken when a message is deleted: its files may be
+    /// unused now (`files/sweep.rs`).
+    pub fn spawn(db: Db, hub: Hub, wire: Wire, sweep: Arc<Notify>) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(db, hub, wire, rx));
+        tokio::spawn(run(db, hub, wire, sweep, rx));
         Self { tx }
     }
 
@@ -111,10 +115,22 @@ impl Answer {
     }
 }
 
-async fn run(db: Db, hub: Hub, wire: Wire, mut rx: mpsc::Receiver<Request>) {
+async fn run(db: Db, hub: Hub, wire: Wire, sweep: Arc<Notify>, mut rx: mpsc::Receiver<Request>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let deletes = batch.iter().any(|r| {
+            matches!(
+                r.op,
+                Op::Change {
+                    change: Change::Delete,
+                    ..
+                }
+            )
+        });
         commit(&db, &hub, &wire, std::mem::take(&mut batch)).await;
+        if deletes {
+            sweep.notify_one();
+        }
     }
     tracing::info!("group commit stopped");
 }
@@ -206,6 +222,7 @@ fn publish(hub: &Hub, wire: &Wire, req: &Request, outcome: &Outcome) {
                 client_msg_id,
                 body,
                 html,
+                files,
                 ..
             },
         ) => {
@@ -218,6 +235,7 @@ fn publish(hub: &Hub, wire: &Wire, req: &Request, outcome: &Outcome) {
             message.reply_to = quote.clone().map(|q| wire.quote(q));
             message.mentions.clone_from(&mentioned.users);
             message.mentions_room = mentioned.room;
+            message.attachments = files.iter().map(|f| wire.attachment(f.clone())).collect();
             events.message(message);
         }
         (

@@ -113,6 +113,14 @@ impl Config {
         self.data_dir.join("avatars")
     }
 
+    /// Where attached files are kept (`files-dir`, by default
+    /// `<data dir>/attachments`).
+    pub fn files_dir(&self) -> PathBuf {
+        self.files_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("attachments"))
+    }
+
     /// Leptos's own options, built from ours so that one file configures both.
     pub fn leptos_options(&self) -> leptos::config::LeptosOptions {
         leptos::config::LeptosOptions::builder()

@@ -13,6 +13,7 @@
 //! database of that store).
 
 pub mod accounts;
+pub mod attachments;
 pub mod changes;
 pub mod login_attempts;
 pub mod members;

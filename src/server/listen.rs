@@ -80,6 +80,7 @@ impl Server {
             None => AppState::new(db, config),
         };
         auth::spawn_purger(state.clone(), Duration::from_secs(3600));
+        super::files::sweep::spawn(state.clone());
         tokio::spawn(super::markdown::upgrade::run(state.db.clone()));
         Ok(Self {
             listener,

@@ -39,6 +39,26 @@ fn decode_alloc_limit(max_pixels: u32) -> u64 {
     u64::from(max_pixels) * u64::from(max_pixels) * 4 + DECODE_SLACK
 }
 
+/// The limits every picture is decoded under (avatars and attached
+/// images): at most `max_pixels` wide and tall, and the memory that takes.
+pub fn decode_limits(max_pixels: u32) -> Limits {
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(max_pixels);
+    limits.max_image_height = Some(max_pixels);
+    limits.max_alloc = Some(decode_alloc_limit(max_pixels));
+    limits
+}
+
+/// The picture formats accepted, recognised from their bytes.
+pub fn accepted_format(bytes: &[u8]) -> Option<ImageFormat> {
+    image::guess_format(bytes).ok().filter(|f| {
+        matches!(
+            f,
+            ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP | ImageFormat::Gif
+        )
+    })
+}
+
 /// How many pictures are decoded at once: one per core, as passwords are
 /// hashed. An upload that finds them all busy is turned away at once (503)
 /// rather than queued, so memory stays at most this many decodes.
@@ -198,19 +218,9 @@ pub fn normalise(bytes: &[u8], max_pixels: u32) -> Result<Vec<u8>, AppError> {
             "That file is not a picture Hearth accepts: use PNG, JPEG, WebP or GIF.".into(),
         )
     };
-    let format = image::guess_format(bytes).map_err(|_| unsupported())?;
-    if !matches!(
-        format,
-        ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP | ImageFormat::Gif
-    ) {
-        return Err(unsupported());
-    }
+    let format = accepted_format(bytes).ok_or_else(unsupported)?;
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(max_pixels);
-    limits.max_image_height = Some(max_pixels);
-    limits.max_alloc = Some(decode_alloc_limit(max_pixels));
-    reader.limits(limits);
+    reader.limits(decode_limits(max_pixels));
     let image = reader.decode().map_err(|e| match e {
         image::ImageError::Limits(_) => AppError::Invalid(format!(
             "That picture is too big: at most {max_pixels}×{max_pixels} pixels."

@@ -85,6 +85,7 @@ impl<'a> RoomEvents<'a> {
             reactions: Vec::new(),
             mentions: Vec::new(),
             mentions_room: false,
+            attachments: Vec::new(),
         }
     }
 

@@ -14,7 +14,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use super::{AppState, assets, auth, body_limit, health, media, security, web, ws};
+use super::{AppState, assets, auth, body_limit, files, health, media, security, web, ws};
 use crate::app::{App, shell};
 
 /// Builds the whole application for `state`.
@@ -39,6 +39,13 @@ pub fn app(state: AppState) -> Router {
             post(media::upload_avatar)
                 .layer(DefaultBodyLimit::max(media::upload_body_limit(&state))),
         )
+        .route(
+            "/api/rooms/{room}/attachments",
+            post(files::upload::handle)
+                .layer(DefaultBodyLimit::max(files::upload::body_limit(&state))),
+        )
+        .route("/media/files/{id}", get(files::serve::file))
+        .route("/media/files/{id}/thumb", get(files::serve::thumb))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // A slow client cannot hold a request open; the websocket, added
         // after this layer, lives as long as it is used.

@@ -30,6 +30,10 @@ pub struct Shared {
     pub hasher: Hasher,
     /// Picture decodes that may run at once (`media::decoders`).
     pub decoders: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Attached files on disk (`files/store.rs`).
+    pub files: super::files::Files,
+    /// Wakes the sweep of unnamed files (`files/sweep.rs`) after deletions.
+    pub sweep: Arc<tokio::sync::Notify>,
     pub limits: Arc<Limiters>,
     /// Live rooms: who listens, and the events they receive.
     pub hub: Hub,
@@ -71,6 +75,8 @@ pub struct Limiters {
     pub messages_by_user: RateLimiter<UserId>,
     /// Profile pictures uploaded per person.
     pub uploads_by_user: RateLimiter<UserId>,
+    /// Files attached per person.
+    pub attachments_by_user: RateLimiter<UserId>,
     /// Every other write a person can cause (join, leave, rename, remove,
     /// hand over, delete, let back in).
     pub actions_by_user: RateLimiter<UserId>,
@@ -99,6 +105,11 @@ impl Limiters {
                 Duration::from_secs(3600),
                 l.avatar_uploads_per_hour,
             ),
+            attachments_by_user: RateLimiter::new(
+                l.attachments_per_hour,
+                Duration::from_secs(3600),
+                l.attachments_per_hour,
+            ),
             actions_by_user: RateLimiter::per_minute(l.actions_per_minute),
             read_marks_by_user: RateLimiter::per_minute(l.read_marks_per_minute),
         }
@@ -110,6 +121,7 @@ impl Limiters {
         self.rooms_by_user.forget_full_buckets();
         self.messages_by_user.forget_full_buckets();
         self.uploads_by_user.forget_full_buckets();
+        self.attachments_by_user.forget_full_buckets();
         self.actions_by_user.forget_full_buckets();
         self.read_marks_by_user.forget_full_buckets();
     }
@@ -130,14 +142,17 @@ impl AppState {
 
     fn build(db: Db, config: Config, hub: Hub, nats: Option<async_nats::Client>) -> Self {
         let wire = super::wire::Wire::new(&config.media_base_url);
+        let sweep = Arc::new(tokio::sync::Notify::new());
         Self(Arc::new(Shared {
-            commit: GroupCommit::spawn(db.clone(), hub.clone(), wire.clone()),
+            commit: GroupCommit::spawn(db.clone(), hub.clone(), wire.clone(), sweep.clone()),
             wire,
             hub,
             leptos_options: config.leptos_options(),
             limits: Arc::new(Limiters::new(&config)),
             hasher: Hasher::default(),
             decoders: super::media::decoders(),
+            files: super::files::Files::new(config.files_dir()),
+            sweep,
             db,
             config: Arc::new(config),
             nats,

@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
+use super::db::attachments::AttachmentRow;
 use super::db::message_state::{MessageRow, QuoteRow};
 use super::db::users::UserRow;
-use crate::model::{ChatMessage, Quote, Reaction, User};
+use crate::model::{Attachment, ChatMessage, Image, Quote, Reaction, User};
 
 #[derive(Clone)]
 pub struct Wire {
@@ -55,6 +56,35 @@ impl Wire {
                 .collect(),
             mentions: row.mentions,
             mentions_room: row.mentions_room,
+            attachments: row
+                .attachments
+                .into_iter()
+                .map(|a| self.attachment(a))
+                .collect(),
+        }
+    }
+
+    /// An attached file as readers receive it: its URLs under the media
+    /// base (`/media/files/<id>`, and `/thumb` for a picture's thumbnail).
+    pub fn attachment(&self, row: AttachmentRow) -> Attachment {
+        let url = format!("{}/files/{}", self.media_base_url, row.public_id);
+        let image = match (row.width, row.height, row.thumb_width, row.thumb_height) {
+            (Some(width), Some(height), Some(thumb_width), Some(thumb_height)) => Some(Image {
+                width: width as u32,
+                height: height as u32,
+                thumb_url: format!("{url}/thumb"),
+                thumb_width: thumb_width as u32,
+                thumb_height: thumb_height as u32,
+            }),
+            _ => None,
+        };
+        Attachment {
+            id: row.public_id,
+            name: row.name,
+            size: row.size as u64,
+            content_type: row.content_type,
+            url,
+            image,
         }
     }
 

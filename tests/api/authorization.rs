@@ -378,6 +378,7 @@ fn websocket_events_by_role() {
                     client_msg_id: Uuid::new_v4(),
                     body: format!("from {role:?}"),
                     reply_to: None,
+                    attachments: Vec::new(),
                 },
                 ClientEvent::Edit {
                     room: room(),

@@ -294,6 +294,7 @@ fn shutting_down_finishes_sends_then_closes_with_1001() {
             client_msg_id: id,
             body: "last words".into(),
             reply_to: None,
+            attachments: Vec::new(),
         })
         .await;
         // Give the frame time to be read, then stop the server.

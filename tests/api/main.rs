@@ -25,6 +25,7 @@ mod account_deletion;
 mod account_forms;
 mod account_sessions;
 mod accounts;
+mod attachments;
 mod authorization;
 mod avatars;
 mod connections;

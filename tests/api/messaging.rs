@@ -262,6 +262,7 @@ fn a_retry_with_the_same_id_stores_nothing_new() {
             client_msg_id: id,
             body: "once".into(),
             reply_to: None,
+            attachments: Vec::new(),
         };
         let mut acks = vec![];
         for _ in 0..3 {
@@ -439,6 +440,7 @@ fn messages_survive_a_server_restart_with_contiguous_seq() {
             client_msg_id: sent[4],
             body: "before 4".into(),
             reply_to: None,
+            attachments: Vec::new(),
         })
         .await;
         for i in 0..5 {

@@ -86,6 +86,7 @@ impl WsClient {
             client_msg_id: id,
             body: body.into(),
             reply_to: None,
+            attachments: Vec::new(),
         })
         .await;
         id

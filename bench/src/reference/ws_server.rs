@@ -93,6 +93,7 @@ impl Rooms {
                 reactions: Vec::new(),
                 mentions: Vec::new(),
                 mentions_room: false,
+                attachments: Vec::new(),
             },
         };
         let _ = entry.tx.send(frame(&event));

@@ -133,6 +133,7 @@ async fn writer(mut ws: Ws, room: String, mut stop: watch::Receiver<bool>) -> Re
             client_msg_id: Uuid::new_v4(),
             body: "failover".into(),
             reply_to: None,
+            attachments: Vec::new(),
         };
         ws::send(&mut ws, &event).await?;
         // Acks and the room's own events are read off and dropped.

@@ -45,6 +45,7 @@ impl Live {
                             client_msg_id: p.client_msg_id,
                             body: p.body,
                             reply_to: p.reply_to,
+                            attachments: p.files.iter().map(|f| f.id.clone()).collect(),
                         });
                     }
                     for c in f.unsent_changes() {
@@ -244,6 +245,7 @@ mod tests {
             reactions: vec![],
             mentions: Vec::new(),
             mentions_room: false,
+            attachments: Vec::new(),
         }
     }
 

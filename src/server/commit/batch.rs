@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::{Op, Outcome, Request, Stored, mentions};
 use crate::error::AppError;
 use crate::model::{Change, MAX_REACTIONS, MessageBody, UserId};
+use crate::server::db::attachments::AttachmentRow;
 use crate::server::db::changes::{self, ChangeRequest, Done, Refusal};
 use crate::server::db::message_state::{self, MessageRow, QuoteRow};
 use crate::server::db::rooms::RoomId;
@@ -70,6 +71,7 @@ struct Send<'a> {
     html: &'a str,
     named: &'a Named,
     reply_to: Option<i64>,
+    files: &'a [AttachmentRow],
 }
 
 impl<'a> Send<'a> {
@@ -81,6 +83,7 @@ impl<'a> Send<'a> {
                 html,
                 named,
                 reply_to,
+                files,
             } => Some(Send {
                 room_id: req.room_id,
                 sender: req.sender.id,
@@ -89,6 +92,7 @@ impl<'a> Send<'a> {
                 html,
                 named,
                 reply_to: *reply_to,
+                files,
             }),
             Op::Change { .. } => None,
         }
@@ -125,23 +129,13 @@ async fn store_sends(
         }
     }
     keep_members(tx, run, &mut fresh).await?;
-    let quotes = parents(tx, run, &mut fresh).await?;
+    let mut quotes = parents(tx, run, &mut fresh).await?;
+    for (i, refused) in claim_files(tx, run, &mut fresh).await? {
+        quotes.insert(i, Err(refused));
+    }
     let mentioned = mentioned(tx, run, &fresh).await?;
 
-    // Seqs: each room's block taken at once, handed out in queue order.
-    let mut per_room: HashMap<RoomId, i64> = HashMap::new();
-    for &i in &fresh {
-        *per_room.entry(run[i].room_id).or_default() += 1;
-    }
-    let counts: Vec<(RoomId, i64)> = per_room.into_iter().collect();
-    let mut next_seq: HashMap<RoomId, i64> = HashMap::new();
-    if !counts.is_empty() {
-        let taken = db::messages::take_seqs(tx.exec(), &json(&counts)?, now).await?;
-        let wanted: HashMap<RoomId, i64> = counts.into_iter().collect();
-        for (room, last) in taken {
-            next_seq.insert(room, last - wanted[&room] + 1);
-        }
-    }
+    let mut next_seq = first_seqs(tx, run, &fresh, now).await?;
     let mut seqs: HashMap<usize, (i64, i64)> = HashMap::new();
     let mut rows = Vec::with_capacity(fresh.len());
     for &i in &fresh {
@@ -173,6 +167,11 @@ async fn store_sends(
         db::messages::senders_read_own(tx.exec(), &rows_json).await?;
         ids
     };
+    let with_ids: Vec<(usize, i64)> = fresh
+        .iter()
+        .filter_map(|&i| seqs.get(&i).map(|&(_, row)| (i, row_ids[row as usize])))
+        .collect();
+    link_files(tx, run, &with_ids).await?;
     let rows: Vec<_> = mentioned
         .iter()
         .filter_map(|(i, m)| seqs.get(i).map(|&(seq, row)| (i, m, seq, row)))
@@ -312,6 +311,86 @@ async fn parents(
     Ok(quotes)
 }
 
+/// Seqs for the sends `fresh`: each room's block taken at once; the first
+/// of each room's block, to hand out in queue order.
+async fn first_seqs(
+    tx: &mut WriteTx,
+    run: &[Send<'_>],
+    fresh: &[usize],
+    now: i64,
+) -> Result<HashMap<RoomId, i64>, sqlx::Error> {
+    let mut per_room: HashMap<RoomId, i64> = HashMap::new();
+    for &i in fresh {
+        *per_room.entry(run[i].room_id).or_default() += 1;
+    }
+    let counts: Vec<(RoomId, i64)> = per_room.into_iter().collect();
+    let mut next_seq: HashMap<RoomId, i64> = HashMap::new();
+    if !counts.is_empty() {
+        let taken = db::messages::take_seqs(tx.exec(), &json(&counts)?, now).await?;
+        let wanted: HashMap<RoomId, i64> = counts.into_iter().collect();
+        for (room, last) in taken {
+            next_seq.insert(room, last - wanted[&room] + 1);
+        }
+    }
+    Ok(next_seq)
+}
+
+/// Gives each stored send's files (`(index into run, message id)`) to its
+/// message, in the order they were attached.
+async fn link_files(
+    tx: &mut WriteTx,
+    run: &[Send<'_>],
+    stored: &[(usize, i64)],
+) -> Result<(), sqlx::Error> {
+    let links: Vec<(i64, i64, i64)> = stored
+        .iter()
+        .flat_map(|&(i, message)| {
+            run[i]
+                .files
+                .iter()
+                .enumerate()
+                .map(move |(at, f)| (f.id, message, at as i64))
+        })
+        .collect();
+    db::attachments::link(tx.exec(), &links).await
+}
+
+/// Refuses, and drops from `fresh`, each send naming a file already sent
+/// (with a message committed meanwhile, or earlier in this run) or gone
+/// (expired unsent): one read for the run.
+async fn claim_files(
+    tx: &mut WriteTx,
+    run: &[Send<'_>],
+    fresh: &mut Vec<usize>,
+) -> Result<Vec<(usize, AppError)>, sqlx::Error> {
+    let wanted: Vec<i64> = fresh
+        .iter()
+        .flat_map(|&i| run[i].files.iter().map(|f| f.id))
+        .collect();
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut free = db::attachments::still_unsent(tx.exec(), &wanted).await?;
+    let mut refused = Vec::new();
+    fresh.retain(|&i| {
+        let files = run[i].files;
+        if files.iter().all(|f| free.contains(&f.id)) {
+            for f in files {
+                free.remove(&f.id);
+            }
+            return true;
+        }
+        refused.push((
+            i,
+            AppError::Conflict(
+                "A file of this message was already sent, or has expired; attach it again.".into(),
+            ),
+        ));
+        false
+    });
+    Ok(refused)
+}
+
 /// Makes the batch's changes to messages, in queue order, and reads each
 /// changed message as it is after them (one read for all of them).
 async fn changes(
@@ -445,7 +524,7 @@ mod tests {
                 name: format!("user-{sender}"),
                 avatar_url: None,
             },
-            op: Op::send(client_msg_id, body, None).unwrap(),
+            op: Op::send(client_msg_id, body, None, Vec::new()).unwrap(),
             reply: tokio::sync::oneshot::channel().0,
         }
     }

@@ -8,6 +8,7 @@
 use uuid::Uuid;
 
 use crate::model::{Change, MessageBody};
+use crate::server::db::attachments::AttachmentRow;
 use crate::server::markdown;
 use crate::server::mentions::{self, Named};
 
@@ -20,6 +21,9 @@ pub enum Op {
         /// The names the body calls (`mentions.rs`).
         named: Named,
         reply_to: Option<i64>,
+        /// Uploads it carries, in order, checked to be the sender's, to
+        /// this room, not sent yet (`files::attach`).
+        files: Vec<AttachmentRow>,
     },
     Change {
         client_op_id: Uuid,
@@ -33,15 +37,22 @@ pub enum Op {
 }
 
 impl Op {
-    /// A message to send; or what to fix in its body.
-    pub fn send(client_msg_id: Uuid, body: &str, reply_to: Option<i64>) -> Result<Self, String> {
-        let body = MessageBody::parse(body).map_err(|e| e.0)?;
+    /// A message to send; or what to fix in its body. With files the body
+    /// may be empty.
+    pub fn send(
+        client_msg_id: Uuid,
+        body: &str,
+        reply_to: Option<i64>,
+        files: Vec<AttachmentRow>,
+    ) -> Result<Self, String> {
+        let body = MessageBody::parse_beside_files(body, files.len()).map_err(|e| e.0)?;
         Ok(Op::Send {
             client_msg_id,
             html: markdown::render(body.as_str()),
             named: mentions::named(body.as_str()),
             body,
             reply_to,
+            files,
         })
     }
 

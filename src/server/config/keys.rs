@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use super::declare::declare_keys;
 use super::kinds::{
-    Address, BaseUrl, Count, Days, Folder, MaybeCount, Networks, Origin, Seconds, ServiceUrl, Text,
+    Address, BaseUrl, Count, Days, Folder, MaybeCount, MaybePath, Networks, Origin, Seconds,
+    ServiceUrl, Text,
 };
 use super::origin::PublicOrigin;
 
@@ -34,6 +35,10 @@ declare_keys! {
         /// Where `hearth.db` and `avatars/` are kept.
         data_dir: PathBuf = server."data-dir",
             env "HEARTH_DATA_DIR", Text("./data");
+        /// Where attached files are kept (`None`: `<data_dir>/attachments`);
+        /// nodes sharing one PostgreSQL share this folder too.
+        files_dir: Option<PathBuf> = server."files-dir",
+            env "HEARTH_FILES_DIR", MaybePath;
         /// PostgreSQL instead of SQLite, for several nodes (`None`: SQLite).
         database_url: Option<String> = server."database-url",
             env "HEARTH_DATABASE_URL", ServiceUrl {
@@ -84,6 +89,12 @@ declare_keys! {
         /// The widest or tallest avatar image decoded, in pixels.
         max_avatar_pixels: u32 = limits."max-avatar-pixels",
             env "HEARTH_MAX_AVATAR_PIXELS", Count { default: 4096, max: 16384 };
+        /// The largest file that can be attached to a message, in bytes.
+        max_attachment_bytes: usize = limits."max-attachment-bytes",
+            env "HEARTH_MAX_ATTACHMENT_BYTES", Count { default: 25 << 20, max: 4 * GIB };
+        /// Files one person may attach per hour.
+        attachments_per_hour: u32 = limits."attachments-per-hour",
+            env "HEARTH_ATTACHMENTS_PER_HOUR", Count { default: 600, max: MANY };
         /// The largest body of any other request, in bytes.
         max_request_bytes: usize = limits."max-request-bytes",
             env "HEARTH_MAX_REQUEST_BYTES", Count { default: 64 << 10, max: GIB };

@@ -181,6 +181,24 @@ impl<T: TryFrom<u64>> Kind<Option<T>> for MaybeCount {
     }
 }
 
+/// A path that is not empty, or unset (`None`: a default the caller
+/// derives, such as a folder of the data directory).
+pub struct MaybePath;
+
+impl Kind<Option<std::path::PathBuf>> for MaybePath {
+    fn default_value(&self) -> Option<toml::Value> {
+        None
+    }
+
+    fn parse(&self, raw: Raw) -> Result<Option<std::path::PathBuf>, String> {
+        non_empty(raw).map(|p| Some(p.into()))
+    }
+
+    fn unset(&self) -> Result<Option<std::path::PathBuf>, String> {
+        Ok(None)
+    }
+}
+
 /// A duration written as a whole number of seconds, from 1 to `max`.
 pub struct Seconds {
     pub default: u64,

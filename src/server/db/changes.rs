@@ -682,10 +682,11 @@ async fn remove_reactions(conn: Writer<'_>, gone: &str) -> Result<(), sqlx::Erro
     Ok(())
 }
 
-/// A deleted message loses its earlier texts, whom it mentions, and its
-/// reactions' emoji in the log (the log keeps that reactions happened, not
+/// A deleted message loses its earlier texts, its files, whom it
+/// mentions, and its reactions' emoji in the log (the log keeps that reactions happened, not
 /// which).
-pub(super) async fn forget_deleted(conn: Writer<'_>, gone: &[i64]) -> Result<(), sqlx::Error> {
+pub(super) async fn forget_deleted(mut conn: Writer<'_>, gone: &[i64]) -> Result<(), sqlx::Error> {
+    super::attachments::forget_deleted(conn.re(), &json(&gone)?).await?;
     per_store!(conn, |c|
         sqlite: {
             let gone = json(&gone)?;

@@ -1,5 +1,5 @@
 //! Messages as they are now: body, edit and deletion marks, the quoted
-//! parent of a reply, and reactions. Every place that shows or sends a
+//! parent of a reply, reactions, mentions and files. Every place that shows or sends a
 //! message (history, replay, the answer to a change) reads it here, by
 //! `seq`, so they cannot disagree.
 
@@ -9,6 +9,7 @@ use hearth_sql::shared;
 
 use super::{Db, Reader, Writer, json, per_store};
 
+use super::attachments::AttachmentRow;
 use super::rooms::RoomId;
 use super::users::UserRow;
 use crate::model::{Quote, UserId};
@@ -35,6 +36,8 @@ pub struct MessageRow {
     pub mentions: Vec<UserId>,
     /// It mentions `@room`.
     pub mentions_room: bool,
+    /// Its files, in order; none once deleted.
+    pub attachments: Vec<AttachmentRow>,
 }
 
 /// The parent of a reply, as it is now.
@@ -120,6 +123,7 @@ impl From<Flat> for MessageRow {
             reactions: Vec::new(),
             mentions: Vec::new(),
             mentions_room: r.mentions_room && !r.deleted,
+            attachments: Vec::new(),
         }
     }
 }
@@ -212,7 +216,8 @@ pub async fn by_keys(
     let rooms: Vec<RoomId> = flat.iter().map(|f| RoomId(f.room_id)).collect();
     let mut rows: Vec<MessageRow> = flat.into_iter().map(MessageRow::from).collect();
     add_reactions(conn.re(), &mut rows).await?;
-    add_mentions(conn, &mut rows).await?;
+    add_mentions(conn.re(), &mut rows).await?;
+    add_attachments(conn, &mut rows).await?;
     Ok(rooms.into_iter().zip(rows).collect())
 }
 
@@ -255,6 +260,21 @@ async fn add_mentions(conn: Writer<'_>, rows: &mut [MessageRow]) -> Result<(), s
     for (message, user) in super::mentions::of_messages(conn, &ids).await? {
         if let Some(&i) = at.get(&message) {
             rows[i].mentions.push(user);
+        }
+    }
+    Ok(())
+}
+
+/// Fills in each message's files (one query for all).
+async fn add_attachments(conn: Writer<'_>, rows: &mut [MessageRow]) -> Result<(), sqlx::Error> {
+    let ids: Vec<i64> = rows.iter().filter(|r| !r.deleted).map(|r| r.id).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let at: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+    for (message, file) in super::attachments::of_messages(conn, &ids).await? {
+        if let Some(&i) = at.get(&message) {
+            rows[i].attachments.push(file);
         }
     }
     Ok(())

@@ -17,6 +17,7 @@ use crate::server::AppState;
 use crate::server::access;
 use crate::server::commit::Op;
 use crate::server::db::rooms::RoomId;
+use crate::server::files::attach::attach;
 use crate::server::rate_limit::Budget;
 use crate::server::room_events::RoomEvents;
 
@@ -127,7 +128,11 @@ impl Connection {
                 client_msg_id,
                 body,
                 reply_to,
-            } => self.send(room, client_msg_id, body, reply_to).await,
+                attachments,
+            } => {
+                self.send(room, client_msg_id, body, reply_to, attachments)
+                    .await;
+            }
             ClientEvent::Typing { room } => self.typing(room).await,
             change => {
                 if let Some((room, client_op_id, seq, change)) = change.into_change() {
@@ -249,9 +254,33 @@ impl Connection {
         client_msg_id: Uuid,
         body: String,
         reply_to: Option<i64>,
+        attachments: Vec<String>,
     ) {
         let id = ClientId::Message(client_msg_id);
-        match Op::send(client_msg_id, &body, reply_to) {
+        let mut files = Vec::new();
+        if !attachments.is_empty() {
+            let Some(room_id) = self.member_room(&room, Some(id)).await else {
+                return;
+            };
+            match attach(
+                &self.state,
+                self.user.id,
+                room_id,
+                &attachments,
+                client_msg_id,
+            )
+            .await
+            {
+                Ok(found) => files = found,
+                Err(e) => {
+                    self.out
+                        .error(e.code(), e.to_string(), Some(room), Some(id))
+                        .await;
+                    return;
+                }
+            }
+        }
+        match Op::send(client_msg_id, &body, reply_to, files) {
             Ok(op) => self.write(room, id, op).await,
             Err(message) => {
                 self.out

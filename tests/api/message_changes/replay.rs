@@ -82,6 +82,7 @@ fn an_offline_reader_catches_up_with_every_kind_of_change() {
             client_msg_id: reply,
             body: "replying to ann".into(),
             reply_to: Some(hello),
+            attachments: Vec::new(),
         })
         .await;
         b.until_acked(reply).await;

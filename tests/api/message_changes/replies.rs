@@ -16,6 +16,7 @@ async fn reply(ws: &mut WsClient, room: &str, parent: i64, body: &str) -> Uuid {
         client_msg_id: id,
         body: body.into(),
         reply_to: Some(parent),
+        attachments: Vec::new(),
     })
     .await;
     id

@@ -76,6 +76,7 @@ fn frame(pick: Pick<i64>, room: &str, id: Uuid, k: u64) -> ClientEvent {
             client_msg_id: id,
             body: protocol::body(k, 0),
             reply_to: None,
+            attachments: Vec::new(),
         },
         // `k` is new to this sender, so the text always changes.
         Pick::Edit(seq) => ClientEvent::Edit {

@@ -37,7 +37,7 @@ pub fn Composer(room: String) -> impl IntoView {
             match MessageBody::parse(&raw) {
                 Ok(body) => {
                     let reply_to = replying_to.and_then(|r| r.get_untracked()).map(|q| q.seq);
-                    live.send_reply(&room, body.into_string(), reply_to);
+                    live.send_reply(&room, body.into_string(), reply_to, Vec::new());
                     if let Some(r) = replying_to {
                         r.set(None);
                     }

@@ -288,6 +288,7 @@ mod tests {
             reactions: vec![],
             mentions: Vec::new(),
             mentions_room: false,
+            attachments: Vec::new(),
         }
     }
 
