@@ -6,6 +6,7 @@
 //! (`ClientEvent::Send::attachments`); the rows are `db/attachments.rs`.
 
 pub mod attach;
+pub mod form;
 pub mod image;
 pub mod name;
 pub mod serve;

@@ -44,6 +44,10 @@ pub fn app(state: AppState) -> Router {
             post(files::upload::handle)
                 .layer(DefaultBodyLimit::max(files::upload::body_limit(&state))),
         )
+        .route(
+            "/api/rooms/{room}/messages",
+            post(files::form::handle).layer(DefaultBodyLimit::max(files::form::body_limit(&state))),
+        )
         .route("/media/files/{id}", get(files::serve::file))
         .route("/media/files/{id}/thumb", get(files::serve::thumb))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

@@ -455,3 +455,74 @@ fn files_leave_the_disk_when_no_message_names_them() {
         assert_eq!(app.count("attachments").await, 0);
     })
 }
+
+#[test]
+fn the_composer_without_javascript_sends_files_as_a_plain_form() {
+    crate::helpers::run(async {
+        let Room {
+            app,
+            ann,
+            bob,
+            room,
+        } = room_with_bob(|_| {}).await;
+        let form = reqwest::multipart::Form::new()
+            .text("body", "minutes attached")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(png(64, 48)).file_name("chart.png"),
+            )
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(b"agenda".to_vec()).file_name("agenda.txt"),
+            )
+            // What a browser sends when no file was chosen in a field.
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(Vec::new()).file_name(""),
+            );
+        let res = ann
+            .client
+            .post(app.url(&format!("/api/rooms/{room}/messages")))
+            .header("accept", "text/html")
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        let to = header(&res, "location").to_owned();
+        assert!(to.starts_with(&format!("/r/{room}#m")), "{to}");
+
+        let history: Vec<ChatMessage> = app
+            .call(&bob.client, "history", &[("room", &room), ("limit", "100")])
+            .await
+            .json()
+            .await
+            .unwrap();
+        let sent = history.last().unwrap();
+        assert_eq!(sent.body, "minutes attached");
+        let names: Vec<&str> = sent.attachments.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["chart.png", "agenda.txt"]);
+        assert!(sent.attachments[0].image.is_some());
+
+        // The page shows the thumbnail and the download before any script.
+        let page = app.page(&bob.client, &format!("/r/{room}")).await;
+        assert!(page.contains("alt=\"chart.png\""), "thumbnail");
+        assert!(page.contains(">agenda.txt</a>"), "download link");
+
+        // Nothing to send: a page that says so, and nothing stored.
+        let res = ann
+            .client
+            .post(app.url(&format!("/api/rooms/{room}/messages")))
+            .multipart(reqwest::multipart::Form::new().text("body", "  "))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400);
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains("was not sent") && page.contains("empty"),
+            "{page}"
+        );
+        assert!(page.contains(&format!("href=\"/r/{room}\"")));
+    })
+}

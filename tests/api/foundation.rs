@@ -117,6 +117,8 @@ fn the_database_is_created_with_the_schema() {
         assert_eq!(
             tables,
             [
+                "attachments",
+                "file_checks",
                 "login_attempts",
                 "mentions",
                 "message_revisions",

@@ -30,6 +30,7 @@ mod removed_list;
 mod room_header;
 mod room_settings;
 mod scroll;
+mod uploads;
 
 use actions::RoomActions;
 use composer::Composer;
@@ -118,12 +119,23 @@ fn MemberRoom(details: RoomDetails, me: User, actions: RoomActions) -> impl Into
         Signal::derive(move || feed.with(|f| f.online.clone()))
     };
     let typing_feed = feed.clone();
+    let uploads = uploads::Uploads::new(room.clone());
+    // Files dropped anywhere on the room are attached to the message being
+    // written.
+    let on_dragover = |ev: leptos::ev::DragEvent| ev.prevent_default();
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        #[cfg(feature = "hydrate")]
+        uploads.add(uploads::files_of(ev.data_transfer()));
+    };
     let (settings_room, removed_room) = (room.clone(), room.clone());
     view! {
         <div
             class="room"
             class:members-open=move || panels.members_shown() == Some(true)
             class:members-closed=move || panels.members_shown() == Some(false)
+            on:dragover=on_dragover
+            on:drop=on_drop
         >
             <RoomHeader name member_count=Signal::derive(move || members.with(Vec::len))>
                 <RoomSettings room=settings_room name is_admin notify actions />
@@ -132,7 +144,7 @@ fn MemberRoom(details: RoomDetails, me: User, actions: RoomActions) -> impl Into
                 <section class="conversation" aria-label="Conversation">
                     <MessageList room=room.clone() feed=feed last_read me=me.id at />
                     <TypingLine feed=typing_feed />
-                    <Composer room=room.clone() />
+                    <Composer room=room.clone() uploads />
                 </section>
                 <aside class="room-side" id="room-side" aria-label="Room details">
                     <MemberList room=room.clone() members online me=me.id is_admin actions />

@@ -1,14 +1,19 @@
 //! Where a message is written: Enter sends, Shift+Enter starts a new line,
 //! ↑ in an empty box edits the writer's last message, `@` offers the
 //! room's members (`mentions.rs`). A reply shows "Replying to <name>"
-//! above it, with `Cancel reply`. The text goes to `live.rs`, which shows
-//! it at once as pending.
+//! above it, with `Cancel reply`. Files come in by `Attach file`, by
+//! pasting, or by dropping them on the room (`uploads.rs`). The text and
+//! the files go to `live.rs`, which shows them at once as pending.
+//!
+//! Without JavaScript the form posts, as a multipart form with its files,
+//! to `/api/rooms/<room>/messages` (`server/files/form.rs`).
 
 use leptos::html::Textarea;
 use leptos::prelude::*;
 
 use super::conversation::use_conversation;
 use super::mentions::{LIST_ID, MentionList, Picker};
+use super::uploads::{UploadList, Uploads};
 use crate::app::live::use_live;
 use crate::model::{MessageBody, Quote};
 
@@ -16,7 +21,7 @@ use crate::model::{MessageBody, Quote};
 const COUNTER_FROM: usize = MessageBody::MAX - 500;
 
 #[component]
-pub fn Composer(room: String) -> impl IntoView {
+pub fn Composer(room: String, uploads: Uploads) -> impl IntoView {
     let live = use_live();
     let conversation = use_conversation();
     let replying_to = conversation.map(|c| c.replying_to);
@@ -30,27 +35,7 @@ pub fn Composer(room: String) -> impl IntoView {
         set_caret(input, &value, caret);
     });
 
-    let submit = {
-        let room = room.clone();
-        move || {
-            let raw = text.get_untracked();
-            match MessageBody::parse(&raw) {
-                Ok(body) => {
-                    let reply_to = replying_to.and_then(|r| r.get_untracked()).map(|q| q.seq);
-                    live.send_reply(&room, body.into_string(), reply_to, Vec::new());
-                    if let Some(r) = replying_to {
-                        r.set(None);
-                    }
-                    text.set(String::new());
-                    error.set(None);
-                    resize(input);
-                }
-                // Keep the text so nothing typed is lost.
-                Err(e) if !raw.trim().is_empty() => error.set(Some(e.0)),
-                Err(_) => {}
-            }
-        }
-    };
+    let submit = sender(room.clone(), text, error, input, uploads);
     let on_submit = {
         let submit = submit.clone();
         move |ev: leptos::ev::SubmitEvent| {
@@ -96,8 +81,10 @@ pub fn Composer(room: String) -> impl IntoView {
         }
     };
 
+    let action = format!("/api/rooms/{room}/messages");
+
     view! {
-        <form class="composer" method="post" action="/api/send_message" on:submit=on_submit>
+        <form class="composer" method="post" action=action enctype="multipart/form-data" on:submit=on_submit>
             {move || error.get().map(|e| view! { <p role="alert">{e}</p> })}
             <input type="hidden" name="room" value=room.clone() />
             {replying_to.map(|replying_to| view! { <ReplyingBar replying_to /> })}
@@ -115,13 +102,100 @@ pub fn Composer(room: String) -> impl IntoView {
                 prop:value=move || text.get()
                 on:input=on_input
                 on:keydown=on_keydown
+                on:paste=super::uploads::on_paste(uploads)
                 on:blur=move |_| picker.iter().for_each(Picker::close)
             ></textarea>
             <Counter text />
-            // Without JavaScript (or before it loads) the form posts to
-            // `send_message` and the page comes back with the message.
+            <AttachFile uploads />
+            // Without JavaScript (or before it loads) the form posts with
+            // its files, and the page comes back at the message.
             <button type="submit">"Send"</button>
+            <UploadList uploads />
         </form>
+    }
+}
+
+/// Sends what the composer holds: its text and its finished files, as a
+/// reply if one is being written; an error (the text kept) if it cannot.
+fn sender(
+    room: String,
+    text: RwSignal<String>,
+    error: RwSignal<Option<String>>,
+    input: NodeRef<Textarea>,
+    uploads: Uploads,
+) -> impl Fn() + Clone {
+    let live = use_live();
+    let replying_to = use_conversation().map(|c| c.replying_to);
+    move || {
+        let raw = text.get_untracked();
+        if uploads.busy() {
+            error.set(Some(
+                "Wait for the files to finish uploading, or cancel them.".into(),
+            ));
+            return;
+        }
+        let files = uploads.done();
+        match MessageBody::parse_beside_files(&raw, files.len()) {
+            Ok(body) => {
+                let reply_to = replying_to.and_then(|r| r.get_untracked()).map(|q| q.seq);
+                live.send_reply(&room, body.into_string(), reply_to, files);
+                uploads.clear();
+                if let Some(r) = replying_to {
+                    r.set(None);
+                }
+                text.set(String::new());
+                error.set(None);
+                resize(input);
+            }
+            // Keep the text so nothing typed is lost.
+            Err(e) if !raw.trim().is_empty() => error.set(Some(e.0)),
+            Err(_) => {}
+        }
+    }
+}
+
+/// `Attach file`: a button opening the browser's file picker once the page
+/// runs; before that (or without JavaScript) the file field itself, sent
+/// with the form.
+#[component]
+fn AttachFile(uploads: Uploads) -> impl IntoView {
+    let picker = NodeRef::<leptos::html::Input>::new();
+    let running = RwSignal::new(false);
+    Effect::new(move |_| running.set(true));
+    let on_change = move |_: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        if let Some(input) = picker.get_untracked() {
+            let files = input
+                .files()
+                .map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect())
+                .unwrap_or_default();
+            uploads.add(files);
+            input.set_value("");
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = uploads;
+    };
+    let open = move |_| {
+        if let Some(input) = picker.get_untracked() {
+            input.click();
+        }
+    };
+    view! {
+        <label for="composer-files" class="attach-label" class:visually-hidden=move || running.get()>
+            "Attach file"
+        </label>
+        <input
+            type="file"
+            id="composer-files"
+            name="file"
+            multiple
+            node_ref=picker
+            class:visually-hidden=move || running.get()
+            on:change=on_change
+        />
+        <Show when=move || running.get()>
+            <button type="button" class="secondary attach" on:click=open>"Attach file"</button>
+        </Show>
     }
 }
 

@@ -1,11 +1,12 @@
 //! One stored message in the log, marked when it mentions the reader: its
 //! sender and time (at the start of a run), the message it answers, its body (or the tombstone, or the box
-//! editing it), "(edited)", its reactions, what went wrong with the
+//! editing it), its files, "(edited)", its reactions, what went wrong with the
 //! reader's own changes to it, and the buttons to act on it, shown on
 //! hover or focus.
 
 mod actions;
 mod editor;
+pub(super) mod files;
 mod quote;
 mod reactions;
 
@@ -50,6 +51,9 @@ pub fn MessageItem(
         .reply_to
         .clone()
         .map(|q| view! { <quote::QuoteLink quote=q /> });
+    let files = (!message.deleted && !message.attachments.is_empty())
+        .then(|| view! { <files::Files files=message.attachments.clone() /> });
+    let no_text = message.body.is_empty() && files.is_some();
     let body = if message.deleted {
         view! { <p class="body tombstone">{DELETED_MESSAGE_TEXT}</p> }.into_any()
     } else {
@@ -60,7 +64,9 @@ pub fn MessageItem(
             <Show
                 when=editing
                 fallback=move || {
-                    if html.is_empty() {
+                    if no_text {
+                        ().into_any()
+                    } else if html.is_empty() {
                         view! { <p class="body" dir="auto">{body_view(&shown)}</p> }.into_any()
                     } else {
                         // Rendered and cleaned to an allow-list by the server
@@ -105,6 +111,7 @@ pub fn MessageItem(
                 {meta}
                 {quote}
                 {body}
+                {files}
                 {edited}
                 {reactions}
                 {failures}

@@ -5,6 +5,7 @@ use leptos::html::Div;
 use leptos::prelude::*;
 
 use super::message::MessageItem;
+use super::message::files::Files;
 use super::read_marker::mark_read_when_seen;
 use super::scroll::Scroll;
 use crate::app::feed::{Feed, Pending, PendingChange};
@@ -248,7 +249,8 @@ fn PendingItem(room: String, pending: Pending) -> impl IntoView {
         <li class="message pending" class:failed=is_failed aria-busy=(!is_failed).then_some("true")>
             <div class="gutter"></div>
             <div class="content">
-            <p class="body" dir="auto">{pending.body.clone()}</p>
+            {(!pending.body.is_empty()).then(|| view! { <p class="body" dir="auto">{pending.body.clone()}</p> })}
+            {(!pending.files.is_empty()).then(|| view! { <Files files=pending.files.clone() /> })}
             {match failed {
                 None => view! { <span class="state">"Sending…"</span> }.into_any(),
                 Some(why) => view! {
