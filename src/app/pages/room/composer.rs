@@ -191,6 +191,10 @@ fn AttachFile(uploads: Uploads) -> impl IntoView {
             multiple
             node_ref=picker
             class:visually-hidden=move || running.get()
+            // Once the button stands in for it, the field is not a second
+            // `Attach file` for keyboards and screen readers.
+            aria-hidden=move || running.get().then_some("true")
+            tabindex=move || running.get().then_some("-1")
             on:change=on_change
         />
         <Show when=move || running.get()>
