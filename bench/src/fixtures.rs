@@ -28,6 +28,8 @@ use crate::procs::{Proc, free_addr};
 pub const PASSWORD: &str = "bench-password-1";
 /// Hearth's session cookie (`src/server/auth.rs`).
 pub const COOKIE_NAME: &str = "hearth_session";
+/// One message in this many of the room page's carries a picture (10 of 50).
+const SSR_PICTURE_EVERY: i64 = 5;
 
 /// How big a fixture to make.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -361,13 +363,34 @@ fn fill(db: &Path, spec: Spec) -> Result<Fixture> {
     let ssr_room = room("page", (0..spec.ssr_members).collect())?;
     for seq in 1..=spec.ssr_messages as i64 {
         let sender = users[(seq as usize) % spec.ssr_members].id;
+        // Formatted (the server renders each once, as it starts), and one in
+        // five with a picture: the page shows its thumbnail.
         let body = format!(
-            "ssr-message-{seq}: a line of ordinary chat, long enough to look like one <b>not bold</b> & co."
+            "ssr-message-{seq}: **a line** of *ordinary* chat with `code`, a \
+             [link](https://example.com/{seq}) and <b>not bold</b> & co."
         );
         tx.execute(
             "INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             rusqlite::params![ssr_room.id, seq, sender, body, uuid::Uuid::new_v4().hyphenated().to_string(), now - 60_000 + seq],
         )?;
+        if seq % SSR_PICTURE_EVERY == 0 {
+            let message = tx.last_insert_rowid();
+            tx.execute(
+                "INSERT INTO attachments (public_id, room_id, uploader_id, message_id, name,
+                     content_type, size, sha256, width, height, thumb_sha256, thumb_width,
+                     thumb_height, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'image/jpeg', 183000, ?6, 1600, 1200, ?6, 400, 300, ?7)",
+                rusqlite::params![
+                    format!("ssrpicture{seq:012}"),
+                    ssr_room.id,
+                    sender,
+                    message,
+                    format!("photo-{seq}.jpg"),
+                    format!("{seq:064x}"),
+                    now
+                ],
+            )?;
+        }
     }
     tx.execute(
         "UPDATE rooms SET last_seq = ?2 WHERE id = ?1",

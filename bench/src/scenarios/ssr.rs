@@ -1,4 +1,5 @@
-//! `ssr_room_page`: the server-rendered room page with 50 messages, for a
+//! `ssr_room_page`: the server-rendered room page with 50 formatted
+//! messages, 10 of them with a picture's thumbnail, for a
 //! logged-in member, 50 concurrent keep-alive clients in a closed loop;
 //! against an axum handler returning the same bytes, pre-rendered.
 
@@ -39,15 +40,29 @@ async fn fetch_page(
     cookie: &str,
 ) -> Result<(Vec<u8>, String)> {
     let mut c = Conn::open(addr, None).await?;
-    let a = c.get(path, Some(cookie)).await?;
-    if a.status != 200 {
-        bail!("GET {path} answered {} for a member", a.status);
-    }
+    // The server renders the fixture's bodies as it starts (they were
+    // written without their HTML); wait for that, then measure.
+    let mut tries = 0;
+    let a = loop {
+        let a = c.get(path, Some(cookie)).await?;
+        if a.status != 200 {
+            bail!("GET {path} answered {} for a member", a.status);
+        }
+        tries += 1;
+        if tries == 100 || String::from_utf8_lossy(&a.body).contains("<strong>a line</strong>") {
+            break a;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     let text = String::from_utf8_lossy(&a.body);
     let shown = text.matches("ssr-message-").count();
     let expected = ctx.fixture.spec.ssr_messages;
     if shown < expected {
         bail!("the room page shows {shown} of the room's {expected} messages");
+    }
+    let pictures = text.matches("alt=\"photo-").count();
+    if pictures < expected / 5 || !text.contains("<strong>a line</strong>") {
+        bail!("the room page shows {pictures} thumbnails, or its messages unformatted");
     }
     let content_type = a
         .headers
