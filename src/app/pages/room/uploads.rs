@@ -192,8 +192,8 @@ impl Uploads {
 }
 
 /// The uploads under the composer: progress and `Cancel upload` while one
-/// runs, the reason and `Remove` when it failed, the size and `Remove`
-/// once done. One row shape for all three, to keep the bundle small.
+/// runs, the reason and `Remove` when it failed, the name and `Remove`
+/// once done.
 #[component]
 pub fn UploadList(uploads: Uploads) -> impl IntoView {
     view! {
@@ -201,27 +201,38 @@ pub fn UploadList(uploads: Uploads) -> impl IntoView {
             <For each=move || uploads.list.get() key=Upload::version let(u)>
                 {
                     let key = u.key;
-                    let (share, size, why) = match u.state {
-                        State::Running(share) => (Some(share), None, None),
-                        State::Done(file) => (None, Some(file.shown_size()), None),
-                        State::Failed(why) => (None, None, Some(format!("{} was not attached: {why}", u.name))),
-                    };
-                    let (running, failed) = (share.is_some(), why.is_some());
-                    let label = format!("Uploading {}", u.name);
-                    view! {
-                        <li class="upload" class:failed=failed>
-                            <span class="name">{u.name}</span>
-                            {share.map(|share| view! { <progress max="1" value=share aria-label=label></progress> })}
-                            {size.map(|size| view! { <span class="size">{size}</span> })}
-                            {why.map(|why| view! { <span role="alert">{why}</span> })}
-                            <button
-                                type="button"
-                                class="secondary small"
-                                on:click=move |_| if running { uploads.cancel(key) } else { uploads.remove(key) }
-                            >
-                                {if running { "Cancel upload" } else { "Remove" }}
-                            </button>
-                        </li>
+                    let name = u.name.clone();
+                    match u.state {
+                        State::Running(share) => view! {
+                            <li class="upload">
+                                <span class="name">{name.clone()}</span>
+                                <progress max="1" value=share aria-label=format!("Uploading {name}")></progress>
+                                <button type="button" class="secondary small" on:click=move |_| uploads.cancel(key)>
+                                    "Cancel upload"
+                                </button>
+                            </li>
+                        }
+                        .into_any(),
+                        State::Done(file) => view! {
+                            <li class="upload done">
+                                <span class="name">{name}</span>
+                                <span class="size">{file.shown_size()}</span>
+                                <button type="button" class="secondary small" on:click=move |_| uploads.remove(key)>
+                                    "Remove"
+                                </button>
+                            </li>
+                        }
+                        .into_any(),
+                        State::Failed(why) => view! {
+                            <li class="upload failed">
+                                <span class="name">{name.clone()}</span>
+                                <span role="alert">{format!("{name} was not attached: {why}")}</span>
+                                <button type="button" class="secondary small" on:click=move |_| uploads.remove(key)>
+                                    "Remove"
+                                </button>
+                            </li>
+                        }
+                        .into_any(),
                     }
                 }
             </For>

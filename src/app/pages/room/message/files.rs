@@ -8,38 +8,33 @@ use crate::model::Attachment;
 
 #[component]
 pub fn Files(files: Vec<Attachment>) -> impl IntoView {
-    // One shape for both kinds, to keep the bundle small.
     let items = files
         .into_iter()
-        .map(|file| {
-            let size = file.image.is_none().then(|| file.shown_size());
-            let download = size.as_ref().map(|_| file.name.clone());
-            let picture = file.image.map(|image| {
-                view! {
-                    <img
-                        src=image.thumb_url
-                        width=image.thumb_width
-                        height=image.thumb_height
-                        alt=file.name.clone()
-                        loading="lazy"
-                    />
-                }
-            });
-            let text = size.as_ref().map(|_| file.name.clone());
-            let shown = picture.is_some();
-            view! {
-                <li class="file" class:picture=shown class:download=!shown>
-                    <a
-                        href=file.url
-                        download=download
-                        target=shown.then_some("_blank")
-                        rel=shown.then_some("noopener")
-                    >
-                        {picture}
-                        {text}
+        .map(|file| match file.image.clone() {
+            Some(image) => view! {
+                <li class="file picture">
+                    <a href=file.url.clone() target="_blank" rel="noopener">
+                        <img
+                            src=image.thumb_url
+                            width=image.thumb_width
+                            height=image.thumb_height
+                            alt=file.name.clone()
+                            loading="lazy"
+                        />
                     </a>
-                    {size.map(|size| view! { " " <span class="size">{size}</span> })}
                 </li>
+            }
+            .into_any(),
+            None => {
+                let size = file.shown_size();
+                view! {
+                    <li class="file download">
+                        <a href=file.url.clone() download=file.name.clone()>{file.name.clone()}</a>
+                        " "
+                        <span class="size">{size}</span>
+                    </li>
+                }
+                .into_any()
             }
         })
         .collect_view();
