@@ -17,7 +17,7 @@ use crate::server::commit::{Op, Reply};
 use crate::server::{AppState, access};
 
 use super::attach::attach;
-use super::upload::{read_field, store};
+use super::upload::{allowance, read_field, store};
 
 /// The most a form's body may be: every file at the limit, and the text.
 pub fn body_limit(state: &AppState) -> usize {
@@ -67,13 +67,7 @@ async fn send(
                         "A message can carry at most {MAX_ATTACHMENTS} files."
                     )));
                 }
-                state
-                    .limits
-                    .attachments_by_user
-                    .check(&user.id)
-                    .map_err(|wait| {
-                        crate::server::web::too_many("You have attached many files lately.", wait)
-                    })?;
+                allowance(state, &user)?;
                 let (name, bytes) = read_field(field, max).await?;
                 ids.push(store(state, &user, access.room.id, &name, bytes).await?.id);
             }

@@ -61,15 +61,19 @@ async fn accept(
         return Err(too_large(max));
     }
     let access = access::require_member(state, user, room).await?;
+    allowance(state, user)?;
+    let (name, bytes) = read_file(&mut multipart, max).await?;
+    store(state, user, access.room.id, &name, bytes).await
+}
+
+/// One more file within `user`'s hourly allowance, taken before its bytes
+/// are read; or how long to wait.
+pub fn allowance(state: &AppState, user: &User) -> Result<(), AppError> {
     state
         .limits
         .attachments_by_user
         .check(&user.id)
-        .map_err(|wait| {
-            crate::server::web::too_many("You have attached many files lately.", wait)
-        })?;
-    let (name, bytes) = read_file(&mut multipart, max).await?;
-    store(state, user, access.room.id, &name, bytes).await
+        .map_err(|wait| crate::server::web::too_many("You have attached many files lately.", wait))
 }
 
 /// The `file` field: its name as given and its bytes, at most `max`.
