@@ -137,33 +137,6 @@ fn jpeg_with_exif(w: u32, h: u32) -> Vec<u8> {
     out
 }
 
-/// A PNG whose header claims `w`×`h` pixels, in a few dozen bytes: a
-/// decompression bomb if anyone believed it.
-fn png_claiming(w: u32, h: u32) -> Vec<u8> {
-    let mut bytes = png(1, 1);
-    // IHDR's data starts at 16: width, height; its CRC follows the 13 bytes.
-    bytes[16..20].copy_from_slice(&w.to_be_bytes());
-    bytes[20..24].copy_from_slice(&h.to_be_bytes());
-    let crc = crc32(&bytes[12..29]);
-    bytes[29..33].copy_from_slice(&crc.to_be_bytes());
-    bytes
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
 struct Room {
     app: TestApp,
     ann: Person,
@@ -325,7 +298,7 @@ fn limits_refuse_with_a_reason_and_a_picture_too_big_is_a_plain_file() {
 
         // A few dozen bytes that claim 30,000 × 30,000 pixels: never
         // decoded, kept as the file it is.
-        let bomb = png_claiming(30_000, 30_000);
+        let bomb = crate::avatars::png_claiming(30_000, 30_000);
         let file = uploaded(&app, &ann, &room, "bomb.png", bomb.clone()).await;
         assert!(file.image.is_none());
         assert_eq!(file.size, bomb.len() as u64);

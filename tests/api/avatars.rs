@@ -132,12 +132,7 @@ fn bad_uploads_are_refused_and_change_nothing() {
             br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#.to_vec();
         let mut truncated = png(300, 300);
         truncated.truncate(truncated.len() / 2);
-        let mut huge_header = png(1, 1);
-        // Rewrite the IHDR width and height to 60000×60000.
-        huge_header[16..20].copy_from_slice(&60000u32.to_be_bytes());
-        huge_header[20..24].copy_from_slice(&60000u32.to_be_bytes());
-        let crc = crc32(&huge_header[12..29]);
-        huge_header[29..33].copy_from_slice(&crc.to_be_bytes());
+        let huge_header = png_claiming(60000, 60000);
         let cases: Vec<(&str, &str, Vec<u8>, u16, &str)> = vec![
             (
                 "evil.svg",
@@ -254,6 +249,18 @@ fn the_form_works_without_javascript() {
         assert!(!forged.contains("Call us"));
         assert!(forged.contains("could not be saved"));
     })
+}
+
+/// A PNG whose header claims `w`×`h` pixels, in a few dozen bytes: a
+/// decompression bomb if anyone believed it.
+pub fn png_claiming(w: u32, h: u32) -> Vec<u8> {
+    let mut bytes = png(1, 1);
+    // IHDR's data starts at 16: width, height; its CRC follows the 13 bytes.
+    bytes[16..20].copy_from_slice(&w.to_be_bytes());
+    bytes[20..24].copy_from_slice(&h.to_be_bytes());
+    let crc = crc32(&bytes[12..29]);
+    bytes[29..33].copy_from_slice(&crc.to_be_bytes());
+    bytes
 }
 
 /// PNG's chunk checksum (CRC-32, IEEE).
