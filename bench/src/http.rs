@@ -61,7 +61,32 @@ impl Conn {
             .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
             .collect::<Vec<_>>()
             .join("&");
+        let body = ("application/x-www-form-urlencoded".to_owned(), body.into());
         self.request(Method::POST, path, cookie, Some(body)).await
+    }
+
+    /// POSTs one file as the multipart field `file` (what the upload route
+    /// expects), as whoever `cookie` logs in.
+    pub async fn post_file(
+        &mut self,
+        path: &str,
+        cookie: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<Answer> {
+        const BOUNDARY: &str = "hearth-bench-7d3f9a2c";
+        let mut body = format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        let body = (
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+            body.into(),
+        );
+        self.request(Method::POST, path, Some(cookie), Some(body))
+            .await
     }
 
     async fn request(
@@ -69,7 +94,7 @@ impl Conn {
         method: Method,
         path: &str,
         cookie: Option<&str>,
-        form: Option<String>,
+        body: Option<(String, Bytes)>,
     ) -> Result<Answer> {
         let mut req = Request::builder()
             .method(method)
@@ -78,10 +103,10 @@ impl Conn {
         if let Some(c) = cookie {
             req = req.header(COOKIE, c);
         }
-        let body = match form {
-            Some(f) => {
-                req = req.header(CONTENT_TYPE, "application/x-www-form-urlencoded");
-                Full::new(Bytes::from(f))
+        let body = match body {
+            Some((content_type, bytes)) => {
+                req = req.header(CONTENT_TYPE, content_type);
+                Full::new(bytes)
             }
             None => Full::new(Bytes::new()),
         };

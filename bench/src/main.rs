@@ -12,6 +12,7 @@ mod holder;
 mod http;
 mod load;
 mod noise;
+mod png;
 mod procs;
 mod profile;
 mod protocol;

@@ -30,6 +30,7 @@ pub const SCENARIOS: &[&str] = &[
     "ssr_room_page",
     "bundle_size",
     "login_under_load",
+    "upload_under_load",
     "persisted_throughput_pg",
     "cluster_fanout",
     "failover",
@@ -123,6 +124,7 @@ pub struct Durations {
     pub sqlite_reference_s: f64,
     pub ssr_s: f64,
     pub login_s: f64,
+    pub upload_s: f64,
 }
 
 impl Durations {
@@ -137,6 +139,7 @@ impl Durations {
                 sqlite_reference_s: 1.0,
                 ssr_s: 2.0,
                 login_s: 2.0,
+                upload_s: 2.0,
             }
         } else {
             Self {
@@ -148,6 +151,7 @@ impl Durations {
                 sqlite_reference_s: 5.0,
                 ssr_s: 8.0,
                 login_s: 10.0,
+                upload_s: 10.0,
             }
         }
     }
@@ -176,6 +180,8 @@ pub const HEARTH_ENV: &[(&str, &str)] = &[
     ("HEARTH_MESSAGE_BURST", "1000000"),
     // 19,000 idle connections come from 64 loopback addresses (~300 each).
     ("HEARTH_CONNECTIONS_PER_ADDRESS", "1000"),
+    // `upload_under_load` attaches hundreds of files an hour per person.
+    ("HEARTH_ATTACHMENTS_PER_HOUR", "1000000"),
 ];
 
 impl Ctx {

@@ -7,7 +7,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -16,14 +15,16 @@ use serde_json::json;
 
 use crate::fixtures::Fixture;
 use crate::http::Conn;
-use crate::load::{self, Load};
+use crate::load::Load;
 use crate::profile::Hook;
 use crate::progress;
 use crate::reference::argon2_rate;
 use crate::report::ScenarioResult;
-use crate::run::{Ctx, secs};
-use crate::stats::{Latency, LatencySummary, Rounds, ratio, round3};
+use crate::run::Ctx;
+use crate::stats::{Latency, LatencySummary, Rounds, round3};
 use crate::ws;
+
+use super::beside::{self, Side};
 
 /// Source addresses the log-ins come from (127.30.x.1 …).
 const SOURCES: usize = 1000;
@@ -43,16 +44,6 @@ struct Logins {
     first_other: Option<String>,
     ok_latency: LatencySummary,
     turned_away_latency: LatencySummary,
-}
-
-#[derive(Debug, Serialize)]
-struct Run {
-    with_logins: bool,
-    fanout: load::Outcome,
-    logins: Option<Logins>,
-    rss_start_mib: f64,
-    rss_peak_mib: f64,
-    rss_end_mib: f64,
 }
 
 enum Attempt {
@@ -146,66 +137,22 @@ async fn offer_logins(
     Ok(l)
 }
 
-/// Samples the server's RSS every 250 ms until `stop`; returns the peak.
-async fn watch_rss(server_pid: u32, stop: Arc<AtomicBool>) -> u64 {
-    let mut peak = 0;
-    while !stop.load(Ordering::Relaxed) {
-        peak = peak.max(crate::sys::rss_bytes(server_pid).unwrap_or(0));
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    peak
+/// Log-ins offered at `rate`, beside the fan-out.
+struct LogIns {
+    fixture: Arc<Fixture>,
+    rate: f64,
 }
 
-async fn once(ctx: &Ctx, login_rate: Option<f64>, hook: Option<&Hook>) -> Result<Run> {
-    let d = &ctx.durations;
-    let load = Load {
-        rate: super::fanout::RATE / 2.0,
-        warmup: secs(d.warmup_s),
-        measure: secs(d.login_s),
-    };
-    let (server, addr, _) = ctx.start_hearth("login").await?;
-    let room = ctx.fixture.fanout_room.public_id.clone();
-    let cookies: Vec<Option<String>> = ctx
-        .fixture
-        .fanout_room
-        .members
-        .iter()
-        .map(|&m| Some(ctx.fixture.users[m].cookie()))
-        .collect();
-    let conns = load::connect_members(addr, &cookies, &room).await?;
-    let rss_start = server.rss()?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let sampler = tokio::spawn(watch_rss(server.pid, stop.clone()));
-    let perf = match hook {
-        Some(h) => Some(h.start(server.pid)?),
-        None => None,
-    };
-    let fixture = Arc::new(ctx.fixture.clone());
-    let servers = [&server];
-    let (fanout, logins) = tokio::join!(load::drive(conns, &room, &load, &servers), async {
-        match login_rate {
-            Some(rate) => offer_logins(addr, fixture, rate, load.warmup, load.measure)
-                .await
-                .map(Some),
-            None => Ok(None),
-        }
-    });
-    stop.store(true, Ordering::Relaxed);
-    let peak = sampler.await?;
-    let rss_end = server.rss()?;
-    if let Some(p) = perf {
-        p.stop().await?;
+impl Side for LogIns {
+    type Outcome = Logins;
+    async fn run(&self, addr: SocketAddr, warmup: Duration, measure: Duration) -> Result<Logins> {
+        offer_logins(addr, self.fixture.clone(), self.rate, warmup, measure).await
     }
-    server.stop().await?;
-    let mib = |b: u64| round3(b as f64 / (1024.0 * 1024.0));
-    Ok(Run {
-        with_logins: login_rate.is_some(),
-        fanout: fanout?,
-        logins: logins?,
-        rss_start_mib: mib(rss_start),
-        rss_peak_mib: mib(peak.max(rss_end)),
-        rss_end_mib: mib(rss_end),
-    })
+}
+
+/// The fan-out at half its rate: log-ins take the server's core.
+fn fanout_load(ctx: &Ctx) -> Load {
+    beside::load(ctx, super::fanout::RATE / 2.0, ctx.durations.login_s)
 }
 
 pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
@@ -219,38 +166,19 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
         argon.per_sec,
         login_rate
     );
-    let mut with = Vec::new();
-    let mut without = Vec::new();
-    for round in 0..ctx.opts.rounds {
-        let first = super::hearth_first(round);
-        for logins in [first, !first] {
-            let r = once(ctx, logins.then_some(login_rate), None).await?;
-            progress!(
-                ctx,
-                "login round {round} logins={logins}: fan-out p99 {} ms{}",
-                r.fanout.latency.p99_ms,
-                r.logins.as_ref().map_or(String::new(), |l| format!(
-                    ", {} ok / {} turned away (p99 {} ms) / {} other",
-                    l.ok, l.turned_away, l.turned_away_latency.p99_ms, l.other
-                ))
-            );
-            if logins {
-                with.push(r)
-            } else {
-                without.push(r)
-            }
-        }
-    }
-    let p99 = |v: &[Run]| {
-        Rounds::of(
-            &v.iter()
-                .map(|r| r.fanout.latency.p99_ms)
-                .collect::<Vec<_>>(),
-        )
+    let side = LogIns {
+        fixture: Arc::new(ctx.fixture.clone()),
+        rate: login_rate,
     };
-    let (w, wo) = (p99(&with), p99(&without));
-    let rt = ratio(w.median, wo.median);
-    let logins: Vec<&Logins> = with.iter().filter_map(|r| r.logins.as_ref()).collect();
+    let pairs = beside::rounds(ctx, "login", &fanout_load(ctx), &side, |l| {
+        format!(
+            ", {} ok / {} turned away (p99 {} ms) / {} other",
+            l.ok, l.turned_away, l.turned_away_latency.p99_ms, l.other
+        )
+    })
+    .await?;
+    let (w, wo, rt) = pairs.p99();
+    let logins = pairs.sides();
     let away99 = Rounds::of(
         &logins
             .iter()
@@ -258,22 +186,10 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
             .collect::<Vec<_>>(),
     );
     let turned_away: u64 = logins.iter().map(|l| l.turned_away).sum();
-    let growth = Rounds::of(
-        &with
-            .iter()
-            .map(|r| r.rss_peak_mib - r.rss_start_mib)
-            .collect::<Vec<_>>(),
-    );
+    let growth = pairs.growth(true);
     let bounded = growth.max <= MEMORY_GROWTH_LIMIT_MIB;
     let excess_refused = turned_away > 0 && away99.max <= TURNED_AWAY_P99_LIMIT_MS;
-    let complete = with.iter().chain(&without).all(|r| r.fanout.complete());
-    let fanout_ok = complete && rt.is_some_and(|r| r <= 1.2);
-    let quiet_growth = Rounds::of(
-        &without
-            .iter()
-            .map(|r| r.rss_peak_mib - r.rss_start_mib)
-            .collect::<Vec<_>>(),
-    );
+    let fanout_ok = pairs.complete() && rt.is_some_and(|r| r <= 1.2);
     let mut notes = vec![
         format!(
             "argon2id (19 MiB, t=2, p=1) on the server's core: {:.1} verifications/s, so log-ins were offered at {:.1}/s, each on a new connection from one of {SOURCES} loopback addresses (so the per-address limit is not what refuses them), as fixture people with the right password. Fan-out at half rate: {} messages/s to {} members. {} s warm-up + {} s measured, {} rounds interleaved.",
@@ -312,23 +228,7 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
             if bounded { "met" } else { "missed" }
         ),
     ];
-    notes.push(format!(
-        "Fan-out deliveries: with log-ins {} of {} ({} messages refused), without {} of {} ({} refused). Server RSS growth without log-ins: {} MiB.",
-        with.iter().map(|r| r.fanout.delivered).sum::<u64>(),
-        with.iter().map(|r| r.fanout.expected).sum::<u64>(),
-        with.iter().map(|r| r.fanout.errors).sum::<u64>(),
-        without.iter().map(|r| r.fanout.delivered).sum::<u64>(),
-        without.iter().map(|r| r.fanout.expected).sum::<u64>(),
-        without.iter().map(|r| r.fanout.errors).sum::<u64>(),
-        quiet_growth.show(),
-    ));
-    if let Some(e) = with
-        .iter()
-        .chain(&without)
-        .find_map(|r| r.fanout.first_error.clone())
-    {
-        notes.push(format!("First fan-out error: {e:.300}"));
-    }
+    notes.extend(pairs.delivery_notes("log-ins"));
     if let Some(e) = logins.iter().find_map(|l| l.first_other.clone()) {
         notes.push(format!("First unexpected log-in answer: {e}"));
     }
@@ -345,8 +245,8 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
         details: json!({
             "argon2_per_sec": argon.per_sec,
             "offered_logins_per_sec": login_rate,
-            "with_logins": with,
-            "without_logins": without,
+            "with_logins": pairs.with,
+            "without_logins": pairs.without,
             "turned_away_p99_ms": away99,
             "rss_growth_mib": growth,
         }),
@@ -357,6 +257,10 @@ pub async fn profile(ctx: &Ctx, hook: &Hook) -> Result<()> {
     let argon: argon2_rate::Outcome = ctx
         .run_pinned_json(&["argon2-rate".into(), "--secs".into(), "2".into()])
         .await?;
-    once(ctx, Some(2.0 * argon.per_sec), Some(hook)).await?;
+    let side = LogIns {
+        fixture: Arc::new(ctx.fixture.clone()),
+        rate: 2.0 * argon.per_sec,
+    };
+    beside::once(ctx, "login", &fanout_load(ctx), Some(&side), Some(hook)).await?;
     Ok(())
 }

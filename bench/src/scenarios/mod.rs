@@ -3,6 +3,7 @@
 //! goal is followed by one more Hearth run under `perf`, whose top symbols
 //! go into the row's notes.
 
+pub mod beside;
 pub mod bundle;
 pub mod cluster_fanout;
 pub mod failover;
@@ -12,6 +13,7 @@ pub mod login;
 pub mod persisted;
 pub mod persisted_pg;
 pub mod ssr;
+pub mod upload;
 pub mod verify;
 
 use anyhow::{Result, bail};
@@ -37,6 +39,7 @@ pub fn goal(name: &str) -> &'static str {
         "login_under_load" => {
             "fan-out p99 ≤ 1.2× without log-ins; turned away p99 ≤ 50 ms; memory bounded"
         }
+        "upload_under_load" => "fan-out p99 ≤ 1.2× without uploads; MiB/s accepted",
         "persisted_throughput_pg" => "≥ 0.5× the raw batched loop on the same PostgreSQL; 0 lost",
         "cluster_fanout" => "p99 ≤ 2× one node's, in the same run; max rate with p99 < 50 ms",
         "failover" => "report p50, p99, max; nothing missing",
@@ -52,6 +55,7 @@ pub async fn run(ctx: &Ctx, name: &str) -> Result<ScenarioResult> {
         "ssr_room_page" => ssr::run(ctx).await?,
         "bundle_size" => bundle::run(ctx).await?,
         "login_under_load" => login::run(ctx).await?,
+        "upload_under_load" => upload::run(ctx).await?,
         "persisted_throughput_pg" => persisted_pg::run(ctx).await?,
         "cluster_fanout" => cluster_fanout::run(ctx).await?,
         "failover" => failover::run(ctx).await?,
@@ -63,6 +67,7 @@ pub async fn run(ctx: &Ctx, name: &str) -> Result<ScenarioResult> {
         "persisted_throughput",
         "ssr_room_page",
         "login_under_load",
+        "upload_under_load",
     ];
     if !result.met && ctx.opts.profile && profiled.contains(&name) {
         progress!(
@@ -93,6 +98,7 @@ async fn profile_once(ctx: &Ctx, name: &str) -> Result<Vec<String>> {
         "persisted_throughput" => persisted::profile(ctx, &hook).await?,
         "ssr_room_page" => ssr::profile(ctx, &hook).await?,
         "login_under_load" => login::profile(ctx, &hook).await?,
+        "upload_under_load" => upload::profile(ctx, &hook).await?,
         other => bail!("no profile for {other:?}"),
     }
     let lines = hook.summarize(12).await?;
