@@ -28,6 +28,12 @@ pass sqlite "sqlite://$PWD/$work/dev.db"
 pass postgres "$pg_url"
 exec {PG[1]}>&- # the server stops once its input closes
 
+# A pass that could not build describes nothing: keep the old .sqlx then.
+if ! ls "$work"/sqlite/*.json >/dev/null 2>&1; then
+  grep -E '^[^ ]+: error' "$work/sqlite.log" | head -20 >&2
+  echo "prepare: the SQLite pass did not build (see $work/sqlite.log); .sqlx is unchanged" >&2
+  exit 1
+fi
 rm -rf .sqlx && mkdir .sqlx
 for f in "$work"/sqlite/*.json; do
   grep -q -- '-- store: postgres' "$f" || cp "$f" .sqlx/

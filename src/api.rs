@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod invites;
 pub mod message_forms;
 pub mod messages;
 pub mod notify;

@@ -22,8 +22,8 @@ use components::connection_banner::ConnectionBanner;
 use components::header::Header;
 use components::room_nav::RoomNav;
 use pages::{
-    home::HomePage, login::LoginPage, not_found::NotFound, room::RoomPage, search::SearchPage,
-    settings::SettingsPage, signup::SignupPage,
+    home::HomePage, invite::InvitePage, login::LoginPage, not_found::NotFound, room::RoomPage,
+    search::SearchPage, settings::SettingsPage, signup::SignupPage,
 };
 use session::Session;
 
@@ -76,12 +76,22 @@ pub fn App() -> impl IntoView {
     tabs::refetch_rooms_on(session.rooms_changed);
     let panels = panels::Panels::provide();
     mark_hydrated();
+    // The server reads the title after the page has rendered, outside the
+    // page's reactive owner: there, reading the rooms resource could find
+    // another request's arena on the thread, or a dropped one, and panic
+    // (leptos's sandboxed arenas; the page became a 500 now and then). So
+    // the server sends plain "Hearth" and the browser puts the unread count
+    // in once hydrated.
+    #[cfg(feature = "ssr")]
+    let title = || "Hearth";
+    #[cfg(not(feature = "ssr"))]
+    let title = move || session.title();
     // Every route renders completely before it is sent (`SsrMode::Async`):
     // pages are small, and out-of-order streaming would leave the parts
     // inside <Suspense> invisible until JavaScript runs.
     view! {
         <Stylesheet id="leptos" href="/pkg/hearth.css" />
-        <Title text=move || session.title() />
+        <Title text=title />
         <Router>
             <div class="app">
                 <Header />
@@ -98,6 +108,7 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("settings") view=SettingsPage ssr=SsrMode::Async />
                         <Route path=StaticSegment("search") view=SearchPage ssr=SsrMode::Async />
                         <Route path=(StaticSegment("r"), ParamSegment("id")) view=RoomPage ssr=SsrMode::Async />
+                        <Route path=(StaticSegment("i"), ParamSegment("code")) view=InvitePage ssr=SsrMode::Async />
                     </Routes>
                 </main>
                 </div>

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub mod account;
+pub mod invite;
 pub mod search;
 
 /// The websocket protocol's types live in their own crate (`protocol/`), so
@@ -283,6 +284,8 @@ pub enum RoomView {
         public_id: RoomPublicId,
         name: String,
         member_count: i64,
+        /// Only an invite lets people in: no `Join room` here.
+        invite_only: bool,
     },
     /// A member: the whole room.
     Member(RoomDetails),
@@ -293,10 +296,15 @@ pub struct RoomDetails {
     pub public_id: RoomPublicId,
     pub name: String,
     pub admin_id: UserId,
+    /// Only invite links let people in; the room's address does not.
+    pub invite_only: bool,
     pub members: Vec<Member>,
     /// People the admin removed and has not let back in (for the admin
     /// only; empty for everyone else).
     pub removed: Vec<User>,
+    /// The room's invite links that are not revoked, newest first (for the
+    /// admin only; empty for everyone else).
+    pub invites: Vec<invite::Invite>,
     /// The seq of the room's latest message (0 when there is none).
     pub last_seq: i64,
     pub last_read_seq: i64,

@@ -110,6 +110,21 @@ pub enum ServerEvent {
         seq: i64,
         name: String,
     },
+    /// An invite link to the room was made or revoked, by the admin `by`.
+    /// The event names no invite: only admins may list them.
+    InvitesChanged {
+        room: RoomPublicId,
+        seq: i64,
+        by: UserId,
+    },
+    /// The room's way in changed: with `invite_only`, only invite links let
+    /// people in; without, its address does too.
+    RoomSettingsChanged {
+        room: RoomPublicId,
+        seq: i64,
+        by: UserId,
+        invite_only: bool,
+    },
     /// Nothing more of the room follows.
     RoomDeleted { room: RoomPublicId, seq: i64 },
     /// Someone else is typing; never sent to the typist's own connections.
@@ -142,6 +157,8 @@ impl ServerEvent {
             | ServerEvent::MemberRemoved { seq, .. }
             | ServerEvent::AdminChanged { seq, .. }
             | ServerEvent::RoomRenamed { seq, .. }
+            | ServerEvent::InvitesChanged { seq, .. }
+            | ServerEvent::RoomSettingsChanged { seq, .. }
             | ServerEvent::RoomDeleted { seq, .. } => Some(*seq),
             ServerEvent::Hello { .. }
             | ServerEvent::Subscribed { .. }

@@ -65,12 +65,14 @@ fn server_kind(event: &ServerEvent) -> &'static str {
         ServerEvent::MemberRemoved { .. } => "member_removed",
         ServerEvent::AdminChanged { .. } => "admin_changed",
         ServerEvent::RoomRenamed { .. } => "room_renamed",
+        ServerEvent::InvitesChanged { .. } => "invites_changed",
+        ServerEvent::RoomSettingsChanged { .. } => "room_settings_changed",
         ServerEvent::RoomDeleted { .. } => "room_deleted",
         ServerEvent::Typing { .. } => "typing",
         ServerEvent::Presence { .. } => "presence",
     }
 }
-const SERVER_KINDS: usize = 19;
+const SERVER_KINDS: usize = 21;
 
 #[test]
 fn every_client_example_is_taken_as_written() {

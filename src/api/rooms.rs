@@ -63,6 +63,7 @@ pub async fn get_room(room: String, at: Option<i64>) -> Result<RoomView, AppErro
                     member_count: db::members::count(state.db.read(), r.id).await?,
                     public_id: r.public_id,
                     name: r.name,
+                    invite_only: r.invite_only,
                 });
             }
             let rows = db::members::list(state.db.read(), r.id).await?;
@@ -89,21 +90,24 @@ pub async fn get_room(room: String, at: Option<i64>) -> Result<RoomView, AppErro
                 .into_iter()
                 .map(|m| state.chat_message(&r.public_id, m))
                 .collect();
-            let removed = if r.admin_id == user.id {
-                db::members::removed(state.db.read(), r.id)
-                    .await?
-                    .into_iter()
-                    .map(|u| state.user(u))
-                    .collect()
+            let (removed, invites) = if r.admin_id == user.id {
+                let removed = db::members::removed(state.db.read(), r.id).await?;
+                let invites = db::invites::list(state.db.read(), r.id).await?;
+                (
+                    removed.into_iter().map(|u| state.user(u)).collect(),
+                    invites.into_iter().map(Invite::from).collect(),
+                )
             } else {
-                vec![]
+                (vec![], vec![])
             };
             Ok(RoomView::Member(RoomDetails {
                 messages,
                 removed,
+                invites,
                 public_id: r.public_id,
                 name: r.name,
                 admin_id: r.admin_id,
+                invite_only: r.invite_only,
                 members,
                 last_seq: r.last_seq,
                 last_read_seq,
@@ -124,6 +128,11 @@ pub async fn join_room(room: String) -> Result<(), AppError> {
             let user = require_user(&state).await?;
             spend_action(&state, &user)?;
             let r = find_room(&state, &room).await?;
+            if r.invite_only && !db::members::is_member(state.db.read(), r.id, user.id).await? {
+                return Err(AppError::Forbidden(
+                    "This room is invite-only. Ask one of its members for an invite link.".into(),
+                ));
+            }
             let joined = db::members::add(&state.db, r.id, user.id, |joined| {
                 if let Joined::Joined { seq } = *joined {
                     RoomEvents::new(&state.hub, r.id, &r.public_id).member_joined(
@@ -135,10 +144,7 @@ pub async fn join_room(room: String) -> Result<(), AppError> {
             })
             .await?;
             if joined == Joined::Removed {
-                return Err(AppError::Forbidden(
-                    "The room's admin removed you from this room. Ask them to let you back in."
-                        .into(),
-                ));
+                return Err(removed_by_admin());
             }
             leptos_axum::redirect(&format!("/r/{}", r.public_id));
             Ok(())
@@ -308,7 +314,7 @@ pub async fn readmit_member(room: String, user_id: UserId) -> Result<(), AppErro
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     pub use crate::api::messages::FIRST_PAGE;
 
     /// The most messages a page shown `at` a message holds: a few before
@@ -316,6 +322,7 @@ mod ssr {
     pub const AROUND_MAX: i64 = 500;
     use crate::error::AppError;
     use crate::model::User;
+    pub use crate::model::invite::Invite;
     pub use crate::model::{Member, Notify, RoomDetails, RoomName};
     use crate::server::AppState;
     pub use crate::server::access::{
@@ -337,6 +344,13 @@ mod ssr {
             .actions_by_user
             .check(&user.id)
             .map_err(|wait| too_many("You are changing rooms too fast.", wait))
+    }
+
+    /// Joining a room whose admin removed the caller.
+    pub fn removed_by_admin() -> AppError {
+        AppError::Forbidden(
+            "The room's admin removed you from this room. Ask them to let you back in.".into(),
+        )
     }
 
     /// The admin role passed to someone else while the action was on its way.

@@ -1,6 +1,7 @@
 //! One module per page (route).
 
 pub mod home;
+pub mod invite;
 pub mod login;
 pub mod not_found;
 pub mod room;

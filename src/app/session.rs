@@ -62,9 +62,7 @@ impl Session {
     /// notification settings count (every unread message, or only those
     /// that mention the person, or nothing; `(99+) Hearth` past 99).
     pub fn title(&self) -> String {
-        // `try_with`: on the server the title is read after the page has
-        // rendered, when the resource may be gone; then plain "Hearth" (the
-        // browser puts the count in once hydrated).
+        // `try_with`: before the rooms are loaded, plain "Hearth".
         let unread: i64 = self
             .rooms
             .try_with(|r| {

@@ -100,6 +100,21 @@ const MONTHS: [&str; 12] = [
     "December",
 ];
 
+/// Milliseconds since the epoch: the browser's clock there, the server's
+/// on the server.
+pub fn now_ms() -> i64 {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::Date::now() as i64
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    }
+}
+
 /// The calendar day a time falls on, as a sortable key (`yyyymmdd`): in the
 /// reader's zone in the browser, UTC on the server. Cheap, so a list can
 /// compare every message's day and build a [`day_label`] only where it

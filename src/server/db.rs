@@ -15,6 +15,7 @@
 pub mod accounts;
 pub mod attachments;
 pub mod changes;
+pub mod invites;
 pub mod login_attempts;
 pub mod members;
 pub mod mentions;

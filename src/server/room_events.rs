@@ -12,6 +12,7 @@ mod replay;
 
 use uuid::Uuid;
 
+use super::db::invites::settings_detail;
 use super::db::members::AfterRemoval;
 use super::db::room_log::{Entry, Kind};
 use super::db::rooms::RoomId;
@@ -209,6 +210,27 @@ impl<'a> RoomEvents<'a> {
         self.hub.publish(self.id, &event, Some(seq), Ends::Nobody);
     }
 
+    /// `by` made or revoked an invite link.
+    pub fn invites_changed(&self, seq: i64, by: UserId) {
+        let event = ServerEvent::InvitesChanged {
+            room: self.room(),
+            seq,
+            by,
+        };
+        self.hub.publish(self.id, &event, Some(seq), Ends::Nobody);
+    }
+
+    /// `by` made the room invite-only, or open by its address.
+    pub fn settings_changed(&self, seq: i64, by: UserId, invite_only: bool) {
+        let event = ServerEvent::RoomSettingsChanged {
+            room: self.room(),
+            seq,
+            by,
+            invite_only,
+        };
+        self.hub.publish(self.id, &event, Some(seq), Ends::Nobody);
+    }
+
     /// The room is gone (its last seq, `seq`): its followers stop, and
     /// `members`' connections forget it.
     pub fn deleted(&self, seq: i64, members: &[UserId]) {
@@ -301,6 +323,17 @@ impl<'a> RoomEvents<'a> {
                 room,
                 seq,
                 name: entry.detail?,
+            },
+            Some(Kind::Invite | Kind::Revoke) => ServerEvent::InvitesChanged {
+                room,
+                seq,
+                by: entry.actor,
+            },
+            Some(Kind::Settings) => ServerEvent::RoomSettingsChanged {
+                room,
+                seq,
+                by: entry.actor,
+                invite_only: entry.detail.as_deref() == Some(settings_detail(true)),
             },
         })
     }

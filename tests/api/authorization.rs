@@ -143,6 +143,37 @@ fn table(w: &World, role: Role) -> Vec<Row> {
             ],
             Allowed::Admin,
         ),
+        (
+            "create_invite",
+            vec![
+                ("room", room.clone()),
+                ("expires", "1d".into()),
+                ("max_uses", "5".into()),
+            ],
+            Allowed::Admin,
+        ),
+        ("list_invites", vec![("room", room.clone())], Allowed::Admin),
+        (
+            "revoke_invite",
+            vec![("room", room.clone()), ("code", w.invite.clone())],
+            Allowed::Admin,
+        ),
+        (
+            "set_invite_only",
+            vec![("room", room.clone()), ("invite_only", "on".into())],
+            Allowed::Admin,
+        ),
+        // Anyone logged in sees what an invite leads to (see invites.rs).
+        (
+            "invite",
+            vec![("code", w.invite.clone())],
+            Allowed::LoggedIn,
+        ),
+        (
+            "join_with_invite",
+            vec![("code", w.invite.clone())],
+            Allowed::NotRemoved,
+        ),
         ("delete_room", vec![("room", room)], Allowed::Admin),
         (
             "change_password",

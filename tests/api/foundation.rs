@@ -119,6 +119,7 @@ fn the_database_is_created_with_the_schema() {
             [
                 "attachments",
                 "file_checks",
+                "invites",
                 "login_attempts",
                 "mentions",
                 "message_revisions",

@@ -49,7 +49,33 @@ fn database_for(dir: &std::path::Path) -> Option<String> {
 
 /// Runs one test's body on the shared runtime.
 pub fn run(test: impl Future<Output = ()>) {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(report_server_panics);
     RUNTIME.block_on(test);
+}
+
+/// A panic on one of the runtime's worker threads (a request the server
+/// was handling) is written straight to stderr, past the test harness's
+/// capture: otherwise its message and place land in the output of
+/// whichever test first started the runtime, and a failing test shows only
+/// the 500 it got.
+fn report_server_panics() {
+    use std::io::Write;
+    let earlier = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let thread = std::thread::current();
+        // The harness names each test's thread after the test.
+        let name = thread.name().unwrap_or("unnamed");
+        if !name.contains("::") {
+            let backtrace = std::backtrace::Backtrace::capture();
+            let _ = writeln!(
+                std::io::stderr(),
+                "server panic on thread {name}: {info}\n{backtrace}"
+            );
+        } else {
+            earlier(info);
+        }
+    }));
 }
 
 pub struct TestApp {

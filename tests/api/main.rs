@@ -31,6 +31,7 @@ mod avatars;
 mod connections;
 mod foundation;
 mod hardening;
+mod invites;
 mod login_throttle;
 mod message_changes;
 mod messaging;

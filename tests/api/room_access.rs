@@ -48,6 +48,8 @@ pub(crate) fn room_of(e: &ServerEvent) -> Option<&str> {
         | ServerEvent::MemberRemoved { room, .. }
         | ServerEvent::AdminChanged { room, .. }
         | ServerEvent::RoomRenamed { room, .. }
+        | ServerEvent::InvitesChanged { room, .. }
+        | ServerEvent::RoomSettingsChanged { room, .. }
         | ServerEvent::RoomDeleted { room, .. }
         | ServerEvent::Presence { room, .. }
         | ServerEvent::Typing { room, .. } => Some(room),

@@ -25,6 +25,8 @@ pub struct World {
     pub removed_id: UserId,
     /// Each person's session, as their settings name it.
     pub session_ids: Vec<(UserId, String)>,
+    /// An invite link to the room the admin made (no limit, 7 days).
+    pub invite: String,
 }
 
 impl World {
@@ -59,6 +61,7 @@ impl World {
             )
             .await;
         assert_eq!(res.status(), 200);
+        let invite = create_invite(&app, &admin, &room, "7d", "none").await;
         let session_ids: Vec<(i64, String)> = on_store!(app, |db| sqlx::query_as(
             "SELECT user_id, public_id FROM sessions"
         )
@@ -80,6 +83,7 @@ impl World {
             member_id,
             removed_id: removed.id,
             removed,
+            invite,
         }
     }
 
@@ -120,8 +124,8 @@ impl World {
     /// Rooms, memberships, messages and the rooms' logs, to prove a
     /// refused call changed nothing.
     pub async fn snapshot(&self) -> Vec<String> {
-        let rooms: Vec<(String, String, i64)> = on_store!(self.app, |db| sqlx::query_as(
-            "SELECT public_id, name, admin_id FROM rooms ORDER BY id"
+        let rooms: Vec<(String, String, i64, i64)> = on_store!(self.app, |db| sqlx::query_as(
+            "SELECT public_id, name, admin_id, invite_only FROM rooms ORDER BY id"
         )
         .fetch_all(db)
         .await)
@@ -134,6 +138,12 @@ impl World {
         .unwrap();
         let removals: Vec<(i64, i64)> = on_store!(self.app, |db| sqlx::query_as(
             "SELECT room_id, user_id FROM room_removals ORDER BY room_id, user_id"
+        )
+        .fetch_all(db)
+        .await)
+        .unwrap();
+        let invites: Vec<(String, i64, Option<i64>)> = on_store!(self.app, |db| sqlx::query_as(
+            "SELECT code, uses, revoked_at FROM invites ORDER BY id"
         )
         .fetch_all(db)
         .await)
@@ -153,6 +163,7 @@ impl World {
             .map(|r| format!("{r:?}"))
             .chain(members.into_iter().map(|m| format!("{m:?}")))
             .chain(removals.into_iter().map(|r| format!("removed {r:?}")))
+            .chain(invites.into_iter().map(|i| format!("invite {i:?}")))
             .chain(messages.into_iter().map(|m| format!("message {m:?}")))
             .chain(std::iter::once(format!(
                 "room events {}, reactions {}, revisions {}",
@@ -171,6 +182,29 @@ impl World {
 
 /// A message's room, seq, body, revision and deletion time.
 type MessageState = (i64, i64, String, Option<i64>, Option<i64>);
+
+/// `p` makes an invite link to `room`; its code.
+pub async fn create_invite(
+    app: &TestApp,
+    p: &Person,
+    room: &str,
+    expires: &str,
+    max_uses: &str,
+) -> String {
+    let res = app
+        .call(
+            &p.client,
+            "create_invite",
+            &[("room", room), ("expires", expires), ("max_uses", max_uses)],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let invite: serde_json::Value = res.json().await.unwrap();
+    invite["code"]
+        .as_str()
+        .expect("an invite's code")
+        .to_owned()
+}
 
 pub async fn create_room(app: &TestApp, p: &Person, name: &str) -> String {
     let res = app.call(&p.client, "create_room", &[("name", name)]).await;

@@ -202,6 +202,8 @@ impl Live {
             | ServerEvent::MemberRemoved { room, seq, .. }
             | ServerEvent::AdminChanged { room, seq, .. }
             | ServerEvent::RoomRenamed { room, seq, .. }
+            | ServerEvent::InvitesChanged { room, seq, .. }
+            | ServerEvent::RoomSettingsChanged { room, seq, .. }
             | ServerEvent::RoomDeleted { room, seq } => {
                 if let Some(feed) = self.feed(&room) {
                     feed.update(|f| f.saw(seq));

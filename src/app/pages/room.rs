@@ -19,6 +19,7 @@ use crate::model::{RoomDetails, RoomView, User};
 mod actions;
 mod composer;
 mod conversation;
+mod invite_settings;
 mod member_list;
 mod mentions;
 mod menu;
@@ -67,9 +68,9 @@ pub fn RoomPage() -> impl IntoView {
                 };
                 match room.await {
                     Ok(RoomView::Member(details)) => view! { <MemberRoom details me actions /> }.into_any(),
-                    Ok(RoomView::Preview { public_id, name, member_count }) => {
+                    Ok(RoomView::Preview { public_id, name, member_count, invite_only }) => {
                         let public_id = public_id.into_string();
-                        view! { <Preview public_id name member_count actions /> }.into_any()
+                        view! { <Preview public_id name member_count invite_only actions /> }.into_any()
                     }
                     Err(AppError::NotFound(_)) => view! { <RoomNotFound /> }.into_any(),
                     Err(AppError::Unauthorized) => view! { <LoginRedirect /> }.into_any(),
@@ -106,6 +107,8 @@ fn MemberRoom(details: RoomDetails, me: User, actions: RoomActions) -> impl Into
     let name = Signal::derive(move || details.with(|d| d.name.clone()));
     let members = Signal::derive(move || details.with(|d| d.members.clone()));
     let removed = Signal::derive(move || details.with(|d| d.removed.clone()));
+    let invite_only = Signal::derive(move || details.with(|d| d.invite_only));
+    let invites = Signal::derive(move || details.with(|d| d.invites.clone()));
     let is_admin = Memo::new(move |_| details.with(|d| d.admin_id == me.id));
     conversation::Conversation::provide(
         room.clone(),
@@ -138,7 +141,7 @@ fn MemberRoom(details: RoomDetails, me: User, actions: RoomActions) -> impl Into
             on:drop=on_drop
         >
             <RoomHeader name member_count=Signal::derive(move || members.with(Vec::len))>
-                <RoomSettings room=settings_room name is_admin notify actions />
+                <RoomSettings room=settings_room name is_admin notify invite_only invites actions />
             </RoomHeader>
             <div class="room-body">
                 <section class="conversation" aria-label="Conversation">
@@ -186,6 +189,7 @@ fn Preview(
     public_id: String,
     name: String,
     member_count: i64,
+    invite_only: bool,
     actions: RoomActions,
 ) -> impl IntoView {
     let members = if member_count == 1 {
@@ -193,17 +197,28 @@ fn Preview(
     } else {
         format!("{member_count} members")
     };
+    let way_in = if invite_only {
+        view! {
+            <p>"This room is invite-only. Ask one of its members for an invite link."</p>
+        }
+        .into_any()
+    } else {
+        view! {
+            <p>"You have been given a link to this room. Join to read and send messages."</p>
+            <ActionForm action=actions.join>
+                <input type="hidden" name="room" value=public_id />
+                <ErrorAlert message=action_error(actions.join) />
+                <button type="submit">"Join room"</button>
+            </ActionForm>
+        }
+        .into_any()
+    };
     view! {
         <section class="page preview">
             <div class="card">
                 <h1>{name}</h1>
                 <p class="lead">{members}</p>
-                <p>"You have been given a link to this room. Join to read and send messages."</p>
-                <ActionForm action=actions.join>
-                    <input type="hidden" name="room" value=public_id />
-                    <ErrorAlert message=action_error(actions.join) />
-                    <button type="submit">"Join room"</button>
-                </ActionForm>
+                {way_in}
             </div>
         </section>
     }

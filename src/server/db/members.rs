@@ -5,7 +5,7 @@ use hearth_sql::shared;
 use super::room_log::{self, Kind, NewEvent};
 use super::rooms::RoomId;
 use super::users::UserRow;
-use super::{Db, Reader, Writer, now_ms};
+use super::{Db, Exec, Reader, Writer, now_ms};
 use crate::model::{Notify, UserId};
 
 /// A member's user row and when they joined.
@@ -67,11 +67,16 @@ pub async fn count(db: Reader<'_>, room_id: RoomId) -> Result<i64, sqlx::Error> 
     )
 }
 
-pub async fn is_member(
-    db: Reader<'_>,
+/// Whether `user_id` is a member, read from a pool or inside a write.
+pub async fn is_member<'c, S, P>(
+    db: Exec<S, P>,
     room_id: RoomId,
     user_id: UserId,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool, sqlx::Error>
+where
+    S: sqlx::SqliteExecutor<'c>,
+    P: sqlx::PgExecutor<'c>,
+{
     let found = shared!(
         db,
         query_scalar!(
@@ -105,43 +110,61 @@ pub async fn add(
 ) -> Result<Joined, sqlx::Error> {
     let now = now_ms();
     db.write_then(
-        async |tx| {
-            let removed = shared!(
-                tx.exec(),
-                query_scalar!(
-                    r#"SELECT CAST(1 AS BIGINT) AS "one!: i64" FROM room_removals WHERE room_id = $1 AND user_id = $2"#,
-                    room_id.0,
-                    user_id.0
-                ),
-                fetch_optional
-            )?;
-            if removed.is_some() {
-                return Ok(Joined::Removed);
-            }
-            let done = shared!(
-                tx.exec(),
-                query!(
-                    "INSERT INTO room_members (room_id, user_id, joined_at, last_read_seq)
-                     SELECT $1, $2, $3, last_seq FROM rooms WHERE id = $1
-                     ON CONFLICT DO NOTHING",
-                    room_id.0,
-                    user_id.0,
-                    now
-                ),
-                execute
-            )?;
-            if done != 1 {
-                return Ok(Joined::AlreadyMember);
-            }
-            let event = NewEvent::member(Kind::Join, user_id, user_id);
-            Ok(match room_log::append(tx.exec(), room_id, event, now).await? {
-                Some(seq) => Joined::Joined { seq },
-                None => Joined::AlreadyMember,
-            })
-        },
+        async |tx| join_in(tx.exec(), room_id, user_id, now).await,
         announce,
     )
     .await
+}
+
+/// `add`, inside a write that may do more (redeeming an invite).
+pub async fn join_in(
+    mut conn: Writer<'_>,
+    room_id: RoomId,
+    user_id: UserId,
+    now: i64,
+) -> Result<Joined, sqlx::Error> {
+    if was_removed(conn.re(), room_id, user_id).await? {
+        return Ok(Joined::Removed);
+    }
+    let done = shared!(
+        conn.re(),
+        query!(
+            "INSERT INTO room_members (room_id, user_id, joined_at, last_read_seq)
+             SELECT $1, $2, $3, last_seq FROM rooms WHERE id = $1
+             ON CONFLICT DO NOTHING",
+            room_id.0,
+            user_id.0,
+            now
+        ),
+        execute
+    )?;
+    if done != 1 {
+        return Ok(Joined::AlreadyMember);
+    }
+    let event = NewEvent::member(Kind::Join, user_id, user_id);
+    Ok(match room_log::append(conn, room_id, event, now).await? {
+        Some(seq) => Joined::Joined { seq },
+        None => Joined::AlreadyMember,
+    })
+}
+
+/// Whether an admin removed `user_id` from the room and has not let them
+/// back in.
+pub async fn was_removed(
+    conn: Writer<'_>,
+    room_id: RoomId,
+    user_id: UserId,
+) -> Result<bool, sqlx::Error> {
+    let removed = shared!(
+        conn,
+        query_scalar!(
+            r#"SELECT CAST(1 AS BIGINT) AS "one!: i64" FROM room_removals WHERE room_id = $1 AND user_id = $2"#,
+            room_id.0,
+            user_id.0
+        ),
+        fetch_optional
+    )?;
+    Ok(removed.is_some())
 }
 
 /// People removed from a room and not let back in, most recent first.

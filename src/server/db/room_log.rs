@@ -26,6 +26,12 @@ pub enum Kind {
     Remove,
     Admin,
     Rename,
+    /// An invite link was made (detail: its code, for admins only).
+    Invite,
+    /// An invite link was revoked (detail: its code).
+    Revoke,
+    /// The room's way in changed (detail: `invite-only` or `open`).
+    Settings,
 }
 
 impl Kind {
@@ -40,6 +46,9 @@ impl Kind {
             Kind::Remove => "remove",
             Kind::Admin => "admin",
             Kind::Rename => "rename",
+            Kind::Invite => "invite",
+            Kind::Revoke => "revoke",
+            Kind::Settings => "settings",
         }
     }
 
@@ -54,6 +63,9 @@ impl Kind {
             Kind::Remove,
             Kind::Admin,
             Kind::Rename,
+            Kind::Invite,
+            Kind::Revoke,
+            Kind::Settings,
         ]
         .into_iter()
         .find(|k| k.as_str() == kind)

@@ -45,6 +45,8 @@ pub struct RoomRow {
     pub name: String,
     pub admin_id: UserId,
     pub last_seq: i64,
+    /// Only invites let people in, not the room's address.
+    pub invite_only: bool,
 }
 
 /// Creates a room with `admin_id` as its admin and first member.
@@ -88,6 +90,7 @@ pub async fn create(
         name: name.to_owned(),
         admin_id,
         last_seq: 0,
+        invite_only: false,
     })
 }
 
@@ -96,7 +99,8 @@ pub async fn by_public_id(db: Reader<'_>, public_id: &str) -> Result<Option<Room
         db,
         query_as!(
             RoomRow,
-            r#"SELECT id AS "id!: i64", public_id, name, admin_id AS "admin_id!: i64", last_seq AS "last_seq!: i64"
+            r#"SELECT id AS "id!: i64", public_id, name, admin_id AS "admin_id!: i64", last_seq AS "last_seq!: i64",
+                      (invite_only = 1) AS "invite_only!: bool"
                FROM rooms WHERE public_id = $1"#,
             public_id
         ),
@@ -275,7 +279,7 @@ pub async fn for_member(
         query_as!(
             RoomRow,
             r#"SELECT r.id AS "id!: i64", r.public_id, r.name, r.admin_id AS "admin_id!: i64",
-                      r.last_seq AS "last_seq!: i64"
+                      r.last_seq AS "last_seq!: i64", (r.invite_only = 1) AS "invite_only!: bool"
                FROM rooms r JOIN room_members m ON m.room_id = r.id AND m.user_id = $2
                WHERE r.public_id = $1"#,
             public_id,
@@ -357,7 +361,8 @@ pub async fn by_id(db: Reader<'_>, id: RoomId) -> Result<Option<RoomRow>, sqlx::
         db,
         query_as!(
             RoomRow,
-            r#"SELECT id AS "id!: i64", public_id, name, admin_id AS "admin_id!: i64", last_seq AS "last_seq!: i64"
+            r#"SELECT id AS "id!: i64", public_id, name, admin_id AS "admin_id!: i64", last_seq AS "last_seq!: i64",
+                      (invite_only = 1) AS "invite_only!: bool"
                FROM rooms WHERE id = $1"#,
             id.0
         ),

@@ -504,6 +504,12 @@ impl Book {
                 Some(&room),
                 format!("nobody changed a message: {event:?}"),
             ),
+            ServerEvent::InvitesChanged { .. } | ServerEvent::RoomSettingsChanged { .. } => self
+                .fail(
+                    t,
+                    Some(&room),
+                    format!("nobody touched invites or settings: {event:?}"),
+                ),
             ServerEvent::Hello { .. }
             | ServerEvent::Ack { .. }
             | ServerEvent::Done { .. }

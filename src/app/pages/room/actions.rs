@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use crate::api::invites::{CreateInvite, RevokeInvite, SetInviteOnly};
 use crate::api::rooms::{
     DeleteRoom, JoinRoom, LeaveRoom, MakeAdmin, ReadmitMember, RemoveMember, RenameRoom,
 };
@@ -19,6 +20,9 @@ pub struct RoomActions {
     pub make_admin: ServerAction<MakeAdmin>,
     pub delete: ServerAction<DeleteRoom>,
     pub readmit: ServerAction<ReadmitMember>,
+    pub create_invite: ServerAction<CreateInvite>,
+    pub revoke_invite: ServerAction<RevokeInvite>,
+    pub set_invite_only: ServerAction<SetInviteOnly>,
     /// Bumped to reload the whole page (after joining, or when the person
     /// is no longer a member).
     pub page_changed: Version,
@@ -37,6 +41,9 @@ impl RoomActions {
             make_admin: ServerAction::new(),
             delete: ServerAction::new(),
             readmit: ServerAction::new(),
+            create_invite: ServerAction::new(),
+            revoke_invite: ServerAction::new(),
+            set_invite_only: ServerAction::new(),
             page_changed: Version::new(),
             details_changed: Version::new(),
         };
@@ -47,6 +54,11 @@ impl RoomActions {
             v.after_success(actions.make_admin);
             v.after_success(actions.readmit);
         }
+        actions.details_changed.after_success(actions.create_invite);
+        actions.details_changed.after_success(actions.revoke_invite);
+        actions
+            .details_changed
+            .after_success(actions.set_invite_only);
         rooms_changed.after_success(actions.join);
         rooms_changed.after_success(actions.leave);
         rooms_changed.after_success(actions.delete);

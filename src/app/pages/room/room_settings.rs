@@ -1,13 +1,16 @@
 //! `Room settings`, a menu in the room's header: for everyone, what to be
-//! notified of (`notify_setting.rs`); for the admin, rename and delete
-//! (behind a confirmation); for everyone, leave.
+//! notified of (`notify_setting.rs`); for the admin, rename, the room's
+//! invites and way in (`invite_settings.rs`), and delete (behind a
+//! confirmation); for everyone, leave.
 
 use leptos::prelude::*;
 
 use super::actions::RoomActions;
+use super::invite_settings::InviteSettings;
 use super::menu::Menu;
 use super::notify_setting::NotifySetting;
 use crate::app::components::error_alert::{ErrorAlert, action_error};
+use crate::model::invite::Invite;
 use crate::model::{Notify, RoomName};
 
 #[component]
@@ -17,12 +20,15 @@ pub fn RoomSettings(
     is_admin: Memo<bool>,
     /// What the reader hears of the room, as the page was read.
     notify: Notify,
+    invite_only: Signal<bool>,
+    invites: Signal<Vec<Invite>>,
     actions: RoomActions,
 ) -> impl IntoView {
     let admin_room = room.clone();
     let admin_tools = move || {
         is_admin.get().then(|| {
-            let (room, rename_room) = (admin_room.clone(), admin_room.clone());
+            let (room, rename_room, invite_room) =
+                (admin_room.clone(), admin_room.clone(), admin_room.clone());
             view! {
                 <ActionForm action=actions.rename attr:class="rename">
                     <input type="hidden" name="room" value=rename_room />
@@ -40,6 +46,7 @@ pub fn RoomSettings(
                     </div>
                     <button type="submit" class="secondary">"Rename room"</button>
                 </ActionForm>
+                <InviteSettings room=invite_room invite_only invites actions />
                 <ConfirmDelete room name actions />
             }
         })

@@ -1,0 +1,139 @@
+//! For the admin, in `Room settings`: `Invite only`, `Create invite link`
+//! (with `Expires after` and `Max uses`), and the `Invites` list with
+//! `Revoke` on each. Every form works without JavaScript; with it, the
+//! list follows the room's events (`invites_changed`).
+
+use leptos::prelude::*;
+
+use super::actions::RoomActions;
+use crate::app::components::error_alert::{ErrorAlert, action_error};
+use crate::model::invite::{Invite, InviteExpiry, InviteUses};
+
+#[component]
+pub fn InviteSettings(
+    room: String,
+    invite_only: Signal<bool>,
+    invites: Signal<Vec<Invite>>,
+    actions: RoomActions,
+) -> impl IntoView {
+    view! {
+        <section class="invite-settings" aria-labelledby="invites-heading">
+            <h3 id="invites-heading">"Invites"</h3>
+            <InviteOnly room=room.clone() invite_only actions />
+            <CreateInvite room=room.clone() actions />
+            <InviteList room invites actions />
+        </section>
+    }
+}
+
+/// `Invite only`: saved as soon as it is ticked or cleared; without
+/// JavaScript, `Save` posts the form.
+#[component]
+fn InviteOnly(room: String, invite_only: Signal<bool>, actions: RoomActions) -> impl IntoView {
+    let action = actions.set_invite_only;
+    let on_change = {
+        let room = room.clone();
+        move |ev: leptos::ev::Event| {
+            let on = event_target_checked(&ev);
+            action.dispatch(crate::api::invites::SetInviteOnly {
+                room: room.clone(),
+                invite_only: on.then(|| "on".to_owned()),
+            });
+        }
+    };
+    view! {
+        <ActionForm action attr:class="invite-only">
+            <input type="hidden" name="room" value=room />
+            <ErrorAlert message=action_error(action) />
+            <div class="choice">
+                <input
+                    type="checkbox"
+                    id="invite-only"
+                    name="invite_only"
+                    checked=move || invite_only.get()
+                    prop:checked=move || invite_only.get()
+                    on:change=on_change
+                />
+                <label for="invite-only">"Invite only"</label>
+            </div>
+            <p class="hint">"When ticked, the room's address lets nobody in: only invite links do."</p>
+            <button type="submit" class="secondary small">"Save"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn CreateInvite(room: String, actions: RoomActions) -> impl IntoView {
+    let action = actions.create_invite;
+    let expiries = InviteExpiry::ALL
+        .into_iter()
+        .map(|e| {
+            view! {
+                <option value=e.value() selected=e == InviteExpiry::default()>{e.label()}</option>
+            }
+        })
+        .collect_view();
+    let limits = InviteUses::ALL
+        .into_iter()
+        .map(|u| {
+            view! {
+                <option value=u.value() selected=u == InviteUses::default()>{u.label()}</option>
+            }
+        })
+        .collect_view();
+    view! {
+        <ActionForm action attr:class="create-invite">
+            <input type="hidden" name="room" value=room />
+            <ErrorAlert message=action_error(action) />
+            <div class="field">
+                <label for="invite-expires">"Expires after"</label>
+                <select id="invite-expires" name="expires">{expiries}</select>
+            </div>
+            <div class="field">
+                <label for="invite-uses">"Max uses"</label>
+                <select id="invite-uses" name="max_uses">{limits}</select>
+            </div>
+            <button type="submit" class="secondary">"Create invite link"</button>
+        </ActionForm>
+    }
+}
+
+/// The invites that are not revoked, newest first: each link, what it has
+/// done and has left ("12 of 25 uses · expires in 3 days"), and `Revoke`.
+#[component]
+fn InviteList(room: String, invites: Signal<Vec<Invite>>, actions: RoomActions) -> impl IntoView {
+    let rows = move || {
+        let now = crate::app::text::now_ms();
+        let room = room.clone();
+        invites
+            .get()
+            .into_iter()
+            .map(|invite| {
+                let room = room.clone();
+                let path = invite.path();
+                let label = format!("Revoke invite {path}");
+                view! {
+                    <li class="invite">
+                        <a class="invite-link" href=path.clone()>{path.clone()}</a>
+                        <span class="invite-summary">{invite.summary(now)}</span>
+                        <span class="hint">{format!("by {}", invite.creator)}</span>
+                        <ActionForm action=actions.revoke_invite>
+                            <input type="hidden" name="room" value=room />
+                            <input type="hidden" name="code" value=invite.code.clone() />
+                            <button type="submit" class="secondary small" aria-label=label>"Revoke"</button>
+                        </ActionForm>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <ErrorAlert message=action_error(actions.revoke_invite) />
+        <Show
+            when=move || invites.with(|i| !i.is_empty())
+            fallback=|| view! { <p class="hint">"No invite links yet."</p> }
+        >
+            <ul class="invites" aria-label="Invites">{rows.clone()}</ul>
+        </Show>
+    }
+}
