@@ -17,6 +17,7 @@ pub mod failpoint;
 pub mod files;
 pub mod health;
 pub mod hub;
+pub mod idle_threads;
 pub mod listen;
 pub mod login_throttle;
 pub mod markdown;

@@ -22,6 +22,7 @@ use serde::Serialize;
 use super::AppState;
 use super::auth::AuthUser;
 use super::db;
+use super::idle_threads::IdleThreads;
 use crate::error::AppError;
 use crate::model::{AvatarError, UserId};
 
@@ -65,6 +66,13 @@ pub fn accepted_format(bytes: &[u8]) -> Option<ImageFormat> {
 pub fn decoders() -> std::sync::Arc<tokio::sync::Semaphore> {
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     std::sync::Arc::new(tokio::sync::Semaphore::new(cores))
+}
+
+/// The threads pictures are decoded and files hashed and written on
+/// (`idle_threads.rs`): they take only the CPU message delivery leaves.
+pub fn threads() -> &'static IdleThreads {
+    static THREADS: std::sync::OnceLock<IdleThreads> = std::sync::OnceLock::new();
+    THREADS.get_or_init(|| IdleThreads::start("media", std::time::Duration::from_secs(60), || {}))
 }
 
 #[derive(Serialize)]
@@ -161,15 +169,16 @@ async fn store_upload(
             "The server is busy with other pictures. Try again in a few seconds.".into(),
         ));
     };
-    let png = tokio::task::spawn_blocking(move || {
-        let _decoding = decoding;
-        normalise(&bytes, max_pixels)
-    })
-    .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "avatar processing panicked");
-        AppError::Internal
-    })??;
+    let png = threads()
+        .run("profile picture", move || {
+            let _decoding = decoding;
+            normalise(&bytes, max_pixels)
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "avatar processing failed");
+            AppError::Internal
+        })??;
 
     let name = random_name();
     let dir = state.config.avatar_dir();

@@ -1,7 +1,8 @@
 //! Password hashing with argon2id, off the async runtime and bounded.
 //!
-//! Hashes run on their own threads at the lowest CPU priority, so a burst of
-//! log-ins takes only the CPU that message delivery leaves over; a semaphore
+//! Hashes run on their own threads at the lowest CPU priority
+//! (`idle_threads.rs`), so a burst of log-ins takes only the CPU that
+//! message delivery leaves over; a semaphore
 //! sized to the cores bounds them, and a second, small waiting room turns
 //! the excess away at once instead of queueing without bound. Each thread
 //! keeps its 19 MiB of argon2 memory between hashes (`passwords/argon.rs`).
@@ -11,9 +12,10 @@ mod argon;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use self::argon::{dummy_hash, hash_phc, release_memory, verify_phc};
+use super::idle_threads::IdleThreads;
 
 use crate::model::Password;
 
@@ -65,57 +67,13 @@ impl Default for Hasher {
     }
 }
 
-type Job = Box<dyn FnOnce() + Send>;
-
-/// The threads hashes run on, one per core, started on first use.
-fn hashing_threads() -> &'static flume::Sender<Job> {
-    static JOBS: OnceLock<flume::Sender<Job>> = OnceLock::new();
-    JOBS.get_or_init(|| {
+/// The threads hashes run on (`idle_threads.rs`), started on first use.
+fn hashing_threads() -> &'static IdleThreads {
+    static THREADS: OnceLock<IdleThreads> = OnceLock::new();
+    THREADS.get_or_init(|| {
         return_big_blocks_to_the_system();
-        // Many receivers, so each idle thread times out, and gives its
-        // memory back, on its own.
-        let (jobs, queue) = flume::unbounded::<Job>();
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        for i in 0..cores {
-            let queue = queue.clone();
-            let started = std::thread::Builder::new()
-                .name(format!("hearth-hash-{i}"))
-                .spawn(move || {
-                    lowest_priority();
-                    loop {
-                        match queue.recv_timeout(KEEP_MEMORY_WHILE_IDLE) {
-                            // A panic drops the job's answer: that caller gets an error.
-                            Ok(job) => {
-                                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
-                            }
-                            Err(flume::RecvTimeoutError::Timeout) => release_memory(),
-                            Err(flume::RecvTimeoutError::Disconnected) => return,
-                        }
-                    }
-                });
-            // Fewer threads only means fewer hashes at once. With none, no
-            // one receives the jobs, and every hash fails as "the hashing
-            // threads are gone".
-            if let Err(e) = started {
-                tracing::error!(error = %e, "a password hashing thread did not start");
-            }
-        }
-        jobs
+        IdleThreads::start("hash", KEEP_MEMORY_WHILE_IDLE, release_memory)
     })
-}
-
-/// Makes this thread run only when no other thread of any priority wants
-/// the CPU (`SCHED_IDLE`; the lowest nice value where that is refused), so
-/// hashing never delays delivering messages.
-fn lowest_priority() {
-    let param = libc::sched_param { sched_priority: 0 };
-    // SAFETY: plain system calls on the calling thread (pid 0) with a valid
-    // parameter; failure only leaves the priority as it was.
-    unsafe {
-        if libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) != 0 {
-            libc::setpriority(libc::PRIO_PROCESS, 0, 19);
-        }
-    }
 }
 
 /// A hashing thread's memory is one 19 MiB block. After the first is freed,
@@ -165,21 +123,16 @@ impl Slot {
             .await
             .map_err(|_| HashError::Busy)?;
         let waiting = self.waiting;
-        let (done, result) = oneshot::channel();
         hashing_threads()
-            .send(Box::new(move || {
+            .run("password hashing", move || {
                 // Both places stay taken until the hash is done, even if the
                 // caller has gone: clients that hang up cannot queue more
                 // hashing than the cores do.
                 let _places = (running, waiting);
-                if !done.is_closed() {
-                    let _ = done.send(work());
-                }
-            }))
-            .map_err(|_| HashError::Failed("the hashing threads are gone".into()))?;
-        result
+                work()
+            })
             .await
-            .map_err(|_| HashError::Failed("a hash panicked".into()))
+            .map_err(|e| HashError::Failed(e.to_string()))
     }
 
     #[tracing::instrument(skip_all)]

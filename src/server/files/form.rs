@@ -17,7 +17,7 @@ use crate::server::commit::{Op, Reply};
 use crate::server::{AppState, access};
 
 use super::attach::attach;
-use super::upload::{allowance, read_field, store};
+use super::upload::{read_field, store, take_turn};
 
 /// The most a form's body may be: every file at the limit, and the text.
 pub fn body_limit(state: &AppState) -> usize {
@@ -67,9 +67,10 @@ async fn send(
                         "A message can carry at most {MAX_ATTACHMENTS} files."
                     )));
                 }
-                allowance(state, &user)?;
+                let turn = take_turn(state, &user).await?;
                 let (name, bytes) = read_field(field, max).await?;
-                ids.push(store(state, &user, access.room.id, &name, bytes).await?.id);
+                let kept = store(state, &user, access.room.id, &name, bytes, turn).await?;
+                ids.push(kept.id);
             }
             _ => {}
         }

@@ -61,19 +61,34 @@ async fn accept(
         return Err(too_large(max));
     }
     let access = access::require_member(state, user, room).await?;
-    allowance(state, user)?;
+    let turn = take_turn(state, user).await?;
     let (name, bytes) = read_file(&mut multipart, max).await?;
-    store(state, user, access.room.id, &name, bytes).await
+    store(state, user, access.room.id, &name, bytes, turn).await
 }
 
-/// One more file within `user`'s hourly allowance, taken before its bytes
-/// are read; or how long to wait.
-pub fn allowance(state: &AppState, user: &User) -> Result<(), AppError> {
+/// A file's turn to be read and kept: one at a time per core, as pictures
+/// are decoded (`media::decoders`).
+pub type Turn = tokio::sync::OwnedSemaphorePermit;
+
+/// One more file within `user`'s hourly allowance (or how long to wait),
+/// then its turn, both taken before its bytes are read. Uploads beyond
+/// one per core wait for their turn unread, held back by TCP rather than
+/// refused or kept in memory, so a burst of them costs the server no more
+/// than that many at a time (and the request's time limit bounds the wait).
+pub async fn take_turn(state: &AppState, user: &User) -> Result<Turn, AppError> {
     state
         .limits
         .attachments_by_user
         .check(&user.id)
-        .map_err(|wait| crate::server::web::too_many("You have attached many files lately.", wait))
+        .map_err(|wait| {
+            crate::server::web::too_many("You have attached many files lately.", wait)
+        })?;
+    state
+        .decoders
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| AppError::Internal)
 }
 
 /// The `file` field: its name as given and its bytes, at most `max`.
@@ -123,15 +138,11 @@ pub async fn store(
     room_id: RoomId,
     name: &str,
     bytes: Vec<u8>,
+    // Held until the file is kept: the next upload waits unread till then.
+    _turn: Turn,
 ) -> Result<Attachment, AppError> {
     let max_pixels = state.config.limits.max_avatar_pixels;
-    let Ok(decoding) = state.decoders.clone().try_acquire_owned() else {
-        return Err(AppError::Busy(
-            "The server is busy with other pictures. Try again in a few seconds.".into(),
-        ));
-    };
     let (bytes, picture) = blocking(move || {
-        let _decoding = decoding;
         let picture = picture(&bytes, max_pixels);
         Ok((bytes, picture))
     })
@@ -215,19 +226,23 @@ struct Kept {
     image: Option<(i64, i64, Vec<u8>, i64, i64)>,
 }
 
-/// Runs file work off the runtime; a failure is logged and is the
-/// server's fault.
+/// Runs file work on the media threads, at the lowest CPU priority
+/// (`idle_threads.rs`): uploads take only what message delivery leaves. A
+/// failure is logged and is the server's fault.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> std::io::Result<T> + Send + 'static,
 ) -> Result<T, AppError> {
-    match tokio::task::spawn_blocking(work).await {
+    match crate::server::media::threads()
+        .run("attached file", work)
+        .await
+    {
         Ok(Ok(done)) => Ok(done),
         Ok(Err(e)) => {
             tracing::error!(error = %e, "writing an attached file failed");
             Err(AppError::Internal)
         }
         Err(e) => {
-            tracing::error!(error = %e, "processing an attached file panicked");
+            tracing::error!(error = %e, "processing an attached file failed");
             Err(AppError::Internal)
         }
     }
