@@ -1,5 +1,6 @@
 //! The user interface: the HTML shell, the router and its pages.
 
+pub mod clipboard;
 pub mod components;
 pub mod feed;
 pub mod live;

@@ -2,7 +2,7 @@ import { test, expect } from "@playwright/test";
 import { createRoom, hydrated, openMenu, signUp, uniqueName } from "./helpers";
 
 test("an invite link joins a second browser; once revoked it turns a third away", async ({ browser }) => {
-  const adminContext = await browser.newContext();
+  const adminContext = await browser.newContext({ permissions: ["clipboard-read", "clipboard-write"] });
   const admin = await adminContext.newPage();
   await signUp(admin, uniqueName("ada"));
   const link = await createRoom(admin, "Book club");
@@ -21,6 +21,10 @@ test("an invite link joins a second browser; once revoked it turns a third away"
   await expect(invites).toContainText("0 of 5 uses · expires in 24 hours");
   const invite = await invites.getByRole("link").getAttribute("href");
   expect(invite).toMatch(/^\/i\/[A-Za-z0-9_-]{22}$/);
+  await invites.getByRole("button", { name: `Copy invite ${invite}` }).click();
+  await expect(invites.getByRole("button", { name: `Copy invite ${invite}` })).toHaveText("Copied");
+  const copied = await admin.evaluate(() => navigator.clipboard.readText());
+  expect(copied).toBe(new URL(invite!, admin.url()).href);
 
   // The room's own address lets nobody in now.
   const guestContext = await browser.newContext();

@@ -278,7 +278,11 @@ pub async fn redeem(
             Ok(
                 match members::join_in(tx.exec(), room_id, user_id, now).await? {
                     Joined::Joined { seq } => Redeemed::Joined { room, seq },
-                    Joined::AlreadyMember | Joined::Removed => Redeemed::AlreadyMember(room),
+                    // Joined meanwhile on another node: the use goes back.
+                    Joined::AlreadyMember | Joined::Removed => {
+                        give_use_back(tx.exec(), code).await?;
+                        Redeemed::AlreadyMember(room)
+                    }
                 },
             )
         },
@@ -302,6 +306,16 @@ async fn take_use(conn: Writer<'_>, code: &str, now: i64) -> Result<bool, sqlx::
         execute
     )?;
     Ok(done == 1)
+}
+
+/// Undoes `take_use` inside the same transaction.
+async fn give_use_back(conn: Writer<'_>, code: &str) -> Result<(), sqlx::Error> {
+    shared!(
+        conn,
+        query!("UPDATE invites SET uses = uses - 1 WHERE code = $1", code),
+        execute
+    )?;
+    Ok(())
 }
 
 /// Makes the room invite-only or open by its address, if `admin_id` is

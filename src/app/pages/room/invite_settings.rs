@@ -112,9 +112,17 @@ fn InviteList(room: String, invites: Signal<Vec<Invite>>, actions: RoomActions) 
                 let room = room.clone();
                 let path = invite.path();
                 let label = format!("Revoke invite {path}");
+                let copied = RwSignal::new(false);
+                let copy = {
+                    let path = path.clone();
+                    move |_| copied.set(crate::app::clipboard::copy_link(Some(&path)))
+                };
                 view! {
                     <li class="invite">
                         <a class="invite-link" href=path.clone()>{path.clone()}</a>
+                        <button type="button" class="secondary small" aria-label=format!("Copy invite {path}") on:click=copy>
+                            {move || if copied.get() { "Copied" } else { "Copy" }}
+                        </button>
                         <span class="invite-summary">{invite.summary(now)}</span>
                         <span class="hint">{format!("by {}", invite.creator)}</span>
                         <ActionForm action=actions.revoke_invite>

@@ -15,11 +15,7 @@ pub fn RoomHeader(
     let panels = use_panels();
     let copied = RwSignal::new(false);
     let copy = move |_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(window) = web_sys::window()
-            && let Ok(href) = window.location().href()
-        {
-            let _ = window.navigator().clipboard().write_text(&href);
+        if crate::app::clipboard::copy_link(None) {
             copied.set(true);
         }
     };
