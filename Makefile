@@ -48,6 +48,7 @@ lint:
 	cargo clippy --features ssr --all-targets -- -D warnings
 	cargo clippy -p hearth-protocol --all-targets -- -D warnings
 	cargo clippy -p hearth-testkit -p hearth-sql --all-targets -- -D warnings
+	cargo clippy -p hearth-bench -p hearth-soak --all-targets -- -D warnings
 	cargo clippy --features hydrate --target wasm32-unknown-unknown --lib -- -D warnings
 	@echo "lint: fmt and clippy (ssr, hydrate) clean"
 

@@ -381,6 +381,8 @@ impl Task {
             | ServerEvent::MemberRemoved { room, seq, .. }
             | ServerEvent::AdminChanged { room, seq, .. }
             | ServerEvent::RoomRenamed { room, seq, .. }
+            | ServerEvent::InvitesChanged { room, seq, .. }
+            | ServerEvent::RoomSettingsChanged { room, seq, .. }
             | ServerEvent::RoomDeleted { room, seq } => {
                 self.shared.record().on_event(&room, seq, None);
             }
