@@ -22,6 +22,17 @@ async fn join_with(app: &TestApp, p: &Person, code: &str) -> (u16, String) {
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
+async fn revoke(app: &TestApp, p: &Person, room: &str, code: &str) -> u16 {
+    app.call(
+        &p.client,
+        "revoke_invite",
+        &[("room", room), ("code", code)],
+    )
+    .await
+    .status()
+    .as_u16()
+}
+
 async fn is_member(app: &TestApp, p: &Person, room: &str) -> bool {
     let res = app.call(&p.client, "room", &[("room", room)]).await;
     let view: Value = res.json().await.unwrap();
@@ -152,15 +163,7 @@ fn a_revoked_invite_says_so_and_leaves_the_list() {
     crate::helpers::run(async {
         let w = World::new().await;
         let mut member = WsClient::following(&w.app, &w.member, &w.room).await;
-        let res = w
-            .app
-            .call(
-                &w.admin.client,
-                "revoke_invite",
-                &[("room", &w.room), ("code", &w.invite)],
-            )
-            .await;
-        assert_eq!(res.status(), 200);
+        assert_eq!(revoke(&w.app, &w.admin, &w.room, &w.invite).await, 200);
         assert!(matches!(
             member.next().await,
             ServerEvent::InvitesChanged { by, .. } if by == w.admin.id
@@ -170,16 +173,17 @@ fn a_revoked_invite_says_so_and_leaves_the_list() {
         assert_eq!(status, 403);
         assert!(body.contains("revoked"), "{body}");
         assert!(!is_member(&w.app, &w.outsider, &w.room).await);
-        // Revoking twice, or an invite of another room, is "not found".
-        let res = w
-            .app
-            .call(
-                &w.admin.client,
-                "revoke_invite",
-                &[("room", &w.room), ("code", &w.invite)],
-            )
-            .await;
-        assert_eq!(res.status(), 404);
+        // Revoking twice, or another room's invite, is "not found".
+        assert_eq!(revoke(&w.app, &w.admin, &w.room, &w.invite).await, 404);
+        let elsewhere = crate::world::create_room(&w.app, &w.other_admin, "Elsewhere too").await;
+        let theirs = create_invite(&w.app, &w.other_admin, &elsewhere, "7d", "none").await;
+        assert_eq!(revoke(&w.app, &w.admin, &w.room, &theirs).await, 404);
+        assert_eq!(uses(&w.app, &theirs).await, 0);
+        assert_eq!(
+            join_with(&w.app, &w.outsider, &theirs).await.0,
+            200,
+            "still open"
+        );
         let (status, _) = join_with(&w.app, &w.outsider, "nonsense").await;
         assert_eq!(status, 404);
     })
