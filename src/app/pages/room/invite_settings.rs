@@ -111,7 +111,6 @@ fn InviteList(room: String, invites: Signal<Vec<Invite>>, actions: RoomActions) 
             .map(|invite| {
                 let room = room.clone();
                 let path = invite.path();
-                let label = format!("Revoke invite {path}");
                 let copied = RwSignal::new(false);
                 let copy = {
                     let path = path.clone();
@@ -120,7 +119,7 @@ fn InviteList(room: String, invites: Signal<Vec<Invite>>, actions: RoomActions) 
                 view! {
                     <li class="invite">
                         <a class="invite-link" href=path.clone()>{path.clone()}</a>
-                        <button type="button" class="secondary small" aria-label=format!("Copy invite {path}") on:click=copy>
+                        <button type="button" class="secondary small" on:click=copy>
                             {move || if copied.get() { "Copied" } else { "Copy" }}
                         </button>
                         <span class="invite-summary">{invite.summary(now)}</span>
@@ -128,7 +127,7 @@ fn InviteList(room: String, invites: Signal<Vec<Invite>>, actions: RoomActions) 
                         <ActionForm action=actions.revoke_invite>
                             <input type="hidden" name="room" value=room />
                             <input type="hidden" name="code" value=invite.code.clone() />
-                            <button type="submit" class="secondary small" aria-label=label>"Revoke"</button>
+                            <button type="submit" class="secondary small">"Revoke"</button>
                         </ActionForm>
                     </li>
                 }
