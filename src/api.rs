@@ -6,6 +6,8 @@ pub mod auth;
 pub mod invites;
 pub mod message_forms;
 pub mod messages;
+pub mod moderation;
 pub mod notify;
+pub mod room_settings;
 pub mod rooms;
 pub mod search;

@@ -23,8 +23,9 @@ use components::connection_banner::ConnectionBanner;
 use components::header::Header;
 use components::room_nav::RoomNav;
 use pages::{
-    home::HomePage, invite::InvitePage, login::LoginPage, not_found::NotFound, room::RoomPage,
-    search::SearchPage, settings::SettingsPage, signup::SignupPage,
+    directory::DirectoryPage, home::HomePage, invite::InvitePage, login::LoginPage,
+    not_found::NotFound, room::RoomPage, search::SearchPage, settings::SettingsPage,
+    signup::SignupPage,
 };
 use session::Session;
 
@@ -108,6 +109,7 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("signup") view=SignupPage ssr=SsrMode::Async />
                         <Route path=StaticSegment("settings") view=SettingsPage ssr=SsrMode::Async />
                         <Route path=StaticSegment("search") view=SearchPage ssr=SsrMode::Async />
+                        <Route path=StaticSegment("rooms") view=DirectoryPage ssr=SsrMode::Async />
                         <Route path=(StaticSegment("r"), ParamSegment("id")) view=RoomPage ssr=SsrMode::Async />
                         <Route path=(StaticSegment("i"), ParamSegment("code")) view=InvitePage ssr=SsrMode::Async />
                     </Routes>

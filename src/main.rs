@@ -14,13 +14,30 @@ async fn main() {
     let result = match args.as_slice() {
         [] => run().await,
         [cmd, file] if cmd == "backup" => backup(file).await,
-        _ => Err("usage: hearth            serve (see Leptos.toml)\n       hearth backup <file>   copy the database while it runs".into()),
+        [cmd, flag, room, file] if cmd == "export" && flag == "--room" => export(room, file).await,
+        _ => Err(USAGE.into()),
     };
     if let Err(e) = result {
         tracing::error!("{e}");
         eprintln!("hearth: {e}");
         std::process::exit(1);
     }
+}
+
+const USAGE: &str = "usage: hearth                           serve (see Leptos.toml)
+       hearth backup <file>              copy the database while it runs
+       hearth export --room <id> <file>  a room's messages and files as a zip";
+
+/// `hearth export --room <id> <file>`: the room's export, as its admin's
+/// `Export room` makes it.
+async fn export(room: &str, file: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let config = Config::load()?;
+    let written = server::export::to_file(&config, room, std::path::Path::new(file)).await?;
+    println!(
+        "exported {} messages and {} files from room {room} to {file}",
+        written.messages, written.files
+    );
+    Ok(())
 }
 
 /// `hearth backup <file>`: a consistent copy of the running server's database.

@@ -8,15 +8,17 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub mod account;
+pub mod directory;
 pub mod invite;
+pub mod moderation;
 pub mod search;
 
 /// The websocket protocol's types live in their own crate (`protocol/`), so
 /// the bench, the fault suite and the fuzzer share them without Leptos.
 pub use hearth_protocol::{
     Attachment, Change, ChatMessage, ClientEvent, ErrorCode, Image, MAX_ATTACHMENTS, MAX_REACTIONS,
-    Member, Millis, PROTOCOL_VERSION, Quote, Reaction, RoomPublicId, ServerEvent, User, UserId,
-    close,
+    Member, Millis, Moderation, PROTOCOL_VERSION, Quote, Reaction, RoomPublicId, ServerEvent, User,
+    UserId, close,
 };
 
 /// What a deleted message shows in its place.
@@ -284,8 +286,12 @@ pub enum RoomView {
         public_id: RoomPublicId,
         name: String,
         member_count: i64,
-        /// Only an invite lets people in: no `Join room` here.
+        /// Only an invite lets people in: no `Join room` here, unless the
+        /// room is listed in the directory.
         invite_only: bool,
+        /// Listed in the directory: anyone logged in may join.
+        listed: bool,
+        topic: Option<String>,
     },
     /// A member: the whole room.
     Member(RoomDetails),
@@ -298,9 +304,18 @@ pub struct RoomDetails {
     pub admin_id: UserId,
     /// Only invite links let people in; the room's address does not.
     pub invite_only: bool,
+    /// Listed in the directory (`/rooms`).
+    pub listed: bool,
+    /// The server lets rooms be listed (the `Listed in the directory`
+    /// checkbox shows only then).
+    pub directory_enabled: bool,
+    /// What the room is about, shown in its header.
+    pub topic: Option<String>,
     pub members: Vec<Member>,
-    /// People the admin removed and has not let back in (for the admin
-    /// only; empty for everyone else).
+    /// Members muted now, and until when.
+    pub muted: Vec<moderation::Muted>,
+    /// People banned and not unbanned (for the admin and moderators only;
+    /// empty for everyone else).
     pub removed: Vec<User>,
     /// The room's invite links that are not revoked, newest first (for the
     /// admin only; empty for everyone else).

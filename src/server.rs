@@ -13,6 +13,7 @@ pub mod commit;
 pub mod config;
 pub mod db;
 pub mod device;
+pub mod export;
 pub mod failpoint;
 pub mod files;
 pub mod health;

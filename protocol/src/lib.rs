@@ -14,12 +14,14 @@ mod client;
 pub mod close;
 mod ids;
 mod message;
+mod moderation;
 mod server;
 
 pub use attachment::{Attachment, Image, MAX_ATTACHMENTS};
 pub use client::{Change, ClientEvent};
 pub use ids::{RoomPublicId, UserId};
 pub use message::{ChatMessage, MAX_REACTIONS, Quote, Reaction};
+pub use moderation::Moderation;
 pub use server::{ErrorCode, ServerEvent};
 
 use serde::{Deserialize, Serialize};
@@ -47,6 +49,9 @@ pub struct User {
 pub struct Member {
     pub user: User,
     pub is_admin: bool,
+    /// Appointed by the admin to ban, mute and delete messages.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_moderator: bool,
     pub joined_at: Millis,
 }
 

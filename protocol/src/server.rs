@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{ChatMessage, Member, Millis, RoomPublicId, User, UserId};
+use crate::{ChatMessage, Member, Millis, Moderation, RoomPublicId, User, UserId};
 
 /// What the server sends. A client ignores fields and event types it does
 /// not know (see the crate's compatibility rule).
@@ -93,12 +93,15 @@ pub enum ServerEvent {
         seq: i64,
         user_id: UserId,
     },
-    /// `user_id` was removed by the admin. The removed person's connections
-    /// receive this and nothing more of the room.
+    /// `user_id` was banned (removed, and kept out until unbanned) by `by`,
+    /// the admin or a moderator. The banned person's connections receive
+    /// this and nothing more of the room.
     MemberRemoved {
         room: RoomPublicId,
         seq: i64,
         user_id: UserId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<UserId>,
     },
     AdminChanged {
         room: RoomPublicId,
@@ -118,12 +121,34 @@ pub enum ServerEvent {
         by: UserId,
     },
     /// The room's way in changed: with `invite_only`, only invite links let
-    /// people in; without, its address does too.
+    /// people in; without, its address does too. With `listed`, the room is
+    /// in the directory, and anyone logged in can join it from there.
     RoomSettingsChanged {
         room: RoomPublicId,
         seq: i64,
         by: UserId,
         invite_only: bool,
+        #[serde(default)]
+        listed: bool,
+    },
+    /// The admin `by` set the room's topic (`None`: cleared).
+    TopicChanged {
+        room: RoomPublicId,
+        seq: i64,
+        by: UserId,
+        #[serde(default)]
+        topic: Option<String>,
+    },
+    /// The admin or a moderator, `by`, muted, unmuted or unbanned
+    /// `user_id`, or the admin made them a moderator or took that back.
+    Moderated {
+        room: RoomPublicId,
+        seq: i64,
+        by: UserId,
+        user_id: UserId,
+        action: Moderation,
+        /// When it was done.
+        at: Millis,
     },
     /// Nothing more of the room follows.
     RoomDeleted { room: RoomPublicId, seq: i64 },
@@ -159,6 +184,8 @@ impl ServerEvent {
             | ServerEvent::RoomRenamed { seq, .. }
             | ServerEvent::InvitesChanged { seq, .. }
             | ServerEvent::RoomSettingsChanged { seq, .. }
+            | ServerEvent::TopicChanged { seq, .. }
+            | ServerEvent::Moderated { seq, .. }
             | ServerEvent::RoomDeleted { seq, .. } => Some(*seq),
             ServerEvent::Hello { .. }
             | ServerEvent::Subscribed { .. }

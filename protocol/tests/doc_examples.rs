@@ -67,12 +67,14 @@ fn server_kind(event: &ServerEvent) -> &'static str {
         ServerEvent::RoomRenamed { .. } => "room_renamed",
         ServerEvent::InvitesChanged { .. } => "invites_changed",
         ServerEvent::RoomSettingsChanged { .. } => "room_settings_changed",
+        ServerEvent::TopicChanged { .. } => "topic_changed",
+        ServerEvent::Moderated { .. } => "moderated",
         ServerEvent::RoomDeleted { .. } => "room_deleted",
         ServerEvent::Typing { .. } => "typing",
         ServerEvent::Presence { .. } => "presence",
     }
 }
-const SERVER_KINDS: usize = 21;
+const SERVER_KINDS: usize = 23;
 
 #[test]
 fn every_client_example_is_taken_as_written() {

@@ -383,6 +383,8 @@ impl Task {
             | ServerEvent::RoomRenamed { room, seq, .. }
             | ServerEvent::InvitesChanged { room, seq, .. }
             | ServerEvent::RoomSettingsChanged { room, seq, .. }
+            | ServerEvent::TopicChanged { room, seq, .. }
+            | ServerEvent::Moderated { room, seq, .. }
             | ServerEvent::RoomDeleted { room, seq } => {
                 self.shared.record().on_event(&room, seq, None);
             }

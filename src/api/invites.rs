@@ -105,41 +105,6 @@ pub async fn revoke_invite(room: String, code: String) -> Result<(), AppError> {
     )
 }
 
-/// Makes the room invite-only, or open to anyone with its address (admin
-/// only). A form's checkbox sends `invite_only=on` when ticked and nothing
-/// when not.
-#[server(endpoint = "set_invite_only")]
-pub async fn set_invite_only(room: String, invite_only: Option<String>) -> Result<(), AppError> {
-    use self::ssr::*;
-    answer(
-        async move {
-            let state = app_state()?;
-            let user = require_user(&state).await?;
-            let invite_only = invite_only.is_some_and(|v| v != "false");
-            spend_action(&state, &user)?;
-            let access = require_admin(&state, &user, &room).await?;
-            let r = &access.room;
-            let now = db::now_ms();
-            let done =
-                db::invites::set_invite_only(&state.db, r.id, user.id, invite_only, now, |done| {
-                    if let Some(Some(seq)) = *done {
-                        RoomEvents::new(&state.hub, r.id, &r.public_id).settings_changed(
-                            seq,
-                            user.id,
-                            invite_only,
-                        );
-                    }
-                })
-                .await?;
-            match done {
-                Some(_) => Ok(()),
-                None => Err(no_longer_admin()),
-            }
-        }
-        .await,
-    )
-}
-
 /// What `/i/<code>` shows: the room's name and size, and whether the
 /// invite still lets people in.
 #[server(endpoint = "invite")]

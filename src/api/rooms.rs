@@ -1,4 +1,5 @@
-//! Rooms: create, list, view, join, leave, and the admin's powers.
+//! Rooms: create, list, view, join, leave, and the admin's powers over the
+//! room itself (rename, hand over, delete); moderation is `moderation.rs`.
 //!
 //! Every function finds the room through `server::access`, which decides
 //! who may do what.
@@ -64,6 +65,8 @@ pub async fn get_room(room: String, at: Option<i64>) -> Result<RoomView, AppErro
                     public_id: r.public_id,
                     name: r.name,
                     invite_only: r.invite_only,
+                    listed: r.listed && state.config.room_directory,
+                    topic: r.topic,
                 });
             }
             let rows = db::members::list(state.db.read(), r.id).await?;
@@ -71,14 +74,18 @@ pub async fn get_room(room: String, at: Option<i64>) -> Result<RoomView, AppErro
                 .iter()
                 .find(|m| m.user.id == user.id)
                 .map_or((0, Notify::All), |m| (m.last_read_seq, m.notify));
+            let moderates =
+                r.admin_id == user.id || rows.iter().any(|m| m.user.id == user.id && m.moderator);
             let members = rows
                 .into_iter()
                 .map(|m| Member {
                     is_admin: m.user.id == r.admin_id,
+                    is_moderator: m.moderator,
                     joined_at: m.joined_at,
                     user: state.user(m.user),
                 })
                 .collect();
+            let muted = db::moderation::muted(state.db.read(), r.id, db::now_ms()).await?;
             let db = &state.db;
             let rows = match at {
                 Some(seq) => db::message_state::from_before(db, r.id, seq, AROUND_MAX).await?,
@@ -90,15 +97,17 @@ pub async fn get_room(room: String, at: Option<i64>) -> Result<RoomView, AppErro
                 .into_iter()
                 .map(|m| state.chat_message(&r.public_id, m))
                 .collect();
-            let (removed, invites) = if r.admin_id == user.id {
+            let removed = if moderates {
                 let removed = db::members::removed(state.db.read(), r.id).await?;
-                let invites = db::invites::list(state.db.read(), r.id).await?;
-                (
-                    removed.into_iter().map(|u| state.user(u)).collect(),
-                    invites.into_iter().map(Invite::from).collect(),
-                )
+                removed.into_iter().map(|u| state.user(u)).collect()
             } else {
-                (vec![], vec![])
+                vec![]
+            };
+            let invites = if r.admin_id == user.id {
+                let invites = db::invites::list(state.db.read(), r.id).await?;
+                invites.into_iter().map(Invite::from).collect()
+            } else {
+                vec![]
             };
             Ok(RoomView::Member(RoomDetails {
                 messages,
@@ -108,7 +117,11 @@ pub async fn get_room(room: String, at: Option<i64>) -> Result<RoomView, AppErro
                 name: r.name,
                 admin_id: r.admin_id,
                 invite_only: r.invite_only,
+                listed: r.listed,
+                directory_enabled: state.config.room_directory,
+                topic: r.topic,
                 members,
+                muted,
                 last_seq: r.last_seq,
                 last_read_seq,
                 notify,
@@ -118,7 +131,9 @@ pub async fn get_room(room: String, at: Option<i64>) -> Result<RoomView, AppErro
     )
 }
 
-/// Joins a room by its link, unless its admin removed the caller.
+/// Joins a room by its address (or from the directory), unless the caller
+/// is banned from it. An invite-only room takes an invite instead, unless
+/// it is listed in the directory.
 #[server(endpoint = "join_room")]
 pub async fn join_room(room: String) -> Result<(), AppError> {
     use self::ssr::*;
@@ -128,7 +143,11 @@ pub async fn join_room(room: String) -> Result<(), AppError> {
             let user = require_user(&state).await?;
             spend_action(&state, &user)?;
             let r = find_room(&state, &room).await?;
-            if r.invite_only && !db::members::is_member(state.db.read(), r.id, user.id).await? {
+            let listed = r.listed && state.config.room_directory;
+            if r.invite_only
+                && !listed
+                && !db::members::is_member(state.db.read(), r.id, user.id).await?
+            {
                 return Err(AppError::Forbidden(
                     "This room is invite-only. Ask one of its members for an invite link.".into(),
                 ));
@@ -203,36 +222,6 @@ pub async fn rename_room(room: String, name: String) -> Result<(), AppError> {
     )
 }
 
-/// Removes a member (admin only; the admin leaves with `leave_room`).
-#[server(endpoint = "remove_member")]
-pub async fn remove_member(room: String, user_id: UserId) -> Result<(), AppError> {
-    use self::ssr::*;
-    answer(
-        async move {
-            let state = app_state()?;
-            let user = require_user(&state).await?;
-            spend_action(&state, &user)?;
-            let access = require_admin(&state, &user, &room).await?;
-            if user_id == user.id {
-                return Err(AppError::Invalid(
-                    "To leave your own room, use Leave room.".into(),
-                ));
-            }
-            require_target_member(&state, &access.room, user_id).await?;
-            let r = &access.room;
-            let outcome = db::members::remove(&state.db, r.id, user_id, Some(user.id), |outcome| {
-                RoomEvents::new(&state.hub, r.id, &r.public_id).member_removed(user_id, *outcome);
-            })
-            .await?;
-            if outcome == AfterRemoval::NotAdmin {
-                return Err(no_longer_admin());
-            }
-            Ok(())
-        }
-        .await,
-    )
-}
-
 /// Hands the admin role to another member (admin only).
 #[server(endpoint = "make_admin")]
 pub async fn make_admin(room: String, user_id: UserId) -> Result<(), AppError> {
@@ -291,28 +280,6 @@ pub async fn delete_room(room: String) -> Result<(), AppError> {
     )
 }
 
-/// Lets a removed person join the room again with its link (admin only).
-#[server(endpoint = "readmit_member")]
-pub async fn readmit_member(room: String, user_id: UserId) -> Result<(), AppError> {
-    use self::ssr::*;
-    answer(
-        async move {
-            let state = app_state()?;
-            let user = require_user(&state).await?;
-            spend_action(&state, &user)?;
-            let access = require_admin(&state, &user, &room).await?;
-            match db::members::readmit(&state.db, access.room.id, user.id, user_id).await? {
-                Some(true) => Ok(()),
-                Some(false) => Err(AppError::NotFound(
-                    "That person was not removed from this room.".into(),
-                )),
-                None => Err(no_longer_admin()),
-            }
-        }
-        .await,
-    )
-}
-
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
     pub use crate::api::messages::FIRST_PAGE;
@@ -329,15 +296,15 @@ pub(crate) mod ssr {
         find_room, require_admin, require_member, require_target_member, standing,
     };
     pub use crate::server::db;
-    pub use crate::server::db::members::{AfterRemoval, Joined};
+    pub use crate::server::db::members::Joined;
     pub use crate::server::db::rooms::HandOver;
     pub use crate::server::random::token;
     pub use crate::server::room_events::RoomEvents;
     pub use crate::server::web::{answer, app_state, require_user, too_many};
 
-    /// Spends one of the caller's room actions (join, leave, rename,
-    /// remove, hand over, delete, let back in): each is a write everyone's
-    /// messages wait behind.
+    /// Spends one of the caller's room actions (join, leave, rename, hand
+    /// over, delete, settings, invites, moderation): each is a write
+    /// everyone's messages wait behind.
     pub fn spend_action(state: &AppState, user: &User) -> Result<(), AppError> {
         state
             .limits
@@ -346,10 +313,10 @@ pub(crate) mod ssr {
             .map_err(|wait| too_many("You are changing rooms too fast.", wait))
     }
 
-    /// Joining a room whose admin removed the caller.
+    /// Joining a room the caller is banned from.
     pub fn removed_by_admin() -> AppError {
         AppError::Forbidden(
-            "The room's admin removed you from this room. Ask them to let you back in.".into(),
+            "You are banned from this room. Only its admin or a moderator can unban you.".into(),
         )
     }
 

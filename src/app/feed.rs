@@ -9,7 +9,9 @@
 
 use uuid::Uuid;
 
-use crate::model::{Attachment, Change, ChatMessage, Quote, Reaction, User, UserId};
+use crate::model::{
+    Attachment, Change, ChatMessage, Millis, Moderation, Quote, Reaction, User, UserId,
+};
 
 /// A message the person sent that has no `seq` yet.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +54,21 @@ pub struct Feed {
     pub online: Vec<UserId>,
     /// Whether older history exists before the first message held.
     pub has_older: bool,
+    /// Moderation done while the room was followed here, ascending `seq`:
+    /// the conversation shows each as a line in its place.
+    pub notices: Vec<Notice>,
+}
+
+/// A moderation event as the conversation shows it: "ann muted bob for 1
+/// hour".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub seq: i64,
+    pub by: UserId,
+    pub user_id: UserId,
+    /// `None`: a ban.
+    pub action: Option<Moderation>,
+    pub at: Millis,
 }
 
 impl Feed {
@@ -78,6 +95,15 @@ impl Feed {
     /// An event of the log was applied (or needs nothing here).
     pub fn saw(&mut self, seq: i64) {
         self.log_seq = self.log_seq.max(seq);
+    }
+
+    /// A moderation event, kept in `seq` order once however often it
+    /// arrives (a replay after a reconnect brings it again).
+    pub fn notice(&mut self, notice: Notice) {
+        self.saw(notice.seq);
+        if let Err(at) = self.notices.binary_search_by_key(&notice.seq, |n| n.seq) {
+            self.notices.insert(at, notice);
+        }
     }
 
     pub fn first_seq(&self) -> Option<i64> {

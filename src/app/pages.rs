@@ -1,5 +1,6 @@
 //! One module per page (route).
 
+pub mod directory;
 pub mod home;
 pub mod invite;
 pub mod login;

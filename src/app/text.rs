@@ -235,3 +235,10 @@ mod tests {
         assert!(day_key(-1, false) < day_key(0, false));
     }
 }
+
+/// A moment as "14:05, Today" (or "14:05, Monday, 23 November 2026"), in
+/// the reader's zone in the browser: when a mute ends, say.
+pub fn local_time(ms: i64) -> String {
+    let (short, _) = clock(ms, true);
+    format!("{short}, {}", day_label(ms, true))
+}

@@ -12,13 +12,16 @@ mod replay;
 
 use uuid::Uuid;
 
-use super::db::invites::settings_detail;
 use super::db::members::AfterRemoval;
+use super::db::moderation::role_detail;
 use super::db::room_log::{Entry, Kind};
+use super::db::room_settings::RoomFlags;
 use super::db::rooms::RoomId;
 use super::hub::{Ends, Hub, Signal};
 use super::wire::Wire;
-use crate::model::{Change, ChatMessage, Member, Millis, RoomPublicId, ServerEvent, User, UserId};
+use crate::model::{
+    Change, ChatMessage, Member, Millis, Moderation, RoomPublicId, ServerEvent, User, UserId,
+};
 pub use replay::{Replayed, page};
 
 /// Whose access to the room an event ends, as its followers must know to
@@ -136,6 +139,7 @@ impl<'a> RoomEvents<'a> {
         let member = Member {
             user: user.clone(),
             is_admin: false,
+            is_moderator: false,
             joined_at,
         };
         let event = ServerEvent::MemberJoined {
@@ -148,12 +152,12 @@ impl<'a> RoomEvents<'a> {
 
     /// `user_id` left; what followed (a new admin, the room's end) too.
     pub fn member_left(&self, user_id: UserId, outcome: AfterRemoval) {
-        self.member_gone(user_id, outcome, false, true);
+        self.member_gone(user_id, outcome, None, true);
     }
 
-    /// The admin removed `user_id`; what followed too.
-    pub fn member_removed(&self, user_id: UserId, outcome: AfterRemoval) {
-        self.member_gone(user_id, outcome, true, true);
+    /// `by` (the admin or a moderator) banned `user_id`; what followed too.
+    pub fn member_banned(&self, user_id: UserId, by: UserId, outcome: AfterRemoval) {
+        self.member_gone(user_id, outcome, Some(by), true);
     }
 
     /// `user_id` deleted their account: the room hears it as their leaving.
@@ -161,22 +165,33 @@ impl<'a> RoomEvents<'a> {
     /// (`Signal::SessionsEnded`); a signal per room could overflow their
     /// signal channel first.
     pub fn member_deleted(&self, user_id: UserId, outcome: AfterRemoval) {
-        self.member_gone(user_id, outcome, false, false);
+        self.member_gone(user_id, outcome, None, false);
     }
 
-    /// Tells the room that `user_id` is gone (removed, or left), cuts their
-    /// connections off the room (telling them too, with `tell_them`), and
-    /// announces a new admin or the room's end.
-    fn member_gone(&self, user_id: UserId, outcome: AfterRemoval, removed: bool, tell_them: bool) {
+    /// Tells the room that `user_id` is gone (banned by `banned_by`, or
+    /// left), cuts their connections off the room (telling them too, with
+    /// `tell_them`), and announces a new admin or the room's end.
+    fn member_gone(
+        &self,
+        user_id: UserId,
+        outcome: AfterRemoval,
+        banned_by: Option<UserId>,
+        tell_them: bool,
+    ) {
         let seq = match outcome {
-            AfterRemoval::NotAMember | AfterRemoval::NotAdmin => return,
+            AfterRemoval::NotAMember | AfterRemoval::NotAllowed | AfterRemoval::Protected => return,
             AfterRemoval::Removed { seq }
             | AfterRemoval::AdminPassedTo { seq, .. }
             | AfterRemoval::RoomDeleted { seq, .. } => seq,
         };
         let room = self.room();
-        let event = if removed {
-            ServerEvent::MemberRemoved { room, seq, user_id }
+        let event = if banned_by.is_some() {
+            ServerEvent::MemberRemoved {
+                room,
+                seq,
+                user_id,
+                by: banned_by,
+            }
         } else {
             ServerEvent::MemberLeft { room, seq, user_id }
         };
@@ -188,7 +203,10 @@ impl<'a> RoomEvents<'a> {
         match outcome {
             AfterRemoval::AdminPassedTo { to, admin_seq, .. } => self.admin_changed(admin_seq, to),
             AfterRemoval::RoomDeleted { deleted_seq, .. } => self.deleted(deleted_seq, &[]),
-            AfterRemoval::Removed { .. } | AfterRemoval::NotAMember | AfterRemoval::NotAdmin => {}
+            AfterRemoval::Removed { .. }
+            | AfterRemoval::NotAMember
+            | AfterRemoval::NotAllowed
+            | AfterRemoval::Protected => {}
         }
     }
 
@@ -220,13 +238,39 @@ impl<'a> RoomEvents<'a> {
         self.hub.publish(self.id, &event, Some(seq), Ends::Nobody);
     }
 
-    /// `by` made the room invite-only, or open by its address.
-    pub fn settings_changed(&self, seq: i64, by: UserId, invite_only: bool) {
+    /// `by` changed how people get in: invite-only or open by its address,
+    /// listed in the directory or not.
+    pub fn settings_changed(&self, seq: i64, by: UserId, flags: RoomFlags) {
         let event = ServerEvent::RoomSettingsChanged {
             room: self.room(),
             seq,
             by,
-            invite_only,
+            invite_only: flags.invite_only,
+            listed: flags.listed,
+        };
+        self.hub.publish(self.id, &event, Some(seq), Ends::Nobody);
+    }
+
+    /// `by` set the topic (`None`: cleared it).
+    pub fn topic_changed(&self, seq: i64, by: UserId, topic: Option<&str>) {
+        let event = ServerEvent::TopicChanged {
+            room: self.room(),
+            seq,
+            by,
+            topic: topic.map(str::to_owned),
+        };
+        self.hub.publish(self.id, &event, Some(seq), Ends::Nobody);
+    }
+
+    /// `by` muted, unmuted, unbanned or changed the role of `user_id`.
+    pub fn moderated(&self, seq: i64, by: UserId, user_id: UserId, action: Moderation, at: Millis) {
+        let event = ServerEvent::Moderated {
+            room: self.room(),
+            seq,
+            by,
+            user_id,
+            action,
+            at,
         };
         self.hub.publish(self.id, &event, Some(seq), Ends::Nobody);
     }
@@ -301,6 +345,7 @@ impl<'a> RoomEvents<'a> {
                 member: Member {
                     user: wire.user(entry.user?),
                     is_admin: false,
+                    is_moderator: false,
                     joined_at: entry.created_at,
                 },
             },
@@ -313,6 +358,7 @@ impl<'a> RoomEvents<'a> {
                 room,
                 seq,
                 user_id: member(&entry)?,
+                by: Some(entry.actor),
             },
             Some(Kind::Admin) => ServerEvent::AdminChanged {
                 room,
@@ -329,12 +375,43 @@ impl<'a> RoomEvents<'a> {
                 seq,
                 by: entry.actor,
             },
-            Some(Kind::Settings) => ServerEvent::RoomSettingsChanged {
+            Some(Kind::Settings) => {
+                let flags = RoomFlags::from_detail(entry.detail.as_deref().unwrap_or_default());
+                ServerEvent::RoomSettingsChanged {
+                    room,
+                    seq,
+                    by: entry.actor,
+                    invite_only: flags.invite_only,
+                    listed: flags.listed,
+                }
+            }
+            Some(Kind::Topic) => ServerEvent::TopicChanged {
                 room,
                 seq,
                 by: entry.actor,
-                invite_only: entry.detail.as_deref() == Some(settings_detail(true)),
+                topic: entry.detail,
             },
+            Some(kind @ (Kind::Mute | Kind::Unmute | Kind::Unban | Kind::Role)) => {
+                let action = match kind {
+                    Kind::Mute => Moderation::Muted {
+                        until: entry.detail.as_deref().and_then(|d| d.parse().ok()),
+                    },
+                    Kind::Unmute => Moderation::Unmuted,
+                    Kind::Unban => Moderation::Unbanned,
+                    _ if entry.detail.as_deref() == Some(role_detail(true)) => {
+                        Moderation::MadeModerator
+                    }
+                    _ => Moderation::ModeratorRemoved,
+                };
+                ServerEvent::Moderated {
+                    room,
+                    seq,
+                    by: entry.actor,
+                    user_id: member(&entry)?,
+                    action,
+                    at: entry.created_at,
+                }
+            }
         })
     }
 

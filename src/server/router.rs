@@ -14,7 +14,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use super::{AppState, assets, auth, body_limit, files, health, media, security, web, ws};
+use super::{AppState, assets, auth, body_limit, export, files, health, media, security, web, ws};
 use crate::app::{App, shell};
 
 /// Builds the whole application for `state`.
@@ -50,6 +50,8 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/media/files/{id}", get(files::serve::file))
         .route("/media/files/{id}/thumb", get(files::serve::thumb))
+        .route("/r/{room}/export", get(export::room))
+        .route("/settings/export", get(export::mine))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // A slow client cannot hold a request open; the websocket, added
         // after this layer, lives as long as it is used.

@@ -17,7 +17,7 @@ use crate::helpers::{Person, TestApp};
 use crate::ws_client::WsClient;
 
 /// Uploads `bytes` as `name` to `room` for `p`.
-async fn upload(
+pub(crate) async fn upload(
     app: &TestApp,
     p: &Person,
     room: &str,
@@ -34,7 +34,13 @@ async fn upload(
         .expect("upload answered")
 }
 
-async fn uploaded(app: &TestApp, p: &Person, room: &str, name: &str, bytes: Vec<u8>) -> Attachment {
+pub(crate) async fn uploaded(
+    app: &TestApp,
+    p: &Person,
+    room: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> Attachment {
     let res = upload(app, p, room, name, bytes).await;
     assert_eq!(res.status(), 200, "upload of {name}");
     res.json().await.expect("an attachment")
@@ -42,7 +48,7 @@ async fn uploaded(app: &TestApp, p: &Person, room: &str, name: &str, bytes: Vec<
 
 /// Sends `files` with `body` over `ws` and returns the stored message as
 /// its sender hears it (the `message` may come before the `ack`).
-async fn send_files(
+pub(crate) async fn send_files(
     ws: &mut WsClient,
     room: &str,
     body: &str,
@@ -380,7 +386,7 @@ fn access_is_checked_at_each_request_and_downloads_resume() {
         let res = app
             .call(
                 &ann.client,
-                "remove_member",
+                "ban_member",
                 &[("room", &room), ("user_id", &bob.id.0.to_string())],
             )
             .await;

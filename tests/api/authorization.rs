@@ -21,6 +21,10 @@ enum Allowed {
     NotRemoved,
     /// Members of the room, its admin included.
     Members,
+    /// Members who may write now: not the muted one.
+    Writers,
+    /// The admin and moderators.
+    Moderators,
     Admin,
 }
 
@@ -30,7 +34,14 @@ impl Allowed {
             Allowed::Everyone => true,
             Allowed::LoggedIn => role != Role::Anonymous,
             Allowed::NotRemoved => !matches!(role, Role::Anonymous | Role::Removed),
-            Allowed::Members => matches!(role, Role::Member | Role::Admin),
+            Allowed::Members => {
+                matches!(
+                    role,
+                    Role::Member | Role::Admin | Role::Moderator | Role::Muted
+                )
+            }
+            Allowed::Writers => matches!(role, Role::Member | Role::Admin | Role::Moderator),
+            Allowed::Moderators => matches!(role, Role::Admin | Role::Moderator),
             Allowed::Admin => role == Role::Admin,
         }
     }
@@ -111,14 +122,15 @@ fn table(w: &World, role: Role) -> Vec<Row> {
         (
             "send_message",
             vec![("room", room.clone()), ("body", "by form".into())],
-            Allowed::Members,
+            Allowed::Writers,
         ),
-        // The message is the admin's: anyone in the room reacts, only the
-        // admin edits it or deletes it.
-        ("change_message", change("react"), Allowed::Members),
-        ("change_message", change("unreact"), Allowed::Members),
+        // The message is the admin's: anyone in the room who is not muted
+        // reacts, only the admin edits it, the admin or a moderator
+        // deletes it.
+        ("change_message", change("react"), Allowed::Writers),
+        ("change_message", change("unreact"), Allowed::Writers),
         ("change_message", change("edit"), Allowed::Admin),
-        ("change_message", change("delete"), Allowed::Admin),
+        ("change_message", change("delete"), Allowed::Moderators),
         ("leave_room", vec![("room", room.clone())], Allowed::Members),
         (
             "rename_room",
@@ -126,9 +138,37 @@ fn table(w: &World, role: Role) -> Vec<Row> {
             Allowed::Admin,
         ),
         (
-            "remove_member",
+            "ban_member",
             vec![("room", room.clone()), ("user_id", member.clone())],
+            Allowed::Moderators,
+        ),
+        (
+            "mute_member",
+            vec![
+                ("room", room.clone()),
+                ("user_id", member.clone()),
+                ("duration", "1h".into()),
+            ],
+            Allowed::Moderators,
+        ),
+        (
+            "unmute_member",
+            vec![("room", room.clone()), ("user_id", w.muted.id.to_string())],
+            Allowed::Moderators,
+        ),
+        (
+            "set_moderator",
+            vec![
+                ("room", room.clone()),
+                ("user_id", member.clone()),
+                ("moderator", "true".into()),
+            ],
             Allowed::Admin,
+        ),
+        (
+            "browse_rooms",
+            vec![("q", "book".into())],
+            Allowed::LoggedIn,
         ),
         (
             "make_admin",
@@ -136,12 +176,12 @@ fn table(w: &World, role: Role) -> Vec<Row> {
             Allowed::Admin,
         ),
         (
-            "readmit_member",
+            "unban_member",
             vec![
                 ("room", room.clone()),
                 ("user_id", w.removed_id.to_string()),
             ],
-            Allowed::Admin,
+            Allowed::Moderators,
         ),
         (
             "create_invite",
@@ -159,8 +199,13 @@ fn table(w: &World, role: Role) -> Vec<Row> {
             Allowed::Admin,
         ),
         (
-            "set_invite_only",
-            vec![("room", room.clone()), ("invite_only", "on".into())],
+            "save_room_settings",
+            vec![
+                ("room", room.clone()),
+                ("invite_only", "on".into()),
+                ("listed", "on".into()),
+                ("topic", "Books".into()),
+            ],
             Allowed::Admin,
         ),
         // Anyone logged in sees what an invite leads to (see invites.rs).
@@ -243,8 +288,8 @@ async fn server_functions_for(role: Role) {
             assert_eq!(status, refused, "{role:?} {endpoint}: {body}");
             if role == Role::Removed && endpoint == "join_room" {
                 assert!(
-                    body.contains("removed you"),
-                    "a removed member is told why: {body}"
+                    body.contains("banned"),
+                    "a banned person is told why: {body}"
                 );
             }
             assert_eq!(
@@ -260,6 +305,20 @@ async fn server_functions_for(role: Role) {
 fn server_functions_anonymous() {
     crate::helpers::run(async {
         server_functions_for(Role::Anonymous).await;
+    })
+}
+
+#[test]
+fn server_functions_moderator() {
+    crate::helpers::run(async {
+        server_functions_for(Role::Moderator).await;
+    })
+}
+
+#[test]
+fn server_functions_muted_member() {
+    crate::helpers::run(async {
+        server_functions_for(Role::Muted).await;
     })
 }
 
@@ -303,16 +362,20 @@ fn server_functions_removed_member() {
 /// Every websocket event aimed at the room, and whether `role` may send it.
 /// The match is exhaustive: a new event does not compile until it has a row.
 fn ws_case(event: &ClientEvent, role: Role) -> bool {
-    let member = matches!(role, Role::Member | Role::Admin);
+    let member = matches!(
+        role,
+        Role::Member | Role::Admin | Role::Moderator | Role::Muted
+    );
+    let writer = member && role != Role::Muted;
     match event {
-        ClientEvent::Subscribe { .. }
-        | ClientEvent::Send { .. }
-        | ClientEvent::Typing { .. }
-        | ClientEvent::React { .. }
-        | ClientEvent::Unreact { .. } => member,
-        // Only the author edits; the author or the admin deletes (the
-        // message in these cases is the admin's own).
-        ClientEvent::Edit { .. } | ClientEvent::Delete { .. } => role == Role::Admin,
+        ClientEvent::Subscribe { .. } | ClientEvent::Typing { .. } => member,
+        ClientEvent::Send { .. } | ClientEvent::React { .. } | ClientEvent::Unreact { .. } => {
+            writer
+        }
+        // Only the author edits; the author, the admin or a moderator
+        // deletes (the message in these cases is the admin's own).
+        ClientEvent::Edit { .. } => role == Role::Admin,
+        ClientEvent::Delete { .. } => matches!(role, Role::Admin | Role::Moderator),
         // Only ever stops this connection's own following.
         ClientEvent::Unsubscribe { .. } => true,
     }
@@ -389,10 +452,17 @@ fn websocket_events_by_role() {
         let anonymous = WsClient::try_connect(&w.app, None, Some(&w.app.url(""))).await;
         assert!(anonymous.is_err(), "anonymous upgrade refused");
         // The message the edits, deletions and reactions aim at: the
-        // admin's, so only the admin may edit or delete it (see `ws_case`).
-        let target = w.message;
+        // admin's, so only the admin may edit it (see `ws_case`). Each
+        // role but the admin aims at a fresh one, so a moderator's
+        // deletion leaves the others theirs.
+        let mut admin_ws = WsClient::connect(&w.app, &w.admin).await;
 
         for role in ROLES.into_iter().filter(|r| *r != Role::Anonymous) {
+            let target = if role == Role::Admin {
+                w.message
+            } else {
+                admin_ws.say_stored(&w.room, &format!("for {role:?}")).await
+            };
             let person = w.person(role).expect("logged in");
             let mut ws = WsClient::connect(&w.app, person).await;
             let room = || w.room.clone().into();
@@ -482,7 +552,7 @@ fn websocket_events_by_role() {
             "SELECT body, deleted_at IS NOT NULL FROM messages
              WHERE seq = $1 AND room_id = (SELECT id FROM rooms WHERE public_id = $2)",
         )
-        .bind(target)
+        .bind(w.message)
         .bind(&w.room)
         .fetch_one(db)
         .await)

@@ -254,7 +254,7 @@ fn nothing_that_changes_state_answers_a_get() {
             "join_room",
             "leave_room",
             "rename_room",
-            "remove_member",
+            "ban_member",
             "make_admin",
             "delete_room",
             "mark_read",

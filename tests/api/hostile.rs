@@ -172,7 +172,7 @@ fn bad_server_function_bodies_get_4xx_and_change_nothing() {
             "create_room",
             "join_room",
             "rename_room",
-            "remove_member",
+            "ban_member",
             "make_admin",
             "history",
             "mark_read",

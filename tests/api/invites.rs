@@ -210,7 +210,9 @@ fn an_invite_only_room_lets_in_by_invite_only() {
             if on {
                 form.push(("invite_only", "on"));
             }
-            w.app.call(&w.admin.client, "set_invite_only", &form).await
+            w.app
+                .call(&w.admin.client, "save_room_settings", &form)
+                .await
         };
         assert_eq!(set(true).await.status(), 200);
         match member.next().await {
@@ -360,7 +362,7 @@ fn invites_work_without_javascript() {
         let res = crate::accounts::post_form(
             &w.app,
             &w.admin.client,
-            "/api/set_invite_only",
+            "/api/save_room_settings",
             &room_page,
             &[("room", &w.room), ("invite_only", "on")],
         )

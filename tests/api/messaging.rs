@@ -385,7 +385,7 @@ fn a_removed_member_is_cut_off_at_once() {
         let res = app
             .call(
                 &ann.client,
-                "remove_member",
+                "ban_member",
                 &[("room", &room), ("user_id", &bob.id.to_string())],
             )
             .await;

@@ -50,6 +50,8 @@ pub(crate) fn room_of(e: &ServerEvent) -> Option<&str> {
         | ServerEvent::RoomRenamed { room, .. }
         | ServerEvent::InvitesChanged { room, .. }
         | ServerEvent::RoomSettingsChanged { room, .. }
+        | ServerEvent::TopicChanged { room, .. }
+        | ServerEvent::Moderated { room, .. }
         | ServerEvent::RoomDeleted { room, .. }
         | ServerEvent::Presence { room, .. }
         | ServerEvent::Typing { room, .. } => Some(room),
@@ -151,7 +153,7 @@ fn a_removal_holds_until_the_admin_lets_them_back_in() {
         let res = app
             .call(
                 &ann.client,
-                "remove_member",
+                "ban_member",
                 &[("room", &room), ("user_id", &bob_id)],
             )
             .await;
@@ -182,7 +184,7 @@ fn a_removal_holds_until_the_admin_lets_them_back_in() {
         let res = app
             .call(
                 &bob.client,
-                "readmit_member",
+                "unban_member",
                 &[("room", &room), ("user_id", &bob_id)],
             )
             .await;
@@ -190,7 +192,7 @@ fn a_removal_holds_until_the_admin_lets_them_back_in() {
         let res = app
             .call(
                 &ann.client,
-                "readmit_member",
+                "unban_member",
                 &[("room", &room), ("user_id", &bob_id)],
             )
             .await;
@@ -200,7 +202,7 @@ fn a_removal_holds_until_the_admin_lets_them_back_in() {
         let res = app
             .call(
                 &ann.client,
-                "readmit_member",
+                "unban_member",
                 &[("room", &room), ("user_id", &bob_id)],
             )
             .await;

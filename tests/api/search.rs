@@ -118,7 +118,7 @@ fn only_rooms_you_are_in_now_are_searched() {
         let res = app
             .call(
                 &ann.client,
-                "remove_member",
+                "ban_member",
                 &[("room", &shared), ("user_id", &cat.id.0.to_string())],
             )
             .await;

@@ -1,6 +1,6 @@
 //! The world the authorization tests act in: a room with its admin, a
-//! message of the admin's and a member, someone the admin removed, a
-//! logged-in outsider, and the admin of another room.
+//! message of the admin's, a member, a moderator, a muted member, someone
+//! the admin banned, a logged-in outsider, and the admin of another room.
 
 use crate::helpers::{Person, TestApp};
 use crate::ws_client::WsClient;
@@ -14,8 +14,12 @@ pub struct World {
     pub member: Person,
     pub outsider: Person,
     pub other_admin: Person,
-    /// Someone the admin removed, who still has the room's link.
+    /// Someone the admin banned, who still has the room's link.
     pub removed: Person,
+    /// A member the admin made a moderator.
+    pub moderator: Person,
+    /// A member muted until unmuted.
+    pub muted: Person,
     pub room: String,
     /// The seq of the admin's message in the room (the room's first
     /// event): only the admin may edit or delete it; members may react.
@@ -56,8 +60,39 @@ impl World {
         let res = app
             .call(
                 &admin.client,
-                "remove_member",
+                "ban_member",
                 &[("room", &room), ("user_id", &removed_id)],
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let moderator = app.person("moderator").await;
+        let muted = app.person("muted").await;
+        for p in [&moderator, &muted] {
+            let res = app.call(&p.client, "join_room", &[("room", &room)]).await;
+            assert_eq!(res.status(), 200);
+        }
+        let (moderator_id, muted_id) = (moderator.id.to_string(), muted.id.to_string());
+        let res = app
+            .call(
+                &admin.client,
+                "set_moderator",
+                &[
+                    ("room", &room),
+                    ("user_id", &moderator_id),
+                    ("moderator", "true"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let res = app
+            .call(
+                &admin.client,
+                "mute_member",
+                &[
+                    ("room", &room),
+                    ("user_id", &muted_id),
+                    ("duration", "forever"),
+                ],
             )
             .await;
         assert_eq!(res.status(), 200);
@@ -83,6 +118,8 @@ impl World {
             member_id,
             removed_id: removed.id,
             removed,
+            moderator,
+            muted,
             invite,
         }
     }
@@ -96,6 +133,8 @@ impl World {
             Role::Admin => self.admin.client.clone(),
             Role::OtherAdmin => self.other_admin.client.clone(),
             Role::Removed => self.removed.client.clone(),
+            Role::Moderator => self.moderator.client.clone(),
+            Role::Muted => self.muted.client.clone(),
         }
     }
 
@@ -107,6 +146,8 @@ impl World {
             Role::Admin => Some(&self.admin),
             Role::OtherAdmin => Some(&self.other_admin),
             Role::Removed => Some(&self.removed),
+            Role::Moderator => Some(&self.moderator),
+            Role::Muted => Some(&self.muted),
         }
     }
 
@@ -124,20 +165,29 @@ impl World {
     /// Rooms, memberships, messages and the rooms' logs, to prove a
     /// refused call changed nothing.
     pub async fn snapshot(&self) -> Vec<String> {
-        let rooms: Vec<(String, String, i64, i64)> = on_store!(self.app, |db| sqlx::query_as(
-            "SELECT public_id, name, admin_id, invite_only FROM rooms ORDER BY id"
+        let rooms: Vec<(String, String, i64, i64, i64, Option<String>)> =
+            on_store!(self.app, |db| {
+                sqlx::query_as(
+            "SELECT public_id, name, admin_id, invite_only, listed, topic FROM rooms ORDER BY id"
         )
         .fetch_all(db)
-        .await)
-        .unwrap();
-        let members: Vec<(i64, i64)> = on_store!(self.app, |db| sqlx::query_as(
-            "SELECT room_id, user_id FROM room_members ORDER BY room_id, user_id"
+        .await
+            })
+            .unwrap();
+        let members: Vec<(i64, i64, String)> = on_store!(self.app, |db| sqlx::query_as(
+            "SELECT room_id, user_id, role FROM room_members ORDER BY room_id, user_id"
         )
         .fetch_all(db)
         .await)
         .unwrap();
         let removals: Vec<(i64, i64)> = on_store!(self.app, |db| sqlx::query_as(
             "SELECT room_id, user_id FROM room_removals ORDER BY room_id, user_id"
+        )
+        .fetch_all(db)
+        .await)
+        .unwrap();
+        let mutes: Vec<(i64, i64, Option<i64>)> = on_store!(self.app, |db| sqlx::query_as(
+            "SELECT room_id, user_id, ends_at FROM room_mutes ORDER BY room_id, user_id"
         )
         .fetch_all(db)
         .await)
@@ -163,6 +213,7 @@ impl World {
             .map(|r| format!("{r:?}"))
             .chain(members.into_iter().map(|m| format!("{m:?}")))
             .chain(removals.into_iter().map(|r| format!("removed {r:?}")))
+            .chain(mutes.into_iter().map(|m| format!("muted {m:?}")))
             .chain(invites.into_iter().map(|i| format!("invite {i:?}")))
             .chain(messages.into_iter().map(|m| format!("message {m:?}")))
             .chain(std::iter::once(format!(
@@ -219,15 +270,31 @@ pub enum Role {
     Member,
     Admin,
     OtherAdmin,
-    /// Was a member until the admin removed them; still has the link.
+    /// Was a member until the admin banned them; still has the link.
     Removed,
+    /// A member the admin appointed to moderate.
+    Moderator,
+    /// A member muted until unmuted: reads, but does not write.
+    Muted,
 }
 
-pub const ROLES: [Role; 6] = [
+impl Role {
+    /// A member of the world's room.
+    pub fn is_member(self) -> bool {
+        matches!(
+            self,
+            Role::Member | Role::Admin | Role::Moderator | Role::Muted
+        )
+    }
+}
+
+pub const ROLES: [Role; 8] = [
     Role::Anonymous,
     Role::Outsider,
     Role::Member,
     Role::Admin,
     Role::OtherAdmin,
     Role::Removed,
+    Role::Moderator,
+    Role::Muted,
 ];

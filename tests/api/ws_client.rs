@@ -204,6 +204,20 @@ impl WsClient {
         }
     }
 
+    /// Reads until the answer to send `id`: its `ack` or its `error`.
+    pub async fn until_answer_to_send(&mut self, id: Uuid) -> ServerEvent {
+        loop {
+            match self.next().await {
+                e @ ServerEvent::Ack { client_msg_id, .. } if client_msg_id == id => return e,
+                e @ ServerEvent::Error {
+                    client_msg_id: Some(m),
+                    ..
+                } if m == id => return e,
+                _ => {}
+            }
+        }
+    }
+
     /// Reads until the answer to operation `id` (`done` or `error`),
     /// skipping everything else.
     pub async fn until_answer(&mut self, id: Uuid) -> ServerEvent {

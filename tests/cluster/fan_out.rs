@@ -131,7 +131,7 @@ fn removals_and_log_outs_reach_connections_on_other_nodes() {
         let res = n[2]
             .call(
                 &ann.client,
-                "remove_member",
+                "ban_member",
                 &[("room", &room), ("user_id", &bo.id.0.to_string())],
             )
             .await;

@@ -62,6 +62,7 @@ pub fn RoomNav() -> impl IntoView {
                         <a class="nav-new" href="/" title="Create a room">"New"</a>
                     </div>
                     {list}
+                    <a class="nav-browse" href="/rooms">"Browse rooms"</a>
                     <crate::app::notify::EnableNotifications />
                 </nav>
             }

@@ -5,7 +5,8 @@
 use leptos::prelude::*;
 
 use super::{Heard, Live, Status};
-use crate::model::{ChatMessage, ClientEvent, ServerEvent, UserId};
+use crate::app::feed::Notice;
+use crate::model::{ChatMessage, ClientEvent, Millis, Moderation, ServerEvent, UserId};
 
 /// What the socket must do after an event, beyond the state it changed.
 #[derive(Debug, PartialEq, Eq)]
@@ -103,6 +104,32 @@ impl Live {
         self.message_changed(room, seq, message, true);
     }
 
+    /// A moderation event: a line in the conversation, and the room's
+    /// details (members, mutes, bans) read again.
+    fn noticed(
+        &self,
+        room: &str,
+        seq: i64,
+        by: UserId,
+        user_id: UserId,
+        action: Option<Moderation>,
+        at: Millis,
+    ) {
+        if let Some(feed) = self.feed(room) {
+            feed.update(|f| {
+                f.notice(Notice {
+                    seq,
+                    by,
+                    user_id,
+                    action,
+                    at,
+                });
+            });
+        }
+        self.details_changed.update(|v| *v += 1);
+        self.rooms_changed.update(|v| *v += 1);
+    }
+
     /// Whether a page here shows `room` now.
     fn is_shown(&self, room: &str) -> bool {
         self.shown
@@ -197,9 +224,24 @@ impl Live {
                     feed.update(|f| f.online = online);
                 }
             }
+            ServerEvent::MemberRemoved {
+                room,
+                seq,
+                user_id,
+                by: Some(by),
+            } => self.noticed(&room, seq, by, user_id, None, now_ms as i64),
+            ServerEvent::Moderated {
+                room,
+                seq,
+                by,
+                user_id,
+                action,
+                at,
+            } => self.noticed(&room, seq, by, user_id, Some(action), at),
             ServerEvent::MemberJoined { room, seq, .. }
             | ServerEvent::MemberLeft { room, seq, .. }
             | ServerEvent::MemberRemoved { room, seq, .. }
+            | ServerEvent::TopicChanged { room, seq, .. }
             | ServerEvent::AdminChanged { room, seq, .. }
             | ServerEvent::RoomRenamed { room, seq, .. }
             | ServerEvent::InvitesChanged { room, seq, .. }

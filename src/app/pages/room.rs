@@ -16,10 +16,13 @@ use crate::app::session::use_session;
 use crate::error::AppError;
 use crate::model::{RoomDetails, RoomView, User};
 
+mod access_settings;
 mod actions;
+mod banned_list;
 mod composer;
 mod conversation;
 mod invite_settings;
+mod member_actions;
 mod member_list;
 mod mentions;
 mod menu;
@@ -27,17 +30,17 @@ mod message;
 mod message_list;
 mod notify_setting;
 mod read_marker;
-mod removed_list;
 mod room_header;
 mod room_settings;
 mod scroll;
 mod uploads;
 
+use access_settings::Access;
 use actions::RoomActions;
+use banned_list::BannedList;
 use composer::Composer;
-use member_list::MemberList;
+use member_list::{MemberList, MyRole};
 use message_list::MessageList;
-use removed_list::RemovedList;
 use room_header::RoomHeader;
 use room_settings::RoomSettings;
 
@@ -68,9 +71,10 @@ pub fn RoomPage() -> impl IntoView {
                 };
                 match room.await {
                     Ok(RoomView::Member(details)) => view! { <MemberRoom details me actions /> }.into_any(),
-                    Ok(RoomView::Preview { public_id, name, member_count, invite_only }) => {
+                    Ok(RoomView::Preview { public_id, name, member_count, invite_only, listed, topic }) => {
                         let public_id = public_id.into_string();
-                        view! { <Preview public_id name member_count invite_only actions /> }.into_any()
+                        let can_join = !invite_only || listed;
+                        view! { <Preview public_id name topic member_count can_join actions /> }.into_any()
                     }
                     Err(AppError::NotFound(_)) => view! { <RoomNotFound /> }.into_any(),
                     Err(AppError::Unauthorized) => view! { <LoginRedirect /> }.into_any(),
@@ -106,14 +110,50 @@ fn MemberRoom(details: RoomDetails, me: User, actions: RoomActions) -> impl Into
 
     let name = Signal::derive(move || details.with(|d| d.name.clone()));
     let members = Signal::derive(move || details.with(|d| d.members.clone()));
-    let removed = Signal::derive(move || details.with(|d| d.removed.clone()));
-    let invite_only = Signal::derive(move || details.with(|d| d.invite_only));
+    let banned = Signal::derive(move || details.with(|d| d.removed.clone()));
+    let muted = Signal::derive(move || details.with(|d| d.muted.clone()));
+    let topic = Signal::derive(move || details.with(|d| d.topic.clone()));
+    let access = Signal::derive(move || {
+        details.with(|d| Access {
+            invite_only: d.invite_only,
+            listed: d.listed,
+            directory_enabled: d.directory_enabled,
+            topic: d.topic.clone(),
+        })
+    });
     let invites = Signal::derive(move || details.with(|d| d.invites.clone()));
     let is_admin = Memo::new(move |_| details.with(|d| d.admin_id == me.id));
+    let role = Memo::new(move |_| {
+        details.with(|d| MyRole {
+            me: me.id,
+            is_admin: d.admin_id == me.id,
+            is_moderator: d
+                .members
+                .iter()
+                .any(|m| m.user.id == me.id && m.is_moderator),
+        })
+    });
+    let my_mute = Signal::derive(move || {
+        muted.with(|m| m.iter().find(|x| x.user_id == me.id).map(|x| x.until))
+    });
+    // A mute that runs out ends with no event: look again when it does.
+    Effect::new(move |_| {
+        if let Some(Some(until)) = my_mute.get() {
+            let wait = (until - crate::app::text::now_ms()).max(0) + 1_000;
+            set_timeout(
+                move || actions.details_changed.bump(),
+                std::time::Duration::from_millis(wait.unsigned_abs()),
+            );
+        }
+    });
     conversation::Conversation::provide(
         room.clone(),
         feed.clone(),
-        (me.id, is_admin.into()),
+        (
+            me.id,
+            is_admin.into(),
+            Signal::derive(move || role.with(|r| r.is_admin || r.is_moderator)),
+        ),
         members,
         conversation::Asked::from_query(param),
     );
@@ -131,7 +171,7 @@ fn MemberRoom(details: RoomDetails, me: User, actions: RoomActions) -> impl Into
         #[cfg(feature = "hydrate")]
         uploads.add(uploads::files_of(ev.data_transfer()));
     };
-    let (settings_room, removed_room) = (room.clone(), room.clone());
+    let (settings_room, banned_room) = (room.clone(), room.clone());
     view! {
         <div
             class="room"
@@ -140,19 +180,19 @@ fn MemberRoom(details: RoomDetails, me: User, actions: RoomActions) -> impl Into
             on:dragover=on_dragover
             on:drop=on_drop
         >
-            <RoomHeader name member_count=Signal::derive(move || members.with(Vec::len))>
-                <RoomSettings room=settings_room name is_admin notify invite_only invites actions />
+            <RoomHeader name topic member_count=Signal::derive(move || members.with(Vec::len))>
+                <RoomSettings room=settings_room name is_admin notify access invites actions />
             </RoomHeader>
             <div class="room-body">
                 <section class="conversation" aria-label="Conversation">
                     <MessageList room=room.clone() feed=feed last_read me=me.id at />
                     <TypingLine feed=typing_feed />
-                    <Composer room=room.clone() uploads />
+                    <Composer room=room.clone() uploads muted=my_mute />
                 </section>
                 <aside class="room-side" id="room-side" aria-label="Room details">
-                    <MemberList room=room.clone() members online me=me.id is_admin actions />
-                    <Show when=move || removed.with(|r| !r.is_empty())>
-                        <RemovedList room=removed_room.clone() removed actions />
+                    <MemberList room=room.clone() members muted online role actions />
+                    <Show when=move || banned.with(|r| !r.is_empty())>
+                        <BannedList room=banned_room.clone() banned actions />
                     </Show>
                 </aside>
             </div>
@@ -188,8 +228,10 @@ fn refresh_in_place(
 fn Preview(
     public_id: String,
     name: String,
+    topic: Option<String>,
     member_count: i64,
-    invite_only: bool,
+    /// Its address lets people in (it is not invite-only, or it is listed).
+    can_join: bool,
     actions: RoomActions,
 ) -> impl IntoView {
     let members = if member_count == 1 {
@@ -197,7 +239,7 @@ fn Preview(
     } else {
         format!("{member_count} members")
     };
-    let way_in = if invite_only {
+    let way_in = if !can_join {
         view! {
             <p>"This room is invite-only. Ask one of its members for an invite link."</p>
         }
@@ -217,6 +259,7 @@ fn Preview(
         <section class="page preview">
             <div class="card">
                 <h1>{name}</h1>
+                {topic.map(|t| view! { <p class="topic">{t}</p> })}
                 <p class="lead">{members}</p>
                 {way_in}
             </div>

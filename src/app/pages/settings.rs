@@ -37,6 +37,13 @@ pub fn SettingsPage() -> impl IntoView {
                     </div>
                     <password::PasswordCard actions=password />
                     <sessions::SessionsCard actions=sessions />
+                    <div class="card">
+                        <h2>"Your messages"</h2>
+                        <p class="hint">
+                            "A zip of every message you wrote, in every room, as JSON Lines, with the files you attached."
+                        </p>
+                        <a class="button secondary" href="/settings/export" download>"Export my messages"</a>
+                    </div>
                     <delete_account::DeleteAccountCard deletion />
                 </section>
             }

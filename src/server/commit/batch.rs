@@ -4,7 +4,7 @@
 //! changes to messages (edit, delete, react, unreact) the same way
 //! (`db/changes.rs`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use uuid::Uuid;
 
@@ -14,6 +14,7 @@ use crate::model::{Change, MAX_REACTIONS, MessageBody, UserId};
 use crate::server::db::attachments::AttachmentRow;
 use crate::server::db::changes::{self, ChangeRequest, Done, Refusal};
 use crate::server::db::message_state::{self, MessageRow, QuoteRow};
+use crate::server::db::moderation::Standing;
 use crate::server::db::rooms::RoomId;
 use crate::server::db::{self, Db, WriteTx, json, now_ms};
 use crate::server::failpoint::{self, Point};
@@ -128,8 +129,11 @@ async fn store_sends(
             fresh.push(i);
         }
     }
-    keep_members(tx, run, &mut fresh).await?;
+    let muted = keep_members(tx, run, &mut fresh, now).await?;
     let mut quotes = parents(tx, run, &mut fresh).await?;
+    for (i, refused) in muted {
+        quotes.insert(i, Err(refused));
+    }
     for (i, refused) in claim_files(tx, run, &mut fresh).await? {
         quotes.insert(i, Err(refused));
     }
@@ -254,28 +258,59 @@ async fn stored_already(
 }
 
 /// Drops from `fresh` (indexes into `run`) each request whose sender is
-/// not a member of its room.
+/// not a member of its room, or is muted in it at `now`: those are
+/// returned, with what their senders are told.
 async fn keep_members(
     tx: &mut WriteTx,
     run: &[Send<'_>],
     fresh: &mut Vec<usize>,
-) -> Result<(), sqlx::Error> {
+    now: i64,
+) -> Result<Vec<(usize, AppError)>, sqlx::Error> {
     let mut pairs: Vec<(RoomId, UserId)> = fresh
         .iter()
         .map(|&i| (run[i].room_id, run[i].sender))
         .collect();
     pairs.sort_unstable();
     pairs.dedup();
-    let members: HashSet<(RoomId, UserId)> = if pairs.is_empty() {
-        HashSet::new()
+    let members: HashMap<(RoomId, UserId), Standing> = if pairs.is_empty() {
+        HashMap::new()
     } else {
-        db::messages::members_among(tx.exec(), &json(&pairs)?)
+        db::moderation::standings(tx.exec(), &json(&pairs)?, now)
             .await?
             .into_iter()
+            .map(|s| ((s.room_id, s.user_id), s))
             .collect()
     };
-    fresh.retain(|&i| members.contains(&(run[i].room_id, run[i].sender)));
-    Ok(())
+    let mut muted_now = Vec::new();
+    fresh.retain(|&i| match members.get(&(run[i].room_id, run[i].sender)) {
+        None => false,
+        Some(Standing {
+            muted: Some(until), ..
+        }) => {
+            muted_now.push((i, muted(*until)));
+            false
+        }
+        Some(_) => true,
+    });
+    Ok(muted_now)
+}
+
+/// What a muted member is told when they try to write.
+pub fn muted(until: Option<i64>) -> AppError {
+    let words = match until {
+        None => "until the room's admin or a moderator unmutes you".to_owned(),
+        Some(until) => {
+            let minutes = ((until - db::now_ms()).max(0) + 59_999) / 60_000;
+            match minutes {
+                1 => "for 1 more minute".to_owned(),
+                m if m < 120 => format!("for {m} more minutes"),
+                m => format!("for about {} more hours", (m + 30) / 60),
+            }
+        }
+    };
+    AppError::Forbidden(format!(
+        "You are muted in this room {words}: you can read, but not post, react or edit."
+    ))
 }
 
 /// The parent each reply in `fresh` quotes, by index (one read for all);
@@ -497,9 +532,10 @@ fn refused(refusal: Refusal, change: &Change) -> AppError {
             _ => "That message was deleted, so it takes no reactions.".into(),
         }),
         Refusal::NotAuthor => AppError::Forbidden("You can only edit your own messages.".into()),
-        Refusal::NotAuthorOrAdmin => {
-            AppError::Forbidden("Only its author or the room's admin can delete a message.".into())
-        }
+        Refusal::NotAuthorOrModerator => AppError::Forbidden(
+            "Only its author, the room's admin or a moderator can delete a message.".into(),
+        ),
+        Refusal::Muted(until) => muted(until),
         Refusal::TooManyEmoji => AppError::Invalid(format!(
             "A message can carry at most {MAX_REACTIONS} different emoji; add one of those already on it."
         )),

@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::declare::declare_keys;
 use super::kinds::{
     Address, BaseUrl, Count, Days, Folder, MaybeCount, MaybePath, Networks, Origin, Seconds,
-    ServiceUrl, Text,
+    ServiceUrl, Switch, Text,
 };
 use super::origin::PublicOrigin;
 
@@ -72,6 +72,10 @@ declare_keys! {
         /// How often an open websocket checks that its session still lives.
         session_recheck: Duration = sessions."recheck-seconds",
             env "HEARTH_SESSION_RECHECK_SECONDS", Seconds { default: 60, max: 86_400 };
+        /// Whether room admins may list their rooms in the directory
+        /// (`/rooms`); off, the directory shows nothing.
+        room_directory: bool = server."room-directory",
+            env "HEARTH_ROOM_DIRECTORY", Switch(true);
         /// Sessions one person may have; the oldest end beyond this.
         sessions_per_user: u32 = sessions."max-per-user",
             env "HEARTH_SESSIONS_PER_USER", Count { default: 50, max: 100_000 };

@@ -263,3 +263,25 @@ fn network(raw: &str) -> Result<ipnet::IpNet, String> {
         .or_else(|_| raw.parse::<IpAddr>().map(ipnet::IpNet::from))
         .map_err(|_| format!("{raw:?} is not an address or a network like 10.0.0.0/8"))
 }
+
+/// On or off: a TOML boolean, or `true`/`false` (also `1`/`0`, `on`/`off`)
+/// in the environment.
+pub struct Switch(pub bool);
+
+impl Kind<bool> for Switch {
+    fn default_value(&self) -> Option<toml::Value> {
+        Some(toml::Value::Boolean(self.0))
+    }
+
+    fn parse(&self, raw: Raw) -> Result<bool, String> {
+        match raw {
+            Raw::File(toml::Value::Boolean(b)) => Ok(b),
+            Raw::Env(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "on" | "yes" => Ok(true),
+                "false" | "0" | "off" | "no" => Ok(false),
+                _ => Err(format!("must be true or false, not {s:?}")),
+            },
+            Raw::File(other) => Err(format!("must be true or false, not {other}")),
+        }
+    }
+}

@@ -108,6 +108,11 @@ pub async fn delete(
                 query!("DELETE FROM room_removals WHERE user_id = $1", user_id.0),
                 execute
             )?;
+            shared!(
+                tx.exec(),
+                query!("DELETE FROM room_mutes WHERE user_id = $1", user_id.0),
+                execute
+            )?;
             let removed = if messages == DeletedMessages::Remove {
                 remove_messages(tx.exec(), user_id, now).await?
             } else {

@@ -11,6 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::moderation::Standing;
 use super::rooms::RoomId;
 use super::{Writer, json, per_store};
 use crate::model::{Change, MAX_REACTIONS, UserId};
@@ -20,10 +21,13 @@ use crate::server::markdown;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refusal {
     NotMember,
+    /// The actor is muted until then (`None`: until unmuted).
+    Muted(Option<i64>),
     NoMessage,
     Deleted,
     NotAuthor,
-    NotAuthorOrAdmin,
+    /// Deleting another's message takes the admin or a moderator.
+    NotAuthorOrModerator,
     TooManyEmoji,
 }
 
@@ -109,7 +113,7 @@ pub async fn apply_all(
     if reqs.is_empty() {
         return Ok(Vec::new());
     }
-    let mut state = State::read(conn.re(), reqs).await?;
+    let mut state = State::read(conn.re(), reqs, now).await?;
     let outcomes = reqs.iter().map(|req| state.play(req)).collect();
     state.write(conn, now).await?;
     Ok(outcomes)
@@ -243,7 +247,8 @@ struct RoomState {
 struct State {
     /// Operations made before, by (room, actor, client_op_id): their seq.
     before: HashMap<(RoomId, UserId, String), i64>,
-    members: HashSet<(RoomId, UserId)>,
+    /// The actors who are members, by (room, actor).
+    members: HashMap<(RoomId, UserId), Standing>,
     /// By (room, seq).
     targets: HashMap<(RoomId, i64), Target>,
     /// Room → (admin, last seq taken).
@@ -257,7 +262,11 @@ struct State {
 }
 
 impl State {
-    async fn read(mut conn: Writer<'_>, reqs: &[ChangeRequest<'_>]) -> Result<Self, sqlx::Error> {
+    async fn read(
+        mut conn: Writer<'_>,
+        reqs: &[ChangeRequest<'_>],
+        now: i64,
+    ) -> Result<Self, sqlx::Error> {
         let keys: Vec<(RoomId, UserId, &str)> = reqs
             .iter()
             .map(|r| (r.room_id, r.actor, r.client_op_id))
@@ -275,9 +284,10 @@ impl State {
             .collect();
 
         let pairs: Vec<(RoomId, UserId)> = reqs.iter().map(|r| (r.room_id, r.actor)).collect();
-        let members = super::messages::members_among(conn.re(), &json(&pairs)?)
+        let members = super::moderation::standings(conn.re(), &json(&pairs)?, now)
             .await?
             .into_iter()
+            .map(|s| ((s.room_id, s.user_id), s))
             .collect();
 
         let named: Vec<(RoomId, i64)> = reqs.iter().map(|r| (r.room_id, r.seq)).collect();
@@ -338,8 +348,12 @@ impl State {
         if let Some(&seq) = self.before.get(&key).or_else(|| self.made.get(&key)) {
             return Ok(Done::Again(seq));
         }
-        if !self.members.contains(&(req.room_id, req.actor)) {
+        let Some(&standing) = self.members.get(&(req.room_id, req.actor)) else {
             return Err(Refusal::NotMember);
+        };
+        // A muted member can still delete their own words.
+        if let (Some(until), false) = (standing.muted, matches!(req.change, Change::Delete)) {
+            return Err(Refusal::Muted(until));
         }
         let Some(&(admin, _)) = self.rooms.get(&req.room_id) else {
             return Err(Refusal::NoMessage);
@@ -364,8 +378,8 @@ impl State {
                 if t.deleted {
                     return Ok(Done::Unchanged);
                 }
-                if t.sender != req.actor && admin != req.actor {
-                    return Err(Refusal::NotAuthorOrAdmin);
+                if t.sender != req.actor && admin != req.actor && !standing.moderator {
+                    return Err(Refusal::NotAuthorOrModerator);
                 }
                 ("delete", None)
             }

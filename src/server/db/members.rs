@@ -2,6 +2,7 @@
 
 use hearth_sql::shared;
 
+use super::moderation::Verdict;
 use super::room_log::{self, Kind, NewEvent};
 use super::rooms::RoomId;
 use super::users::UserRow;
@@ -15,6 +16,7 @@ pub struct MemberRow {
     pub last_read_seq: i64,
     /// What they hear of the room (for their own eyes only).
     pub notify: Notify,
+    pub moderator: bool,
 }
 
 struct MemberFlat {
@@ -24,6 +26,7 @@ struct MemberFlat {
     joined_at: i64,
     last_read_seq: i64,
     notify: String,
+    moderator: bool,
 }
 
 /// The members of a room, longest-standing first.
@@ -33,7 +36,8 @@ pub async fn list(db: Reader<'_>, room_id: RoomId) -> Result<Vec<MemberRow>, sql
         query_as!(
             MemberFlat,
             r#"SELECT u.id AS "id!: i64", u.name, u.avatar, m.joined_at AS "joined_at!: i64",
-                      m.last_read_seq AS "last_read_seq!: i64", m.notify
+                      m.last_read_seq AS "last_read_seq!: i64", m.notify,
+                      (m.role = 'moderator') AS "moderator!: bool"
                FROM room_members m JOIN users u ON u.id = m.user_id
                WHERE m.room_id = $1
                ORDER BY m.joined_at, u.id"#,
@@ -52,6 +56,7 @@ pub async fn list(db: Reader<'_>, room_id: RoomId) -> Result<Vec<MemberRow>, sql
             joined_at: r.joined_at,
             last_read_seq: r.last_read_seq,
             notify: Notify::parse(&r.notify).unwrap_or_default(),
+            moderator: r.moderator,
         })
         .collect())
 }
@@ -183,32 +188,6 @@ pub async fn removed(db: Reader<'_>, room_id: RoomId) -> Result<Vec<UserRow>, sq
     )
 }
 
-/// Lets a removed person join again, if `admin_id` is still the room's
-/// admin; `None` when they are not.
-pub async fn readmit(
-    db: &Db,
-    room_id: RoomId,
-    admin_id: UserId,
-    user_id: UserId,
-) -> Result<Option<bool>, sqlx::Error> {
-    db.write(async |tx| {
-        if !is_admin(tx.exec(), room_id, admin_id).await? {
-            return Ok(None);
-        }
-        let done = shared!(
-            tx.exec(),
-            query!(
-                "DELETE FROM room_removals WHERE room_id = $1 AND user_id = $2",
-                room_id.0,
-                user_id.0
-            ),
-            execute
-        )?;
-        Ok(Some(done == 1))
-    })
-    .await
-}
-
 /// Whether `user_id` is the room's admin, inside a write: admin-only writes
 /// check it in their own transaction, so a role handed over a moment
 /// earlier is never used.
@@ -234,8 +213,12 @@ pub async fn is_admin(
 pub enum AfterRemoval {
     /// They were not a member; nothing changed.
     NotAMember,
-    /// The one removing them is no longer the admin; nothing changed.
-    NotAdmin,
+    /// The one banning them is neither the admin nor a moderator (any
+    /// longer); nothing changed.
+    NotAllowed,
+    /// They are the admin, or a moderator whom a moderator tried to ban;
+    /// nothing changed.
+    Protected,
     /// Gone (their leaving or removal took `seq`); the admin is unchanged.
     Removed { seq: i64 },
     /// Gone (`seq`); they were the admin and the role passed to `to`
@@ -253,8 +236,9 @@ pub enum AfterRemoval {
 /// Removes a member in one transaction: when the admin goes, the role passes
 /// to the longest-standing member; when the last member goes, the room goes.
 ///
-/// `by` is the admin removing them (`None` when they leave): the removal is
-/// then recorded so it holds, and happens only if `by` is still the admin.
+/// `by` is the admin or moderator banning them (`None` when they leave):
+/// the ban is then recorded so it holds until unbanned, and happens only
+/// if `by` may still moderate them (`moderation::may_moderate`).
 /// `announce` runs in the write's turn.
 pub async fn remove(
     db: &Db,
@@ -267,8 +251,10 @@ pub async fn remove(
     db.write_then(
         async |tx| {
             if let Some(admin) = by {
-                if !is_admin(tx.exec(), room_id, admin).await? {
-                    return Ok(AfterRemoval::NotAdmin);
+                match super::moderation::may_moderate(tx.exec(), room_id, admin, user_id).await? {
+                    Verdict::Allowed => {}
+                    Verdict::NotAllowed => return Ok(AfterRemoval::NotAllowed),
+                    Verdict::Protected => return Ok(AfterRemoval::Protected),
                 }
                 shared!(
                     tx.exec(),

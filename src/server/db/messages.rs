@@ -59,43 +59,6 @@ pub async fn find_stored(conn: Writer<'_>, keys: &str) -> Result<Vec<Found>, sql
     )
 }
 
-/// Which of `pairs` (`[room_id, user_id]`, as JSON) are members now.
-pub async fn members_among(
-    conn: Writer<'_>,
-    pairs: &str,
-) -> Result<Vec<(RoomId, UserId)>, sqlx::Error> {
-    let rows = per_store!(conn, |c|
-        sqlite: sqlx::query_as!(
-            Pair,
-            r#"SELECT r.room_id AS "room_id!: i64", r.user_id AS "user_id!: i64"
-               FROM json_each(?1) AS p CROSS JOIN room_members AS r
-               WHERE r.room_id = p.value ->> 0 AND r.user_id = p.value ->> 1"#,
-            pairs
-        )
-        .fetch_all(c)
-        .await,
-        postgres: sqlx::query_as!(
-            Pair,
-            r#"SELECT r.room_id AS "room_id!: i64", r.user_id AS "user_id!: i64"
-               FROM jsonb_array_elements($1::text::jsonb) AS p(value) CROSS JOIN room_members AS r
-               WHERE r.room_id = (p.value ->> 0)::bigint AND r.user_id = (p.value ->> 1)::bigint
-               -- store: postgres"#,
-            pairs
-        )
-        .fetch_all(c)
-        .await,
-    )?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (RoomId(r.room_id), UserId(r.user_id)))
-        .collect())
-}
-
-struct Pair {
-    room_id: i64,
-    user_id: i64,
-}
-
 /// Takes each room's next seqs, `counts` being `[[room_id, count], …]` as
 /// JSON, in one statement; returns each room's last seq taken (a room that
 /// is gone is missing).

@@ -30,8 +30,17 @@ pub enum Kind {
     Invite,
     /// An invite link was revoked (detail: its code).
     Revoke,
-    /// The room's way in changed (detail: `invite-only` or `open`).
+    /// The room's way in changed (detail: its flags, `settings_detail`).
     Settings,
+    /// A banned person may join again.
+    Unban,
+    /// A member was muted (detail: when it ends, in ms; none: until unmuted).
+    Mute,
+    Unmute,
+    /// A member's role changed (detail: `moderator` or `member`).
+    Role,
+    /// The topic changed (detail: the topic; none: cleared).
+    Topic,
 }
 
 impl Kind {
@@ -49,6 +58,11 @@ impl Kind {
             Kind::Invite => "invite",
             Kind::Revoke => "revoke",
             Kind::Settings => "settings",
+            Kind::Unban => "unban",
+            Kind::Mute => "mute",
+            Kind::Unmute => "unmute",
+            Kind::Role => "role",
+            Kind::Topic => "topic",
         }
     }
 
@@ -66,6 +80,11 @@ impl Kind {
             Kind::Invite,
             Kind::Revoke,
             Kind::Settings,
+            Kind::Unban,
+            Kind::Mute,
+            Kind::Unmute,
+            Kind::Role,
+            Kind::Topic,
         ]
         .into_iter()
         .find(|k| k.as_str() == kind)

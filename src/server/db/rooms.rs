@@ -47,6 +47,9 @@ pub struct RoomRow {
     pub last_seq: i64,
     /// Only invites let people in, not the room's address.
     pub invite_only: bool,
+    /// Listed in the directory: anyone logged in may join from there.
+    pub listed: bool,
+    pub topic: Option<String>,
 }
 
 /// Creates a room with `admin_id` as its admin and first member.
@@ -91,6 +94,8 @@ pub async fn create(
         admin_id,
         last_seq: 0,
         invite_only: false,
+        listed: false,
+        topic: None,
     })
 }
 
@@ -100,7 +105,7 @@ pub async fn by_public_id(db: Reader<'_>, public_id: &str) -> Result<Option<Room
         query_as!(
             RoomRow,
             r#"SELECT id AS "id!: i64", public_id, name, admin_id AS "admin_id!: i64", last_seq AS "last_seq!: i64",
-                      (invite_only = 1) AS "invite_only!: bool"
+                      (invite_only = 1) AS "invite_only!: bool", (listed = 1) AS "listed!: bool", topic
                FROM rooms WHERE public_id = $1"#,
             public_id
         ),
@@ -279,7 +284,8 @@ pub async fn for_member(
         query_as!(
             RoomRow,
             r#"SELECT r.id AS "id!: i64", r.public_id, r.name, r.admin_id AS "admin_id!: i64",
-                      r.last_seq AS "last_seq!: i64", (r.invite_only = 1) AS "invite_only!: bool"
+                      r.last_seq AS "last_seq!: i64", (r.invite_only = 1) AS "invite_only!: bool",
+                      (r.listed = 1) AS "listed!: bool", r.topic
                FROM rooms r JOIN room_members m ON m.room_id = r.id AND m.user_id = $2
                WHERE r.public_id = $1"#,
             public_id,
@@ -362,7 +368,7 @@ pub async fn by_id(db: Reader<'_>, id: RoomId) -> Result<Option<RoomRow>, sqlx::
         query_as!(
             RoomRow,
             r#"SELECT id AS "id!: i64", public_id, name, admin_id AS "admin_id!: i64", last_seq AS "last_seq!: i64",
-                      (invite_only = 1) AS "invite_only!: bool"
+                      (invite_only = 1) AS "invite_only!: bool", (listed = 1) AS "listed!: bool", topic
                FROM rooms WHERE id = $1"#,
             id.0
         ),

@@ -253,6 +253,7 @@ async fn lost(
             room,
             seq,
             user_id: user,
+            by: None,
         },
         Ok(Some((seq, _))) => ServerEvent::MemberLeft {
             room,

@@ -21,7 +21,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
-use hearth::model::{ClientEvent, ErrorCode, ServerEvent, UserId};
+use hearth::model::{ClientEvent, ErrorCode, Moderation, ServerEvent, UserId};
 
 use super::room_of;
 use crate::helpers::{Person, TestApp};
@@ -226,6 +226,7 @@ enum Cause {
     Joined,
     Left,
     Removed,
+    Unbanned,
     AdminChanged,
     Typing,
 }
@@ -486,6 +487,14 @@ impl Book {
                 let who = self.person(t, *user_id);
                 self.cause(s, t, &room, (Cause::AdminChanged, who))
             }
+            ServerEvent::Moderated {
+                user_id,
+                action: Moderation::Unbanned,
+                ..
+            } => {
+                let who = self.person(t, *user_id);
+                self.cause(s, t, &room, (Cause::Unbanned, who))
+            }
             ServerEvent::RoomRenamed { name, .. } => {
                 match name.strip_prefix('n').and_then(|n| n.parse::<usize>().ok()) {
                     Some(step) if self.history.renames.get(&step) == Some(&room) => step,
@@ -504,12 +513,14 @@ impl Book {
                 Some(&room),
                 format!("nobody changed a message: {event:?}"),
             ),
-            ServerEvent::InvitesChanged { .. } | ServerEvent::RoomSettingsChanged { .. } => self
-                .fail(
-                    t,
-                    Some(&room),
-                    format!("nobody touched invites or settings: {event:?}"),
-                ),
+            ServerEvent::InvitesChanged { .. }
+            | ServerEvent::RoomSettingsChanged { .. }
+            | ServerEvent::TopicChanged { .. }
+            | ServerEvent::Moderated { .. } => self.fail(
+                t,
+                Some(&room),
+                format!("nobody touched invites, settings or mutes: {event:?}"),
+            ),
             ServerEvent::Hello { .. }
             | ServerEvent::Ack { .. }
             | ServerEvent::Done { .. }
@@ -951,7 +962,7 @@ impl Run {
         let q = self.one_of_or_anyone(members.as_ref());
         let id = self.book.ids[q].to_string();
         let done = self
-            .call(p, "remove_member", &[("room", &room), ("user_id", &id)])
+            .call(p, "ban_member", &[("room", &room), ("user_id", &id)])
             .await;
         let allowed = q != p && self.model().is_admin(p, &room) && self.model().is_member(q, &room);
         self.expect(
@@ -979,7 +990,7 @@ impl Run {
         let q = self.one_of_or_anyone(removed.as_ref());
         let id = self.book.ids[q].to_string();
         let done = self
-            .call(p, "readmit_member", &[("room", &room), ("user_id", &id)])
+            .call(p, "unban_member", &[("room", &room), ("user_id", &id)])
             .await;
         let allowed =
             self.model().is_admin(p, &room) && self.model().rooms[&room].removed.contains(&q);
@@ -995,6 +1006,7 @@ impl Run {
             let state = self.book.model.rooms.get_mut(&room).expect("exists");
             state.removed.remove(&q);
             self.book.seen.insert(Seen::Readmission);
+            self.book.caused(Cause::Unbanned, &room, q, t);
         }
     }
 

@@ -3,10 +3,10 @@
 
 use leptos::prelude::*;
 
-use crate::api::invites::{CreateInvite, RevokeInvite, SetInviteOnly};
-use crate::api::rooms::{
-    DeleteRoom, JoinRoom, LeaveRoom, MakeAdmin, ReadmitMember, RemoveMember, RenameRoom,
-};
+use crate::api::invites::{CreateInvite, RevokeInvite};
+use crate::api::moderation::{BanMember, MuteMember, SetModerator, UnbanMember, UnmuteMember};
+use crate::api::room_settings::SaveRoomSettings;
+use crate::api::rooms::{DeleteRoom, JoinRoom, LeaveRoom, MakeAdmin, RenameRoom};
 use crate::app::refresh::Version;
 
 /// The actions a room page can take; created once per page so their results
@@ -16,13 +16,16 @@ pub struct RoomActions {
     pub join: ServerAction<JoinRoom>,
     pub leave: ServerAction<LeaveRoom>,
     pub rename: ServerAction<RenameRoom>,
-    pub remove: ServerAction<RemoveMember>,
     pub make_admin: ServerAction<MakeAdmin>,
     pub delete: ServerAction<DeleteRoom>,
-    pub readmit: ServerAction<ReadmitMember>,
+    pub ban: ServerAction<BanMember>,
+    pub unban: ServerAction<UnbanMember>,
+    pub mute: ServerAction<MuteMember>,
+    pub unmute: ServerAction<UnmuteMember>,
+    pub set_moderator: ServerAction<SetModerator>,
     pub create_invite: ServerAction<CreateInvite>,
     pub revoke_invite: ServerAction<RevokeInvite>,
-    pub set_invite_only: ServerAction<SetInviteOnly>,
+    pub save_settings: ServerAction<SaveRoomSettings>,
     /// Bumped to reload the whole page (after joining, or when the person
     /// is no longer a member).
     pub page_changed: Version,
@@ -37,28 +40,33 @@ impl RoomActions {
             join: ServerAction::new(),
             leave: ServerAction::new(),
             rename: ServerAction::new(),
-            remove: ServerAction::new(),
             make_admin: ServerAction::new(),
             delete: ServerAction::new(),
-            readmit: ServerAction::new(),
+            ban: ServerAction::new(),
+            unban: ServerAction::new(),
+            mute: ServerAction::new(),
+            unmute: ServerAction::new(),
+            set_moderator: ServerAction::new(),
             create_invite: ServerAction::new(),
             revoke_invite: ServerAction::new(),
-            set_invite_only: ServerAction::new(),
+            save_settings: ServerAction::new(),
             page_changed: Version::new(),
             details_changed: Version::new(),
         };
         actions.page_changed.after_success(actions.join);
         for v in [actions.details_changed, rooms_changed] {
             v.after_success(actions.rename);
-            v.after_success(actions.remove);
+            v.after_success(actions.ban);
             v.after_success(actions.make_admin);
-            v.after_success(actions.readmit);
+            v.after_success(actions.save_settings);
         }
-        actions.details_changed.after_success(actions.create_invite);
-        actions.details_changed.after_success(actions.revoke_invite);
-        actions
-            .details_changed
-            .after_success(actions.set_invite_only);
+        let details = actions.details_changed;
+        details.after_success(actions.unban);
+        details.after_success(actions.mute);
+        details.after_success(actions.unmute);
+        details.after_success(actions.set_moderator);
+        details.after_success(actions.create_invite);
+        details.after_success(actions.revoke_invite);
         rooms_changed.after_success(actions.join);
         rooms_changed.after_success(actions.leave);
         rooms_changed.after_success(actions.delete);

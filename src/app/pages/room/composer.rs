@@ -21,7 +21,13 @@ use crate::model::{MessageBody, Quote};
 const COUNTER_FROM: usize = MessageBody::MAX - 500;
 
 #[component]
-pub fn Composer(room: String, uploads: Uploads) -> impl IntoView {
+pub fn Composer(
+    room: String,
+    uploads: Uploads,
+    /// The reader's mute, while one holds: until when (`None` inside:
+    /// until unmuted).
+    muted: Signal<Option<Option<i64>>>,
+) -> impl IntoView {
     let live = use_live();
     let conversation = use_conversation();
     let replying_to = conversation.map(|c| c.replying_to);
@@ -86,6 +92,7 @@ pub fn Composer(room: String, uploads: Uploads) -> impl IntoView {
     view! {
         <form class="composer" method="post" action=action enctype="multipart/form-data" on:submit=on_submit>
             {move || error.get().map(|e| view! { <p role="alert">{e}</p> })}
+            {move || muted.get().map(|until| view! { <p class="muted-note" role="status">{muted_words(until)}</p> })}
             <input type="hidden" name="room" value=room.clone() />
             {replying_to.map(|replying_to| view! { <ReplyingBar replying_to /> })}
             <label for="composer-text" class="visually-hidden">"Message"</label>
@@ -95,7 +102,8 @@ pub fn Composer(room: String, uploads: Uploads) -> impl IntoView {
                 node_ref=input
                 name="body"
                 rows="1"
-                placeholder="Write a message…"
+                placeholder=move || if muted.get().is_some() { "You are muted" } else { "Write a message…" }
+                disabled=move || muted.get().is_some()
                 aria-autocomplete="list"
                 aria-controls=LIST_ID
                 aria-activedescendant=move || picker.and_then(|p| p.active_id())
@@ -109,7 +117,7 @@ pub fn Composer(room: String, uploads: Uploads) -> impl IntoView {
             <AttachFile uploads />
             // Without JavaScript (or before it loads) the form posts with
             // its files, and the page comes back at the message.
-            <button type="submit">"Send"</button>
+            <button type="submit" disabled=move || muted.get().is_some()>"Send"</button>
             <UploadList uploads />
         </form>
     }
@@ -284,5 +292,16 @@ fn ReplyingBar(replying_to: RwSignal<Option<Quote>>) -> impl IntoView {
                 </div>
             }
         })
+    }
+}
+
+/// Why the composer is closed to a muted reader, and until when.
+fn muted_words(until: Option<i64>) -> String {
+    match until {
+        None => "You are muted in this room until the admin or a moderator unmutes you. You can read, but not post, react or edit.".to_owned(),
+        Some(t) => format!(
+            "You are muted in this room until {}. You can read, but not post, react or edit.",
+            crate::app::text::local_time(t)
+        ),
     }
 }

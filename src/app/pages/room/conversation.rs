@@ -20,6 +20,9 @@ pub struct Conversation {
     pub room: StoredValue<String>,
     pub feed: StoredValue<ArcRwSignal<Feed>>,
     pub me: UserId,
+    /// The reader is the admin or a moderator: they may delete anyone's message.
+    pub moderates: Signal<bool>,
+    /// The reader is the admin: they may call `@room`.
     pub is_admin: Signal<bool>,
     pub members: Signal<Vec<Member>>,
     /// The message the composer answers.
@@ -61,7 +64,7 @@ impl Conversation {
     pub fn provide(
         room: String,
         feed: ArcRwSignal<Feed>,
-        (me, is_admin): (UserId, Signal<bool>),
+        (me, is_admin, moderates): (UserId, Signal<bool>, Signal<bool>),
         members: Signal<Vec<Member>>,
         asked: Asked,
     ) -> Self {
@@ -77,6 +80,7 @@ impl Conversation {
             room: StoredValue::new(room),
             feed: StoredValue::new(feed),
             me,
+            moderates,
             is_admin,
             members,
             replying_to: RwSignal::new(quote),

@@ -1,10 +1,12 @@
-//! For the admin, in `Room settings`: `Invite only`, `Create invite link`
+//! For the admin, in `Room settings`: the room's way in
+//! (`access_settings.rs`), `Create invite link`
 //! (with `Expires after` and `Max uses`), and the `Invites` list with
 //! `Revoke` on each. Every form works without JavaScript; with it, the
 //! list follows the room's events (`invites_changed`).
 
 use leptos::prelude::*;
 
+use super::access_settings::{Access, AccessSettings};
 use super::actions::RoomActions;
 use crate::app::components::error_alert::{ErrorAlert, action_error};
 use crate::model::invite::{Invite, InviteExpiry, InviteUses};
@@ -12,53 +14,17 @@ use crate::model::invite::{Invite, InviteExpiry, InviteUses};
 #[component]
 pub fn InviteSettings(
     room: String,
-    invite_only: Signal<bool>,
+    access: Signal<Access>,
     invites: Signal<Vec<Invite>>,
     actions: RoomActions,
 ) -> impl IntoView {
     view! {
         <section class="invite-settings" aria-labelledby="invites-heading">
             <h3 id="invites-heading">"Invites"</h3>
-            <InviteOnly room=room.clone() invite_only actions />
+            <AccessSettings room=room.clone() access actions />
             <CreateInvite room=room.clone() actions />
             <InviteList room invites actions />
         </section>
-    }
-}
-
-/// `Invite only`: saved as soon as it is ticked or cleared; without
-/// JavaScript, `Save` posts the form.
-#[component]
-fn InviteOnly(room: String, invite_only: Signal<bool>, actions: RoomActions) -> impl IntoView {
-    let action = actions.set_invite_only;
-    let on_change = {
-        let room = room.clone();
-        move |ev: leptos::ev::Event| {
-            let on = event_target_checked(&ev);
-            action.dispatch(crate::api::invites::SetInviteOnly {
-                room: room.clone(),
-                invite_only: on.then(|| "on".to_owned()),
-            });
-        }
-    };
-    view! {
-        <ActionForm action attr:class="invite-only">
-            <input type="hidden" name="room" value=room />
-            <ErrorAlert message=action_error(action) />
-            <div class="choice">
-                <input
-                    type="checkbox"
-                    id="invite-only"
-                    name="invite_only"
-                    checked=move || invite_only.get()
-                    prop:checked=move || invite_only.get()
-                    on:change=on_change
-                />
-                <label for="invite-only">"Invite only"</label>
-            </div>
-            <p class="hint">"When ticked, the room's address lets nobody in: only invite links do."</p>
-            <button type="submit" class="secondary small">"Save"</button>
-        </ActionForm>
     }
 }
 

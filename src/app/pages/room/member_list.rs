@@ -1,33 +1,55 @@
-//! The `Members` list; for the admin, a menu on each other member's row
-//! (`Actions for <name>`: `Make admin`, `Remove from room`).
+//! The `Members` list, with badges for the admin, moderators and muted
+//! members; for the admin and moderators, a menu on the rows of those they
+//! may act on (`Actions for <name>`, `member_actions.rs`).
 
 use leptos::prelude::*;
 
 use super::actions::RoomActions;
-use super::menu::Menu;
+use super::member_actions::MemberActions;
 use crate::app::components::avatar::{Avatar, AvatarSize};
 use crate::app::components::error_alert::{ErrorAlert, action_error};
+use crate::model::moderation::Muted;
 use crate::model::{Member, UserId};
+
+/// The reader's own powers in the room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MyRole {
+    pub me: UserId,
+    pub is_admin: bool,
+    pub is_moderator: bool,
+}
+
+impl MyRole {
+    /// Whether the reader may ban, mute or unmute `member`: the admin may
+    /// act on anyone else, a moderator on plain members.
+    pub fn moderates(&self, member: &Member) -> bool {
+        member.user.id != self.me
+            && !member.is_admin
+            && (self.is_admin || (self.is_moderator && !member.is_moderator))
+    }
+}
 
 #[component]
 pub fn MemberList(
     room: String,
     members: Signal<Vec<Member>>,
+    muted: Signal<Vec<Muted>>,
     /// Who has Hearth open right now.
     online: Signal<Vec<UserId>>,
-    me: UserId,
-    is_admin: Memo<bool>,
+    role: Memo<MyRole>,
     actions: RoomActions,
 ) -> impl IntoView {
     let rows = move || {
-        let is_admin = is_admin.get();
+        let role = role.get();
+        let muted = muted.get();
         members
             .get()
             .into_iter()
             .map(|m| {
-                let menu = (is_admin && m.user.id != me).then(
-                    || view! { <MemberActions room=room.clone() member=m.clone() actions /> },
-                );
+                let mute = muted.iter().find(|x| x.user_id == m.user.id).copied();
+                let menu = role.moderates(&m).then(|| {
+                    view! { <MemberActions room=room.clone() member=m.clone() mute role actions /> }
+                });
                 let id = m.user.id;
                 let is_online = move || online.with(|o| o.contains(&id));
                 view! {
@@ -44,6 +66,9 @@ pub fn MemberList(
                         </span>
                         <span class="member-name">{m.user.name.clone()}</span>
                         {m.is_admin.then(|| view! { <span class="badge">"admin"</span> })}
+                        {(m.is_moderator && !m.is_admin)
+                            .then(|| view! { <span class="badge">"moderator"</span> })}
+                        {mute.map(|_| view! { <span class="badge muted">"muted"</span> })}
                         {menu}
                     </li>
                 }
@@ -53,30 +78,12 @@ pub fn MemberList(
     view! {
         <section class="members">
             <h2>"Members"</h2>
-            <ErrorAlert message=action_error(actions.remove) />
+            <ErrorAlert message=action_error(actions.ban) />
+            <ErrorAlert message=action_error(actions.mute) />
+            <ErrorAlert message=action_error(actions.unmute) />
             <ErrorAlert message=action_error(actions.make_admin) />
+            <ErrorAlert message=action_error(actions.set_moderator) />
             <ul aria-label="Members">{rows}</ul>
         </section>
-    }
-}
-
-/// The admin's menu for one member: `Make admin`, `Remove from room`.
-#[component]
-fn MemberActions(room: String, member: Member, actions: RoomActions) -> impl IntoView {
-    let id = member.user.id.to_string();
-    let (room2, id2) = (room.clone(), id.clone());
-    view! {
-        <Menu label=format!("Actions for {}", member.user.name) icon="⋯" class="member-menu">
-            <ActionForm action=actions.make_admin>
-                <input type="hidden" name="room" value=room />
-                <input type="hidden" name="user_id" value=id />
-                <button type="submit" class="menu-item">"Make admin"</button>
-            </ActionForm>
-            <ActionForm action=actions.remove>
-                <input type="hidden" name="room" value=room2 />
-                <input type="hidden" name="user_id" value=id2 />
-                <button type="submit" class="menu-item danger-item">"Remove from room"</button>
-            </ActionForm>
-        </Menu>
     }
 }

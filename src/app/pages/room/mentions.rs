@@ -233,6 +233,7 @@ mod tests {
                 avatar_url: None,
             },
             is_admin: false,
+            is_moderator: false,
             joined_at: 0,
         }
     }

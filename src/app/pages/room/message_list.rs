@@ -4,13 +4,15 @@
 use leptos::html::Div;
 use leptos::prelude::*;
 
+use super::conversation::use_conversation;
 use super::message::MessageItem;
 use super::message::files::Files;
 use super::read_marker::mark_read_when_seen;
 use super::scroll::Scroll;
-use crate::app::feed::{Feed, Pending, PendingChange};
+use crate::app::feed::{Feed, Notice, Pending, PendingChange};
 use crate::app::live::use_live;
 use crate::app::text::{day_key, day_label};
+use crate::model::moderation::action_words;
 use crate::model::{ChatMessage, UserId};
 
 /// Messages closer together than this from one person share one header.
@@ -23,6 +25,8 @@ const RUN_GAP_MS: i64 = 5 * 60 * 1000;
 enum Row {
     Day(String),
     Message(Box<ChatMessage>, bool, Vec<PendingChange>),
+    /// A moderation event, by its seq: "ann muted bob for 1 hour".
+    Notice(i64, String),
 }
 
 impl Row {
@@ -30,6 +34,7 @@ impl Row {
     fn key(&self) -> (i64, String, bool, i64, usize) {
         match self {
             Row::Day(label) => (0, label.clone(), false, 0, 0),
+            Row::Notice(seq, text) => (*seq, text.clone(), false, 0, 0),
             Row::Message(m, starts_run, failed) => (
                 m.seq,
                 shown_digest(m),
@@ -64,14 +69,34 @@ fn shown_digest(m: &ChatMessage) -> String {
     )
 }
 
+/// The line a moderation event shows: "ann muted bob for 1 hour".
+fn notice_line(n: &Notice, name: &impl Fn(UserId) -> String) -> String {
+    let target = name(n.user_id);
+    let what = match &n.action {
+        None => format!("banned {target}"),
+        Some(action) => action_words(action, &target, n.at),
+    };
+    format!("{} {what}", name(n.by))
+}
+
 /// Messages in order, a separator before each new day, and whether each
-/// message starts a run (shows its sender).
-fn rows(feed: &Feed, me: Option<UserId>, local: bool) -> Vec<Row> {
+/// message starts a run (shows its sender); moderation lines in their
+/// place among them, people named by `name`.
+fn rows(
+    feed: &Feed,
+    me: Option<UserId>,
+    local: bool,
+    name: &impl Fn(UserId) -> String,
+) -> Vec<Row> {
     let messages = &feed.messages;
-    let mut out = Vec::with_capacity(messages.len() + 2);
+    let mut out = Vec::with_capacity(messages.len() + feed.notices.len() + 2);
+    let mut notices = feed.notices.iter().peekable();
     let mut prev: Option<&ChatMessage> = None;
     let mut prev_day = None;
     for m in messages {
+        while let Some(n) = notices.next_if(|n| n.seq < m.seq) {
+            out.push(Row::Notice(n.seq, notice_line(n, name)));
+        }
         let key = day_key(m.created_at, local);
         let new_day = prev_day != Some(key);
         if new_day {
@@ -95,6 +120,7 @@ fn rows(feed: &Feed, me: Option<UserId>, local: bool) -> Vec<Row> {
         ));
         prev = Some(m);
     }
+    out.extend(notices.map(|n| Row::Notice(n.seq, notice_line(n, name))));
     out
 }
 
@@ -116,11 +142,33 @@ pub fn MessageList(
     let loading_older = RwSignal::new(false);
     mark_read_when_seen(room.clone(), feed.clone(), scroll.on_screen, last_read);
 
+    let members = use_conversation().map(|c| c.members);
     let rows = {
         let feed = feed.clone();
         move || {
             let local = local.get();
-            feed.with(|f| rows(f, Some(me), local))
+            feed.with(|f| {
+                // A member now, else whoever sent a message here, else
+                // "a former member".
+                let name = |id: UserId| {
+                    members
+                        .and_then(|m| {
+                            m.with(|m| {
+                                m.iter()
+                                    .find(|x| x.user.id == id)
+                                    .map(|x| x.user.name.clone())
+                            })
+                        })
+                        .or_else(|| {
+                            f.messages
+                                .iter()
+                                .find(|m| m.sender.id == id)
+                                .map(|m| m.sender.name.clone())
+                        })
+                        .unwrap_or_else(|| "a former member".to_owned())
+                };
+                rows(f, Some(me), local, &name)
+            })
         }
     };
     let pending = {
@@ -182,6 +230,7 @@ pub fn MessageList(
                         }
                         .into_any(),
                         Row::Message(message, starts_run, failed) => view! { <MessageItem message=*message starts_run local failed /> }.into_any(),
+                        Row::Notice(_, text) => view! { <li class="notice" role="note">{text}</li> }.into_any(),
                     }}
                 </For>
                 <For each=pending key=|p| (p.client_msg_id, p.failed.clone(), p.acked) let(p)>
@@ -299,6 +348,7 @@ mod tests {
             .map(|r| match r {
                 Row::Day(l) => format!("day {l}"),
                 Row::Message(m, run, _) => format!("{}{}", m.seq, if *run { "*" } else { "" }),
+                Row::Notice(seq, text) => format!("{seq}: {text}"),
             })
             .collect()
     }
@@ -315,7 +365,7 @@ mod tests {
         ];
         let feed = Feed::new(messages, false);
         assert_eq!(
-            shape(&rows(&feed, None, false)),
+            shape(&rows(&feed, None, false, &|_| String::new())),
             [
                 "day Thursday, 1 January 1970",
                 "1*",
@@ -324,6 +374,48 @@ mod tests {
                 "4*",
                 "day Friday, 2 January 1970",
                 "5*"
+            ]
+        );
+    }
+
+    #[test]
+    fn moderation_lines_sit_in_their_place_once() {
+        use crate::app::feed::Notice;
+        use crate::model::Moderation;
+        let mut feed = Feed::new(vec![msg(1, 1, 0), msg(4, 1, 1_000)], false);
+        let mute = Notice {
+            seq: 2,
+            by: UserId(1),
+            user_id: UserId(2),
+            action: Some(Moderation::Muted {
+                until: Some(3_600_000),
+            }),
+            at: 0,
+        };
+        feed.notice(mute.clone());
+        feed.notice(mute);
+        feed.notice(Notice {
+            seq: 5,
+            by: UserId(1),
+            user_id: UserId(2),
+            action: None,
+            at: 2_000,
+        });
+        let name = |id: UserId| {
+            if id == UserId(1) {
+                "ann".into()
+            } else {
+                "bob".into()
+            }
+        };
+        assert_eq!(
+            shape(&rows(&feed, None, false, &name)),
+            [
+                "day Thursday, 1 January 1970",
+                "1*",
+                "2: ann muted bob for 1 hour",
+                "4",
+                "5: ann banned bob",
             ]
         );
     }

@@ -1,4 +1,4 @@
-//! The top of a room: its name, its size, `Copy link`, the button that
+//! The top of a room: its name, its size, its topic, `Copy link`, the button that
 //! shows or hides `Members`, and what the page adds after it.
 
 use leptos::prelude::*;
@@ -8,6 +8,8 @@ use crate::app::panels::use_panels;
 #[component]
 pub fn RoomHeader(
     name: Signal<String>,
+    /// What the room is about, set by its admin.
+    topic: Signal<Option<String>>,
     member_count: Signal<usize>,
     /// More tools, after `Members` (the room's settings).
     children: Children,
@@ -28,6 +30,7 @@ pub fn RoomHeader(
             <div class="room-title">
                 <h1>{name}</h1>
                 <span class="member-count">{members}</span>
+                {move || topic.get().map(|t| view! { <p class="topic" title=t.clone()>{t.clone()}</p> })}
             </div>
             <div class="room-tools">
                 <span class="copied" role="status">{move || copied.get().then_some("Link copied")}</span>

@@ -1,10 +1,11 @@
 //! `Room settings`, a menu in the room's header: for everyone, what to be
 //! notified of (`notify_setting.rs`); for the admin, rename, the room's
-//! invites and way in (`invite_settings.rs`), and delete (behind a
-//! confirmation); for everyone, leave.
+//! way in, topic and invites (`invite_settings.rs`), `Export room`, and
+//! delete (behind a confirmation); for everyone, leave.
 
 use leptos::prelude::*;
 
+use super::access_settings::Access;
 use super::actions::RoomActions;
 use super::invite_settings::InviteSettings;
 use super::menu::Menu;
@@ -20,7 +21,7 @@ pub fn RoomSettings(
     is_admin: Memo<bool>,
     /// What the reader hears of the room, as the page was read.
     notify: Notify,
-    invite_only: Signal<bool>,
+    access: Signal<Access>,
     invites: Signal<Vec<Invite>>,
     actions: RoomActions,
 ) -> impl IntoView {
@@ -29,6 +30,7 @@ pub fn RoomSettings(
         is_admin.get().then(|| {
             let (room, rename_room, invite_room) =
                 (admin_room.clone(), admin_room.clone(), admin_room.clone());
+            let export = format!("/r/{room}/export");
             view! {
                 <ActionForm action=actions.rename attr:class="rename">
                     <input type="hidden" name="room" value=rename_room />
@@ -46,7 +48,8 @@ pub fn RoomSettings(
                     </div>
                     <button type="submit" class="secondary">"Rename room"</button>
                 </ActionForm>
-                <InviteSettings room=invite_room invite_only invites actions />
+                <InviteSettings room=invite_room access invites actions />
+                <a class="button secondary" href=export download>"Export room"</a>
                 <ConfirmDelete room name actions />
             }
         })

@@ -40,7 +40,7 @@ pub fn Actions(message: ChatMessage) -> impl IntoView {
         });
     };
     let is_open = move |panel: Panel| c.open.get() == Some((seq, panel));
-    let may_delete = move || mine || c.is_admin.get();
+    let may_delete = move || mine || c.moderates.get();
     let reacted: Vec<String> = message
         .reactions
         .iter()

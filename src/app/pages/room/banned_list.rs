@@ -1,5 +1,5 @@
-//! For the admin: the people removed from the room, who cannot join again
-//! with its link until let back in.
+//! For the admin and moderators: the people banned from the room, whom
+//! neither its address nor an invite lets back until they are unbanned.
 
 use leptos::prelude::*;
 
@@ -9,27 +9,28 @@ use crate::app::components::error_alert::{ErrorAlert, action_error};
 use crate::model::User;
 
 #[component]
-pub fn RemovedList(
-    room: String,
-    removed: Signal<Vec<User>>,
-    actions: RoomActions,
-) -> impl IntoView {
+pub fn BannedList(room: String, banned: Signal<Vec<User>>, actions: RoomActions) -> impl IntoView {
     let rows = move || {
         let room = room.clone();
-        removed
+        banned
             .get()
             .into_iter()
             .map(|user| {
                 let room = room.clone();
-                let label = format!("Let {} back in", user.name);
                 view! {
                     <li class="member">
                         <Avatar user=user.clone() size=AvatarSize::Small beside_name=true />
                         <span class="member-name">{user.name.clone()}</span>
-                        <ActionForm action=actions.readmit>
+                        <ActionForm action=actions.unban>
                             <input type="hidden" name="room" value=room />
                             <input type="hidden" name="user_id" value=user.id.to_string() />
-                            <button type="submit" class="secondary small">{label}</button>
+                            <button
+                                type="submit"
+                                class="secondary small"
+                                aria-label=format!("Unban {}", user.name)
+                            >
+                                "Unban"
+                            </button>
                         </ActionForm>
                     </li>
                 }
@@ -38,10 +39,10 @@ pub fn RemovedList(
     };
     view! {
         <section class="members removed">
-                <h2>"Removed"</h2>
-                <p class="hint">"They cannot join again with the link until you let them back in."</p>
-                <ErrorAlert message=action_error(actions.readmit) />
-                <ul aria-label="Removed">{rows}</ul>
-            </section>
+            <h2>"Banned"</h2>
+            <p class="hint">"Neither the room's link nor an invite lets them in until they are unbanned."</p>
+            <ErrorAlert message=action_error(actions.unban) />
+            <ul aria-label="Banned">{rows}</ul>
+        </section>
     }
 }
