@@ -16,11 +16,6 @@ pub async fn ban_member(room: String, user_id: UserId) -> Result<(), AppError> {
     answer(
         async move {
             let (state, user, access) = moderator_call(&room).await?;
-            if user_id == user.id {
-                return Err(AppError::Invalid(
-                    "To leave the room, use Leave room.".into(),
-                ));
-            }
             require_target_member(&state, &access.room, user_id).await?;
             let r = &access.room;
             let outcome = db::members::remove(&state.db, r.id, user_id, Some(user.id), |outcome| {

@@ -127,6 +127,7 @@ fn the_database_is_created_with_the_schema() {
                 "reactions",
                 "room_events",
                 "room_members",
+                "room_mutes",
                 "room_removals",
                 "rooms",
                 "sessions",

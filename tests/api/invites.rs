@@ -195,7 +195,7 @@ fn a_removed_person_is_not_let_back_in_by_an_invite() {
         let w = World::new().await;
         let (status, body) = join_with(&w.app, &w.removed, &w.invite).await;
         assert_eq!(status, 403);
-        assert!(body.contains("removed you"), "{body}");
+        assert!(body.contains("banned"), "{body}");
         assert_eq!(uses(&w.app, &w.invite).await, 0, "no use taken");
     })
 }

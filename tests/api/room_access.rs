@@ -161,7 +161,7 @@ fn a_removal_holds_until_the_admin_lets_them_back_in() {
 
         let res = app.call(&bob.client, "join_room", &[("room", &room)]).await;
         assert_eq!(res.status(), 403);
-        assert!(res.text().await.unwrap().contains("let you back in"));
+        assert!(res.text().await.unwrap().contains("banned"));
         let mut a = WsClient::following(&app, &ann, &room).await;
         a.say(&room, "after the removal").await;
         let view: serde_json::Value = app

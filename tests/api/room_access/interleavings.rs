@@ -1007,6 +1007,8 @@ impl Run {
             state.removed.remove(&q);
             self.book.seen.insert(Seen::Readmission);
             self.book.caused(Cause::Unbanned, &room, q, t);
+            // An unban is in the room's log.
+            self.logged(&room);
         }
     }
 
