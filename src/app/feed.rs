@@ -10,7 +10,7 @@
 use uuid::Uuid;
 
 use crate::model::{
-    Attachment, Change, ChatMessage, Millis, Moderation, Quote, Reaction, User, UserId,
+    Attachment, Change, ChatMessage, Millis, Moderation, Quote, Reaction, ServerEvent, User, UserId,
 };
 
 /// A message the person sent that has no `seq` yet.
@@ -69,6 +69,38 @@ pub struct Notice {
     /// `None`: a ban.
     pub action: Option<Moderation>,
     pub at: Millis,
+}
+
+impl Notice {
+    /// The line a moderation event (a ban, or `moderated`) makes, and its
+    /// room; `now` stands for when a ban was made (its event has no time).
+    pub fn of(event: &ServerEvent, now: Millis) -> Option<(String, Notice)> {
+        let (room, seq, by, user_id, action, at) = match *event {
+            ServerEvent::MemberRemoved {
+                ref room,
+                seq,
+                user_id,
+                by: Some(by),
+            } => (room, seq, by, user_id, None, now),
+            ServerEvent::Moderated {
+                ref room,
+                seq,
+                by,
+                user_id,
+                action,
+                at,
+            } => (room, seq, by, user_id, Some(action), at),
+            _ => return None,
+        };
+        let notice = Notice {
+            seq,
+            by,
+            user_id,
+            action,
+            at,
+        };
+        Some((room.to_string(), notice))
+    }
 }
 
 impl Feed {

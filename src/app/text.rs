@@ -184,6 +184,13 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
+/// A moment as "14:05, Today" (or "14:05, Monday, 23 November 2026"), in
+/// the reader's zone in the browser: when a mute ends, say.
+pub fn local_time(ms: i64) -> String {
+    let (short, _) = clock(ms, true);
+    format!("{short}, {}", day_label(ms, true))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,11 +241,4 @@ mod tests {
         );
         assert!(day_key(-1, false) < day_key(0, false));
     }
-}
-
-/// A moment as "14:05, Today" (or "14:05, Monday, 23 November 2026"), in
-/// the reader's zone in the browser: when a mute ends, say.
-pub fn local_time(ms: i64) -> String {
-    let (short, _) = clock(ms, true);
-    format!("{short}, {}", day_label(ms, true))
 }

@@ -375,16 +375,7 @@ impl<'a> RoomEvents<'a> {
                 seq,
                 by: entry.actor,
             },
-            Some(Kind::Settings) => {
-                let flags = RoomFlags::from_detail(entry.detail.as_deref().unwrap_or_default());
-                ServerEvent::RoomSettingsChanged {
-                    room,
-                    seq,
-                    by: entry.actor,
-                    invite_only: flags.invite_only,
-                    listed: flags.listed,
-                }
-            }
+            Some(Kind::Settings) => settings_event(room, seq, entry.actor, entry.detail),
             Some(Kind::Topic) => ServerEvent::TopicChanged {
                 room,
                 seq,
@@ -392,23 +383,12 @@ impl<'a> RoomEvents<'a> {
                 topic: entry.detail,
             },
             Some(kind @ (Kind::Mute | Kind::Unmute | Kind::Unban | Kind::Role)) => {
-                let action = match kind {
-                    Kind::Mute => Moderation::Muted {
-                        until: entry.detail.as_deref().and_then(|d| d.parse().ok()),
-                    },
-                    Kind::Unmute => Moderation::Unmuted,
-                    Kind::Unban => Moderation::Unbanned,
-                    _ if entry.detail.as_deref() == Some(role_detail(true)) => {
-                        Moderation::MadeModerator
-                    }
-                    _ => Moderation::ModeratorRemoved,
-                };
                 ServerEvent::Moderated {
                     room,
                     seq,
                     by: entry.actor,
                     user_id: member(&entry)?,
-                    action,
+                    action: moderation(kind, entry.detail.as_deref()),
                     at: entry.created_at,
                 }
             }
@@ -423,5 +403,31 @@ impl<'a> RoomEvents<'a> {
             user: user.clone(),
         };
         self.hub.publish_to_others(self.id, &event, user.id);
+    }
+}
+
+/// What a moderation entry of the log did (`kind` is one of mute, unmute,
+/// unban and role).
+fn moderation(kind: Kind, detail: Option<&str>) -> Moderation {
+    match kind {
+        Kind::Mute => Moderation::Muted {
+            until: detail.and_then(|d| d.parse().ok()),
+        },
+        Kind::Unmute => Moderation::Unmuted,
+        Kind::Unban => Moderation::Unbanned,
+        _ if detail == Some(role_detail(true)) => Moderation::MadeModerator,
+        _ => Moderation::ModeratorRemoved,
+    }
+}
+
+/// A replayed `settings` entry, its flags read from its detail.
+fn settings_event(room: RoomPublicId, seq: i64, by: UserId, detail: Option<String>) -> ServerEvent {
+    let flags = RoomFlags::from_detail(detail.as_deref().unwrap_or_default());
+    ServerEvent::RoomSettingsChanged {
+        room,
+        seq,
+        by,
+        invite_only: flags.invite_only,
+        listed: flags.listed,
     }
 }

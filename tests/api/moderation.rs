@@ -99,17 +99,15 @@ fn a_muted_member_reads_but_cannot_send_edit_or_react_over_the_websocket() {
         let args = [target[0], target[1], ("duration", "1h")];
         assert_eq!(act(app, &w.moderator, "mute_member", &args).await.0, 200);
         let until = loop {
-            match watcher.next().await {
-                ServerEvent::Moderated {
-                    by,
-                    user_id,
-                    action: Moderation::Muted { until },
-                    ..
-                } => {
-                    assert_eq!((by, user_id), (w.moderator.id, w.member.id));
-                    break until;
-                }
-                _ => {}
+            if let ServerEvent::Moderated {
+                by,
+                user_id,
+                action: Moderation::Muted { until },
+                ..
+            } = watcher.next().await
+            {
+                assert_eq!((by, user_id), (w.moderator.id, w.member.id));
+                break until;
             }
         };
         assert!(until.is_some(), "for an hour");

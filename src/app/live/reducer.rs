@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::{Heard, Live, Status};
 use crate::app::feed::Notice;
-use crate::model::{ChatMessage, ClientEvent, Millis, Moderation, ServerEvent, UserId};
+use crate::model::{ChatMessage, ClientEvent, ServerEvent, UserId};
 
 /// What the socket must do after an event, beyond the state it changed.
 #[derive(Debug, PartialEq, Eq)]
@@ -106,28 +106,12 @@ impl Live {
 
     /// A moderation event: a line in the conversation, and the room's
     /// details (members, mutes, bans) read again.
-    fn noticed(
-        &self,
-        room: &str,
-        seq: i64,
-        by: UserId,
-        user_id: UserId,
-        action: Option<Moderation>,
-        at: Millis,
-    ) {
+    fn noticed(&self, room: &str, notice: Notice) {
+        let seq = notice.seq;
         if let Some(feed) = self.feed(room) {
-            feed.update(|f| {
-                f.notice(Notice {
-                    seq,
-                    by,
-                    user_id,
-                    action,
-                    at,
-                });
-            });
+            feed.update(|f| f.notice(notice));
         }
-        self.details_changed.update(|v| *v += 1);
-        self.rooms_changed.update(|v| *v += 1);
+        self.room_changed(room, seq);
     }
 
     /// Whether a page here shows `room` now.
@@ -224,37 +208,33 @@ impl Live {
                     feed.update(|f| f.online = online);
                 }
             }
-            ServerEvent::MemberRemoved {
-                room,
-                seq,
-                user_id,
-                by: Some(by),
-            } => self.noticed(&room, seq, by, user_id, None, now_ms as i64),
-            ServerEvent::Moderated {
-                room,
-                seq,
-                by,
-                user_id,
-                action,
-                at,
-            } => self.noticed(&room, seq, by, user_id, Some(action), at),
+            ServerEvent::MemberRemoved { .. } | ServerEvent::Moderated { .. } => {
+                if let Some((room, notice)) = Notice::of(&event, now_ms as i64) {
+                    self.noticed(&room, notice);
+                } else if let ServerEvent::MemberRemoved { room, seq, .. } = event {
+                    self.room_changed(&room, seq);
+                }
+            }
             ServerEvent::MemberJoined { room, seq, .. }
             | ServerEvent::MemberLeft { room, seq, .. }
-            | ServerEvent::MemberRemoved { room, seq, .. }
             | ServerEvent::TopicChanged { room, seq, .. }
             | ServerEvent::AdminChanged { room, seq, .. }
             | ServerEvent::RoomRenamed { room, seq, .. }
             | ServerEvent::InvitesChanged { room, seq, .. }
             | ServerEvent::RoomSettingsChanged { room, seq, .. }
-            | ServerEvent::RoomDeleted { room, seq } => {
-                if let Some(feed) = self.feed(&room) {
-                    feed.update(|f| f.saw(seq));
-                }
-                self.details_changed.update(|v| *v += 1);
-                self.rooms_changed.update(|v| *v += 1);
-            }
+            | ServerEvent::RoomDeleted { room, seq } => self.room_changed(&room, seq),
         }
         After::Nothing
+    }
+
+    /// A change to the room itself (its members, name, settings): the
+    /// room's details and the rooms list are read again.
+    fn room_changed(&self, room: &str, seq: i64) {
+        if let Some(feed) = self.feed(room) {
+            feed.update(|f| f.saw(seq));
+        }
+        self.details_changed.update(|v| *v += 1);
+        self.rooms_changed.update(|v| *v += 1);
     }
 }
 

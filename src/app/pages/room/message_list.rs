@@ -13,7 +13,7 @@ use crate::app::feed::{Feed, Notice, Pending, PendingChange};
 use crate::app::live::use_live;
 use crate::app::text::{day_key, day_label};
 use crate::model::moderation::action_words;
-use crate::model::{ChatMessage, UserId};
+use crate::model::{ChatMessage, Member, UserId};
 
 /// Messages closer together than this from one person share one header.
 const RUN_GAP_MS: i64 = 5 * 60 * 1000;
@@ -67,6 +67,26 @@ fn shown_digest(m: &ChatMessage) -> String {
         m.body,
         m.html.len()
     )
+}
+
+/// What a moderation line calls someone: their name as a member now, else
+/// as the sender of a message here, else "a former member".
+fn name_of(id: UserId, members: Option<Signal<Vec<Member>>>, feed: &Feed) -> String {
+    members
+        .and_then(|m| {
+            m.with(|m| {
+                m.iter()
+                    .find(|x| x.user.id == id)
+                    .map(|x| x.user.name.clone())
+            })
+        })
+        .or_else(|| {
+            feed.messages
+                .iter()
+                .find(|m| m.sender.id == id)
+                .map(|m| m.sender.name.clone())
+        })
+        .unwrap_or_else(|| "a former member".to_owned())
 }
 
 /// The line a moderation event shows: "ann muted bob for 1 hour".
@@ -147,28 +167,7 @@ pub fn MessageList(
         let feed = feed.clone();
         move || {
             let local = local.get();
-            feed.with(|f| {
-                // A member now, else whoever sent a message here, else
-                // "a former member".
-                let name = |id: UserId| {
-                    members
-                        .and_then(|m| {
-                            m.with(|m| {
-                                m.iter()
-                                    .find(|x| x.user.id == id)
-                                    .map(|x| x.user.name.clone())
-                            })
-                        })
-                        .or_else(|| {
-                            f.messages
-                                .iter()
-                                .find(|m| m.sender.id == id)
-                                .map(|m| m.sender.name.clone())
-                        })
-                        .unwrap_or_else(|| "a former member".to_owned())
-                };
-                rows(f, Some(me), local, &name)
-            })
+            feed.with(|f| rows(f, Some(me), local, &|id| name_of(id, members, f)))
         }
     };
     let pending = {
