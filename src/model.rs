@@ -314,6 +314,9 @@ pub struct RoomDetails {
     pub members: Vec<Member>,
     /// Members muted now, and until when.
     pub muted: Vec<moderation::Muted>,
+    /// The moderation done since the first message the page holds, as
+    /// lines among the messages.
+    pub notices: Vec<moderation::Notice>,
     /// People banned and not unbanned (for the admin and moderators only;
     /// empty for everyone else).
     pub removed: Vec<User>,

@@ -93,6 +93,9 @@ pub async fn get_room(room: String, at: Option<i64>) -> Result<RoomView, AppErro
                     db::message_state::page_before(db, r.id, None, i64::from(FIRST_PAGE)).await?
                 }
             };
+            let from = rows.first().map_or(0, |m| m.seq);
+            let notices =
+                db::moderation::lines_from(state.db.read(), r.id, from, AROUND_MAX).await?;
             let messages = rows
                 .into_iter()
                 .map(|m| state.chat_message(&r.public_id, m))
@@ -122,6 +125,7 @@ pub async fn get_room(room: String, at: Option<i64>) -> Result<RoomView, AppErro
                 topic: r.topic,
                 members,
                 muted,
+                notices,
                 last_seq: r.last_seq,
                 last_read_seq,
                 notify,

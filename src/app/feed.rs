@@ -9,9 +9,9 @@
 
 use uuid::Uuid;
 
-use crate::model::{
-    Attachment, Change, ChatMessage, Millis, Moderation, Quote, Reaction, ServerEvent, User, UserId,
-};
+pub use crate::model::moderation::Notice;
+
+use crate::model::{Attachment, Change, ChatMessage, Quote, Reaction, User, UserId};
 
 /// A message the person sent that has no `seq` yet.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,50 +57,6 @@ pub struct Feed {
     /// Moderation done while the room was followed here, ascending `seq`:
     /// the conversation shows each as a line in its place.
     pub notices: Vec<Notice>,
-}
-
-/// A moderation event as the conversation shows it: "ann muted bob for 1
-/// hour".
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Notice {
-    pub seq: i64,
-    pub by: UserId,
-    pub user_id: UserId,
-    /// `None`: a ban.
-    pub action: Option<Moderation>,
-    pub at: Millis,
-}
-
-impl Notice {
-    /// The line a moderation event (a ban, or `moderated`) makes, and its
-    /// room; `now` stands for when a ban was made (its event has no time).
-    pub fn of(event: &ServerEvent, now: Millis) -> Option<(String, Notice)> {
-        let (room, seq, by, user_id, action, at) = match *event {
-            ServerEvent::MemberRemoved {
-                ref room,
-                seq,
-                user_id,
-                by: Some(by),
-            } => (room, seq, by, user_id, None, now),
-            ServerEvent::Moderated {
-                ref room,
-                seq,
-                by,
-                user_id,
-                action,
-                at,
-            } => (room, seq, by, user_id, Some(action), at),
-            _ => return None,
-        };
-        let notice = Notice {
-            seq,
-            by,
-            user_id,
-            action,
-            at,
-        };
-        Some((room.to_string(), notice))
-    }
 }
 
 impl Feed {

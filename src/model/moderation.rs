@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Invalid, Millis, Moderation, UserId, invalid};
+use super::{Invalid, Millis, Moderation, ServerEvent, UserId, invalid};
 
 const MINUTE: i64 = 60_000;
 
@@ -73,6 +73,55 @@ impl Muted {
     /// Whether the mute still holds at `now`.
     pub fn holds(&self, now: Millis) -> bool {
         self.until.is_none_or(|until| until > now)
+    }
+}
+
+/// A moderation event as the conversation shows it, among the messages by
+/// its seq: "ann muted bob for 1 hour".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub seq: i64,
+    pub by: UserId,
+    pub user_id: UserId,
+    /// `None`: a ban.
+    pub action: Option<Moderation>,
+    pub at: Millis,
+    /// The name of the person acted on, as the log read it (a banned
+    /// person is no longer among the members); `None` live.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+impl Notice {
+    /// The line a moderation event (a ban, or `moderated`) makes, and its
+    /// room; `now` stands for when a ban was made (its event has no time).
+    pub fn of(event: &ServerEvent, now: Millis) -> Option<(String, Notice)> {
+        let (room, seq, by, user_id, action, at) = match *event {
+            ServerEvent::MemberRemoved {
+                ref room,
+                seq,
+                user_id,
+                by: Some(by),
+            } => (room, seq, by, user_id, None, now),
+            ServerEvent::Moderated {
+                ref room,
+                seq,
+                by,
+                user_id,
+                action,
+                at,
+            } => (room, seq, by, user_id, Some(action), at),
+            _ => return None,
+        };
+        let notice = Notice {
+            seq,
+            by,
+            user_id,
+            action,
+            at,
+            name: None,
+        };
+        Some((room.to_string(), notice))
     }
 }
 

@@ -13,7 +13,7 @@ mod replay;
 use uuid::Uuid;
 
 use super::db::members::AfterRemoval;
-use super::db::moderation::role_detail;
+use super::db::moderation::action_of;
 use super::db::room_log::{Entry, Kind};
 use super::db::room_settings::RoomFlags;
 use super::db::rooms::RoomId;
@@ -388,7 +388,7 @@ impl<'a> RoomEvents<'a> {
                     seq,
                     by: entry.actor,
                     user_id: member(&entry)?,
-                    action: moderation(kind, entry.detail.as_deref()),
+                    action: action_of(kind, entry.detail.as_deref()),
                     at: entry.created_at,
                 }
             }
@@ -403,20 +403,6 @@ impl<'a> RoomEvents<'a> {
             user: user.clone(),
         };
         self.hub.publish_to_others(self.id, &event, user.id);
-    }
-}
-
-/// What a moderation entry of the log did (`kind` is one of mute, unmute,
-/// unban and role).
-fn moderation(kind: Kind, detail: Option<&str>) -> Moderation {
-    match kind {
-        Kind::Mute => Moderation::Muted {
-            until: detail.and_then(|d| d.parse().ok()),
-        },
-        Kind::Unmute => Moderation::Unmuted,
-        Kind::Unban => Moderation::Unbanned,
-        _ if detail == Some(role_detail(true)) => Moderation::MadeModerator,
-        _ => Moderation::ModeratorRemoved,
     }
 }
 

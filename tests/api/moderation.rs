@@ -14,6 +14,12 @@ async fn act(app: &TestApp, p: &Person, endpoint: &str, args: &[(&str, &str)]) -
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
+/// The room as `p` may see it (`Member` or `Preview`).
+async fn room_view(app: &TestApp, p: &Person, room: &str) -> Value {
+    let res = app.call(&p.client, "room", &[("room", room)]).await;
+    res.json().await.unwrap()
+}
+
 #[test]
 fn a_banned_person_is_refused_by_every_link_they_ever_had() {
     crate::helpers::run(async {
@@ -49,12 +55,7 @@ fn a_banned_person_is_refused_by_every_link_they_ever_had() {
             assert_eq!(status, 403, "{endpoint} {args:?}: {body}");
             assert!(body.contains("banned"), "says why: {body}");
         }
-        let view: Value = app
-            .call(&bob.client, "room", &[("room", &w.room)])
-            .await
-            .json()
-            .await
-            .unwrap();
+        let view = room_view(app, &bob, &w.room).await;
         assert!(view.get("Preview").is_some(), "an outsider again");
         let uses: Vec<(i64,)> = on_store!(app, |db| sqlx::query_as(
             "SELECT uses FROM invites WHERE code IN ($1, $2) ORDER BY uses"
@@ -67,12 +68,7 @@ fn a_banned_person_is_refused_by_every_link_they_ever_had() {
         assert_eq!(uses, vec![(0,), (1,)], "refusals take no use");
 
         // The admin and moderators see him in `Banned`; unbanned, he is back.
-        let view: Value = app
-            .call(&w.moderator.client, "room", &[("room", &w.room)])
-            .await
-            .json()
-            .await
-            .unwrap();
+        let view = room_view(app, &w.moderator, &w.room).await;
         let banned = view["Member"]["removed"].as_array().unwrap();
         assert!(banned.iter().any(|u| u["id"] == bob.id.0));
         assert_eq!(act(app, &w.moderator, "unban_member", &ban).await.0, 200);
@@ -264,5 +260,39 @@ fn moderators_moderate_members_but_not_the_admin_or_each_other() {
         assert!(replayed.iter().any(
             |e| matches!(e, ServerEvent::MemberRemoved { by: Some(by), .. } if *by == w.admin.id)
         ));
+    })
+}
+
+#[test]
+fn moderation_lines_are_in_the_server_rendered_room() {
+    crate::helpers::run(async {
+        let w = World::new().await;
+        let app = &w.app;
+        let member_id = w.member.id.to_string();
+        let args = [
+            ("room", w.room.as_str()),
+            ("user_id", member_id.as_str()),
+            ("duration", "1h"),
+        ];
+        assert_eq!(act(app, &w.admin, "mute_member", &args).await.0, 200);
+        let view = room_view(app, &w.moderator, &w.room).await;
+        let lines = view["Member"]["notices"].as_array().unwrap();
+        // The World's ban, appointment and mute, then this mute.
+        assert_eq!(lines.len(), 4, "{lines:?}");
+        assert_eq!(lines[0]["action"], Value::Null, "a ban: {lines:?}");
+        assert_eq!(
+            lines[0]["name"], "removed",
+            "named though no longer a member"
+        );
+        assert_eq!(lines[3]["action"]["kind"], "muted");
+        let page = app
+            .page(&w.moderator.client, &format!("/r/{}", w.room))
+            .await;
+        assert!(
+            page.contains("admin muted member for 1 hour"),
+            "the line is in the page"
+        );
+        assert!(page.contains("admin banned removed"), "the ban too");
+        assert!(page.contains("admin made moderator a moderator"));
     })
 }

@@ -99,6 +99,9 @@ fn MemberRoom(details: RoomDetails, me: User, actions: RoomActions) -> impl Into
     // sign of older ones; a full first page is.
     let has_older = details.messages.len() >= FIRST_PAGE as usize;
     let feed = live.open(&room, details.messages.clone(), has_older, details.last_seq);
+    // The moderation lines among the messages, as the server read them
+    // (a line already heard live is kept once).
+    feed.update(|f| details.notices.iter().cloned().for_each(|n| f.notice(n)));
     {
         let room = room.clone();
         on_cleanup(move || live.hide(&room));

@@ -8,8 +8,10 @@ use hearth_sql::shared;
 use super::room_log::{self, Kind, NewEvent};
 use super::rooms::RoomId;
 use super::{Db, Reader, Writer, per_store};
+use crate::model::Moderation;
 use crate::model::UserId;
 use crate::model::moderation::Muted;
+use crate::model::moderation::Notice;
 
 /// Who may moderate a room.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -299,6 +301,74 @@ pub async fn set_moderator(
         announce,
     )
     .await
+}
+
+/// What a moderation entry of the log did (`kind` is one of mute, unmute,
+/// unban and role; `None` for anything else).
+pub fn action_of(kind: Kind, detail: Option<&str>) -> Moderation {
+    match kind {
+        Kind::Mute => Moderation::Muted {
+            until: detail.and_then(|d| d.parse().ok()),
+        },
+        Kind::Unmute => Moderation::Unmuted,
+        Kind::Unban => Moderation::Unbanned,
+        _ if detail == Some(role_detail(true)) => Moderation::MadeModerator,
+        _ => Moderation::ModeratorRemoved,
+    }
+}
+
+struct LineRow {
+    seq: i64,
+    kind: String,
+    actor_id: i64,
+    user_id: i64,
+    user_name: Option<String>,
+    detail: Option<String>,
+    created_at: i64,
+}
+
+/// The room's moderation from `from_seq` on (bans, mutes, unmutes, unbans,
+/// roles), the latest `limit` of them, oldest first: the lines a page
+/// shows among the messages it holds.
+pub async fn lines_from(
+    db: Reader<'_>,
+    room_id: RoomId,
+    from_seq: i64,
+    limit: i64,
+) -> Result<Vec<Notice>, sqlx::Error> {
+    let rows = shared!(
+        db,
+        query_as!(
+            LineRow,
+            r#"SELECT e.seq AS "seq!: i64", e.kind AS "kind!: String", e.actor_id AS "actor_id!: i64",
+                      e.user_id AS "user_id!: i64", u.name AS "user_name?: String",
+                      e.detail AS "detail?: String", e.created_at AS "created_at!: i64"
+               FROM room_events e LEFT JOIN users u ON u.id = e.user_id
+               WHERE e.room_id = $1 AND e.seq >= $2 AND e.user_id IS NOT NULL
+                 AND e.kind IN ('remove', 'mute', 'unmute', 'unban', 'role')
+               ORDER BY e.seq DESC LIMIT $3"#,
+            room_id.0,
+            from_seq,
+            limit
+        ),
+        fetch_all
+    )?;
+    let mut lines: Vec<Notice> = rows
+        .into_iter()
+        .filter_map(|r| {
+            let kind = Kind::parse(&r.kind)?;
+            Some(Notice {
+                seq: r.seq,
+                by: UserId(r.actor_id),
+                user_id: UserId(r.user_id),
+                action: (kind != Kind::Remove).then(|| action_of(kind, r.detail.as_deref())),
+                at: r.created_at,
+                name: r.user_name,
+            })
+        })
+        .collect();
+    lines.reverse();
+    Ok(lines)
 }
 
 struct MutedRow {

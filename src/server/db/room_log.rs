@@ -66,7 +66,7 @@ impl Kind {
         }
     }
 
-    fn parse(kind: &str) -> Option<Self> {
+    pub fn parse(kind: &str) -> Option<Self> {
         [
             Kind::Edit,
             Kind::Delete,

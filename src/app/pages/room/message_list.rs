@@ -91,7 +91,7 @@ fn name_of(id: UserId, members: Option<Signal<Vec<Member>>>, feed: &Feed) -> Str
 
 /// The line a moderation event shows: "ann muted bob for 1 hour".
 fn notice_line(n: &Notice, name: &impl Fn(UserId) -> String) -> String {
-    let target = name(n.user_id);
+    let target = n.name.clone().unwrap_or_else(|| name(n.user_id));
     let what = match &n.action {
         None => format!("banned {target}"),
         Some(action) => action_words(action, &target, n.at),
@@ -390,6 +390,7 @@ mod tests {
                 until: Some(3_600_000),
             }),
             at: 0,
+            name: None,
         };
         feed.notice(mute.clone());
         feed.notice(mute);
@@ -399,6 +400,7 @@ mod tests {
             user_id: UserId(2),
             action: None,
             at: 2_000,
+            name: None,
         });
         let name = |id: UserId| {
             if id == UserId(1) {
