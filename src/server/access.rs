@@ -87,3 +87,21 @@ pub async fn require_target_member(
         ))
     }
 }
+
+/// What a muted member is told when they try to write.
+pub fn muted(until: Option<i64>) -> AppError {
+    let words = match until {
+        None => "until the room's admin or a moderator unmutes you".to_owned(),
+        Some(until) => {
+            let minutes = ((until - db::now_ms()).max(0) + 59_999) / 60_000;
+            match minutes {
+                1 => "for 1 more minute".to_owned(),
+                m if m < 120 => format!("for {m} more minutes"),
+                m => format!("for about {} more hours", (m + 30) / 60),
+            }
+        }
+    };
+    AppError::Forbidden(format!(
+        "You are muted in this room {words}: you can read, but not post, react or edit."
+    ))
+}

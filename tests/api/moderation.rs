@@ -138,6 +138,11 @@ fn a_muted_member_reads_but_cannot_send_edit_or_react_over_the_websocket() {
                 "{change:?}"
             );
         }
+        // Nor is a file they could not send kept.
+        let res =
+            crate::attachments::upload(app, &w.member, &w.room, "a.txt", b"hi".to_vec()).await;
+        assert_eq!(res.status(), 403);
+        assert!(res.text().await.unwrap().contains("muted"));
         // Their own words they can still take back.
         let op = member.op(&w.room, own, Change::Delete).await;
         assert!(

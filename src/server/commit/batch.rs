@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::{Op, Outcome, Request, Stored, mentions};
 use crate::error::AppError;
 use crate::model::{Change, MAX_REACTIONS, MessageBody, UserId};
+use crate::server::access;
 use crate::server::db::attachments::AttachmentRow;
 use crate::server::db::changes::{self, ChangeRequest, Done, Refusal};
 use crate::server::db::message_state::{self, MessageRow, QuoteRow};
@@ -287,30 +288,12 @@ async fn keep_members(
         Some(Standing {
             muted: Some(until), ..
         }) => {
-            muted_now.push((i, muted(*until)));
+            muted_now.push((i, access::muted(*until)));
             false
         }
         Some(_) => true,
     });
     Ok(muted_now)
-}
-
-/// What a muted member is told when they try to write.
-pub fn muted(until: Option<i64>) -> AppError {
-    let words = match until {
-        None => "until the room's admin or a moderator unmutes you".to_owned(),
-        Some(until) => {
-            let minutes = ((until - db::now_ms()).max(0) + 59_999) / 60_000;
-            match minutes {
-                1 => "for 1 more minute".to_owned(),
-                m if m < 120 => format!("for {m} more minutes"),
-                m => format!("for about {} more hours", (m + 30) / 60),
-            }
-        }
-    };
-    AppError::Forbidden(format!(
-        "You are muted in this room {words}: you can read, but not post, react or edit."
-    ))
 }
 
 /// The parent each reply in `fresh` quotes, by index (one read for all);
@@ -535,7 +518,7 @@ fn refused(refusal: Refusal, change: &Change) -> AppError {
         Refusal::NotAuthorOrModerator => AppError::Forbidden(
             "Only its author, the room's admin or a moderator can delete a message.".into(),
         ),
-        Refusal::Muted(until) => muted(until),
+        Refusal::Muted(until) => access::muted(until),
         Refusal::TooManyEmoji => AppError::Invalid(format!(
             "A message can carry at most {MAX_REACTIONS} different emoji; add one of those already on it."
         )),

@@ -401,6 +401,27 @@ pub async fn muted(db: Reader<'_>, room_id: RoomId, now: i64) -> Result<Vec<Mute
         .collect())
 }
 
+/// Until when `user` is muted in the room at `now` (`Some(None)`: until
+/// unmuted); `None` when they are not.
+pub async fn mute_of(
+    db: Reader<'_>,
+    room_id: RoomId,
+    user: UserId,
+    now: i64,
+) -> Result<Option<Option<i64>>, sqlx::Error> {
+    shared!(
+        db,
+        query_scalar!(
+            r#"SELECT ends_at AS "ends_at?: i64" FROM room_mutes
+               WHERE room_id = $1 AND user_id = $2 AND (ends_at IS NULL OR ends_at > $3)"#,
+            room_id.0,
+            user.0,
+            now
+        ),
+        fetch_optional
+    )
+}
+
 /// A member's standing as a write needs it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Standing {

@@ -61,6 +61,13 @@ async fn accept(
         return Err(too_large(max));
     }
     let access = access::require_member(state, user, room).await?;
+    // A muted member could not send the file: it is not kept either.
+    let now = db::now_ms();
+    if let Some(until) =
+        db::moderation::mute_of(state.db.read(), access.room.id, user.id, now).await?
+    {
+        return Err(access::muted(until));
+    }
     let turn = take_turn(state, user).await?;
     let (name, bytes) = read_file(&mut multipart, max).await?;
     store(state, user, access.room.id, &name, bytes, turn).await
