@@ -147,27 +147,27 @@ pub async fn join_room(room: String) -> Result<(), AppError> {
             let user = require_user(&state).await?;
             spend_action(&state, &user)?;
             let r = find_room(&state, &room).await?;
-            let listed = r.listed && state.config.room_directory;
-            if r.invite_only
-                && !listed
-                && !db::members::is_member(state.db.read(), r.id, user.id).await?
-            {
-                return Err(AppError::Forbidden(
-                    "This room is invite-only. Ask one of its members for an invite link.".into(),
-                ));
-            }
-            let joined = db::members::add(&state.db, r.id, user.id, |joined| {
-                if let Joined::Joined { seq } = *joined {
-                    RoomEvents::new(&state.hub, r.id, &r.public_id).member_joined(
-                        seq,
-                        &user,
-                        db::now_ms(),
-                    );
+            let directory = state.config.room_directory;
+            let joined =
+                db::members::join_by_address(&state.db, r.id, user.id, directory, |joined| {
+                    if let Joined::Joined { seq } = *joined {
+                        RoomEvents::new(&state.hub, r.id, &r.public_id).member_joined(
+                            seq,
+                            &user,
+                            db::now_ms(),
+                        );
+                    }
+                })
+                .await?;
+            match joined {
+                Joined::Removed => return Err(removed_by_admin()),
+                Joined::InviteOnly => {
+                    return Err(AppError::Forbidden(
+                        "This room is invite-only. Ask one of its members for an invite link."
+                            .into(),
+                    ));
                 }
-            })
-            .await?;
-            if joined == Joined::Removed {
-                return Err(removed_by_admin());
+                Joined::Joined { .. } | Joined::AlreadyMember => {}
             }
             leptos_axum::redirect(&format!("/r/{}", r.public_id));
             Ok(())

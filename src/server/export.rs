@@ -22,6 +22,7 @@ use axum::body::Body;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
 use serde::Serialize;
 use tokio::io::AsyncWrite;
 
@@ -32,6 +33,7 @@ use super::db::{self, Db};
 use super::files::Files;
 use super::wire::Wire;
 use super::{AppState, access};
+use crate::api::rooms::ssr::spend_action;
 use crate::error::AppError;
 use crate::model::{ChatMessage, User};
 
@@ -61,6 +63,10 @@ struct About<'a> {
     author: Option<&'a User>,
     messages: u64,
     files: u64,
+    /// Files a message named that were gone by the time they were copied
+    /// (the message deleted meanwhile): their places in the zip.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    missing: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -96,20 +102,18 @@ pub async fn write<W: AsyncWrite + Unpin>(
     let mut written = Written::default();
     // The files to copy once the messages are written: (zip path, disk).
     let mut to_copy: Vec<(String, PathBuf)> = Vec::new();
-    let public_ids = match scope {
-        Scope::Room(room) => vec![(room.id, room.public_id.to_string())],
+    // Each room's public id, and whether the exporter may see it now: in
+    // a room they left, their own export keeps their words, not the room's
+    // current replies and reactions.
+    let rooms: Vec<(RoomId, String, bool)> = match scope {
+        Scope::Room(room) => vec![(room.id, room.public_id.to_string(), true)],
         Scope::Mine(user) => db::export::rooms_written_in(from.db.read(), user.id)
             .await?
             .into_iter()
-            .map(|(id, public_id, _)| (id, public_id))
+            .map(|r| (r.id, r.public_id, r.is_member))
             .collect(),
     };
-    let public_id = |id: RoomId| {
-        public_ids
-            .iter()
-            .find(|(r, _)| *r == id)
-            .map_or("", |(_, p)| p.as_str())
-    };
+    let room_of = |id: RoomId| rooms.iter().find(|(r, ..)| *r == id);
     let mut lines = zip.lines("messages.jsonl").await?;
     let mut after = (RoomId(0), 0);
     loop {
@@ -130,16 +134,27 @@ pub async fn write<W: AsyncWrite + Unpin>(
                 to_copy.push((name.clone(), path));
                 files.push(name);
             }
-            let message = from.wire.message(public_id(room), row);
+            let (public_id, sees_room) =
+                room_of(room).map_or(("", false), |(_, p, m)| (p.as_str(), *m));
+            let mut message = from.wire.message(public_id, row);
+            if !sees_room {
+                message.reply_to = None;
+                message.reactions.clear();
+            }
             lines.push(&Line { message, files }).await?;
             written.messages += 1;
         }
         after = (last_room, last);
     }
     lines.finish().await?;
-    for (name, path) in &to_copy {
-        zip.file(name, path).await?;
-        written.files += 1;
+    let mut missing = Vec::new();
+    for (name, path) in to_copy {
+        if zip.file(&name, &path).await? {
+            written.files += 1;
+        } else {
+            tracing::warn!("export: {} is gone; listed as missing", path.display());
+            missing.push(name);
+        }
     }
     let about = About {
         format: "hearth-export-1",
@@ -158,6 +173,7 @@ pub async fn write<W: AsyncWrite + Unpin>(
         },
         messages: written.messages,
         files: written.files,
+        missing,
     };
     zip.json("export.json", &about).await?;
     zip.finish().await?;
@@ -197,6 +213,9 @@ pub async fn room(
     AuthUser(user): AuthUser,
     UrlPath(room): UrlPath<String>,
 ) -> Response {
+    if let Err(e) = spend_action(&state, &user) {
+        return e.into_response();
+    }
     match access::require_admin(&state, &user, &room).await {
         Ok(access) => {
             let name = format!("hearth-room-{}.zip", access.room.public_id);
@@ -217,26 +236,41 @@ fn only_admin(e: AppError) -> AppError {
 
 /// `GET /settings/export`: everything the caller wrote.
 pub async fn mine(State(state): State<AppState>, AuthUser(user): AuthUser) -> Response {
+    if let Err(e) = spend_action(&state, &user) {
+        return e.into_response();
+    }
     let name = format!("hearth-messages-{}.zip", user.name);
     stream(state, Scope::Mine(user), &name)
 }
 
 /// The export as a download, written as the client reads it: the zip's
-/// writer waits whenever the client does.
+/// writer waits whenever the client does. An export that fails midway ends
+/// the response with an error, so the browser reports the download failed
+/// rather than keeping a cut-off zip.
 fn stream(state: AppState, scope: Scope, file_name: &str) -> Response {
     let (writer, reader) = tokio::io::duplex(64 << 10);
+    let (done, outcome) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
         let from = Sources {
             db: &state.db,
             wire: &state.wire,
             files: &state.files,
         };
-        if let Err(e) = write(&from, &scope, writer).await {
-            // The client sees a cut-off download (the zip has no directory).
+        let result = write(&from, &scope, writer).await;
+        if let Err(e) = &result {
             tracing::warn!("export stopped: {e}");
         }
+        let _ = done.send(result.is_ok());
     });
-    let body = Body::from_stream(tokio_util::io::ReaderStream::new(reader));
+    // After the last byte, the outcome: an error item aborts the response.
+    let failed = futures::stream::once(async move {
+        match outcome.await {
+            Ok(true) => None,
+            _ => Some(Err(std::io::Error::other("the export stopped"))),
+        }
+    })
+    .filter_map(std::future::ready);
+    let bytes = tokio_util::io::ReaderStream::new(reader).chain(failed);
     (
         [
             (CONTENT_TYPE, "application/zip".to_owned()),
@@ -246,7 +280,7 @@ fn stream(state: AppState, scope: Scope, file_name: &str) -> Response {
             ),
             (CACHE_CONTROL, "private, no-store".to_owned()),
         ],
-        body,
+        Body::from_stream(bytes),
     )
         .into_response()
 }
@@ -281,6 +315,12 @@ pub async fn to_file(
         wire: &wire,
         files: &files,
     };
-    let written = write(&from, &Scope::Room(room), tokio::fs::File::from_std(file)).await?;
-    Ok(written)
+    match write(&from, &Scope::Room(room), tokio::fs::File::from_std(file)).await {
+        Ok(written) => Ok(written),
+        Err(e) => {
+            // No half-written zip is left to be taken for a whole one.
+            let _ = std::fs::remove_file(dest);
+            Err(e.into())
+        }
+    }
 }

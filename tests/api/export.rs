@@ -160,7 +160,17 @@ fn everyone_exports_their_own_words_from_every_room() {
         let mut bob_ws = WsClient::connect(&app, &bob).await;
         ann_ws.say_stored(&one, "ann in one").await;
         bob_ws.say_stored(&one, "bob in one").await;
-        ann_ws.say_stored(&two, "ann in two").await;
+        let in_two = ann_ws.say_stored(&two, "ann in two").await;
+        let op = bob_ws
+            .op(
+                &two,
+                in_two,
+                Change::React {
+                    emoji: "\u{1f44d}".into(),
+                },
+            )
+            .await;
+        bob_ws.until_done(op).await;
         // Leaving a room does not take back what you wrote there.
         assert_eq!(
             app.call(&ann.client, "leave_room", &[("room", &two)])
@@ -182,6 +192,8 @@ fn everyone_exports_their_own_words_from_every_room() {
             .map(|l| l["body"].as_str().unwrap().to_owned())
             .collect();
         assert_eq!(bodies, ["ann in one", "ann in two"]);
+        // Her words, not the room she left as it is now.
+        assert_eq!(lines(&entries)[1]["reactions"], Value::Null);
         let res = app
             .client()
             .get(app.url("/settings/export"))

@@ -301,3 +301,52 @@ fn moderation_lines_are_in_the_server_rendered_room() {
         assert!(page.contains("admin made moderator a moderator"));
     })
 }
+
+#[test]
+fn a_muted_moderator_has_no_powers_and_a_mute_never_binds_the_admin() {
+    crate::helpers::run(async {
+        let w = World::new().await;
+        let app = &w.app;
+        let room = w.room.as_str();
+        let mut member_ws = WsClient::following(app, &w.member, room).await;
+        let theirs = member_ws.say_stored(room, "the member's").await;
+
+        let (mod_id, member_id) = (w.moderator.id.to_string(), w.member.id.to_string());
+        let args = [
+            ("room", room),
+            ("user_id", mod_id.as_str()),
+            ("duration", "1h"),
+        ];
+        assert_eq!(
+            act(app, &w.admin, "mute_member", &args).await.0,
+            200,
+            "the admin mutes a moderator"
+        );
+        let args = [
+            ("room", room),
+            ("user_id", member_id.as_str()),
+            ("duration", "1h"),
+        ];
+        assert_eq!(act(app, &w.moderator, "mute_member", &args).await.0, 403);
+        let mut mod_ws = WsClient::following(app, &w.moderator, room).await;
+        let op = mod_ws.op(room, theirs, Change::Delete).await;
+        assert_eq!(
+            mod_ws.until_refused(op).await,
+            ErrorCode::Forbidden,
+            "not another's message"
+        );
+
+        // The admin role handed to the muted member: the mute holds no more.
+        let muted_id = w.muted.id.to_string();
+        let args = [("room", room), ("user_id", muted_id.as_str())];
+        assert_eq!(act(app, &w.admin, "make_admin", &args).await.0, 200);
+        let mut new_admin = WsClient::following(app, &w.muted, room).await;
+        new_admin.say_stored(room, "the admin speaks").await;
+        let view = room_view(app, &w.muted, room).await;
+        let muted = view["Member"]["muted"].as_array().unwrap();
+        assert!(
+            muted.iter().all(|m| m["user_id"] != w.muted.id.0),
+            "{muted:?}"
+        );
+    })
+}

@@ -114,7 +114,17 @@ fn MemberRoom(details: RoomDetails, me: User, actions: RoomActions) -> impl Into
     let name = Signal::derive(move || details.with(|d| d.name.clone()));
     let members = Signal::derive(move || details.with(|d| d.members.clone()));
     let banned = Signal::derive(move || details.with(|d| d.removed.clone()));
-    let muted = Signal::derive(move || details.with(|d| d.muted.clone()));
+    // Mutes that still hold by the reader's clock.
+    let muted = Signal::derive(move || {
+        let now = crate::app::text::now_ms();
+        details.with(|d| {
+            d.muted
+                .iter()
+                .copied()
+                .filter(|m| m.holds(now))
+                .collect::<Vec<_>>()
+        })
+    });
     let topic = Signal::derive(move || details.with(|d| d.topic.clone()));
     let access = Signal::derive(move || {
         details.with(|d| Access {
@@ -139,9 +149,11 @@ fn MemberRoom(details: RoomDetails, me: User, actions: RoomActions) -> impl Into
     let my_mute = Signal::derive(move || {
         muted.with(|m| m.iter().find(|x| x.user_id == me.id).map(|x| x.until))
     });
-    // A mute that runs out ends with no event: look again when it does.
+    // A mute that runs out ends with no event: look again when the next
+    // one does (the server decides; its clock may differ by a little).
     Effect::new(move |_| {
-        if let Some(Some(until)) = my_mute.get() {
+        let next = muted.with(|m| m.iter().filter_map(|x| x.until).min());
+        if let Some(until) = next {
             let wait = (until - crate::app::text::now_ms()).max(0) + 1_000;
             set_timeout(
                 move || actions.details_changed.bump(),

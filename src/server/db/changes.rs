@@ -351,7 +351,8 @@ impl State {
         let Some(&standing) = self.members.get(&(req.room_id, req.actor)) else {
             return Err(Refusal::NotMember);
         };
-        // A muted member can still delete their own words.
+        // A muted member can still delete their own words (checked below),
+        // and nothing else.
         if let (Some(until), false) = (standing.muted, matches!(req.change, Change::Delete)) {
             return Err(Refusal::Muted(until));
         }
@@ -378,8 +379,13 @@ impl State {
                 if t.deleted {
                     return Ok(Done::Unchanged);
                 }
-                if t.sender != req.actor && admin != req.actor && !standing.moderator {
-                    return Err(Refusal::NotAuthorOrModerator);
+                if t.sender != req.actor {
+                    if let Some(until) = standing.muted {
+                        return Err(Refusal::Muted(until));
+                    }
+                    if admin != req.actor && !standing.moderator {
+                        return Err(Refusal::NotAuthorOrModerator);
+                    }
                 }
                 ("delete", None)
             }

@@ -79,22 +79,29 @@ async fn rows(db: &Db, keys: Vec<Key>) -> Result<Vec<(RoomId, MessageRow)>, sqlx
     message_state::by_keys(conn.exec(), &keys).await
 }
 
-struct RoomName {
-    id: i64,
-    public_id: String,
-    name: String,
+/// A room someone wrote in, and whether they are a member of it now.
+pub struct WrittenIn {
+    pub id: RoomId,
+    pub public_id: String,
+    pub is_member: bool,
 }
 
-/// The public id and name of each room `user` wrote in.
-pub async fn rooms_written_in(
-    db: Reader<'_>,
-    user: UserId,
-) -> Result<Vec<(RoomId, String, String)>, sqlx::Error> {
+struct WrittenRow {
+    id: i64,
+    public_id: String,
+    is_member: bool,
+}
+
+/// Each room `user` wrote in.
+pub async fn rooms_written_in(db: Reader<'_>, user: UserId) -> Result<Vec<WrittenIn>, sqlx::Error> {
     let rows = shared!(
         db,
         query_as!(
-            RoomName,
-            r#"SELECT r.id AS "id!: i64", r.public_id, r.name FROM rooms r
+            WrittenRow,
+            r#"SELECT r.id AS "id!: i64", r.public_id,
+                      EXISTS (SELECT 1 FROM room_members rm WHERE rm.room_id = r.id AND rm.user_id = $1)
+                          AS "is_member!: bool"
+               FROM rooms r
                WHERE EXISTS (SELECT 1 FROM messages m WHERE m.room_id = r.id AND m.sender_id = $1)
                ORDER BY r.id"#,
             user.0
@@ -103,6 +110,10 @@ pub async fn rooms_written_in(
     )?;
     Ok(rows
         .into_iter()
-        .map(|r| (RoomId(r.id), r.public_id, r.name))
+        .map(|r| WrittenIn {
+            id: RoomId(r.id),
+            public_id: r.public_id,
+            is_member: r.is_member,
+        })
         .collect())
 }

@@ -279,7 +279,7 @@ pub async fn redeem(
                 match members::join_in(tx.exec(), room_id, user_id, now).await? {
                     Joined::Joined { seq } => Redeemed::Joined { room, seq },
                     // Joined meanwhile on another node: the use goes back.
-                    Joined::AlreadyMember | Joined::Removed => {
+                    Joined::AlreadyMember | Joined::Removed | Joined::InviteOnly => {
                         give_use_back(tx.exec(), code).await?;
                         Redeemed::AlreadyMember(room)
                     }

@@ -101,8 +101,11 @@ pub enum Joined {
     Joined { seq: i64 },
     /// A member already; nothing changed.
     AlreadyMember,
-    /// Removed by an admin and not let back in; nothing changed.
+    /// Banned and not unbanned; nothing changed.
     Removed,
+    /// The room is invite-only (and not listed): its address lets nobody
+    /// in; nothing changed.
+    InviteOnly,
 }
 
 /// Adds a member unless an admin removed them; a newcomer starts with the
@@ -116,6 +119,40 @@ pub async fn add(
     let now = now_ms();
     db.write_then(
         async |tx| join_in(tx.exec(), room_id, user_id, now).await,
+        announce,
+    )
+    .await
+}
+
+/// Joins by the room's address, or from the directory: only while the
+/// room is open by its address, or listed with the directory on
+/// (`directory`), as the write finds it; a member already just is one.
+pub async fn join_by_address(
+    db: &Db,
+    room_id: RoomId,
+    user_id: UserId,
+    directory: bool,
+    announce: impl FnOnce(&Joined),
+) -> Result<Joined, sqlx::Error> {
+    let now = now_ms();
+    let directory = i64::from(directory);
+    db.write_then(
+        async |tx| {
+            let open = shared!(
+                tx.exec(),
+                query_scalar!(
+                    r#"SELECT (invite_only = 0 OR (listed = 1 AND CAST($2 AS BIGINT) = 1)) AS "open!: bool"
+                       FROM rooms WHERE id = $1"#,
+                    room_id.0,
+                    directory
+                ),
+                fetch_optional
+            )?;
+            if open == Some(false) && !is_member(tx.exec(), room_id, user_id).await? {
+                return Ok(Joined::InviteOnly);
+            }
+            join_in(tx.exec(), room_id, user_id, now).await
+        },
         announce,
     )
     .await
@@ -251,7 +288,7 @@ pub async fn remove(
     db.write_then(
         async |tx| {
             if let Some(admin) = by {
-                match super::moderation::may_moderate(tx.exec(), room_id, admin, user_id).await? {
+                match super::moderation::may_moderate(tx.exec(), room_id, admin, user_id, now).await? {
                     Verdict::Allowed => {}
                     Verdict::NotAllowed => return Ok(AfterRemoval::NotAllowed),
                     Verdict::Protected => return Ok(AfterRemoval::Protected),

@@ -1,4 +1,5 @@
-//! Roles and moderation: who may moderate whom, mutes (`room_mutes`),
+//! Roles and moderation: who may moderate whom, mutes (`room_mutes`; a
+//! mute never binds the room's admin, however the role reached them),
 //! unbanning (a ban is a `room_removals` row, made by `members::remove`),
 //! and appointing moderators. Every check runs inside the write it guards,
 //! so a role taken away a moment earlier is never used.
@@ -34,32 +35,38 @@ pub enum Verdict {
 struct PowerRow {
     is_admin: bool,
     moderator: bool,
+    muted: bool,
 }
 
-/// `user`'s power in the room, inside a write; `None` for a plain member
-/// or someone who is not a member.
+/// `user`'s power in the room at `now`, inside a write; `None` for a plain
+/// member, a moderator who is muted, or someone who is not a member.
 pub async fn power(
     conn: Writer<'_>,
     room_id: RoomId,
     user: UserId,
+    now: i64,
 ) -> Result<Option<Power>, sqlx::Error> {
     let row = shared!(
         conn,
         query_as!(
             PowerRow,
             r#"SELECT (r.admin_id = m.user_id) AS "is_admin!: bool",
-                      (m.role = 'moderator') AS "moderator!: bool"
+                      (m.role = 'moderator') AS "moderator!: bool",
+                      EXISTS (SELECT 1 FROM room_mutes mu
+                              WHERE mu.room_id = m.room_id AND mu.user_id = m.user_id
+                                AND (mu.ends_at IS NULL OR mu.ends_at > $3)) AS "muted!: bool"
                FROM room_members m JOIN rooms r ON r.id = m.room_id
                WHERE m.room_id = $1 AND m.user_id = $2"#,
             room_id.0,
-            user.0
+            user.0,
+            now
         ),
         fetch_optional
     )?;
     Ok(row.and_then(|r| {
         if r.is_admin {
             Some(Power::Admin)
-        } else if r.moderator {
+        } else if r.moderator && !r.muted {
             Some(Power::Moderator)
         } else {
             None
@@ -67,24 +74,32 @@ pub async fn power(
     }))
 }
 
-/// Whether `actor` may ban, mute or unmute `target`: the admin may act on
-/// anyone but themself, a moderator on plain members only.
+/// Whether `actor` may ban, mute or unmute `target` at `now`: the admin
+/// may act on anyone but themself, a moderator (not muted) on plain
+/// members only. Locks the room first (on PostgreSQL), so a role taken
+/// away on another node a moment earlier is never used.
 pub async fn may_moderate(
     mut conn: Writer<'_>,
     room_id: RoomId,
     actor: UserId,
     target: UserId,
+    now: i64,
 ) -> Result<Verdict, sqlx::Error> {
-    let Some(actor_power) = power(conn.re(), room_id, actor).await? else {
+    super::rooms::lock(conn.re(), &[room_id]).await?;
+    let Some(actor_power) = power(conn.re(), room_id, actor, now).await? else {
         return Ok(Verdict::NotAllowed);
     };
     if actor == target {
         return Ok(Verdict::Protected);
     }
-    Ok(match (actor_power, power(conn, room_id, target).await?) {
-        (_, Some(Power::Admin)) | (Power::Moderator, Some(Power::Moderator)) => Verdict::Protected,
-        _ => Verdict::Allowed,
-    })
+    Ok(
+        match (actor_power, power(conn, room_id, target, now).await?) {
+            (_, Some(Power::Admin)) | (Power::Moderator, Some(Power::Moderator)) => {
+                Verdict::Protected
+            }
+            _ => Verdict::Allowed,
+        },
+    )
 }
 
 /// What a moderation write did.
@@ -131,7 +146,7 @@ pub async fn mute(
 ) -> Result<Moderated, sqlx::Error> {
     db.write_then(
         async |tx| {
-            let verdict = may_moderate(tx.exec(), room_id, by, target).await?;
+            let verdict = may_moderate(tx.exec(), room_id, by, target, now).await?;
             if verdict != Verdict::Allowed {
                 return Ok(verdict.into());
             }
@@ -179,7 +194,7 @@ pub async fn unmute(
 ) -> Result<Moderated, sqlx::Error> {
     db.write_then(
         async |tx| {
-            let verdict = may_moderate(tx.exec(), room_id, by, target).await?;
+            let verdict = may_moderate(tx.exec(), room_id, by, target, now).await?;
             if verdict != Verdict::Allowed {
                 return Ok(verdict.into());
             }
@@ -221,7 +236,8 @@ pub async fn unban(
 ) -> Result<Moderated, sqlx::Error> {
     db.write_then(
         async |tx| {
-            if power(tx.exec(), room_id, by).await?.is_none() {
+            super::rooms::lock(tx.exec(), &[room_id]).await?;
+            if power(tx.exec(), room_id, by, now).await?.is_none() {
                 return Ok(Moderated::NotAllowed);
             }
             let done = shared!(
@@ -267,7 +283,8 @@ pub async fn set_moderator(
     let role = role_detail(moderator);
     db.write_then(
         async |tx| {
-            if power(tx.exec(), room_id, admin).await? != Some(Power::Admin) {
+            super::rooms::lock(tx.exec(), &[room_id]).await?;
+            if power(tx.exec(), room_id, admin, now).await? != Some(Power::Admin) {
                 return Ok(Moderated::NotAllowed);
             }
             if admin == target {
@@ -386,6 +403,7 @@ pub async fn muted(db: Reader<'_>, room_id: RoomId, now: i64) -> Result<Vec<Mute
                FROM room_mutes mu
                JOIN room_members m ON m.room_id = mu.room_id AND m.user_id = mu.user_id
                WHERE mu.room_id = $1 AND (mu.ends_at IS NULL OR mu.ends_at > $2)
+                 AND mu.user_id <> (SELECT admin_id FROM rooms WHERE id = mu.room_id)
                ORDER BY mu.muted_at, mu.user_id"#,
             room_id.0,
             now
@@ -413,7 +431,8 @@ pub async fn mute_of(
         db,
         query_scalar!(
             r#"SELECT ends_at AS "ends_at?: i64" FROM room_mutes
-               WHERE room_id = $1 AND user_id = $2 AND (ends_at IS NULL OR ends_at > $3)"#,
+               WHERE room_id = $1 AND user_id = $2 AND (ends_at IS NULL OR ends_at > $3)
+                 AND user_id <> (SELECT admin_id FROM rooms WHERE id = $1)"#,
             room_id.0,
             user.0,
             now
@@ -457,6 +476,7 @@ pub async fn standings(
                FROM json_each(?1) AS p CROSS JOIN room_members AS r
                LEFT JOIN room_mutes AS mu ON mu.room_id = r.room_id AND mu.user_id = r.user_id
                    AND (mu.ends_at IS NULL OR mu.ends_at > ?2)
+                   AND mu.user_id <> (SELECT admin_id FROM rooms WHERE id = r.room_id)
                WHERE r.room_id = p.value ->> 0 AND r.user_id = p.value ->> 1"#,
             pairs,
             now
@@ -471,6 +491,7 @@ pub async fn standings(
                FROM jsonb_array_elements($1::text::jsonb) AS p(value) CROSS JOIN room_members AS r
                LEFT JOIN room_mutes AS mu ON mu.room_id = r.room_id AND mu.user_id = r.user_id
                    AND (mu.ends_at IS NULL OR mu.ends_at > $2)
+                   AND mu.user_id <> (SELECT admin_id FROM rooms WHERE id = r.room_id)
                WHERE r.room_id = (p.value ->> 0)::bigint AND r.user_id = (p.value ->> 1)::bigint
                -- store: postgres"#,
             pairs,

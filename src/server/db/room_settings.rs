@@ -70,6 +70,7 @@ pub async fn save(
 ) -> Result<Option<Saved>, sqlx::Error> {
     db.write_then(
         async |tx| {
+            super::rooms::lock(tx.exec(), &[room_id]).await?;
             if !members::is_admin(tx.exec(), room_id, admin_id).await? {
                 return Ok(None);
             }

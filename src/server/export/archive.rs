@@ -66,16 +66,22 @@ impl<W: AsyncWrite + Unpin> Archive<W> {
     }
 
     /// A file from disk, copied in as it is read (stored: attachments are
-    /// mostly compressed already).
-    pub async fn file(&mut self, name: &str, path: &Path) -> Result<(), ZipError> {
-        let mut source = tokio::fs::File::open(path).await?;
+    /// mostly compressed already); `false`, with no entry, when the file is
+    /// gone (its message deleted meanwhile, say).
+    pub async fn file(&mut self, name: &str, path: &Path) -> Result<bool, ZipError> {
+        let mut source = match tokio::fs::File::open(path).await {
+            Ok(source) => source,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
         let entry = ZipEntryBuilder::new(name.to_owned().into(), Compression::Stored);
         let mut entry = self.zip.write_entry_stream(entry).await?;
         {
             let mut sink = (&mut entry).compat_write();
             tokio::io::copy(&mut source, &mut sink).await?;
         }
-        entry.close().await
+        entry.close().await?;
+        Ok(true)
     }
 
     /// Writes the zip's directory; the archive is complete.
