@@ -50,6 +50,9 @@ async function pair(browser: Browser, viewport: { width: number; height: number 
 
 for (const [label, viewport] of widths) {
   test(`a reader at the bottom stays there through a conversation and a burst, ${label}`, async ({ browser }) => {
+    // Paced like people (about 20 s alone); the default 30 s left too little
+    // room when the machine is busy with the rest of the suite.
+    test.setTimeout(60_000);
     const { ann, ben, close } = await pair(browser, viewport);
     // A conversation at a person's pace: 30 messages, 300 ms apart, taking turns.
     for (let i = 1; i <= 30; i++) {
