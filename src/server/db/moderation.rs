@@ -126,6 +126,19 @@ impl From<Verdict> for Moderated {
     }
 }
 
+/// Appends a moderation `event` to the room's log: done, with its seq.
+async fn logged(
+    conn: Writer<'_>,
+    room_id: RoomId,
+    event: NewEvent<'_>,
+    now: i64,
+) -> Result<Moderated, sqlx::Error> {
+    Ok(match room_log::append(conn, room_id, event, now).await? {
+        Some(seq) => Moderated::Done { seq },
+        None => Moderated::NotAMember,
+    })
+}
+
 fn event<'a>(kind: Kind, actor: UserId, user: UserId, detail: Option<&'a str>) -> NewEvent<'a> {
     NewEvent {
         detail,
@@ -171,12 +184,7 @@ pub async fn mute(
             )?;
             let detail = until.map(|u| u.to_string());
             let event = event(Kind::Mute, by, target, detail.as_deref());
-            Ok(
-                match room_log::append(tx.exec(), room_id, event, now).await? {
-                    Some(seq) => Moderated::Done { seq },
-                    None => Moderated::NotAMember,
-                },
-            )
+            logged(tx.exec(), room_id, event, now).await
         },
         announce,
     )
@@ -213,12 +221,7 @@ pub async fn unmute(
                 return Ok(Moderated::Unchanged);
             }
             let event = event(Kind::Unmute, by, target, None);
-            Ok(
-                match room_log::append(tx.exec(), room_id, event, now).await? {
-                    Some(seq) => Moderated::Done { seq },
-                    None => Moderated::NotAMember,
-                },
-            )
+            logged(tx.exec(), room_id, event, now).await
         },
         announce,
     )
@@ -253,12 +256,7 @@ pub async fn unban(
                 return Ok(Moderated::Unchanged);
             }
             let event = event(Kind::Unban, by, target, None);
-            Ok(
-                match room_log::append(tx.exec(), room_id, event, now).await? {
-                    Some(seq) => Moderated::Done { seq },
-                    None => Moderated::NotAMember,
-                },
-            )
+            logged(tx.exec(), room_id, event, now).await
         },
         announce,
     )
@@ -308,12 +306,7 @@ pub async fn set_moderator(
                 return Ok(Moderated::Unchanged);
             }
             let event = event(Kind::Role, admin, target, Some(role));
-            Ok(
-                match room_log::append(tx.exec(), room_id, event, now).await? {
-                    Some(seq) => Moderated::Done { seq },
-                    None => Moderated::NotAMember,
-                },
-            )
+            logged(tx.exec(), room_id, event, now).await
         },
         announce,
     )
