@@ -15,6 +15,7 @@ use crate::server::access;
 use crate::server::db::attachments::AttachmentRow;
 use crate::server::db::changes::{self, ChangeRequest, Done, Refusal};
 use crate::server::db::message_state::{self, MessageRow, QuoteRow};
+use crate::server::db::messages::Placed;
 use crate::server::db::moderation::Standing;
 use crate::server::db::rooms::RoomId;
 use crate::server::db::{self, Db, WriteTx, json, now_ms};
@@ -102,9 +103,10 @@ impl<'a> Send<'a> {
 }
 
 /// Stores a run of messages, set-based: one query finds what was stored
-/// before, one checks membership, one `UPDATE` takes every room's seqs,
-/// one `INSERT` stores every new message, and one `UPDATE` moves each
-/// sender's read marker to their last message. Replies read their parent.
+/// before, one checks membership, and `messages::store_new` takes every
+/// room's seqs, stores every new message and moves each sender's read
+/// marker to their last message (three statements on SQLite, one on
+/// PostgreSQL). Replies read their parent.
 async fn store_sends(
     tx: &mut WriteTx,
     run: &[Send<'_>],
@@ -140,47 +142,41 @@ async fn store_sends(
     }
     let mentioned = mentioned(tx, run, &fresh).await?;
 
-    let mut next_seq = first_seqs(tx, run, &fresh, now).await?;
-    let mut seqs: HashMap<usize, (i64, i64)> = HashMap::new();
-    let mut rows = Vec::with_capacity(fresh.len());
-    for &i in &fresh {
-        let Some(next) = next_seq.get_mut(&run[i].room_id) else {
-            continue; // the room is gone
-        };
-        seqs.insert(i, (*next, rows.len() as i64));
-        let s = &run[i];
-        rows.push(db::messages::NewRow(
-            s.room_id,
-            *next,
-            s.sender,
-            s.body.as_str(),
-            &ids[i],
-            s.reply_to,
-            s.html,
-            mentioned.get(&i).is_some_and(|m| m.room),
-        ));
-        *next += 1;
-    }
-    // Row `k` of `rows` got id `row_ids[k]`.
-    let row_ids = if rows.is_empty() {
-        Vec::new()
-    } else {
-        let rows_json = json(&rows)?;
-        let keys: Vec<(RoomId, i64)> = rows.iter().map(|r| (r.0, r.1)).collect();
-        let ids =
-            db::messages::insert_all(tx.exec(), &rows_json, &keys, now, markdown::RENDERER).await?;
-        db::messages::senders_read_own(tx.exec(), &rows_json).await?;
-        ids
-    };
+    // Each fresh send's place among its room's new messages; its seq once
+    // the room's block is taken.
+    let mut places: HashMap<RoomId, i64> = HashMap::new();
+    let rows: Vec<db::messages::NewRow<'_>> = fresh
+        .iter()
+        .map(|&i| {
+            let s = &run[i];
+            let place = places.entry(s.room_id).or_default();
+            *place += 1;
+            db::messages::NewRow(
+                s.room_id,
+                *place,
+                s.sender,
+                s.body.as_str(),
+                &ids[i],
+                s.reply_to,
+                s.html,
+                mentioned.get(&i).is_some_and(|m| m.room),
+            )
+        })
+        .collect();
+    let placed: HashMap<usize, Placed> = fresh
+        .iter()
+        .zip(db::messages::store_new(tx.exec(), &rows, now, markdown::RENDERER).await?)
+        .filter_map(|(&i, placed)| placed.map(|p| (i, p)))
+        .collect();
     let with_ids: Vec<(usize, i64)> = fresh
         .iter()
-        .filter_map(|&i| seqs.get(&i).map(|&(_, row)| (i, row_ids[row as usize])))
+        .filter_map(|&i| placed.get(&i).map(|p| (i, p.id)))
         .collect();
     link_files(tx, run, &with_ids).await?;
     let rows: Vec<_> = mentioned
         .iter()
-        .filter_map(|(i, m)| seqs.get(i).map(|&(seq, row)| (i, m, seq, row)))
-        .flat_map(|(i, m, seq, row)| mentions::rows(m, run[*i].room_id, seq, row_ids[row as usize]))
+        .filter_map(|(i, m)| placed.get(i).map(|p| (i, m, p)))
+        .flat_map(|(i, m, p)| mentions::rows(m, run[*i].room_id, p.seq, p.id))
         .collect();
     db::mentions::insert(tx.exec(), &rows).await?;
 
@@ -193,13 +189,13 @@ async fn store_sends(
             if let Some(Err(refused)) = quotes.get(&origin) {
                 return Outcome::Refused(refused.clone());
             }
-            let Some(&(seq, row)) = seqs.get(&origin) else {
+            let Some(&Placed { seq, id }) = placed.get(&origin) else {
                 return Outcome::Refused(AppError::Forbidden(
                     "You are no longer a member of this room.".into(),
                 ));
             };
             let at = Stored {
-                id: row_ids[row as usize],
+                id,
                 seq,
                 created_at: now,
             };
@@ -327,30 +323,6 @@ async fn parents(
     }
     fresh.retain(|i| !matches!(quotes.get(i), Some(Err(_))));
     Ok(quotes)
-}
-
-/// Seqs for the sends `fresh`: each room's block taken at once; the first
-/// of each room's block, to hand out in queue order.
-async fn first_seqs(
-    tx: &mut WriteTx,
-    run: &[Send<'_>],
-    fresh: &[usize],
-    now: i64,
-) -> Result<HashMap<RoomId, i64>, sqlx::Error> {
-    let mut per_room: HashMap<RoomId, i64> = HashMap::new();
-    for &i in fresh {
-        *per_room.entry(run[i].room_id).or_default() += 1;
-    }
-    let counts: Vec<(RoomId, i64)> = per_room.into_iter().collect();
-    let mut next_seq: HashMap<RoomId, i64> = HashMap::new();
-    if !counts.is_empty() {
-        let taken = db::messages::take_seqs(tx.exec(), &json(&counts)?, now).await?;
-        let wanted: HashMap<RoomId, i64> = counts.into_iter().collect();
-        for (room, last) in taken {
-            next_seq.insert(room, last - wanted[&room] + 1);
-        }
-    }
-    Ok(next_seq)
 }
 
 /// Gives each stored send's files (`(index into run, message id)`) to its

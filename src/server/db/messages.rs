@@ -2,10 +2,13 @@
 //! transaction, and read markers. Messages are read as they are now in
 //! `message_state.rs`.
 
+use std::collections::HashMap;
+
 use hearth_sql::shared;
+use sqlx::SqliteConnection;
 
 use super::rooms::RoomId;
-use super::{Db, Reader, Writer, per_store};
+use super::{Db, Exec, Reader, Writer, json, per_store};
 use crate::model::UserId;
 
 // Group commit's statements take a whole batch at once: its rows travel as
@@ -59,51 +62,10 @@ pub async fn find_stored(conn: Writer<'_>, keys: &str) -> Result<Vec<Found>, sql
     )
 }
 
-/// Takes each room's next seqs, `counts` being `[[room_id, count], …]` as
-/// JSON, in one statement; returns each room's last seq taken (a room that
-/// is gone is missing).
-pub async fn take_seqs(
-    conn: Writer<'_>,
-    counts: &str,
-    now: i64,
-) -> Result<Vec<(RoomId, i64)>, sqlx::Error> {
-    let rows = per_store!(conn, |c|
-        sqlite: sqlx::query_as!(
-            Taken,
-            r#"UPDATE rooms SET last_seq = last_seq + (n.value ->> 1), last_active_at = ?2
-               FROM json_each(?1) AS n WHERE rooms.id = n.value ->> 0
-               RETURNING id AS "id!: i64", last_seq AS "last_seq!: i64""#,
-            counts,
-            now
-        )
-        .fetch_all(c)
-        .await,
-        postgres: sqlx::query_as!(
-            Taken,
-            r#"UPDATE rooms SET last_seq = last_seq + (n.value ->> 1)::bigint, last_active_at = $2
-               FROM jsonb_array_elements($1::text::jsonb) AS n(value)
-               WHERE rooms.id = (n.value ->> 0)::bigint
-               RETURNING id AS "id!: i64", last_seq AS "last_seq!: i64"
-               -- store: postgres"#,
-            counts,
-            now
-        )
-        .fetch_all(c)
-        .await,
-    )?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (RoomId(r.id), r.last_seq))
-        .collect())
-}
-
-struct Taken {
-    id: i64,
-    last_seq: i64,
-}
-
-/// One new message of a batch: `[room_id, seq, sender_id, body,
-/// client_msg_id, reply_to_seq, body_html, mentions_room]`.
+/// One new message of a batch: `[room_id, place, sender_id, body,
+/// client_msg_id, reply_to_seq, body_html, mentions_room]`, `place` being
+/// its place among the batch's new messages in its room (1, 2, …): its
+/// seq once the room's block of seqs is taken.
 #[derive(serde::Serialize)]
 pub struct NewRow<'a>(
     pub RoomId,
@@ -116,112 +78,182 @@ pub struct NewRow<'a>(
     pub bool,
 );
 
-/// Inserts `rows` (`NewRow`s, as JSON), in their order, all created at
-/// `now`, their bodies rendered by version `rendered_by` of the renderer;
-/// returns their ids, in the same order (`keys` are the rows' room and
-/// seq, in that order).
+/// Where a new message was stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Placed {
+    pub seq: i64,
+    pub id: i64,
+}
+
+/// Stores a batch's new messages, all created at `now` and rendered by
+/// version `rendered_by` of the renderer: takes each room's next block of
+/// seqs, inserts `rows` in their order, and moves each sender's read
+/// marker to their last message (never backwards: what you sent yourself
+/// is never unread for you). Returns where each row went, in row order;
+/// `None` for a row whose room is gone. The caller holds the rooms' locks.
 ///
-/// On SQLite the caller holds the write lock (`BEGIN IMMEDIATE`), and
-/// SQLite gives a row inserted without an id the table's largest id plus
-/// one, so the rows of one statement get consecutive ids: reading them back
-/// with `RETURNING` would cost a round trip to the database thread per row.
-/// On PostgreSQL other nodes insert at the same time, so the ids are read
-/// back.
-pub async fn insert_all(
+/// On SQLite this is three statements. On PostgreSQL it is one, with
+/// data-modifying `WITH` clauses: each statement there is a round trip to
+/// another process made while the batch holds its rooms' row locks, which
+/// other nodes' batches for those rooms are waiting for.
+pub async fn store_new(
     conn: Writer<'_>,
-    rows: &str,
-    keys: &[(RoomId, i64)],
+    rows: &[NewRow<'_>],
     now: i64,
     rendered_by: i64,
-) -> Result<Vec<i64>, sqlx::Error> {
-    let count = keys.len();
-    let ids = per_store!(conn, |c|
-        sqlite: {
-            let done = sqlx::query!(
-                r#"INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at,
-                                         reply_to_seq, body_html, rendered_by, mentions_room)
-                   SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2, value ->> 5,
-                          value ->> 6, ?3, value ->> 7
-                   FROM json_each(?1) ORDER BY key"#,
-                rows,
-                now,
-                rendered_by
-            )
-            .execute(c)
-            .await?;
-            let first = done.last_insert_rowid() - done.rows_affected() as i64 + 1;
-            (first..first + done.rows_affected() as i64).collect::<Vec<i64>>()
-        },
-        postgres: {
-            let stored: std::collections::HashMap<(RoomId, i64), i64> = sqlx::query_as!(
-                Inserted,
-                r#"INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at,
-                                         reply_to_seq, body_html, rendered_by, mentions_room)
-                   SELECT (r.value ->> 0)::bigint, (r.value ->> 1)::bigint, (r.value ->> 2)::bigint,
-                          r.value ->> 3, r.value ->> 4, $2, (r.value ->> 5)::bigint, r.value ->> 6, $3,
-                          (r.value ->> 7)::boolean::integer
-                   FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS r(value, n)
-                   ORDER BY r.n
-                   RETURNING room_id AS "room_id!: i64", seq AS "seq!: i64", id AS "id!: i64"
+) -> Result<Vec<Option<Placed>>, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placed: HashMap<(RoomId, i64), Placed> = match conn {
+        Exec::Sqlite(c) => sqlite_store_new(c, rows, now, rendered_by).await?,
+        Exec::Postgres(c) => {
+            let rows_json = json(&rows)?;
+            sqlx::query_as!(
+                PlacedRow,
+                r#"WITH new AS (
+                       SELECT (r.value ->> 0)::bigint AS room_id, (r.value ->> 1)::bigint AS place,
+                              (r.value ->> 2)::bigint AS sender_id, r.value ->> 3 AS body,
+                              r.value ->> 4 AS client_msg_id, (r.value ->> 5)::bigint AS reply_to_seq,
+                              r.value ->> 6 AS body_html,
+                              (r.value ->> 7)::boolean::integer AS mentions_room, r.n
+                       FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS r(value, n)
+                   ),
+                   taken AS (
+                       UPDATE rooms SET last_seq = rooms.last_seq + c.count, last_active_at = $2
+                       FROM (SELECT room_id, MAX(place) AS count FROM new GROUP BY room_id) AS c
+                       WHERE rooms.id = c.room_id
+                       RETURNING rooms.id, rooms.last_seq - c.count AS base
+                   ),
+                   stored AS (
+                       INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at,
+                                             reply_to_seq, body_html, rendered_by, mentions_room)
+                       SELECT new.room_id, taken.base + new.place, new.sender_id, new.body,
+                              new.client_msg_id, $2, new.reply_to_seq, new.body_html, $3,
+                              new.mentions_room
+                       FROM new JOIN taken ON taken.id = new.room_id
+                       ORDER BY new.n
+                       RETURNING room_id, seq, sender_id, id
+                   ),
+                   marked AS (
+                       UPDATE room_members SET last_read_seq = s.seq
+                       FROM (SELECT room_id, sender_id, MAX(seq) AS seq FROM stored GROUP BY 1, 2) AS s
+                       WHERE room_members.room_id = s.room_id AND room_members.user_id = s.sender_id
+                         AND room_members.last_read_seq < s.seq
+                   )
+                   SELECT stored.room_id AS "room_id!: i64", stored.seq - taken.base AS "place!: i64",
+                          stored.seq AS "seq!: i64", stored.id AS "id!: i64"
+                   FROM stored JOIN taken ON taken.id = stored.room_id
                    -- store: postgres"#,
-                rows,
+                rows_json,
                 now,
                 rendered_by
             )
             .fetch_all(c)
             .await?
             .into_iter()
-            .map(|r| ((RoomId(r.room_id), r.seq), r.id))
-            .collect();
-            keys.iter().filter_map(|k| stored.get(k).copied()).collect()
-        },
-    );
-    if ids.len() != count {
-        return Err(sqlx::Error::Protocol(format!(
-            "inserted {} messages of {count}",
-            ids.len()
-        )));
-    }
-    Ok(ids)
+            .map(|r| ((RoomId(r.room_id), r.place), Placed { seq: r.seq, id: r.id }))
+            .collect()
+        }
+    };
+    Ok(rows
+        .iter()
+        .map(|r| placed.get(&(r.0, r.1)).copied())
+        .collect())
 }
 
-struct Inserted {
+struct PlacedRow {
     room_id: i64,
+    place: i64,
     seq: i64,
     id: i64,
 }
 
-/// Moves each sender's read marker to their last message of the batch
-/// (`NewRow`s, as JSON, the same parameter `insert_all` took), never
-/// backwards: what you sent yourself is never unread for you. One
-/// statement for the whole batch.
-pub async fn senders_read_own(conn: Writer<'_>, rows: &str) -> Result<(), sqlx::Error> {
-    per_store!(conn, |c|
-        sqlite: sqlx::query!(
-            r#"UPDATE room_members SET last_read_seq = n.seq
-               FROM (SELECT value ->> 0 AS room_id, value ->> 2 AS user_id, MAX(value ->> 1) AS seq
-                     FROM json_each(?1) GROUP BY 1, 2) AS n
-               WHERE room_members.room_id = n.room_id AND room_members.user_id = n.user_id
-                 AND room_members.last_read_seq < n.seq"#,
-            rows
-        )
-        .execute(c)
-        .await
-        .map(|_| ()),
-        postgres: sqlx::query!(
-            r#"UPDATE room_members SET last_read_seq = n.seq
-               FROM (SELECT (r.value ->> 0)::bigint AS room_id, (r.value ->> 2)::bigint AS user_id,
-                            MAX((r.value ->> 1)::bigint) AS seq
-                     FROM jsonb_array_elements($1::text::jsonb) AS r(value) GROUP BY 1, 2) AS n
-               WHERE room_members.room_id = n.room_id AND room_members.user_id = n.user_id
-                 AND room_members.last_read_seq < n.seq
-               -- store: postgres"#,
-            rows
-        )
-        .execute(c)
-        .await
-        .map(|_| ()),
+/// `store_new` on SQLite: each room's seqs, then the rows, then the
+/// markers; where each row went, by room and place.
+///
+/// The caller holds the write lock (`BEGIN IMMEDIATE`), and SQLite gives a
+/// row inserted without an id the table's largest id plus one, so the rows
+/// of one statement get consecutive ids: reading them back with
+/// `RETURNING` would cost a round trip to the database thread per row.
+async fn sqlite_store_new(
+    c: &mut SqliteConnection,
+    rows: &[NewRow<'_>],
+    now: i64,
+    rendered_by: i64,
+) -> Result<HashMap<(RoomId, i64), Placed>, sqlx::Error> {
+    let mut counts: HashMap<RoomId, i64> = HashMap::new();
+    for r in rows {
+        let count = counts.entry(r.0).or_default();
+        *count = (*count).max(r.1);
+    }
+    let counts_json = json(&counts.iter().collect::<Vec<_>>())?;
+    let taken = sqlx::query_as!(
+        Taken,
+        r#"UPDATE rooms SET last_seq = last_seq + (n.value ->> 1), last_active_at = ?2
+           FROM json_each(?1) AS n WHERE rooms.id = n.value ->> 0
+           RETURNING id AS "id!: i64", last_seq AS "last_seq!: i64""#,
+        counts_json,
+        now
     )
+    .fetch_all(&mut *c)
+    .await?;
+    let base: HashMap<RoomId, i64> = taken
+        .into_iter()
+        .map(|t| (RoomId(t.id), t.last_seq - counts[&RoomId(t.id)]))
+        .collect();
+    // The rows whose room is still there, with their seqs.
+    let placed: Vec<NewRow<'_>> = rows
+        .iter()
+        .filter_map(|r| {
+            let base = base.get(&r.0)?;
+            Some(NewRow(r.0, base + r.1, r.2, r.3, r.4, r.5, r.6, r.7))
+        })
+        .collect();
+    if placed.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let placed_json = json(&placed)?;
+    let done = sqlx::query!(
+        r#"INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at,
+                                 reply_to_seq, body_html, rendered_by, mentions_room)
+           SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2, value ->> 5,
+                  value ->> 6, ?3, value ->> 7
+           FROM json_each(?1) ORDER BY key"#,
+        placed_json,
+        now,
+        rendered_by
+    )
+    .execute(&mut *c)
+    .await?;
+    if done.rows_affected() != placed.len() as u64 {
+        return Err(sqlx::Error::Protocol(format!(
+            "inserted {} messages of {}",
+            done.rows_affected(),
+            placed.len()
+        )));
+    }
+    sqlx::query!(
+        r#"UPDATE room_members SET last_read_seq = n.seq
+           FROM (SELECT value ->> 0 AS room_id, value ->> 2 AS user_id, MAX(value ->> 1) AS seq
+                 FROM json_each(?1) GROUP BY 1, 2) AS n
+           WHERE room_members.room_id = n.room_id AND room_members.user_id = n.user_id
+             AND room_members.last_read_seq < n.seq"#,
+        placed_json
+    )
+    .execute(&mut *c)
+    .await?;
+    let first = done.last_insert_rowid() - placed.len() as i64 + 1;
+    Ok(placed
+        .iter()
+        .zip(first..)
+        .map(|(r, id)| ((r.0, r.1 - base[&r.0]), Placed { seq: r.1, id }))
+        .collect())
+}
+
+struct Taken {
+    id: i64,
+    last_seq: i64,
 }
 
 /// Where `user_id`'s read marker would move if they read up to `seq`
