@@ -1,6 +1,6 @@
 import { test, expect } from "@playwright/test";
 import { type Locator } from "@playwright/test";
-import { createRoom, hydrated, menuButton, openMenu, signUp, uniqueName } from "./helpers";
+import { createRoom, hydrated, menuButton, openMenu, roomId, sendOverSocket, signUp, uniqueName } from "./helpers";
 
 /** Opens the menu `menu` in `row` and clicks `button` in it; the row is
  * drawn again as the room's details refresh after an action, which closes
@@ -86,6 +86,18 @@ test("ban and mute from the member list; the muted see why, the banned stay out"
   const unmute = mutedRow.getByRole("button", { name: "Unmute", exact: true });
   await actOn(mutedRow, `Actions for ${muted.name}`, unmute);
   await expect(muted.page.getByRole("textbox", { name: "Message" })).toBeEnabled();
+
+  // Pushed off the first page by later messages, the lines come back with
+  // the older messages around them.
+  await sendOverSocket(admin, roomId(link), Array.from({ length: 55 }, (_, i) => `later ${i + 1}`));
+  await admin.reload();
+  await hydrated(admin);
+  const muteLine = admin.getByRole("note").filter({ hasText: `muted ${muted.name} for 1 hour` });
+  await expect(admin.getByText("later 55", { exact: true })).toBeVisible();
+  await expect(muteLine).toHaveCount(0);
+  await admin.locator(".messages").evaluate((el) => (el.scrollTop = 0));
+  await expect(muteLine).toHaveCount(1);
+  await expect(admin.getByRole("note").filter({ hasText: `unmuted ${muted.name}` })).toHaveCount(1);
 
   // Ban: gone from the members, listed under Banned, and the room's
   // address no longer lets them in.

@@ -94,14 +94,17 @@ pub enum ServerEvent {
         user_id: UserId,
     },
     /// `user_id` was banned (removed, and kept out until unbanned) by `by`,
-    /// the admin or a moderator. The banned person's connections receive
-    /// this and nothing more of the room.
+    /// the admin or a moderator, at `at` (milliseconds since 1970, as the
+    /// log has it, so a replay shows when it happened). The banned
+    /// person's connections receive this and nothing more of the room.
     MemberRemoved {
         room: RoomPublicId,
         seq: i64,
         user_id: UserId,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         by: Option<UserId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<i64>,
     },
     AdminChanged {
         room: RoomPublicId,

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::model::ChatMessage;
+use crate::model::moderation::Notice;
 
 /// The most messages one history page may ask for.
 pub const MAX_PAGE: u32 = 100;
@@ -95,6 +96,34 @@ pub async fn mark_read(room: String, seq: i64) -> Result<(), AppError> {
                 .map_err(|wait| too_many("Too many read markers at once.", wait))?;
             db::messages::mark_read(&state.db, r, user.id, target).await?;
             Ok(())
+        }
+        .await,
+    )
+}
+
+/// The room's moderation lines (bans, mutes, unmutes, unbans, roles) with
+/// `from_seq <= seq < before_seq`, oldest first, at most 500: what a page
+/// of older messages shows among them.
+#[server(endpoint = "moderation_lines")]
+pub async fn get_moderation_lines(
+    room: String,
+    from_seq: i64,
+    before_seq: i64,
+) -> Result<Vec<Notice>, AppError> {
+    use self::ssr::*;
+    answer(
+        async move {
+            let state = app_state()?;
+            let user = require_user(&state).await?;
+            if from_seq > before_seq {
+                return Err(AppError::Invalid(
+                    "from_seq must not be after before_seq.".into(),
+                ));
+            }
+            let access = require_member(&state, &user, &room).await?;
+            let seqs = (from_seq, before_seq);
+            let most = 500;
+            Ok(db::moderation::lines_between(state.db.read(), access.room.id, seqs, most).await?)
         }
         .await,
     )

@@ -93,9 +93,17 @@ pub async fn get_room(room: String, at: Option<i64>) -> Result<RoomView, AppErro
                     db::message_state::page_before(db, r.id, None, i64::from(FIRST_PAGE)).await?
                 }
             };
-            let from = rows.first().map_or(0, |m| m.seq);
+            // From the first message shown, or from the start when the
+            // page reaches back to it.
+            let whole = at.is_none() && rows.len() < FIRST_PAGE as usize;
+            let from = if whole {
+                0
+            } else {
+                rows.first().map_or(0, |m| m.seq)
+            };
+            let seqs = (from, i64::MAX);
             let notices =
-                db::moderation::lines_from(state.db.read(), r.id, from, AROUND_MAX).await?;
+                db::moderation::lines_between(state.db.read(), r.id, seqs, AROUND_MAX).await?;
             let messages = rows
                 .into_iter()
                 .map(|m| state.chat_message(&r.public_id, m))

@@ -94,7 +94,7 @@ pub struct Notice {
 
 impl Notice {
     /// The line a moderation event (a ban, or `moderated`) makes, and its
-    /// room; `now` stands for when a ban was made (its event has no time).
+    /// room; `now` stands for when a ban was made if its event has no time.
     pub fn of(event: &ServerEvent, now: Millis) -> Option<(String, Notice)> {
         let (room, seq, by, user_id, action, at) = match *event {
             ServerEvent::MemberRemoved {
@@ -102,7 +102,8 @@ impl Notice {
                 seq,
                 user_id,
                 by: Some(by),
-            } => (room, seq, by, user_id, None, now),
+                at,
+            } => (room, seq, by, user_id, None, at.unwrap_or(now)),
             ServerEvent::Moderated {
                 ref room,
                 seq,

@@ -191,6 +191,7 @@ impl<'a> RoomEvents<'a> {
                 seq,
                 user_id,
                 by: banned_by,
+                at: Some(crate::server::db::now_ms()),
             }
         } else {
             ServerEvent::MemberLeft { room, seq, user_id }
@@ -359,6 +360,7 @@ impl<'a> RoomEvents<'a> {
                 seq,
                 user_id: member(&entry)?,
                 by: Some(entry.actor),
+                at: Some(entry.created_at),
             },
             Some(Kind::Admin) => ServerEvent::AdminChanged {
                 room,

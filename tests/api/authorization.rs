@@ -105,6 +105,15 @@ fn table(w: &World, role: Role) -> Vec<Row> {
             Allowed::Members,
         ),
         (
+            "moderation_lines",
+            vec![
+                ("room", room.clone()),
+                ("from_seq", "0".into()),
+                ("before_seq", "1000".into()),
+            ],
+            Allowed::Members,
+        ),
+        (
             "mark_read",
             vec![("room", room.clone()), ("seq", "1".into())],
             Allowed::Members,

@@ -2,7 +2,9 @@
 //! write (over the websocket too) that run out by themselves, moderators
 //! and what they may not do, and every action as an event in the log.
 
-use hearth::model::{Change, ErrorCode, Moderation, ServerEvent};
+use std::time::Duration;
+
+use hearth::model::{Change, ClientEvent, ErrorCode, Moderation, ServerEvent};
 use serde_json::Value;
 
 use crate::helpers::{Person, TestApp};
@@ -107,6 +109,28 @@ fn a_muted_member_reads_but_cannot_send_edit_or_react_over_the_websocket() {
             }
         };
         assert!(until.is_some(), "for an hour");
+        // Not even their typing reaches the room.
+        member
+            .send(&ClientEvent::Typing {
+                room: w.room.clone().into(),
+            })
+            .await;
+        while let Ok(Some(Ok(frame))) = tokio::time::timeout(
+            Duration::from_millis(300),
+            futures::StreamExt::next(&mut watcher.socket),
+        )
+        .await
+        {
+            if let tokio_tungstenite::tungstenite::Message::Text(t) = frame {
+                assert!(
+                    !matches!(
+                        serde_json::from_str(&t).unwrap(),
+                        ServerEvent::Typing { .. }
+                    ),
+                    "a muted member's typing was relayed"
+                );
+            }
+        }
 
         let id = member.say(&w.room, "let me speak").await;
         match member.until_answer_to_send(id).await {
@@ -262,9 +286,29 @@ fn moderators_moderate_members_but_not_the_admin_or_each_other() {
                 Moderation::ModeratorRemoved
             ]
         );
-        assert!(replayed.iter().any(
-            |e| matches!(e, ServerEvent::MemberRemoved { by: Some(by), .. } if *by == w.admin.id)
-        ));
+        // A replayed ban says when it happened, as the log has it.
+        let (seq, at) = replayed
+            .iter()
+            .find_map(|e| match e {
+                ServerEvent::MemberRemoved {
+                    by: Some(by),
+                    seq,
+                    at,
+                    ..
+                } if *by == w.admin.id => Some((*seq, *at)),
+                _ => None,
+            })
+            .expect("the ban is replayed");
+        let logged: (i64,) = on_store!(app, |db| sqlx::query_as(
+            "SELECT created_at FROM room_events WHERE seq = $1 AND kind = 'remove'
+             AND room_id = (SELECT id FROM rooms WHERE public_id = $2)"
+        )
+        .bind(seq)
+        .bind(&w.room)
+        .fetch_one(db)
+        .await)
+        .unwrap();
+        assert_eq!(at, Some(logged.0));
     })
 }
 
@@ -299,6 +343,48 @@ fn moderation_lines_are_in_the_server_rendered_room() {
         );
         assert!(page.contains("admin banned removed"), "the ban too");
         assert!(page.contains("admin made moderator a moderator"));
+    })
+}
+
+/// Lines older than the first page come with the older messages around
+/// them, named as the log has them.
+#[test]
+fn older_pages_bring_their_moderation_lines() {
+    crate::helpers::run(async {
+        let w = World::new().await;
+        let app = &w.app;
+        crate::unread::fill(app, &w.room, &w.admin, 60).await;
+        let view = room_view(app, &w.moderator, &w.room).await;
+        let lines = view["Member"]["notices"].as_array().unwrap();
+        assert!(lines.is_empty(), "older than the first page: {lines:?}");
+        let first = view["Member"]["messages"][0]["seq"].as_i64().unwrap();
+        let before = first.to_string();
+        let args = [
+            ("room", w.room.as_str()),
+            ("from_seq", "0"),
+            ("before_seq", before.as_str()),
+        ];
+        let (status, body) = act(app, &w.moderator, "moderation_lines", &args).await;
+        assert_eq!(status, 200, "{body}");
+        let older: Vec<Value> = serde_json::from_str(&body).unwrap();
+        // The World's ban, appointment and mute, oldest first.
+        assert_eq!(older.len(), 3, "{older:?}");
+        assert_eq!(older[0]["action"], Value::Null, "a ban first: {older:?}");
+        assert_eq!(older[0]["name"], "removed");
+        assert!(
+            older
+                .windows(2)
+                .all(|p| p[0]["seq"].as_i64() < p[1]["seq"].as_i64())
+        );
+        // A range that runs backwards is refused, saying why.
+        let args = [
+            ("room", w.room.as_str()),
+            ("from_seq", "10"),
+            ("before_seq", "5"),
+        ];
+        let (status, body) = act(app, &w.moderator, "moderation_lines", &args).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(body.contains("from_seq"), "{body}");
     })
 }
 

@@ -65,7 +65,7 @@ async fn say_all(socket: &mut WsClient, room: &str, bodies: &[&str]) {
 
 /// Stores `n` messages from `sender` in `room` directly, as many as a
 /// busy room holds, without the send rate limit.
-async fn fill(app: &TestApp, room: &str, sender: &Person, n: i64) {
+pub(crate) async fn fill(app: &TestApp, room: &str, sender: &Person, n: i64) {
     // Each store makes its own random ids.
     let random_id = match app.state.db.read() {
         hearth::server::db::Exec::Sqlite(_) => "lower(hex(randomblob(16)))",

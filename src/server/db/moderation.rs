@@ -337,13 +337,13 @@ struct LineRow {
     created_at: i64,
 }
 
-/// The room's moderation from `from_seq` on (bans, mutes, unmutes, unbans,
-/// roles), the latest `limit` of them, oldest first: the lines a page
-/// shows among the messages it holds.
-pub async fn lines_from(
+/// The room's moderation with `from_seq <= seq < before_seq` (bans, mutes,
+/// unmutes, unbans, roles), the latest `limit` of them, oldest first: the
+/// lines a page shows among the messages it holds.
+pub async fn lines_between(
     db: Reader<'_>,
     room_id: RoomId,
-    from_seq: i64,
+    (from_seq, before_seq): (i64, i64),
     limit: i64,
 ) -> Result<Vec<Notice>, sqlx::Error> {
     let rows = shared!(
@@ -354,11 +354,12 @@ pub async fn lines_from(
                       e.user_id AS "user_id!: i64", u.name AS "user_name?: String",
                       e.detail AS "detail?: String", e.created_at AS "created_at!: i64"
                FROM room_events e LEFT JOIN users u ON u.id = e.user_id
-               WHERE e.room_id = $1 AND e.seq >= $2 AND e.user_id IS NOT NULL
+               WHERE e.room_id = $1 AND e.seq >= $2 AND e.seq < $3 AND e.user_id IS NOT NULL
                  AND e.kind IN ('remove', 'mute', 'unmute', 'unban', 'role')
-               ORDER BY e.seq DESC LIMIT $3"#,
+               ORDER BY e.seq DESC LIMIT $4"#,
             room_id.0,
             from_seq,
+            before_seq,
             limit
         ),
         fetch_all

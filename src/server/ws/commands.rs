@@ -16,6 +16,8 @@ use crate::model::{Change, ClientEvent, ErrorCode, RoomPublicId, User};
 use crate::server::AppState;
 use crate::server::access;
 use crate::server::commit::Op;
+use crate::server::db::moderation;
+use crate::server::db::now_ms;
 use crate::server::db::rooms::RoomId;
 use crate::server::files::attach::attach;
 use crate::server::rate_limit::Budget;
@@ -348,6 +350,12 @@ impl Connection {
             return;
         }
         self.last_typing.insert(room_id, now);
-        RoomEvents::new(&self.state.hub, room_id, &room).typing(&self.user);
+        // A muted member's typing would be speaking by other means.
+        let mute = moderation::mute_of(self.state.db.read(), room_id, self.user.id, now_ms()).await;
+        match mute {
+            Ok(None) => RoomEvents::new(&self.state.hub, room_id, &room).typing(&self.user),
+            Ok(Some(_)) => {}
+            Err(e) => tracing::warn!(error = %e, "could not check a mute; typing not relayed"),
+        }
     }
 }

@@ -254,6 +254,7 @@ async fn lost(
             seq,
             user_id: user,
             by: None,
+            at: None,
         },
         Ok(Some((seq, _))) => ServerEvent::MemberLeft {
             room,

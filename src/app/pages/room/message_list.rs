@@ -268,14 +268,26 @@ fn older_loader(
         let room = room.clone();
         leptos::task::spawn_local(async move {
             let limit = crate::api::messages::FIRST_PAGE;
-            if let Ok(older) = crate::api::messages::get_history(room, Some(first), limit).await {
+            let page = crate::api::messages::get_history(room.clone(), Some(first), limit).await;
+            if let Ok(older) = page {
                 let more =
                     older.len() == limit as usize && older.first().is_some_and(|m| m.seq > 1);
+                // The moderation lines among them (from the start, when
+                // this page reaches back to it).
+                let from = if more {
+                    older.first().map_or(0, |m| m.seq)
+                } else {
+                    0
+                };
+                let lines = crate::api::messages::get_moderation_lines(room, from, first).await;
                 // Keep what the reader is looking at where it is.
                 let before = scroller
                     .get_untracked()
                     .map(|el| (el.scroll_height(), el.scroll_top()));
-                feed.update(|f| f.prepend(older, more));
+                feed.update(|f| {
+                    f.prepend(older, more);
+                    lines.into_iter().flatten().for_each(|n| f.notice(n));
+                });
                 request_animation_frame(move || {
                     if let (Some(el), Some((height, top))) = (scroller.get_untracked(), before) {
                         el.set_scroll_top(top + el.scroll_height() - height);
