@@ -34,6 +34,10 @@ pub struct Outcome {
     pub rate: f64,
     pub members: usize,
     pub latency: LatencySummary,
+    /// With several servers (member `i` on server `i % nodes`): deliveries
+    /// to members on the sender's server, and to members on another.
+    pub same_node: LatencySummary,
+    pub other_nodes: LatencySummary,
     /// Messages sent in the measured span.
     pub sent: u64,
     /// Deliveries expected (sent × members) and seen.
@@ -78,18 +82,34 @@ pub async fn connect_members(
 #[derive(Default)]
 struct Received {
     latency: Latency,
+    same_node: Latency,
+    other_nodes: Latency,
     delivered: u64,
     errors: u64,
     first_error: Option<String>,
 }
 
-/// Reads one member's frames until every measured message has arrived, or
+/// Where the members are: `members` of them, member `i` on server
+/// `i % nodes`; message `k` is sent by member `k % members`.
+#[derive(Clone, Copy)]
+struct Placement {
+    members: u64,
+    nodes: u64,
+}
+
+impl Placement {
+    fn same_node(self, member: u64, k: u64) -> bool {
+        (k % self.members) % self.nodes == member % self.nodes
+    }
+}
+
+/// Reads member `me`'s frames until every measured message has arrived, or
 /// `stop`.
 async fn receive(
     mut stream: SplitStream<Ws>,
+    (me, placement): (u64, Placement),
     base: Instant,
-    first_measured: u64,
-    measured: u64,
+    (first_measured, measured): (u64, u64),
     mut stop: watch::Receiver<bool>,
 ) -> Received {
     let mut r = Received::default();
@@ -103,8 +123,13 @@ async fn receive(
                 if let Some((k, ns)) = protocol::fast_message_stamp(&t) {
                     if k >= first_measured {
                         let intended = base + Duration::from_nanos(ns);
-                        r.latency
-                            .record(Instant::now().saturating_duration_since(intended));
+                        let took = Instant::now().saturating_duration_since(intended);
+                        r.latency.record(took);
+                        if placement.same_node(me, k) {
+                            r.same_node.record(took);
+                        } else {
+                            r.other_nodes.record(took);
+                        }
                         r.delivered += 1;
                         // Messages from different senders may arrive in
                         // any order: done when all measured ones are in.
@@ -141,8 +166,8 @@ async fn receive(
 }
 
 /// Runs `load` over `conns` (all subscribed to `room`); message `k` is sent
-/// by member `k % n`. `server` is watched for its CPU.
-/// `servers`: every process serving the room (their CPU is added up).
+/// by member `k % n`. `servers`: every process serving the room (their CPU
+/// is added up); member `i` is connected to server `i % servers.len()`.
 pub async fn drive(conns: Vec<Ws>, room: &str, load: &Load, servers: &[&Proc]) -> Result<Outcome> {
     let cpu = || -> Result<f64> { servers.iter().map(|p| p.cpu_secs()).sum() };
     let members = conns.len();
@@ -153,14 +178,18 @@ pub async fn drive(conns: Vec<Ws>, room: &str, load: &Load, servers: &[&Proc]) -
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut sinks: Vec<SplitSink<Ws, Message>> = Vec::with_capacity(members);
     let mut readers = Vec::with_capacity(members);
-    for ws in conns {
+    let placement = Placement {
+        members: members as u64,
+        nodes: servers.len().max(1) as u64,
+    };
+    for (i, ws) in conns.into_iter().enumerate() {
         let (sink, stream) = ws.split();
         sinks.push(sink);
         readers.push(tokio::spawn(receive(
             stream,
+            (i as u64, placement),
             base,
-            warm,
-            measured,
+            (warm, measured),
             stop_rx.clone(),
         )));
     }
@@ -207,11 +236,14 @@ pub async fn drive(conns: Vec<Ws>, room: &str, load: &Load, servers: &[&Proc]) -
     let server_cpu = (cpu()? - srv0) / wall;
     drop(sinks);
 
-    let mut latency = Latency::default();
+    let (mut latency, mut same_node, mut other_nodes): (Latency, Latency, Latency) =
+        Default::default();
     let (mut delivered, mut errors, mut first_error) = (0, 0, None);
     for r in results {
         let r = r.context("a reader task failed")?;
         latency.merge(&r.latency);
+        same_node.merge(&r.same_node);
+        other_nodes.merge(&r.other_nodes);
         delivered += r.delivered;
         errors += r.errors;
         if first_error.is_none() {
@@ -222,6 +254,8 @@ pub async fn drive(conns: Vec<Ws>, room: &str, load: &Load, servers: &[&Proc]) -
         rate: load.rate,
         members,
         latency: latency.summary(),
+        same_node: same_node.summary(),
+        other_nodes: other_nodes.summary(),
         sent: measured,
         expected: measured * members as u64,
         delivered,

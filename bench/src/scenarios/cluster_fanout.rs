@@ -54,8 +54,13 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
         let s = fanout::once(ctx, Target::Hearth, &load, None).await?;
         progress!(
             ctx,
-            "cluster fan-out round {round}: p99 {} ms ({}/{} delivered); one node p99 {} ms",
+            "cluster fan-out round {round}: p99 {} ms (p50 {} ms; on the sender's node p50 {} / p99 {} ms, on another p50 {} / p99 {} ms; {}/{} delivered); one node p99 {} ms",
             c.latency.p99_ms,
+            c.latency.p50_ms,
+            c.same_node.p50_ms,
+            c.same_node.p99_ms,
+            c.other_nodes.p50_ms,
+            c.other_nodes.p99_ms,
             c.delivered,
             c.expected,
             s.latency.p99_ms
@@ -90,10 +95,14 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
             ctx.opts.rounds
         ),
         format!(
-            "Cluster p50 {} / p99 {} / p99.9 {} ms; one node p50 {} / p99 {} ms; ratio {:.2}×. CPU (share of one core): the three nodes {}, generator {}.",
+            "Cluster p50 {} / p99 {} / p99.9 {} ms (to members on the sender's node p50 {} / p99 {} ms, on another node p50 {} / p99 {} ms); one node p50 {} / p99 {} ms; ratio {:.2}×. CPU (share of one core): the three nodes {}, generator {}.",
             pick(&clustered, |o| o.latency.p50_ms).show(),
             c99.show(),
             pick(&clustered, |o| o.latency.p999_ms).show(),
+            pick(&clustered, |o| o.same_node.p50_ms).show(),
+            pick(&clustered, |o| o.same_node.p99_ms).show(),
+            pick(&clustered, |o| o.other_nodes.p50_ms).show(),
+            pick(&clustered, |o| o.other_nodes.p99_ms).show(),
             pick(&single, |o| o.latency.p50_ms).show(),
             s99.show(),
             r.unwrap_or(0.0),

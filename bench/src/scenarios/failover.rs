@@ -29,29 +29,57 @@ const KILLS: usize = 3;
 /// The writer's pace.
 const EVERY: Duration = Duration::from_millis(20);
 
+/// One way back after a cut: from the kill to being resumed, and how it
+/// went on the way.
+#[derive(Clone, Debug, serde::Serialize)]
+struct Return {
+    resumed_ms: f64,
+    /// From the kill to the cut being seen (the socket closing).
+    cut_ms: f64,
+    /// From the kill to the websocket being open again.
+    connected_ms: f64,
+    /// Connections tried before one opened, and subscriptions that failed
+    /// on an open one.
+    refused: u32,
+    failed_subscribes: u32,
+    /// How the connection ended.
+    how: String,
+}
+
 /// One person: follows the room, and after losing its connection comes
 /// back through the proxy. Returns, for each time it was cut off at or
-/// after a kill, how long until it was resumed; the gaps it saw; and how
-/// often the server had it reload the room instead (`resync`).
+/// after a kill, how it came back; the gaps it saw; and how often the
+/// server had it reload the room instead (`resync`).
 async fn person(
     proxy: SocketAddr,
     cookie: String,
     room: String,
     kills: watch::Receiver<Option<Instant>>,
     stop: watch::Receiver<bool>,
-) -> Result<(Vec<Duration>, u64, u64)> {
+) -> Result<(Vec<Return>, u64, u64)> {
     let mut last = 0;
     let mut gaps = 0;
     let mut resyncs = 0;
     let mut resumed = Vec::new();
+    let (mut cut_at, mut refused, mut failed_subscribes) = (None, 0, 0);
+    let mut cut_how = String::new();
+    let since_kill = |at: Instant| {
+        kills.borrow().map_or(0.0, |k| {
+            at.saturating_duration_since(k).as_secs_f64() * 1000.0
+        })
+    };
     loop {
         let mut ws = loop {
             match ws::connect(proxy, None, Some(&cookie), false).await {
                 Ok(ws) => break ws,
-                Err(_) if !*stop.borrow() => tokio::time::sleep(Duration::from_millis(20)).await,
+                Err(_) if !*stop.borrow() => {
+                    refused += 1;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
                 Err(e) => return Err(e),
             }
         };
+        let connected = Instant::now();
         // The replay comes before `subscribed`, which names the last seq
         // it brought: then nothing is missing.
         match resume(&mut ws, &room, last).await {
@@ -59,16 +87,30 @@ async fn person(
                 if let Some(killed) = *kills.borrow()
                     && last > 0
                 {
-                    resumed.push(killed.elapsed());
+                    resumed.push(Return {
+                        resumed_ms: killed.elapsed().as_secs_f64() * 1000.0,
+                        cut_ms: cut_at.map_or(0.0, &since_kill),
+                        connected_ms: since_kill(connected),
+                        refused,
+                        failed_subscribes,
+                        how: std::mem::take(&mut cut_how),
+                    });
                 }
+                (refused, failed_subscribes) = (0, 0);
                 resyncs += u64::from(resynced);
                 last = last.max(latest);
             }
-            Err(_) => continue,
+            Err(_) => {
+                failed_subscribes += 1;
+                continue;
+            }
         }
         match follow(&mut ws, &mut last, &mut gaps, stop.clone()).await {
             Followed::Stopped => return Ok((resumed, gaps, resyncs)),
-            Followed::Cut => {}
+            Followed::Cut(how) => {
+                cut_at = Some(Instant::now());
+                cut_how = how;
+            }
         }
     }
 }
@@ -94,7 +136,8 @@ async fn resume(ws: &mut Ws, room: &str, since: i64) -> Result<(i64, bool)> {
 
 enum Followed {
     Stopped,
-    Cut,
+    /// How the connection ended.
+    Cut(String),
 }
 
 async fn follow(
@@ -108,8 +151,15 @@ async fn follow(
             f = ws.next() => f,
             _ = stop.changed() => return Followed::Stopped,
         };
-        let Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) = frame else {
-            return Followed::Cut;
+        let t = match frame {
+            Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) => t,
+            Some(Ok(
+                tokio_tungstenite::tungstenite::Message::Ping(_)
+                | tokio_tungstenite::tungstenite::Message::Pong(_),
+            )) => continue,
+            Some(Ok(other)) => return Followed::Cut(format!("{other:?}")),
+            Some(Err(e)) => return Followed::Cut(e.to_string()),
+            None => return Followed::Cut("closed".into()),
         };
         if let Ok(ServerEvent::Message { message }) = ServerEvent::parse(&t) {
             if message.seq > *last + 1 && *last > 0 {
@@ -188,13 +238,13 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
     writing.await.context("the writer panicked")??;
     let mut latency = Latency::default();
     let (mut samples, mut gaps, mut resyncs) = (0u64, 0u64, 0u64);
-    let mut all = Vec::new();
+    let mut all: Vec<Return> = Vec::new();
     for p in people {
         let (resumed, g, r) = p.await.context("a person panicked")??;
         resyncs += r;
-        for d in resumed {
-            latency.record(d);
-            all.push(d.as_secs_f64() * 1000.0);
+        for back in resumed {
+            latency.record(Duration::from_secs_f64(back.resumed_ms / 1000.0));
+            all.push(back);
             samples += 1;
         }
         gaps += g;
@@ -204,8 +254,9 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
         bail!("no one was cut off by the kills");
     }
     let summary = latency.summary();
-    all.sort_by(f64::total_cmp);
-    let max = all.last().copied().unwrap_or(0.0);
+    all.sort_by(|a, b| a.resumed_ms.total_cmp(&b.resumed_ms));
+    let max = all.last().map_or(0.0, |r| r.resumed_ms);
+    let slowest: Vec<Return> = all.iter().rev().take(10).cloned().collect();
     let notes = vec![
         format!(
             "Three nodes behind HAProxy (leastconn, /healthz every second, two failures take a node out and close its sessions), PostgreSQL (durable) and NATS on the generator's core, the nodes on the server core. {PEOPLE} people in one room through the proxy; a writer sends {} messages/s to the first node, which stays up. {} kills (`kill -9`) of the second or third node, each restarted 4 s later.",
@@ -215,6 +266,18 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
         format!(
             "{samples} reconnections timed from the kill to the `subscribed` that ended the replay of everything missed: p50 {} ms, p99 {} ms, max {max:.0} ms. Gaps seen by anyone after resuming: {gaps}; replays too long to send (`resync`, the room reloaded over HTTP instead): {resyncs}.",
             summary.p50_ms, summary.p99_ms
+        ),
+        format!(
+            "The slowest, each from the kill: {}.",
+            slowest
+                .iter()
+                .take(5)
+                .map(|r| format!(
+                    "resumed at {:.0} ms (cut seen at {:.0} ms: {}; open again at {:.0} ms after {} refused tries, {} failed subscriptions)",
+                    r.resumed_ms, r.cut_ms, r.how, r.connected_ms, r.refused, r.failed_subscribes
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
         ),
     ];
     Ok(ScenarioResult {
@@ -233,6 +296,7 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
             "samples": samples,
             "gaps": gaps,
             "resyncs": resyncs,
+            "slowest": slowest,
         }),
     })
 }
