@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 #[allow(deprecated)]
 use async_zip::base::read::mem::ZipFileReader;
+use async_zip::base::read::stream::ZipFileReader as StreamReader;
 use futures::AsyncReadExt;
 use hearth::model::{Change, ChatMessage};
 use serde_json::Value;
@@ -14,10 +15,14 @@ use crate::attachments::{send_files, uploaded};
 use crate::helpers::TestApp;
 use crate::ws_client::WsClient;
 
-/// The zip's entries: name → bytes. (The in-memory reader is marked
-/// deprecated for a `read1` module still taking shape; it reads fine.)
+/// The zip's entries: name → bytes, read through its directory; and the
+/// same again read front to back, as a tool unzipping from a pipe does
+/// (`bsdtar -xf -`, Java's `ZipInputStream`). (The in-memory reader is
+/// marked deprecated for a `read1` module still taking shape; it reads
+/// fine.)
 #[allow(deprecated)]
 async fn unzip(bytes: Vec<u8>) -> HashMap<String, Vec<u8>> {
+    let streamed = unzip_from_pipe(&bytes).await;
     let zip = ZipFileReader::new(bytes).await.expect("a whole zip");
     let mut out = HashMap::new();
     for i in 0..zip.file().entries().len() {
@@ -30,6 +35,32 @@ async fn unzip(bytes: Vec<u8>) -> HashMap<String, Vec<u8>> {
         let mut data = Vec::new();
         reader.read_to_end(&mut data).await.unwrap();
         out.insert(name, data);
+    }
+    assert_eq!(
+        streamed, out,
+        "read front to back, the zip holds what its directory says"
+    );
+    out
+}
+
+/// The entries read in order without the directory at the end: only
+/// possible when each entry's data says where it ends, which a stored
+/// entry of unknown size (a data descriptor after it) does not.
+async fn unzip_from_pipe(bytes: &[u8]) -> HashMap<String, Vec<u8>> {
+    let mut zip = StreamReader::new(futures::io::Cursor::new(bytes));
+    let mut out = HashMap::new();
+    while let Some(mut entry) = zip.next_with_entry().await.expect("an entry") {
+        let name = entry
+            .reader()
+            .entry()
+            .filename()
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut data = Vec::new();
+        entry.reader_mut().read_to_end(&mut data).await.unwrap();
+        out.insert(name, data);
+        zip = entry.done().await.expect("the entry ends where it says");
     }
     out
 }
