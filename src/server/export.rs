@@ -4,12 +4,13 @@
 //! room export from the command line (`hearth export --room <id> <file>`).
 //!
 //! An export is a zip (`archive.rs`), streamed as it is made:
-//! - `export.json`: what was exported, when, and by whom;
-//! - `messages.jsonl`: one message per line, in room and seq order, as the
-//!   protocol's `message` is (current text, `edited_at`, tombstones,
-//!   reactions, the reply's parent, the files), plus `files`: where each of
-//!   its files is in the zip;
-//! - `files/<id>/<name>`: each attached file, as stored.
+//! - `messages/000001.jsonl`, `messages/000002.jsonl`, …: one message per
+//!   line, in room and seq order across the parts, as the protocol's
+//!   `message` is (current text, `edited_at`, tombstones, reactions, the
+//!   reply's parent, the files), plus `files`: where each of its files is
+//!   in the zip. A part is one page of messages (`db::export::PAGE`);
+//! - `files/<id>/<name>`: each attached file, as stored;
+//! - `export.json`: what was exported, when, by whom, and how many.
 //!
 //! Messages are read a page at a time; only the list of files to copy
 //! (names, not bytes) grows with the export.
@@ -62,6 +63,8 @@ struct About<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     author: Option<&'a User>,
     messages: u64,
+    /// How many `messages/` parts hold them.
+    parts: u64,
     files: u64,
     /// Files a message named that were gone by the time they were copied
     /// (the message deleted meanwhile): their places in the zip.
@@ -76,7 +79,7 @@ struct AboutRoom<'a> {
     topic: Option<&'a str>,
 }
 
-/// One line of `messages.jsonl`.
+/// One line of a `messages/` part.
 #[derive(Serialize)]
 struct Line {
     #[serde(flatten)]
@@ -89,6 +92,7 @@ struct Line {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Written {
     pub messages: u64,
+    pub parts: u64,
     pub files: u64,
 }
 
@@ -98,7 +102,8 @@ pub async fn write<W: AsyncWrite + Unpin>(
     scope: &Scope,
     out: W,
 ) -> Result<Written, ExportError> {
-    let mut zip = Archive::new(out);
+    let made = db::now_ms();
+    let mut zip = Archive::new(out, made);
     let mut written = Written::default();
     // The files to copy once the messages are written: (zip path, disk).
     let mut to_copy: Vec<(String, PathBuf)> = Vec::new();
@@ -114,7 +119,6 @@ pub async fn write<W: AsyncWrite + Unpin>(
             .collect(),
     };
     let room_of = |id: RoomId| rooms.iter().find(|(r, ..)| *r == id);
-    let mut lines = zip.lines("messages.jsonl").await?;
     let mut after = (RoomId(0), 0);
     loop {
         let page = match scope {
@@ -124,6 +128,7 @@ pub async fn write<W: AsyncWrite + Unpin>(
         let Some((last_room, last)) = page.last().map(|(r, m)| (*r, m.seq)) else {
             break;
         };
+        let mut lines = Vec::with_capacity(page.len());
         for (room, row) in page {
             let mut files = Vec::with_capacity(row.attachments.len());
             for file in &row.attachments {
@@ -141,12 +146,14 @@ pub async fn write<W: AsyncWrite + Unpin>(
                 message.reply_to = None;
                 message.reactions.clear();
             }
-            lines.push(&Line { message, files }).await?;
-            written.messages += 1;
+            lines.push(Line { message, files });
         }
+        written.messages += lines.len() as u64;
+        written.parts += 1;
+        let part = format!("messages/{:06}.jsonl", written.parts);
+        zip.json_lines(&part, lines).await?;
         after = (last_room, last);
     }
-    lines.finish().await?;
     let mut missing = Vec::new();
     for (name, path) in to_copy {
         if zip.file(&name, &path).await? {
@@ -157,8 +164,8 @@ pub async fn write<W: AsyncWrite + Unpin>(
         }
     }
     let about = About {
-        format: "hearth-export-1",
-        exported_at: db::now_ms(),
+        format: "hearth-export-2",
+        exported_at: made,
         room: match scope {
             Scope::Room(room) => Some(AboutRoom {
                 id: room.public_id.as_str(),
@@ -172,6 +179,7 @@ pub async fn write<W: AsyncWrite + Unpin>(
             Scope::Room(_) => None,
         },
         messages: written.messages,
+        parts: written.parts,
         files: written.files,
         missing,
     };

@@ -1,88 +1,95 @@
-//! A zip written as it goes: each entry streams into the writer, which
-//! hands the bytes on (to a response body or a file) as they are made, so
-//! nothing is ever held whole in memory.
+//! A zip written as it goes: each entry is handed on (to a response body or
+//! a file) as soon as it is made, so the archive is never held whole in
+//! memory; only the entry being written is.
+//!
+//! Every entry is written whole, its size and checksum in its header ahead
+//! of its bytes. A zip can also stream an entry of unknown size, with the
+//! size in a descriptor after the data, but tools that unzip from a pipe
+//! (`curl … | bsdtar -xf -`, Java's `ZipInputStream`) then have to trust
+//! that descriptor, and async_zip 0.0.19 writes it wrong for deflated
+//! entries (the two sizes swapped, or 32-bit where zip64 wants 64): bsdtar
+//! extracted such entries empty. So the messages go in parts of a page each
+//! (`export.rs`), and each file is read whole, one at a time (attachments
+//! are at most `limits.max-attachment-bytes`).
 
 use async_zip::base::write::ZipFileWriter;
-use async_zip::{Compression, ZipEntryBuilder};
-use futures::AsyncWriteExt;
+use async_zip::{Compression, ZipDateTime, ZipDateTimeBuilder, ZipEntryBuilder};
 use std::path::Path;
-use tokio::io::AsyncWrite;
-use tokio_util::compat::{Compat, FuturesAsyncWriteCompatExt};
+use tokio::io::{AsyncReadExt, AsyncWrite};
+use tokio_util::compat::Compat;
 
 pub type ZipError = async_zip::error::ZipError;
 
 /// A zip being written to `W`.
 pub struct Archive<W: AsyncWrite + Unpin> {
     zip: ZipFileWriter<Compat<W>>,
-    /// The largest file read whole into memory (see `file`).
-    whole_limit: u64,
+    /// Every entry's date: when the export was made.
+    made: ZipDateTime,
 }
 
-/// Files up to 16 MiB (most attachments; the default upload limit is
-/// 25 MiB) go in whole; deflating a larger one costs about 30 ms per MiB.
-const WHOLE_FILE_BYTES: u64 = 16 << 20;
-
-/// An entry of JSON Lines being written: one value per line.
-pub struct Lines<'a, W: AsyncWrite + Unpin> {
-    entry: async_zip::base::write::EntryStreamWriter<'a, Compat<W>>,
-    buf: Vec<u8>,
+fn upstream(e: serde_json::Error) -> ZipError {
+    ZipError::UpstreamReadError(std::io::Error::other(e))
 }
 
-impl<W: AsyncWrite + Unpin> Lines<'_, W> {
-    pub async fn push(&mut self, value: &impl serde::Serialize) -> Result<(), ZipError> {
-        self.buf.clear();
-        serde_json::to_writer(&mut self.buf, value)
-            .map_err(|e| ZipError::UpstreamReadError(std::io::Error::other(e)))?;
-        self.buf.push(b'\n');
-        self.entry.write_all(&self.buf).await?;
-        Ok(())
-    }
-
-    pub async fn finish(self) -> Result<(), ZipError> {
-        self.entry.close().await
-    }
+/// A zip's date (UTC; zip dates carry no zone) of `at_ms` since 1970.
+fn zip_date(at_ms: i64) -> ZipDateTime {
+    let at = time::OffsetDateTime::from_unix_timestamp(at_ms.div_euclid(1000))
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    ZipDateTimeBuilder::new()
+        .year(at.year())
+        .month(u8::from(at.month()).into())
+        .day(at.day().into())
+        .hour(at.hour().into())
+        .minute(at.minute().into())
+        .second(at.second().into())
+        .build()
 }
 
 impl<W: AsyncWrite + Unpin> Archive<W> {
-    pub fn new(out: W) -> Self {
+    /// An archive whose entries are dated `made_ms` (since 1970).
+    pub fn new(out: W, made_ms: i64) -> Self {
         Self {
             zip: ZipFileWriter::with_tokio(out),
-            whole_limit: WHOLE_FILE_BYTES,
+            made: zip_date(made_ms),
         }
     }
 
-    /// A small JSON entry, written whole.
+    fn entry(&self, name: &str, compression: Compression) -> ZipEntryBuilder {
+        ZipEntryBuilder::new(name.to_owned().into(), compression).last_modification_date(self.made)
+    }
+
+    /// A small JSON entry.
     pub async fn json(
         &mut self,
         name: &str,
         value: &impl serde::Serialize,
     ) -> Result<(), ZipError> {
-        let bytes = serde_json::to_vec_pretty(value)
-            .map_err(|e| ZipError::UpstreamReadError(std::io::Error::other(e)))?;
-        let entry = ZipEntryBuilder::new(name.to_owned().into(), Compression::Deflate);
-        self.zip.write_entry_whole(entry, &bytes).await
+        let bytes = serde_json::to_vec_pretty(value).map_err(upstream)?;
+        self.deflated(name, &bytes).await
     }
 
-    /// A JSON Lines entry, compressed; finish it before the next entry.
-    pub async fn lines(&mut self, name: &str) -> Result<Lines<'_, W>, ZipError> {
-        let entry = ZipEntryBuilder::new(name.to_owned().into(), Compression::Deflate);
-        Ok(Lines {
-            entry: self.zip.write_entry_stream(entry).await?,
-            buf: Vec::new(),
-        })
+    /// An entry of JSON Lines: one value per line.
+    pub async fn json_lines<T: serde::Serialize>(
+        &mut self,
+        name: &str,
+        values: impl IntoIterator<Item = T>,
+    ) -> Result<(), ZipError> {
+        let mut bytes = Vec::new();
+        for value in values {
+            serde_json::to_writer(&mut bytes, &value).map_err(upstream)?;
+            bytes.push(b'\n');
+        }
+        self.deflated(name, &bytes).await
     }
 
-    /// A file from disk; `false`, with no entry, when the file is gone
+    async fn deflated(&mut self, name: &str, bytes: &[u8]) -> Result<(), ZipError> {
+        let entry = self.entry(name, Compression::Deflate);
+        self.zip.write_entry_whole(entry, bytes).await
+    }
+
+    /// A file from disk, stored as it is (attachments are mostly
+    /// compressed already); `false`, with no entry, when the file is gone
     /// (its message deleted meanwhile, say).
-    ///
-    /// Every entry must say where it ends before the zip's directory does,
-    /// or tools that unzip from a pipe (`bsdtar -xf -`, Java's
-    /// `ZipInputStream`, async_zip's own stream reader) cannot read it. A
-    /// file up to `whole_limit` bytes is read whole and stored, its size and
-    /// checksum ahead of its bytes, as every tool reads it (attachments are
-    /// mostly compressed already). A larger one streams through deflate,
-    /// whose data marks its own end, so memory stays bounded; a stored
-    /// entry streamed in would have its size only after it.
     pub async fn file(&mut self, name: &str, path: &Path) -> Result<bool, ZipError> {
         let mut source = match tokio::fs::File::open(path).await {
             Ok(source) => source,
@@ -90,20 +97,10 @@ impl<W: AsyncWrite + Unpin> Archive<W> {
             Err(e) => return Err(e.into()),
         };
         let size = source.metadata().await?.len();
-        if size <= self.whole_limit {
-            let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-            tokio::io::AsyncReadExt::read_to_end(&mut source, &mut bytes).await?;
-            let entry = ZipEntryBuilder::new(name.to_owned().into(), Compression::Stored);
-            self.zip.write_entry_whole(entry, &bytes).await?;
-            return Ok(true);
-        }
-        let entry = ZipEntryBuilder::new(name.to_owned().into(), Compression::Deflate);
-        let mut entry = self.zip.write_entry_stream(entry).await?;
-        {
-            let mut sink = (&mut entry).compat_write();
-            tokio::io::copy(&mut source, &mut sink).await?;
-        }
-        entry.close().await?;
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        source.read_to_end(&mut bytes).await?;
+        let entry = self.entry(name, Compression::Stored);
+        self.zip.write_entry_whole(entry, &bytes).await?;
         Ok(true)
     }
 
@@ -121,28 +118,26 @@ mod tests {
     use async_zip::base::read::stream::ZipFileReader;
     use futures::AsyncReadExt;
 
-    /// Both kinds of file entry read back front to back, as from a pipe.
+    /// Every kind of entry reads back front to back, as from a pipe, and
+    /// none has its size after its data (bit 3 of its header's flags).
     #[tokio::test]
     async fn every_entry_reads_from_a_pipe() {
         let dir = tempfile::tempdir().unwrap();
-        let small: Vec<u8> = (0..100u8).collect();
-        let large: Vec<u8> = (0..10_000u32).map(|i| (i * 7919 % 251) as u8).collect();
-        std::fs::write(dir.path().join("small"), &small).unwrap();
-        std::fs::write(dir.path().join("large"), &large).unwrap();
+        let file: Vec<u8> = (0..10_000u32).map(|i| (i * 7919 % 251) as u8).collect();
+        std::fs::write(dir.path().join("file"), &file).unwrap();
 
         let mut out = Vec::new();
-        let mut zip = Archive::new(&mut out);
-        zip.whole_limit = 1024;
-        let mut lines = zip.lines("lines.jsonl").await.unwrap();
-        lines.push(&"one").await.unwrap();
-        lines.finish().await.unwrap();
-        assert!(zip.file("small", &dir.path().join("small")).await.unwrap());
-        assert!(zip.file("large", &dir.path().join("large")).await.unwrap());
+        // 2026-12-07 10:30:15 UTC.
+        let mut zip = Archive::new(&mut out, 1_796_639_415_000);
+        zip.json_lines("lines.jsonl", ["one", "two"]).await.unwrap();
+        assert!(zip.file("file", &dir.path().join("file")).await.unwrap());
         assert!(!zip.file("gone", &dir.path().join("gone")).await.unwrap());
+        zip.json("about.json", &1).await.unwrap();
         zip.finish().await.unwrap();
 
         let mut read = Vec::new();
-        let mut pipe = ZipFileReader::new(futures::io::Cursor::new(out));
+        let mut dates = Vec::new();
+        let mut pipe = ZipFileReader::new(futures::io::Cursor::new(&out));
         while let Some(mut entry) = pipe.next_with_entry().await.unwrap() {
             let name = entry
                 .reader()
@@ -151,16 +146,37 @@ mod tests {
                 .as_str()
                 .unwrap()
                 .to_owned();
+            let d = entry.reader().entry().last_modification_date();
+            dates.push((
+                d.year(),
+                d.month(),
+                d.day(),
+                d.hour(),
+                d.minute(),
+                d.second(),
+            ));
             let mut data = Vec::new();
             entry.reader_mut().read_to_end(&mut data).await.unwrap();
             read.push((name, data));
             pipe = entry.done().await.unwrap();
         }
         let expected = [
-            ("lines.jsonl".to_owned(), b"\"one\"\n".to_vec()),
-            ("small".to_owned(), small),
-            ("large".to_owned(), large),
+            ("lines.jsonl".to_owned(), b"\"one\"\n\"two\"\n".to_vec()),
+            ("file".to_owned(), file),
+            ("about.json".to_owned(), b"1".to_vec()),
         ];
         assert_eq!(read, expected);
+        assert_eq!(dates, [(2026, 12, 7, 10, 30, 14); 3], "to the even second");
+        let headers: Vec<usize> = out
+            .windows(4)
+            .enumerate()
+            .filter(|(_, w)| *w == b"PK\x03\x04")
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(headers.len(), 3);
+        for at in headers {
+            let flags = u16::from_le_bytes([out[at + 6], out[at + 7]]);
+            assert_eq!(flags & 0x8, 0, "no size comes after its data");
+        }
     }
 }
