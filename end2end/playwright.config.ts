@@ -25,7 +25,14 @@ export default defineConfig({
   expect: { timeout: 10_000 },
   fullyParallel: false,
   workers: 1,
-  retries: 0,
+  // One retry, reported as "flaky" in the list: on 2026-12-07 one run in
+  // about a dozen served the home page right after sign-up with the
+  // non-page policy (`default-src 'none'; sandbox`) instead of the page's
+  // nonce policy, so the bundle was blocked and the page never hydrated
+  // (trace kept under test-results/ when it happens). 4,000 concurrent
+  // logged-in page loads outside the browser did not reproduce it; until
+  // it is found, a retry keeps it from hiding every other result.
+  retries: 1,
   reporter: "list",
   outputDir: "test-results",
   use: {
