@@ -12,7 +12,7 @@ use hearth::model::{Change, ChatMessage};
 use serde_json::Value;
 
 use crate::attachments::{send_files, uploaded};
-use crate::helpers::TestApp;
+use crate::helpers::{Person, TestApp};
 use crate::ws_client::WsClient;
 
 /// The zip's entries: name → bytes, read through its directory. Each is
@@ -64,6 +64,14 @@ async fn unzip_from_pipe(bytes: &[u8]) -> HashMap<String, Vec<u8>> {
         zip = entry.done().await.expect("the entry ends where it says");
     }
     out
+}
+
+/// `who` downloads the export at `path`: a zip, unzipped.
+async fn download(app: &TestApp, who: &Person, path: &str) -> HashMap<String, Vec<u8>> {
+    let res = who.client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/zip");
+    unzip(res.bytes().await.unwrap().to_vec()).await
 }
 
 /// Every message of the export, its parts read in order.
@@ -129,15 +137,7 @@ fn a_room_export_holds_every_message_as_it_is_now_and_its_files() {
             .await
             .unwrap();
         assert_eq!(res.status(), 403, "only the admin exports the room");
-        let res = ann
-            .client
-            .get(app.url(&format!("/r/{room}/export")))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-        assert_eq!(res.headers()["content-type"], "application/zip");
-        let entries = unzip(res.bytes().await.unwrap().to_vec()).await;
+        let entries = download(&app, &ann, &format!("/r/{room}/export")).await;
 
         // Line for line what the database holds now.
         let stored: Vec<(i64, String, bool)> = on_store!(app, |db| sqlx::query_as(
@@ -202,14 +202,7 @@ fn a_long_room_is_exported_in_parts() {
         let room = app.room_with(&ann, &[]).await;
         let page = hearth::server::db::export::PAGE;
         crate::unread::fill(&app, &room, &ann, page + 1).await;
-        let res = ann
-            .client
-            .get(app.url(&format!("/r/{room}/export")))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-        let entries = unzip(res.bytes().await.unwrap().to_vec()).await;
+        let entries = download(&app, &ann, &format!("/r/{room}/export")).await;
         let mut parts: Vec<&str> = entries
             .keys()
             .map(String::as_str)
@@ -262,14 +255,7 @@ fn everyone_exports_their_own_words_from_every_room() {
             200
         );
 
-        let res = ann
-            .client
-            .get(app.url("/settings/export"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-        let entries = unzip(res.bytes().await.unwrap().to_vec()).await;
+        let entries = download(&app, &ann, "/settings/export").await;
         let bodies: Vec<String> = lines(&entries)
             .iter()
             .map(|l| l["body"].as_str().unwrap().to_owned())
